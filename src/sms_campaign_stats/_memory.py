@@ -1,0 +1,285 @@
+"""``InMemoryStorage``: the reference implementation of the storage contract, thread-safe."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+
+import attrs
+
+from ._counts import CampaignCounts
+from ._privacy import mask_number
+from .errors import ConflictError, DuplicateError, NotFoundError, StorageError, ValidationError
+from .model import Campaign, Message, Reply, TimelineEvent, Unsubscribe
+
+__all__ = ["InMemoryStorage"]
+
+
+def _require(kind: str, value: object, expected: type) -> None:
+    if not isinstance(value, expected):
+        raise ValidationError(kind, f"expected {expected.__name__}, got {type(value).__name__}")
+
+
+def _provider_ids(message: Message) -> list[str]:
+    return [a.provider_message_id for a in message.attempts if a.provider_message_id is not None]
+
+
+class InMemoryStorage:
+    """A store in this process's memory; one lock makes every operation atomic and isolated.
+
+    Good for tests, notebooks and short-lived simulations. Values are immutable, so what it
+    returns is shared, never copied.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._campaigns: dict[str, Campaign] = {}
+        self._messages: dict[str, Message] = {}
+        self._by_campaign: dict[str, dict[str, None]] = {}  # insertion-ordered id sets
+        self._by_recipient: dict[tuple[str, str], str] = {}
+        self._by_provider_id: dict[str, str] = {}
+        self._timeline: dict[str, list[TimelineEvent]] = {}
+        self._replies: dict[str, Reply] = {}
+        self._unsubscribes: dict[str, Unsubscribe] = {}
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"InMemoryStorage(campaigns={len(self._campaigns)}, messages={len(self._messages)})"
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError("this InMemoryStorage is closed")
+
+    def _campaign(self, campaign_id: str) -> Campaign:
+        try:
+            return self._campaigns[campaign_id]
+        except KeyError:
+            raise NotFoundError("campaign", campaign_id) from None
+
+    def _check_events(self, events: Sequence[TimelineEvent], known: set[str]) -> None:
+        for event in events:
+            _require("TimelineEvent", event, TimelineEvent)
+            if event.campaign_id not in known:
+                raise NotFoundError("campaign", event.campaign_id)
+
+    # campaigns ---------------------------------------------------------------------------
+
+    def add_campaign(self, campaign: Campaign, *, events: Sequence[TimelineEvent] = ()) -> None:
+        _require("Campaign", campaign, Campaign)
+        with self._lock:
+            self._check_open()
+            if campaign.id in self._campaigns:
+                raise DuplicateError("campaign", campaign.id)
+            self._check_events(events, {*self._campaigns, campaign.id})
+            self._campaigns[campaign.id] = campaign
+            self._by_campaign[campaign.id] = {}
+            self._timeline[campaign.id] = []
+            self._append(events)
+
+    def get_campaign(self, campaign_id: str) -> Campaign:
+        with self._lock:
+            self._check_open()
+            return self._campaign(campaign_id)
+
+    def update_campaign(
+        self, campaign: Campaign, *, events: Sequence[TimelineEvent] = ()
+    ) -> Campaign:
+        _require("Campaign", campaign, Campaign)
+        with self._lock:
+            self._check_open()
+            stored = self._campaign(campaign.id)
+            if stored.version != campaign.version:
+                raise ConflictError("campaign", campaign.id, campaign.version, stored.version)
+            self._check_events(events, set(self._campaigns))
+            new = attrs.evolve(campaign, version=campaign.version + 1)
+            self._campaigns[campaign.id] = new
+            self._append(events)
+            return new
+
+    def list_campaigns(self) -> list[Campaign]:
+        with self._lock:
+            self._check_open()
+            return sorted(self._campaigns.values(), key=lambda c: (c.created_at, c.id))
+
+    # messages ----------------------------------------------------------------------------
+
+    def add_messages(self, messages: Iterable[Message]) -> int:
+        batch = list(messages)
+        with self._lock:
+            self._check_open()
+            seen_ids: set[str] = set()
+            seen_recipients: set[tuple[str, str]] = set()
+            seen_provider_ids: set[str] = set()
+            for message in batch:
+                _require("Message", message, Message)
+                self._campaign(message.campaign_id)
+                if message.id in self._messages or message.id in seen_ids:
+                    raise DuplicateError("message", message.id)
+                key = (message.campaign_id, message.recipient)
+                if key in self._by_recipient or key in seen_recipients:
+                    raise DuplicateError(
+                        "message",
+                        message.id,
+                        f"campaign {message.campaign_id!r} already has a message to "
+                        f"{mask_number(message.recipient)}",
+                    )
+                for provider_id in _provider_ids(message):
+                    if provider_id in self._by_provider_id or provider_id in seen_provider_ids:
+                        raise DuplicateError("provider message id", provider_id)
+                    seen_provider_ids.add(provider_id)
+                seen_ids.add(message.id)
+                seen_recipients.add(key)
+            for message in batch:
+                self._put(message)
+            return len(batch)
+
+    def _put(self, message: Message) -> None:
+        self._messages[message.id] = message
+        self._by_campaign[message.campaign_id][message.id] = None
+        self._by_recipient[(message.campaign_id, message.recipient)] = message.id
+        for provider_id in _provider_ids(message):
+            self._by_provider_id[provider_id] = message.id
+
+    def get_message(self, message_id: str) -> Message:
+        with self._lock:
+            self._check_open()
+            try:
+                return self._messages[message_id]
+            except KeyError:
+                raise NotFoundError("message", message_id) from None
+
+    def find_message_by_provider_id(self, provider_message_id: str) -> Message | None:
+        with self._lock:
+            self._check_open()
+            message_id = self._by_provider_id.get(provider_message_id)
+            return None if message_id is None else self._messages[message_id]
+
+    def update_message(self, message: Message) -> Message:
+        return self.update_messages([message])[0]
+
+    def update_messages(self, messages: Sequence[Message]) -> list[Message]:
+        batch = list(messages)
+        with self._lock:
+            self._check_open()
+            claimed: dict[str, str] = {}
+            seen: set[str] = set()
+            for message in batch:
+                _require("Message", message, Message)
+                stored = self._messages.get(message.id)
+                if stored is None:
+                    raise NotFoundError("message", message.id)
+                if message.id in seen:
+                    raise ValidationError(
+                        "update_messages", f"message {message.id!r} appears twice in one batch"
+                    )
+                seen.add(message.id)
+                if stored.version != message.version:
+                    raise ConflictError("message", message.id, message.version, stored.version)
+                if (stored.campaign_id, stored.recipient) != (
+                    message.campaign_id,
+                    message.recipient,
+                ):
+                    raise ValidationError(
+                        "Message", f"message {message.id!r}: campaign and recipient cannot change"
+                    )
+                for provider_id in _provider_ids(message):
+                    owner = self._by_provider_id.get(provider_id, claimed.get(provider_id))
+                    if owner is not None and owner != message.id:
+                        raise DuplicateError(
+                            "provider message id", provider_id, f"it belongs to message {owner!r}"
+                        )
+                    claimed[provider_id] = message.id
+            updated = [attrs.evolve(m, version=m.version + 1) for m in batch]
+            for message in updated:
+                self._put(message)
+            return updated
+
+    def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> Iterator[Message]:
+        if batch_size < 1:
+            raise ValidationError("iter_messages.batch_size", "must be at least 1")
+        with self._lock:
+            self._check_open()
+            self._campaign(campaign_id)
+            ids = list(self._by_campaign[campaign_id])
+        return self._iterate(ids, batch_size)
+
+    def _iterate(self, ids: list[str], batch_size: int) -> Iterator[Message]:
+        for start in range(0, len(ids), batch_size):
+            with self._lock:
+                batch = [self._messages[i] for i in ids[start : start + batch_size]]
+            yield from batch
+
+    # history -----------------------------------------------------------------------------
+
+    def _append(self, events: Sequence[TimelineEvent]) -> None:
+        for event in events:
+            self._timeline[event.campaign_id].append(event)
+
+    def append_events(self, events: Sequence[TimelineEvent]) -> None:
+        batch = list(events)
+        with self._lock:
+            self._check_open()
+            self._check_events(batch, set(self._campaigns))
+            self._append(batch)
+
+    def timeline(self, campaign_id: str) -> list[TimelineEvent]:
+        with self._lock:
+            self._check_open()
+            self._campaign(campaign_id)
+            return list(self._timeline[campaign_id])
+
+    # replies and unsubscribes -----------------------------------------------------------
+
+    def record_reply(self, reply: Reply) -> bool:
+        _require("Reply", reply, Reply)
+        with self._lock:
+            self._check_open()
+            if reply.campaign_id is not None:
+                self._campaign(reply.campaign_id)
+            if reply.id in self._replies:
+                return False
+            self._replies[reply.id] = reply
+            return True
+
+    def replies(self, campaign_id: str) -> list[Reply]:
+        with self._lock:
+            self._check_open()
+            self._campaign(campaign_id)
+            found = [r for r in self._replies.values() if r.campaign_id == campaign_id]
+        return sorted(found, key=lambda r: (r.at, r.id))
+
+    def record_unsubscribe(self, unsubscribe: Unsubscribe) -> bool:
+        _require("Unsubscribe", unsubscribe, Unsubscribe)
+        with self._lock:
+            self._check_open()
+            if unsubscribe.campaign_id is not None:
+                self._campaign(unsubscribe.campaign_id)
+            if unsubscribe.id in self._unsubscribes:
+                return False
+            self._unsubscribes[unsubscribe.id] = unsubscribe
+            return True
+
+    def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
+        with self._lock:
+            self._check_open()
+            self._campaign(campaign_id)
+            found = [u for u in self._unsubscribes.values() if u.campaign_id == campaign_id]
+        return sorted(found, key=lambda u: (u.at, u.id))
+
+    # aggregates ---------------------------------------------------------------------------
+
+    def campaign_counts(self, campaign_id: str) -> CampaignCounts:
+        with self._lock:
+            self._check_open()
+            self._campaign(campaign_id)
+            return CampaignCounts.of_messages(
+                (self._messages[i] for i in self._by_campaign[campaign_id]),
+                replies=[r for r in self._replies.values() if r.campaign_id == campaign_id],
+                unsubscribes=[
+                    u for u in self._unsubscribes.values() if u.campaign_id == campaign_id
+                ],
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True

@@ -1,0 +1,593 @@
+"""The domain: campaigns, messages and their attempts, replies, unsubscribes and history.
+
+Everything here is a frozen, slotted ``attrs`` value, validated when it is built: datetimes are
+aware (and kept in UTC), ids are non-empty, recipients are E.164, money is a non-negative
+``Decimal``. A change returns a new object (``message.deliver(at=...)``); an event the lifecycle
+table does not allow raises ``InvalidTransitionError`` and changes nothing. ``version`` belongs to
+the store: it is the version a value was read at, and a store's compare-and-set checks it.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, NamedTuple, cast
+
+import attrs
+
+from . import _validate as v
+from ._enums import (
+    BOUNCE_REASON_TABLE,
+    BounceKind,
+    BounceReason,
+    BounceReasonInfo,
+    CampaignEvent,
+    CampaignStatus,
+    MessageEvent,
+    MessageStatus,
+    Outcome,
+    TimelineKind,
+)
+from ._lifecycle import (
+    CAMPAIGN_EVENT_TIMELINE_KIND,
+    CAMPAIGN_TRANSITIONS,
+    MESSAGE_TRANSITIONS,
+    next_campaign_status,
+    next_message_status,
+)
+from ._privacy import mask_number
+from ._segments import MAX_SEGMENTS, Encoding, SegmentInfo, segment_info
+from .errors import ValidationError
+
+__all__ = [
+    "BOUNCE_REASON_TABLE",
+    "CAMPAIGN_EVENT_TIMELINE_KIND",
+    "CAMPAIGN_TRANSITIONS",
+    "MESSAGE_TRANSITIONS",
+    "Attempt",
+    "BounceKind",
+    "BounceReason",
+    "BounceReasonInfo",
+    "Campaign",
+    "CampaignChange",
+    "CampaignEvent",
+    "CampaignStatus",
+    "Encoding",
+    "Message",
+    "MessageEvent",
+    "MessageStatus",
+    "Outcome",
+    "Reply",
+    "SegmentInfo",
+    "TimelineEvent",
+    "TimelineKind",
+    "Unsubscribe",
+    "segment_info",
+]
+
+# A sender is an alphanumeric sender ID (at most 11 characters, 3GPP TS 23.040 9.1.2.5: TP-OA
+# holds 11 GSM 7-bit characters) with at least one letter, or a number: a short code or a long
+# number, optionally in E.164 form (ITU-T E.164: at most 15 digits).
+_ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 .&'_\-+]{1,11}")
+_NUMERIC_SENDER = re.compile(r"\+?[0-9]{3,15}")
+_CURRENCY = re.compile(r"[A-Z]{3}")  # ISO 4217 alphabetic code
+
+
+def _field(instance: object, attribute: attrs.Attribute[Any]) -> str:
+    return f"{type(instance).__name__}.{attribute.name}"
+
+
+def _an_id(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    v.check_id(_field(instance, attribute), value)
+
+
+def _an_optional_id(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        v.check_id(_field(instance, attribute), value)
+
+
+def _a_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    v.check_text(_field(instance, attribute), value)
+
+
+def _a_non_empty_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    v.check_text(_field(instance, attribute), value, allow_empty=False)
+
+
+def _an_e164(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    v.check_e164(_field(instance, attribute), value)
+
+
+def _a_count(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    v.non_negative_int(_field(instance, attribute), value)
+
+
+def _a_bool(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, bool):
+        raise ValidationError(_field(instance, attribute), f"expected True or False, got {value!r}")
+
+
+def _aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    v.check_utc(_field(instance, attribute), value)
+
+
+def _optional_aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        v.check_utc(_field(instance, attribute), value)
+
+
+def _money(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    v.check_money(_field(instance, attribute), value)
+
+
+def _lists(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    v.check_list_ids(_field(instance, attribute), value)
+
+
+def _member_of(enum_type: type[enum.Enum], *, optional: bool = False) -> Any:
+    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None or not optional:
+            v.check_member(_field(instance, attribute), enum_type, value)
+
+    return validate
+
+
+# Named converters (the attrs mypy plugin only understands named functions): they coerce stored
+# or JSON values to members, and pass anything else on for the validator to refuse by name.
+def _to_outcome(value: Outcome | str | None) -> Outcome | None:
+    return None if value is None else cast(Outcome, v.coerce_enum(Outcome, value))
+
+
+def _to_campaign_status(value: CampaignStatus | str) -> CampaignStatus:
+    return cast(CampaignStatus, v.coerce_enum(CampaignStatus, value))
+
+
+def _to_message_status(value: MessageStatus | str) -> MessageStatus:
+    return cast(MessageStatus, v.coerce_enum(MessageStatus, value))
+
+
+def _to_bounce_reason(value: BounceReason | str | None) -> BounceReason | None:
+    return None if value is None else cast(BounceReason, v.coerce_enum(BounceReason, value))
+
+
+def _to_timeline_kind(value: TimelineKind | str) -> TimelineKind:
+    return cast(TimelineKind, v.coerce_enum(TimelineKind, value))
+
+
+def _an_optional_code(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        v.check_text(_field(instance, attribute), value, allow_empty=False)
+
+
+@attrs.frozen(kw_only=True)
+class Attempt:
+    """One hand-over of a message to a provider, and what came of it (``None``: not known yet)."""
+
+    number: int = attrs.field(validator=_a_count)
+    submitted_at: datetime = attrs.field(converter=v.to_utc, validator=_aware)
+    provider_message_id: str | None = attrs.field(default=None, validator=_an_optional_id)
+    outcome: Outcome | None = attrs.field(
+        default=None, converter=_to_outcome, validator=_member_of(Outcome, optional=True)
+    )
+    provider_error_code: str | None = attrs.field(default=None, validator=_an_optional_code)
+
+    def __attrs_post_init__(self) -> None:
+        v.ensure("Attempt.number", self.number >= 1, "attempts are numbered from 1")
+
+
+@attrs.frozen(kw_only=True)
+class TimelineEvent:
+    """One entry in a campaign's history. ``details`` is JSON-like data (copied, made plain)."""
+
+    campaign_id: str = attrs.field(validator=_an_id)
+    at: datetime = attrs.field(converter=v.to_utc, validator=_aware)
+    kind: TimelineKind = attrs.field(
+        converter=_to_timeline_kind, validator=_member_of(TimelineKind)
+    )
+    details: Mapping[str, Any] = attrs.field(factory=dict, converter=v.plain_json, hash=False)
+
+
+class CampaignChange(NamedTuple):
+    """What a campaign transition returns: the new campaign and the history entry it leaves."""
+
+    campaign: Campaign
+    event: TimelineEvent
+
+
+def _validate_sender(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    field = _field(instance, attribute)
+    if not isinstance(value, str) or not (
+        _ALPHANUMERIC_SENDER.fullmatch(value) or _NUMERIC_SENDER.fullmatch(value)
+    ):
+        raise ValidationError(
+            field,
+            f"{value!r} is neither an alphanumeric sender ID (1 to 11 letters, digits, spaces or "
+            ". & ' _ - +, with at least one letter) nor a number (3 to 15 digits, optional '+')",
+        )
+
+
+def _validate_content(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    field = _field(instance, attribute)
+    text = v.check_text(field, value, allow_empty=False)
+    info = segment_info(text)
+    v.ensure(
+        field,
+        info.segments <= MAX_SEGMENTS,
+        f"needs {info.segments} SMS segments; at most {MAX_SEGMENTS} can be concatenated",
+    )
+
+
+def _validate_currency(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or _CURRENCY.fullmatch(value) is None:
+        raise ValidationError(
+            _field(instance, attribute), f"{value!r} is not an ISO 4217 code such as 'EUR'"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Campaign:
+    """An SMS campaign: what is sent, by whom, to which contact lists, at what price.
+
+    ``unit_price`` is the price of one SMS segment in ``currency``.
+    """
+
+    id: str = attrs.field(validator=_an_id)
+    name: str = attrs.field(validator=_a_non_empty_text)
+    sender: str = attrs.field(validator=_validate_sender)
+    content: str = attrs.field(validator=_validate_content)
+    list_ids: tuple[str, ...] = attrs.field(converter=v.to_list_ids, validator=_lists)
+    status: CampaignStatus = attrs.field(
+        default=CampaignStatus.DRAFT,
+        converter=_to_campaign_status,
+        validator=_member_of(CampaignStatus),
+    )
+    created_at: datetime = attrs.field(converter=v.to_utc, validator=_aware)
+    scheduled_at: datetime | None = attrs.field(
+        default=None, converter=v.optional_to_utc, validator=_optional_aware
+    )
+    unit_price: Decimal = attrs.field(default=Decimal(0), converter=v.to_decimal, validator=_money)
+    currency: str = attrs.field(default="EUR", validator=_validate_currency)
+    version: int = attrs.field(default=0, validator=_a_count)
+
+    @property
+    def segments(self) -> int:
+        """SMS segments the content takes (GSM 03.38 rules, see ``segment_info``)."""
+        return segment_info(self.content).segments
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        id: str,
+        name: str,
+        sender: str,
+        content: str,
+        list_ids: Iterable[str],
+        at: datetime,
+        unit_price: Decimal | int | str = Decimal(0),
+        currency: str = "EUR",
+    ) -> CampaignChange:
+        """A new DRAFT campaign and the CREATED entry that starts its history."""
+        campaign = cls(
+            id=id,
+            name=name,
+            sender=sender,
+            content=content,
+            list_ids=tuple(list_ids),
+            created_at=at,
+            unit_price=unit_price,
+            currency=currency,
+        )
+        event = TimelineEvent(
+            campaign_id=campaign.id,
+            at=campaign.created_at,
+            kind=TimelineKind.CREATED,
+            details={
+                "name": campaign.name,
+                "sender": campaign.sender,
+                "list_ids": list(campaign.list_ids),
+                "segments": campaign.segments,
+                "unit_price": campaign.unit_price,
+                "currency": campaign.currency,
+            },
+        )
+        return CampaignChange(campaign, event)
+
+    def _apply(
+        self, event: CampaignEvent, at: datetime, details: Mapping[str, Any], **changes: Any
+    ) -> CampaignChange:
+        status = next_campaign_status(self.status, event, subject=f"campaign {self.id!r}")
+        campaign = attrs.evolve(self, status=status, **changes)
+        entry = TimelineEvent(
+            campaign_id=self.id, at=at, kind=CAMPAIGN_EVENT_TIMELINE_KIND[event], details=details
+        )
+        return CampaignChange(campaign, entry)
+
+    def edit_content(self, content: str, *, at: datetime) -> CampaignChange:
+        """Replace the text (before sending starts); the history keeps the previous text."""
+        details = {
+            "previous_content": self.content,
+            "previous_segments": self.segments,
+            "segments": segment_info(v.check_text("Campaign.content", content)).segments,
+        }
+        return self._apply(CampaignEvent.EDIT_CONTENT, at, details, content=content)
+
+    def schedule(self, send_at: datetime, *, at: datetime) -> CampaignChange:
+        """Plan (or move) the start of sending to ``send_at``."""
+        send_at_utc = v.check_utc("Campaign.scheduled_at", send_at)
+        details = {"send_at": send_at_utc}
+        return self._apply(CampaignEvent.SCHEDULE, at, details, scheduled_at=send_at_utc)
+
+    def start(self, *, at: datetime) -> CampaignChange:
+        """Sending begins."""
+        return self._apply(CampaignEvent.START, at, {})
+
+    def suspend(
+        self, *, at: datetime, reason: str, evidence: Mapping[str, Any] | None = None
+    ) -> CampaignChange:
+        """Stop sending, saying why; ``evidence`` (rates, thresholds, sample sizes) is kept."""
+        v.check_text("Campaign.suspend.reason", reason, allow_empty=False)
+        details = {"reason": reason, "evidence": dict(evidence or {})}
+        return self._apply(CampaignEvent.SUSPEND, at, details)
+
+    def resume(self, *, at: datetime, reason: str = "") -> CampaignChange:
+        """Sending continues after a suspension: an explicit, recorded decision."""
+        return self._apply(CampaignEvent.RESUME, at, {"reason": reason} if reason else {})
+
+    def complete(self, *, at: datetime) -> CampaignChange:
+        """Every message reached a final state."""
+        return self._apply(CampaignEvent.COMPLETE, at, {})
+
+    def cancel(self, *, at: datetime, reason: str = "") -> CampaignChange:
+        """Stop for good; queued messages are to be cancelled by the caller or the engine."""
+        return self._apply(CampaignEvent.CANCEL, at, {"reason": reason} if reason else {})
+
+
+def _attempt_tuple(attempts: Iterable[Attempt]) -> tuple[Attempt, ...]:
+    return attempts if isinstance(attempts, tuple) else tuple(attempts)
+
+
+_BOUNCE_STATUS_KIND = {
+    MessageStatus.SOFT_BOUNCE: BounceKind.SOFT,
+    MessageStatus.HARD_BOUNCE: BounceKind.HARD,
+}
+
+
+@attrs.frozen(kw_only=True)
+class Message:
+    """One SMS of a campaign to one recipient, whatever number of lists the recipient is in.
+
+    ``list_ids`` are the contact lists the recipient came from (sorted): the message counts once
+    in the campaign's totals and once in each of these lists. ``sent`` says whether it was ever
+    handed to a provider; unsent messages (invalid numbers, landlines, dropped outside allowed
+    hours) cost nothing. ``bounce_reason`` is set on bounces, and on queued or processing messages
+    that failed temporarily and wait for a retry (the last failure's reason).
+    """
+
+    id: str = attrs.field(validator=_an_id)
+    campaign_id: str = attrs.field(validator=_an_id)
+    recipient: str = attrs.field(validator=_an_e164, repr=mask_number)
+    list_ids: tuple[str, ...] = attrs.field(converter=v.to_list_ids, validator=_lists)
+    status: MessageStatus = attrs.field(
+        default=MessageStatus.QUEUED,
+        converter=_to_message_status,
+        validator=_member_of(MessageStatus),
+    )
+    bounce_reason: BounceReason | None = attrs.field(
+        default=None,
+        converter=_to_bounce_reason,
+        validator=_member_of(BounceReason, optional=True),
+    )
+    attempts: tuple[Attempt, ...] = attrs.field(default=(), converter=_attempt_tuple)
+    segments: int = attrs.field(default=1, validator=_a_count)
+    queued_at: datetime = attrs.field(converter=v.to_utc, validator=_aware)
+    submitted_at: datetime | None = attrs.field(
+        default=None, converter=v.optional_to_utc, validator=_optional_aware
+    )
+    final_at: datetime | None = attrs.field(
+        default=None, converter=v.optional_to_utc, validator=_optional_aware
+    )
+    sent: bool = attrs.field(default=False, validator=_a_bool)
+    version: int = attrs.field(default=0, validator=_a_count)
+
+    def __attrs_post_init__(self) -> None:
+        v.ensure(
+            "Message.segments",
+            1 <= self.segments <= MAX_SEGMENTS,
+            f"{self.segments} is not between 1 and {MAX_SEGMENTS}",
+        )
+        for number, attempt in enumerate(self.attempts, start=1):
+            if not isinstance(attempt, Attempt) or attempt.number != number:
+                raise ValidationError(
+                    "Message.attempts", f"item {number} must be an Attempt numbered {number}"
+                )
+        reason, status = self.bounce_reason, self.status
+        expected_kind = _BOUNCE_STATUS_KIND.get(status)
+        if expected_kind is not None:
+            v.ensure(
+                "Message.bounce_reason",
+                reason is not None and reason.kind is expected_kind,
+                f"a {status.value} message needs a {expected_kind.value} bounce reason, "
+                f"got {reason}",
+            )
+        elif reason is not None:
+            v.ensure(
+                "Message.bounce_reason",
+                status is not MessageStatus.DELIVERED and reason.is_soft,
+                f"a {status.value} message can only carry the reason of a temporary failure, "
+                f"got {reason.value}",
+            )
+        v.ensure(
+            "Message.final_at",
+            (self.final_at is not None) == status.is_final,
+            "final_at is set exactly when the status is final",
+        )
+        v.ensure(
+            "Message.sent",
+            self.sent == (self.submitted_at is not None),
+            "a message is sent exactly when it has a submission time",
+        )
+        v.ensure(
+            "Message.sent",
+            not self.sent or bool(self.attempts),
+            "a sent message has at least one attempt",
+        )
+
+    @classmethod
+    def for_campaign(
+        cls,
+        campaign: Campaign,
+        *,
+        id: str,
+        recipient: str,
+        list_ids: Iterable[str],
+        queued_at: datetime,
+        content: str | None = None,
+    ) -> Message:
+        """A QUEUED message of ``campaign``; segments are counted from ``content`` (default: the
+        campaign's text; pass the personalised text when it differs)."""
+        text = campaign.content if content is None else v.check_text("Message.content", content)
+        return cls(
+            id=id,
+            campaign_id=campaign.id,
+            recipient=recipient,
+            list_ids=tuple(list_ids),
+            segments=segment_info(text).segments,
+            queued_at=queued_at,
+        )
+
+    def cost(self, unit_price: Decimal) -> Decimal:
+        """What the message costs: segments x unit price if it was sent, else nothing."""
+        return unit_price * self.segments if self.sent else Decimal(0)
+
+    def _next(self, event: MessageEvent) -> MessageStatus:
+        return next_message_status(self.status, event, subject=f"message {self.id!r}")
+
+    def _closed_attempts(
+        self, outcome: Outcome, provider_error_code: str | None
+    ) -> tuple[Attempt, ...]:
+        if not self.attempts:
+            return ()
+        last = attrs.evolve(
+            self.attempts[-1],
+            outcome=outcome,
+            provider_error_code=provider_error_code or self.attempts[-1].provider_error_code,
+        )
+        return (*self.attempts[:-1], last)
+
+    def submit(self, *, at: datetime, provider_message_id: str | None = None) -> Message:
+        """Handed to a provider: a new attempt starts and the message is PROCESSING."""
+        status = self._next(MessageEvent.SUBMIT)
+        attempt = Attempt(
+            number=len(self.attempts) + 1,
+            submitted_at=at,
+            provider_message_id=provider_message_id,
+        )
+        return attrs.evolve(
+            self,
+            status=status,
+            attempts=(*self.attempts, attempt),
+            submitted_at=self.submitted_at or attempt.submitted_at,
+            sent=True,
+        )
+
+    def deliver(self, *, at: datetime, provider_error_code: str | None = None) -> Message:
+        """The provider confirmed delivery."""
+        status = self._next(MessageEvent.DELIVER)
+        return attrs.evolve(
+            self,
+            status=status,
+            bounce_reason=None,
+            attempts=self._closed_attempts(Outcome.DELIVERED, provider_error_code),
+            final_at=at,
+        )
+
+    def _bounce(
+        self,
+        event: MessageEvent,
+        kind: BounceKind,
+        reason: BounceReason,
+        at: datetime,
+        provider_error_code: str | None,
+    ) -> Message:
+        status = self._next(event)
+        reason = v.check_member(
+            "Message.bounce_reason", BounceReason, v.coerce_enum(BounceReason, reason)
+        )
+        if reason.kind is not kind:
+            raise ValidationError(
+                "Message.bounce_reason", f"{reason.value} is not a {kind.value} bounce reason"
+            )
+        outcome = Outcome.SOFT_BOUNCE if kind is BounceKind.SOFT else Outcome.HARD_BOUNCE
+        return attrs.evolve(
+            self,
+            status=status,
+            bounce_reason=reason,
+            attempts=self._closed_attempts(outcome, provider_error_code),
+            final_at=at,
+        )
+
+    def soft_bounce(
+        self, reason: BounceReason, *, at: datetime, provider_error_code: str | None = None
+    ) -> Message:
+        """A temporary failure that will not be retried (any more): final SOFT_BOUNCE."""
+        return self._bounce(
+            MessageEvent.SOFT_BOUNCE, BounceKind.SOFT, reason, at, provider_error_code
+        )
+
+    def hard_bounce(
+        self, reason: BounceReason, *, at: datetime, provider_error_code: str | None = None
+    ) -> Message:
+        """A permanent failure: final HARD_BOUNCE."""
+        return self._bounce(
+            MessageEvent.HARD_BOUNCE, BounceKind.HARD, reason, at, provider_error_code
+        )
+
+    def requeue(
+        self,
+        reason: BounceReason | None,
+        *,
+        outcome: Outcome = Outcome.SOFT_BOUNCE,
+        provider_error_code: str | None = None,
+    ) -> Message:
+        """A temporary failure that will be retried: back to QUEUED, keeping the failure's reason.
+
+        ``outcome`` is what the failed attempt came to (THROTTLED for a provider asking to slow
+        down, which carries no bounce reason).
+        """
+        status = self._next(MessageEvent.REQUEUE)
+        return attrs.evolve(
+            self,
+            status=status,
+            bounce_reason=self.bounce_reason if reason is None else reason,
+            attempts=self._closed_attempts(outcome, provider_error_code),
+        )
+
+    def cancel(self, *, at: datetime) -> Message:
+        """Withdrawn before it was handed to a provider (its campaign was cancelled)."""
+        return attrs.evolve(self, status=self._next(MessageEvent.CANCEL), final_at=at)
+
+
+@attrs.frozen(kw_only=True)
+class Reply:
+    """An inbound SMS from a recipient, attributed to a campaign when one can be found."""
+
+    id: str = attrs.field(validator=_an_id)
+    recipient: str = attrs.field(validator=_an_e164, repr=mask_number)
+    at: datetime = attrs.field(converter=v.to_utc, validator=_aware)
+    text: str = attrs.field(validator=_a_text, repr=False)
+    campaign_id: str | None = attrs.field(default=None, validator=_an_optional_id)
+
+
+@attrs.frozen(kw_only=True)
+class Unsubscribe:
+    """A recipient's opt-out (a STOP keyword, a link, a carrier signal), per campaign if known."""
+
+    id: str = attrs.field(validator=_an_id)
+    recipient: str = attrs.field(validator=_an_e164, repr=mask_number)
+    at: datetime = attrs.field(converter=v.to_utc, validator=_aware)
+    keyword: str = attrs.field(default="", validator=_a_text)
+    campaign_id: str | None = attrs.field(default=None, validator=_an_optional_id)

@@ -1,0 +1,118 @@
+"""The storage contract, and the two stores the library ships.
+
+``Storage`` is a ``Protocol``: implement these methods on any class (no base class to import) and
+check it with the conformance suite in ``sms_campaign_stats.testing``. ``InMemoryStorage`` and
+``SQLiteStorage`` both pass it.
+
+The contract, for every implementation:
+
+* **Identity.** Campaign ids, message ids, reply ids and unsubscribe ids are unique in a store.
+  A campaign has at most one message per recipient. A provider message id designates at most one
+  message. Adding something that is already there raises ``DuplicateError`` (replies and
+  unsubscribes, which arrive from webhooks that retry, are ignored instead: ``False`` is returned).
+* **Atomicity.** Every method that writes either does all of its writing or none of it. A batch
+  (``add_messages``, ``update_messages``) with one bad item leaves the store exactly as before.
+* **Versions.** A value read from a store carries the ``version`` it was stored at. An update is a
+  compare-and-set: it succeeds only if the stored version still equals the value's ``version``,
+  stores the value with ``version + 1`` and returns it; otherwise it raises ``ConflictError`` and
+  writes nothing. Concurrent writers therefore never lose an update silently.
+* **Lookups.** ``get_*`` raise ``NotFoundError`` (a ``LookupError``) for an unknown id;
+  ``find_message_by_provider_id`` returns ``None``.
+* **Iteration.** ``iter_messages`` yields each message of a campaign exactly once, in no particular
+  order, holding at most about ``batch_size`` messages in memory at a time.
+* **Aggregates.** ``campaign_counts`` returns the same ``CampaignCounts`` as
+  ``CampaignCounts.of_messages`` over the campaign's messages, replies and unsubscribes, computed
+  without loading every message where the store can (SQL does); it is a consistent snapshot.
+* **History.** ``timeline`` returns a campaign's events in the order they were appended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol, runtime_checkable
+
+from ._counts import CampaignCounts
+from ._memory import InMemoryStorage
+from ._sqlite import SCHEMA_VERSION, SQLiteStorage
+from .model import Campaign, Message, Reply, TimelineEvent, Unsubscribe
+
+__all__ = ["SCHEMA_VERSION", "InMemoryStorage", "SQLiteStorage", "Storage"]
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """Where campaigns, messages, replies, unsubscribes and history live. See the module doc."""
+
+    def add_campaign(self, campaign: Campaign, *, events: Sequence[TimelineEvent] = ()) -> None:
+        """Store a new campaign (``version`` is stored as given) with its first history events."""
+        ...
+
+    def get_campaign(self, campaign_id: str) -> Campaign:
+        """The stored campaign; ``NotFoundError`` if there is none."""
+        ...
+
+    def update_campaign(
+        self, campaign: Campaign, *, events: Sequence[TimelineEvent] = ()
+    ) -> Campaign:
+        """Compare-and-set the campaign and append ``events``, in one atomic write."""
+        ...
+
+    def list_campaigns(self) -> list[Campaign]:
+        """Every stored campaign, oldest first (by ``created_at``, then id)."""
+        ...
+
+    def add_messages(self, messages: Iterable[Message]) -> int:
+        """Store new messages of existing campaigns in one atomic batch; returns how many."""
+        ...
+
+    def get_message(self, message_id: str) -> Message:
+        """The stored message; ``NotFoundError`` if there is none."""
+        ...
+
+    def find_message_by_provider_id(self, provider_message_id: str) -> Message | None:
+        """The message one of whose attempts has this provider message id, if any."""
+        ...
+
+    def update_message(self, message: Message) -> Message:
+        """Compare-and-set one message; returns it with its new version."""
+        ...
+
+    def update_messages(self, messages: Sequence[Message]) -> list[Message]:
+        """Compare-and-set several messages atomically: all are written or none is."""
+        ...
+
+    def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> Iterator[Message]:
+        """Each message of the campaign once, in bounded memory."""
+        ...
+
+    def append_events(self, events: Sequence[TimelineEvent]) -> None:
+        """Append history events of existing campaigns, atomically."""
+        ...
+
+    def timeline(self, campaign_id: str) -> list[TimelineEvent]:
+        """The campaign's history in append order."""
+        ...
+
+    def record_reply(self, reply: Reply) -> bool:
+        """Store an inbound reply; ``False`` (and nothing written) if its id is already stored."""
+        ...
+
+    def replies(self, campaign_id: str) -> list[Reply]:
+        """Replies attributed to the campaign, oldest first."""
+        ...
+
+    def record_unsubscribe(self, unsubscribe: Unsubscribe) -> bool:
+        """Store an opt-out; ``False`` (and nothing written) if its id is already stored."""
+        ...
+
+    def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
+        """Opt-outs attributed to the campaign, oldest first."""
+        ...
+
+    def campaign_counts(self, campaign_id: str) -> CampaignCounts:
+        """The campaign's aggregate counts, computed where the data lives."""
+        ...
+
+    def close(self) -> None:
+        """Release resources; the store is not used afterwards."""
+        ...

@@ -1,0 +1,408 @@
+"""Test helpers that are part of the product: the storage conformance suite and sample data.
+
+Check your own ``Storage`` implementation by subclassing ``StorageConformance`` in a pytest
+module (requires pytest)::
+
+    from sms_campaign_stats.testing import StorageConformance
+
+    class TestMyStorage(StorageConformance):
+        def make_storage(self):
+            return MyStorage(...)      # a fresh, empty store for each test
+
+Every test of the suite then runs against your store. Both built-in stores pass it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from ._counts import CampaignCounts
+from .errors import ConflictError, DuplicateError, NotFoundError, StorageError, ValidationError
+from .model import (
+    BounceReason,
+    Campaign,
+    CampaignStatus,
+    Message,
+    MessageStatus,
+    Reply,
+    TimelineEvent,
+    TimelineKind,
+    Unsubscribe,
+)
+from .storage import Storage
+
+__all__ = ["T0", "StorageConformance", "sample_campaign", "sample_messages"]
+
+#: A fixed instant the samples start from (tests pass time explicitly, never read the clock).
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def sample_campaign(
+    campaign_id: str = "spring-sale", *, lists: Sequence[str] = ("newsletter", "vip")
+) -> tuple[Campaign, TimelineEvent]:
+    """A DRAFT campaign with two lists, and its CREATED history event."""
+    change = Campaign.create(
+        id=campaign_id,
+        name="Spring sale",
+        sender="MyShop",
+        content="Spring sale: -20% on everything until Sunday! Reply STOP to opt out.",
+        list_ids=lists,
+        at=T0,
+        unit_price=Decimal("0.045"),
+        currency="EUR",
+    )
+    return change.campaign, change.event
+
+
+def sample_messages(campaign: Campaign, count: int, *, start: int = 0) -> list[Message]:
+    """``count`` QUEUED messages to distinct French mobile numbers, spread over the lists.
+
+    Every third recipient is in all of the campaign's lists, the others in one list.
+    """
+    lists = campaign.list_ids
+    messages = []
+    for index in range(start, start + count):
+        in_lists = lists if index % 3 == 0 else (lists[index % len(lists)],)
+        messages.append(
+            Message.for_campaign(
+                campaign,
+                id=f"{campaign.id}-m{index}",
+                recipient=f"+336{index:08d}",
+                list_ids=in_lists,
+                queued_at=T0,
+            )
+        )
+    return messages
+
+
+def _settle(message: Message, index: int) -> Message:
+    """Drive a message to a varied state: delivered, bounced, retried, still processing."""
+    at = T0 + timedelta(minutes=index)
+    kind = index % 6
+    if kind == 5:
+        return message  # still queued
+    if kind == 4:
+        return message.soft_bounce(BounceReason.LANDLINE_NUMBER, at=at)  # never sent
+    sent = message.submit(at=at, provider_message_id=f"prov-{message.id}")
+    if kind == 0:
+        return sent.deliver(at=at + timedelta(seconds=5))
+    if kind == 1:
+        return sent.soft_bounce(
+            BounceReason.HANDSET_OFF_OR_OUT_OF_COVERAGE, at=at, provider_error_code="27"
+        )
+    if kind == 2:
+        return sent.hard_bounce(BounceReason.NUMBER_DOES_NOT_EXIST, at=at, provider_error_code="1")
+    return sent.requeue(BounceReason.TEMPORARY_OPERATOR_NETWORK_ISSUE)
+
+
+class StorageConformance:
+    """The storage contract as tests. Subclass it and define ``make_storage``."""
+
+    def make_storage(self) -> Storage:
+        """A fresh, empty store. Subclasses define this."""
+        raise TypeError(f"{type(self).__name__} must define make_storage() returning a new store")
+
+    @pytest.fixture
+    def store(self) -> Iterator[Storage]:
+        """The store under test, closed afterwards."""
+        storage = self.make_storage()
+        yield storage
+        storage.close()
+
+    @pytest.fixture
+    def campaign(self, store: Storage) -> Campaign:
+        """A stored sample campaign."""
+        campaign, created = sample_campaign()
+        store.add_campaign(campaign, events=[created])
+        return campaign
+
+    # campaigns ---------------------------------------------------------------------------
+
+    def test_campaign_round_trips(self, store: Storage) -> None:
+        """A stored campaign reads back equal, field for field, with its history."""
+        campaign, created = sample_campaign()
+        campaign = campaign.schedule(T0 + timedelta(days=1), at=T0).campaign
+        store.add_campaign(campaign, events=[created])
+        assert campaign == store.get_campaign(campaign.id)
+        assert [created] == store.timeline(campaign.id)
+        assert [campaign] == store.list_campaigns()
+
+    def test_campaign_ids_are_unique(self, store: Storage, campaign: Campaign) -> None:
+        """Adding a campaign id twice raises DuplicateError and keeps the first."""
+        other, _ = sample_campaign(campaign.id, lists=("other",))
+        with pytest.raises(DuplicateError):
+            store.add_campaign(other)
+        assert campaign == store.get_campaign(campaign.id)
+
+    def test_unknown_campaign(self, store: Storage) -> None:
+        """Every campaign lookup of an unknown id raises NotFoundError, a LookupError."""
+        for call in (
+            store.get_campaign,
+            store.timeline,
+            store.replies,
+            store.unsubscribes,
+            store.campaign_counts,
+            lambda cid: list(store.iter_messages(cid)),
+        ):
+            with pytest.raises(NotFoundError) as caught:
+                call("nope")
+            assert isinstance(caught.value, LookupError)
+
+    def test_update_campaign_is_compare_and_set(self, store: Storage, campaign: Campaign) -> None:
+        """An update based on the stored version wins once; a stale one changes nothing."""
+        started = campaign.start(at=T0)
+        stored = store.update_campaign(started.campaign, events=[started.event])
+        assert campaign.version + 1 == stored.version
+        assert CampaignStatus.SENDING == store.get_campaign(campaign.id).status
+        stale = campaign.cancel(at=T0)
+        with pytest.raises(ConflictError) as caught:
+            store.update_campaign(stale.campaign, events=[stale.event])
+        assert (campaign.version, stored.version) == (
+            caught.value.expected_version,
+            caught.value.stored_version,
+        )
+        assert stored == store.get_campaign(campaign.id)
+        kinds = [event.kind for event in store.timeline(campaign.id)]
+        assert [TimelineKind.CREATED, TimelineKind.STARTED] == kinds
+
+    def test_update_unknown_campaign(self, store: Storage) -> None:
+        """Updating a campaign that was never added raises NotFoundError."""
+        campaign, _ = sample_campaign()
+        with pytest.raises(NotFoundError):
+            store.update_campaign(campaign)
+
+    def test_list_campaigns_oldest_first(self, store: Storage) -> None:
+        """Campaigns are listed by creation time, then id."""
+        late, _ = sample_campaign("b-late")
+        late = attrs.evolve(late, created_at=T0 + timedelta(hours=1))
+        early_b, _ = sample_campaign("b-early")
+        early_a, _ = sample_campaign("a-early")
+        for campaign in (late, early_b, early_a):
+            store.add_campaign(campaign)
+        assert ["a-early", "b-early", "b-late"] == [c.id for c in store.list_campaigns()]
+
+    def test_events_for_unknown_campaign_are_refused(
+        self, store: Storage, campaign: Campaign
+    ) -> None:
+        """A batch of events with one for an unknown campaign appends nothing."""
+        ok = TimelineEvent(campaign_id=campaign.id, at=T0, kind=TimelineKind.STARTED)
+        bad = TimelineEvent(campaign_id="nope", at=T0, kind=TimelineKind.STARTED)
+        with pytest.raises(NotFoundError):
+            store.append_events([ok, bad])
+        assert 1 == len(store.timeline(campaign.id))
+        store.append_events([ok])
+        assert ok == store.timeline(campaign.id)[-1]
+
+    # messages ----------------------------------------------------------------------------
+
+    def test_messages_round_trip(self, store: Storage, campaign: Campaign) -> None:
+        """Messages in every state read back equal, attempts and timestamps included."""
+        messages = [_settle(m, i) for i, m in enumerate(sample_messages(campaign, 12))]
+        assert 12 == store.add_messages(messages)
+        for message in messages:
+            assert message == store.get_message(message.id)
+        assert sorted(messages, key=lambda m: m.id) == sorted(
+            store.iter_messages(campaign.id), key=lambda m: m.id
+        )
+
+    def test_failed_batch_stores_nothing(self, store: Storage, campaign: Campaign) -> None:
+        """A batch with one bad message (unknown campaign, repeated id or recipient) is refused
+        whole, with a typed error."""
+        good = sample_messages(campaign, 5)
+        orphan = Message(
+            id="orphan", campaign_id="nope", recipient="+33700000000", list_ids=(), queued_at=T0
+        )
+        same_id = attrs.evolve(good[0], recipient="+33799999999")
+        same_recipient = attrs.evolve(good[0], id="another-id")
+        for bad, error in (
+            (orphan, NotFoundError),
+            (same_id, DuplicateError),
+            (same_recipient, DuplicateError),
+        ):
+            with pytest.raises(error):
+                store.add_messages([*good, bad])
+            assert [] == list(store.iter_messages(campaign.id))
+        store.add_messages(good)
+        with pytest.raises(DuplicateError):
+            store.add_messages(sample_messages(campaign, 2, start=4))
+        assert 5 == len(list(store.iter_messages(campaign.id)))
+
+    def test_unknown_message(self, store: Storage, campaign: Campaign) -> None:
+        """Unknown message ids raise NotFoundError; unknown provider ids give None."""
+        with pytest.raises(NotFoundError):
+            store.get_message("nope")
+        assert store.find_message_by_provider_id("nope") is None
+        (message,) = sample_messages(campaign, 1)
+        with pytest.raises(NotFoundError):
+            store.update_message(message)
+
+    def test_find_by_provider_id(self, store: Storage, campaign: Campaign) -> None:
+        """Every attempt's provider id finds its message; a provider id names one message."""
+        first, second = sample_messages(campaign, 2)
+        store.add_messages([first, second])
+        first = store.update_message(first.submit(at=T0, provider_message_id="p-1"))
+        first = store.update_message(first.requeue(BounceReason.RECIPIENT_UNREACHABLE))
+        first = store.update_message(first.submit(at=T0, provider_message_id="p-2"))
+        assert first == store.find_message_by_provider_id("p-1")
+        assert first == store.find_message_by_provider_id("p-2")
+        with pytest.raises(DuplicateError):
+            store.update_message(second.submit(at=T0, provider_message_id="p-1"))
+        assert second == store.get_message(second.id)
+
+    def test_update_message_is_compare_and_set(self, store: Storage, campaign: Campaign) -> None:
+        """The first update based on a version wins; the stale one raises and writes nothing."""
+        (message,) = sample_messages(campaign, 1)
+        store.add_messages([message])
+        submitted = store.update_message(message.submit(at=T0, provider_message_id="p"))
+        assert message.version + 1 == submitted.version
+        with pytest.raises(ConflictError):
+            store.update_message(message.cancel(at=T0))
+        assert submitted == store.get_message(message.id)
+
+    def test_update_messages_is_atomic(self, store: Storage, campaign: Campaign) -> None:
+        """One stale message in a batch: nothing of the batch is written."""
+        messages = sample_messages(campaign, 4)
+        store.add_messages(messages)
+        store.update_message(messages[3].cancel(at=T0))
+        batch = [m.submit(at=T0, provider_message_id=f"p-{m.id}") for m in messages]
+        with pytest.raises(ConflictError):
+            store.update_messages(batch)
+        assert MessageStatus.QUEUED == store.get_message(messages[0].id).status
+        assert store.find_message_by_provider_id(f"p-{messages[0].id}") is None
+        written = store.update_messages(batch[:3])
+        assert [m.version + 1 for m in batch[:3]] == [m.version for m in written]
+        assert written == [store.get_message(m.id) for m in batch[:3]]
+
+    def test_update_cannot_move_a_message(self, store: Storage, campaign: Campaign) -> None:
+        """Campaign and recipient of a stored message are its identity: they cannot change."""
+        (message,) = sample_messages(campaign, 1)
+        store.add_messages([message])
+        moved = attrs.evolve(message, recipient="+33711111111")
+        with pytest.raises(ValidationError):
+            store.update_message(moved)
+        with pytest.raises(ValidationError):
+            store.update_messages([message, message])
+        assert message == store.get_message(message.id)
+
+    def test_iteration_in_batches(self, store: Storage, campaign: Campaign) -> None:
+        """Iteration yields each message exactly once, whatever the batch size."""
+        messages = sample_messages(campaign, 23)
+        store.add_messages(messages)
+        expected = sorted(m.id for m in messages)
+        for batch_size in (1, 5, 23, 1000):
+            got = [m.id for m in store.iter_messages(campaign.id, batch_size=batch_size)]
+            assert expected == sorted(got)
+        with pytest.raises(ValidationError):
+            store.iter_messages(campaign.id, batch_size=0)
+
+    def test_concurrent_compare_and_set_loses_no_update(
+        self, store: Storage, campaign: Campaign
+    ) -> None:
+        """Threads that re-read and retry on conflict apply every increment exactly once."""
+        (message,) = sample_messages(campaign, 1)
+        store.add_messages([message])
+        threads, rounds = 4, 10
+
+        def bump() -> None:
+            for _ in range(rounds):
+                while True:
+                    current = store.get_message(message.id)
+                    try:
+                        store.update_message(current)
+                        break
+                    except ConflictError:
+                        continue
+
+        workers = [threading.Thread(target=bump) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert threads * rounds == store.get_message(message.id).version
+
+    # replies, unsubscribes, counts ------------------------------------------------------
+
+    def test_replies_and_unsubscribes(self, store: Storage, campaign: Campaign) -> None:
+        """Recording is idempotent by id; lists come back oldest first; unknown campaigns fail."""
+        later = Reply(id="r2", recipient="+33600000001", at=T0 + timedelta(hours=1), text="Oui")
+        later = attrs.evolve(later, campaign_id=campaign.id)
+        first = Reply(id="r1", recipient="+33600000000", at=T0, text="Hi", campaign_id=campaign.id)
+        unattributed = Reply(id="r3", recipient="+33600000002", at=T0, text="?")
+        assert store.record_reply(later)
+        assert store.record_reply(first)
+        assert store.record_reply(unattributed)
+        assert not store.record_reply(first)
+        assert [first, later] == store.replies(campaign.id)
+        stop = Unsubscribe(
+            id="u1", recipient="+33600000000", at=T0, keyword="STOP", campaign_id=campaign.id
+        )
+        assert store.record_unsubscribe(stop)
+        assert not store.record_unsubscribe(stop)
+        assert [stop] == store.unsubscribes(campaign.id)
+        with pytest.raises(NotFoundError):
+            store.record_reply(
+                Reply(id="r9", recipient="+33600000000", at=T0, text="x", campaign_id="nope")
+            )
+        with pytest.raises(NotFoundError):
+            store.record_unsubscribe(
+                Unsubscribe(id="u9", recipient="+33600000000", at=T0, campaign_id="nope")
+            )
+
+    def test_counts_match_counting_the_messages(self, store: Storage, campaign: Campaign) -> None:
+        """The store's aggregate equals CampaignCounts.of_messages over the same data."""
+        messages = [_settle(m, i) for i, m in enumerate(sample_messages(campaign, 60))]
+        store.add_messages(messages)
+        other, _ = sample_campaign("other")
+        store.add_campaign(other)
+        store.add_messages([_settle(m, 0) for m in sample_messages(other, 7)])
+        for index in (0, 3, 6, 6, 9):
+            store.record_reply(
+                Reply(
+                    id=f"r{index}-{len(store.replies(campaign.id))}",
+                    recipient=messages[index].recipient,
+                    at=T0,
+                    text="merci",
+                    campaign_id=campaign.id,
+                )
+            )
+        store.record_reply(
+            Reply(
+                id="stranger", recipient="+447700900000", at=T0, text="?", campaign_id=campaign.id
+            )
+        )
+        for index in (6, 12):
+            store.record_unsubscribe(
+                Unsubscribe(
+                    id=f"u{index}",
+                    recipient=messages[index].recipient,
+                    at=T0,
+                    keyword="STOP",
+                    campaign_id=campaign.id,
+                )
+            )
+        expected = CampaignCounts.of_messages(
+            messages,
+            replies=store.replies(campaign.id),
+            unsubscribes=store.unsubscribes(campaign.id),
+        )
+        assert expected == store.campaign_counts(campaign.id)
+        assert 60 == store.campaign_counts(campaign.id).messages
+        assert CampaignCounts() == store.campaign_counts(_empty(store).id)
+
+    def test_closed_store_refuses_work(self, store: Storage, campaign: Campaign) -> None:
+        """After close(), operations raise StorageError."""
+        store.close()
+        with pytest.raises(StorageError):
+            store.get_campaign(campaign.id)
+
+
+def _empty(store: Storage) -> Campaign:
+    campaign, _ = sample_campaign("empty")
+    store.add_campaign(campaign)
+    return campaign

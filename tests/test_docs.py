@@ -1,0 +1,67 @@
+"""Docs stay true: generated pages are current, docstring examples and the quickstart run."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sms_campaign_stats
+from sms_campaign_stats._docgen import GENERATED_PAGES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED_PAGES))
+def test_generated_pages_are_current(name: str) -> None:
+    """docs/ pages generated from tables match the tables (run scripts/generate_docs.py)."""
+    assert GENERATED_PAGES[name]() == (ROOT / "docs" / name).read_text(encoding="utf-8")
+
+
+def test_docstring_examples() -> None:
+    """Every ``>>>`` example in the package's docstrings runs and prints what it says."""
+    package = Path(sms_campaign_stats.__file__).parent
+    attempted = 0
+    for info in pkgutil.iter_modules([str(package)]):
+        module = importlib.import_module(f"sms_campaign_stats.{info.name}")
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert 0 == result.failed, info.name
+        attempted += result.attempted
+    assert attempted >= 5
+
+
+def test_quickstart_runs_and_is_stable(tmp_path: Path) -> None:
+    """The README's main job builds the campaign once and prints the same report twice."""
+    command = [sys.executable, str(ROOT / "examples" / "quickstart.py"), "qs.db"]
+    first = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=True)
+    second = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert first.stdout == second.stdout
+    assert "Recipients 1,000" in first.stdout
+    assert "" == first.stderr
+
+
+def test_readme_has_the_two_commands() -> None:
+    """The README names the main-job and test commands that .ci/run also uses."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"^\s*\$ (.+)$", readme, flags=re.MULTILINE)
+    assert 2 == len(commands)
+    assert "examples/quickstart.py" in commands[0]
+    assert "pytest" in commands[1]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "python -m pip install -e '.[test]'" in commands[1]
+    assert "python -m pip install -e '.[test]'" in ci
+
+
+def test_architecture_names_existing_modules() -> None:
+    """Every module in docs/architecture.md's table exists, and every module is in it."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    package = Path(sms_campaign_stats.__file__).parent
+    listed = set(re.findall(r"^\| `(_?[a-z_]+)\.py`", text, flags=re.MULTILINE))
+    present = {path.stem for path in package.glob("*.py")}
+    assert present == listed

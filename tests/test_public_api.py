@@ -1,0 +1,88 @@
+"""The public API is curated: pinned names, private modules, typed package."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+import sms_campaign_stats
+
+PUBLIC = [
+    "BOUNCE_REASON_TABLE",
+    "CAMPAIGN_TRANSITIONS",
+    "MESSAGE_TRANSITIONS",
+    "Attempt",
+    "BounceKind",
+    "BounceReason",
+    "Campaign",
+    "CampaignChange",
+    "CampaignCounts",
+    "CampaignEvent",
+    "CampaignReport",
+    "CampaignStatus",
+    "ConflictError",
+    "DeliveryFigures",
+    "DuplicateError",
+    "Encoding",
+    "Figure",
+    "GlobalStatistics",
+    "InMemoryStorage",
+    "InvalidTransitionError",
+    "ListFigures",
+    "MalformedReportError",
+    "Message",
+    "MessageEvent",
+    "MessageStatus",
+    "NotFoundError",
+    "Outcome",
+    "ReasonFigure",
+    "Reply",
+    "SQLiteStorage",
+    "SchemaError",
+    "SegmentInfo",
+    "SmsCampaignStatsError",
+    "Storage",
+    "StorageBusyError",
+    "StorageError",
+    "TimelineEvent",
+    "TimelineKind",
+    "Unsubscribe",
+    "ValidationError",
+    "__version__",
+    "global_statistics",
+    "mask_number",
+    "report_for",
+    "report_from_messages",
+    "segment_info",
+]
+
+
+def test_all_is_pinned() -> None:
+    """Adding or removing a public name is a deliberate change to this list."""
+    assert PUBLIC == sms_campaign_stats.__all__
+    for name in PUBLIC:
+        assert hasattr(sms_campaign_stats, name)
+
+
+def test_public_modules_declare_all() -> None:
+    """Every public module lists its names; every listed name exists."""
+    package = Path(sms_campaign_stats.__file__).parent
+    for info in pkgutil.iter_modules([str(package)]):
+        module = importlib.import_module(f"sms_campaign_stats.{info.name}")
+        names = getattr(module, "__all__", None)
+        assert names is not None, info.name
+        for name in names:
+            assert hasattr(module, name), (info.name, name)
+
+
+def test_package_is_typed() -> None:
+    """py.typed ships with the package."""
+    assert (Path(sms_campaign_stats.__file__).parent / "py.typed").exists()
+
+
+def test_version_matches_metadata() -> None:
+    """The package version and the installed distribution agree."""
+    from importlib.metadata import version
+
+    assert version("sms-campaign-stats") == sms_campaign_stats.__version__

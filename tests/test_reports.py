@@ -1,0 +1,261 @@
+"""Counts and reports: partition, per-list figures, engagement, merging, cost, renderings."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sms_campaign_stats import (
+    BounceReason,
+    CampaignCounts,
+    InMemoryStorage,
+    Message,
+    MessageStatus,
+    Reply,
+    Unsubscribe,
+    global_statistics,
+    report_for,
+    report_from_messages,
+)
+from sms_campaign_stats.reports import REPORT_SCHEMA_VERSION
+
+from .strategies import CAMPAIGN, LISTS, campaign_data, messages
+
+Data = tuple[list[Message], list[Reply], list[Unsubscribe]]
+
+
+def engaged(items: list[Reply] | list[Unsubscribe], recipients: set[str]) -> set[str]:
+    """Recipients of the campaign among the attributed items (the brute-force definition)."""
+    return {
+        i.recipient for i in items if i.campaign_id == CAMPAIGN.id and i.recipient in recipients
+    }
+
+
+@given(campaign_data())
+def test_report_matches_brute_force(data: Data) -> None:
+    """Every figure equals a direct count over the messages; the four statuses partition."""
+    found, replies, unsubscribes = data
+    report = report_from_messages(CAMPAIGN, found, replies=replies, unsubscribes=unsubscribes)
+    live = [m for m in found if m.status is not MessageStatus.CANCELLED]
+    by = {s: sum(m.status is s for m in live) for s in MessageStatus}
+    assert len(live) == report.recipients
+    assert len(found) - len(live) == report.totals.cancelled
+    assert report.recipients == (
+        report.delivered.count
+        + report.soft_bounces.count
+        + report.hard_bounces.count
+        + report.processing.count
+    )
+    assert by[MessageStatus.DELIVERED] == report.delivered.count
+    assert by[MessageStatus.QUEUED] + by[MessageStatus.PROCESSING] == report.processing.count
+    recipients = {m.recipient for m in found}
+    repliers = engaged(replies, recipients)
+    assert len(repliers) == report.replies.count
+    assert by[MessageStatus.DELIVERED] == report.replies.base
+    assert (
+        sum(1 for r in replies if r.campaign_id == CAMPAIGN.id and r.recipient in recipients)
+        == report.totals.reply_messages
+    )
+    assert len(engaged(unsubscribes, recipients)) == report.unsubscribes.count
+    sent = [m for m in found if m.sent]
+    assert sum(m.cost(CAMPAIGN.unit_price) for m in sent) == report.cost
+    bounced = [
+        m for m in sent if m.status in (MessageStatus.SOFT_BOUNCE, MessageStatus.HARD_BOUNCE)
+    ]
+    assert sum((m.cost(CAMPAIGN.unit_price) for m in bounced), Decimal(0)) == report.bounced_cost
+    avoidable = [m for m in bounced if m.bounce_reason and m.bounce_reason.avoidable_by_sender]
+    assert sum((m.cost(CAMPAIGN.unit_price) for m in avoidable), Decimal(0)) == (
+        report.avoidable_bounced_cost
+    )
+
+
+@given(campaign_data())
+def test_per_list_figures(data: Data) -> None:
+    """Each list counts the messages in it; a message in several lists counts in each."""
+    found, replies, unsubscribes = data
+    report = report_from_messages(CAMPAIGN, found, replies=replies, unsubscribes=unsubscribes)
+    assert list(LISTS) == [item.list_id for item in report.lists]
+    for item in report.lists:
+        members = [m for m in found if item.list_id in m.list_ids]
+        live = [m for m in members if m.status is not MessageStatus.CANCELLED]
+        figures = item.figures
+        assert len(live) == figures.recipients
+        assert (
+            sum(m.status is MessageStatus.HARD_BOUNCE for m in live) == figures.hard_bounces.count
+        )
+        recipients = {m.recipient for m in members}
+        assert len(engaged(replies, recipients)) == figures.replies.count
+        assert len(engaged(unsubscribes, recipients)) == figures.unsubscribes.count
+        assert sum((m.cost(CAMPAIGN.unit_price) for m in members), Decimal(0)) == item.cost
+
+
+@given(campaign_data())
+def test_bounce_reasons(data: Data) -> None:
+    """Bounces by reason add up to the bounces, most frequent first, avoidable ones flagged."""
+    found, _, _ = data
+    report = report_from_messages(CAMPAIGN, found)
+    total = sum(item.recipients.count for item in report.bounce_reasons)
+    assert report.soft_bounces.count + report.hard_bounces.count == total
+    counts = [item.recipients.count for item in report.bounce_reasons]
+    assert sorted(counts, reverse=True) == counts
+    for item in report.bounce_reasons:
+        assert item.reason.avoidable_by_sender == item.avoidable_by_sender
+        assert item.reason.kind == item.kind
+        assert (
+            sum(
+                1
+                for m in found
+                if m.bounce_reason is item.reason
+                and m.status in (MessageStatus.SOFT_BOUNCE, MessageStatus.HARD_BOUNCE)
+            )
+            == item.recipients.count
+        )
+
+
+@st.composite
+def split(draw: st.DrawFn) -> tuple[Data, list[int]]:
+    """Campaign data and cut points that split its messages into consecutive chunks."""
+    data = draw(campaign_data())
+    cuts = sorted(draw(st.lists(st.integers(0, len(data[0])), max_size=4)))
+    return data, cuts
+
+
+@given(split())
+def test_counts_of_chunks_merge_into_the_whole(case: tuple[Data, list[int]]) -> None:
+    """Counting chunks separately and merging equals counting everything at once."""
+    (found, replies, unsubscribes), cuts = case
+    bounds = [0, *cuts, len(found)]
+    parts = [
+        CampaignCounts.of_messages(found[a:b], replies=replies, unsubscribes=unsubscribes)
+        for a, b in itertools.pairwise(bounds)
+    ]
+    whole = CampaignCounts.of_messages(found, replies=replies, unsubscribes=unsubscribes)
+    assert whole == CampaignCounts.merge(parts)
+    assert whole == sum(parts, CampaignCounts())
+
+
+counts_strategy = st.lists(messages(0), max_size=6).map(
+    lambda found: CampaignCounts.of_messages(found)
+)
+
+
+@given(counts_strategy, counts_strategy, counts_strategy)
+def test_merge_is_associative_and_commutative(
+    a: CampaignCounts, b: CampaignCounts, c: CampaignCounts
+) -> None:
+    """(a + b) + c == a + (b + c), a + b == b + a, and the empty counts are the identity."""
+    assert (a + b) + c == a + (b + c)
+    assert a + b == b + a
+    assert a == a + CampaignCounts()
+    assert a.messages + b.messages == (a + b).messages
+
+
+def test_adding_something_else_is_refused() -> None:
+    """Counts add only to counts."""
+    assert NotImplemented == CampaignCounts().__add__(3)
+
+
+def test_empty_report_has_no_percentages() -> None:
+    """With no recipients there is no percentage to show, rather than a division by zero."""
+    report = report_from_messages(CAMPAIGN, [])
+    assert (0, None) == (report.recipients, report.delivered.percentage)
+    assert {"count": 0, "percentage": None} == report.delivered.to_dict()
+
+
+@given(campaign_data())
+def test_to_dict_is_json_and_consistent(data: Data) -> None:
+    """to_dict() is JSON-serialisable and carries the same figures."""
+    found, replies, unsubscribes = data
+    report = report_from_messages(CAMPAIGN, found, replies=replies, unsubscribes=unsubscribes)
+    shape = json.loads(json.dumps(report.to_dict()))
+    assert REPORT_SCHEMA_VERSION == shape["schema_version"]
+    assert report.recipients == shape["totals"]["recipients"]
+    assert report.delivered.count == shape["totals"]["delivered"]["count"]
+    assert [item.list_id for item in report.lists] == [row["list_id"] for row in shape["lists"]]
+    assert str(report.cost) == shape["cost"]["sent"]
+    assert [r.reason.value for r in report.bounce_reasons] == [
+        r["reason"] for r in shape["bounce_reasons"]
+    ]
+
+
+@given(campaign_data())
+def test_text_fits_100_columns(data: Data) -> None:
+    """The text rendering never exceeds 100 columns and names every list."""
+    found, replies, unsubscribes = data
+    text = report_from_messages(
+        CAMPAIGN, found, replies=replies, unsubscribes=unsubscribes
+    ).to_text()
+    assert max(len(line) for line in text.splitlines()) <= 100
+    for list_id in LISTS:
+        assert list_id in text
+
+
+def test_text_shows_exact_money() -> None:
+    """Amounts keep the unit price's precision: never rounded away."""
+    found = [
+        Message.for_campaign(
+            CAMPAIGN,
+            id=f"m{i}",
+            recipient=f"+3361000000{i}",
+            list_ids=["vip"],
+            queued_at=CAMPAIGN.created_at,
+        ).submit(at=CAMPAIGN.created_at)
+        for i in range(3)
+    ]
+    text = report_from_messages(CAMPAIGN, found).to_text()
+    assert "0.135 EUR for 3 messages sent" in text
+    assert "0.00 EUR spent on bounces" in text
+
+
+def test_global_statistics() -> None:
+    """One row per campaign, totals counting every message once, costs per currency."""
+    import attrs
+
+    store = InMemoryStorage()
+    second = attrs.evolve(CAMPAIGN, id="second", currency="USD")
+    for campaign in (CAMPAIGN, second):
+        store.add_campaign(campaign)
+    first_messages = [
+        Message.for_campaign(
+            CAMPAIGN,
+            id=f"a{i}",
+            recipient=f"+3361000000{i}",
+            list_ids=["vip"],
+            queued_at=CAMPAIGN.created_at,
+        ).submit(at=CAMPAIGN.created_at)
+        for i in range(4)
+    ]
+    first_messages[0] = first_messages[0].hard_bounce(
+        BounceReason.NUMBER_DOES_NOT_EXIST, at=CAMPAIGN.created_at
+    )
+    second_messages = [
+        Message.for_campaign(
+            second,
+            id=f"b{i}",
+            recipient=f"+3361000000{i}",
+            list_ids=["x"],
+            queued_at=CAMPAIGN.created_at,
+        )
+        .submit(at=CAMPAIGN.created_at)
+        .deliver(at=CAMPAIGN.created_at)
+        for i in range(2)
+    ]
+    store.add_messages(first_messages + second_messages)
+    stats = global_statistics(store)
+    assert ["second", CAMPAIGN.id] == sorted(row.campaign_id for row in stats.rows)
+    assert 6 == stats.totals.recipients
+    assert 2 == stats.totals.delivered.count
+    assert 1 == stats.totals.hard_bounces.count
+    assert {"EUR": report_for(store, CAMPAIGN.id).cost, "USD": Decimal("0.090")} == dict(
+        stats.cost_by_currency
+    )
+    assert {"EUR": Decimal("0.045"), "USD": Decimal(0)} == dict(stats.bounced_cost_by_currency)
+    only = global_statistics(store, ["second"])
+    assert ("second",) == tuple(row.campaign_id for row in only.rows)
+    shape = json.loads(json.dumps(stats.to_dict()))
+    assert {"EUR": "0.180", "USD": "0.090"} == shape["totals"]["cost"]
+    assert 2 == len(shape["campaigns"])

@@ -1,0 +1,276 @@
+"""SQLite specifics: schema versioning, atomic batches, WAL, busy handling, processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import attrs
+import pytest
+
+from sms_campaign_stats import (
+    DuplicateError,
+    Message,
+    NotFoundError,
+    SchemaError,
+    SQLiteStorage,
+    StorageBusyError,
+    StorageError,
+    ValidationError,
+    report_for,
+)
+from sms_campaign_stats._sqlite import APPLICATION_ID, SCHEMA_VERSION
+from sms_campaign_stats.testing import T0, sample_campaign, sample_messages
+
+
+def dump(path: Path) -> list[str]:
+    """Every statement needed to rebuild the database: schema and rows."""
+    connection = sqlite3.connect(path)
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()
+
+
+def test_file_is_marked_and_in_wal_mode(tmp_path: Path) -> None:
+    """A new file carries our application id, the schema version, and uses WAL."""
+    path = tmp_path / "s.db"
+    SQLiteStorage(path).close()
+    connection = sqlite3.connect(path)
+    assert APPLICATION_ID == connection.execute("PRAGMA application_id").fetchone()[0]
+    assert SCHEMA_VERSION == connection.execute("PRAGMA user_version").fetchone()[0]
+    assert "wal" == connection.execute("PRAGMA journal_mode").fetchone()[0]
+    connection.close()
+
+
+def test_data_survives_reopening(tmp_path: Path) -> None:
+    """What one store object wrote, another one opening the file reads."""
+    path = tmp_path / "s.db"
+    campaign, created = sample_campaign()
+    first = SQLiteStorage(path)
+    first.add_campaign(campaign, events=[created])
+    first.add_messages(sample_messages(campaign, 10))
+    expected = report_for(first, campaign.id)
+    first.close()
+    second = SQLiteStorage(path)
+    assert expected == report_for(second, campaign.id)
+    assert [created] == second.timeline(campaign.id)
+    second.close()
+
+
+def set_pragma(path: Path, statement: str) -> None:
+    """Run one PRAGMA on the file behind the library's back."""
+    connection = sqlite3.connect(path)
+    connection.execute(statement)
+    connection.commit()
+    connection.close()
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    """A file written by a newer schema is refused, never migrated silently."""
+    path = tmp_path / "s.db"
+    SQLiteStorage(path).close()
+    set_pragma(path, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = dump(path)
+    with pytest.raises(SchemaError, match="newer"):
+        SQLiteStorage(path)
+    assert before == dump(path)
+
+
+def test_unknown_schema_is_refused(tmp_path: Path) -> None:
+    """A schema version with no known migration is refused."""
+    path = tmp_path / "s.db"
+    SQLiteStorage(path).close()
+    set_pragma(path, "PRAGMA user_version = 0")
+    with pytest.raises(SchemaError, match="unknown schema version 0"):
+        SQLiteStorage(path)
+
+
+def test_damaged_schema_is_refused(tmp_path: Path) -> None:
+    """A file with our marks but a missing table is reported as damaged."""
+    path = tmp_path / "s.db"
+    SQLiteStorage(path).close()
+    set_pragma(path, "DROP TABLE replies")
+    with pytest.raises(SchemaError, match="missing \\['replies'\\]"):
+        SQLiteStorage(path)
+
+
+def test_foreign_database_is_refused(tmp_path: Path) -> None:
+    """Another application's SQLite file is left alone."""
+    path = tmp_path / "other.db"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE notes (text TEXT)")
+    connection.commit()
+    connection.close()
+    with pytest.raises(SchemaError, match="not an sms_campaign_stats database"):
+        SQLiteStorage(path)
+    assert ["notes"] == [
+        row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")
+    ]
+
+
+def test_garbage_file_is_refused(tmp_path: Path) -> None:
+    """A file that is not a database gives SchemaError, not a raw sqlite3 error."""
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not a database, just some text " * 200)
+    with pytest.raises(SchemaError, match="not a readable SQLite database"):
+        SQLiteStorage(path)
+
+
+def test_unusable_paths(tmp_path: Path) -> None:
+    """A directory, or a file in a missing directory, gives a StorageError naming the path."""
+    with pytest.raises(StorageError, match="is a directory"):
+        SQLiteStorage(tmp_path)
+    with pytest.raises(StorageError, match="cannot open"):
+        SQLiteStorage(tmp_path / "missing" / "s.db")
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"durability": "sometimes"}, "SQLiteStorage.durability"),
+        ({"timeout": 0}, "SQLiteStorage.timeout"),
+    ],
+)
+def test_bad_options(tmp_path: Path, options: dict[str, object], field: str) -> None:
+    """Options are checked before the file is touched."""
+    with pytest.raises(ValidationError) as caught:
+        SQLiteStorage(tmp_path / "s.db", **options)  # type: ignore[arg-type]
+    assert field == caught.value.field
+    assert not (tmp_path / "s.db").exists()
+
+
+def test_failed_batch_leaves_the_file_unchanged(tmp_path: Path) -> None:
+    """A batch that fails half-way (a duplicate at the end, a bad item, a raising iterator)
+    leaves every table exactly as before."""
+    path = tmp_path / "s.db"
+    store = SQLiteStorage(path)
+    campaign, created = sample_campaign()
+    store.add_campaign(campaign, events=[created])
+    store.add_messages(sample_messages(campaign, 50))
+    before = dump(path)
+    fresh = sample_messages(campaign, 500, start=50)
+
+    def exploding() -> object:
+        yield from fresh[:100]
+        raise RuntimeError("the source of messages broke")
+
+    with pytest.raises(DuplicateError):
+        store.add_messages([*fresh, sample_messages(campaign, 1, start=3)[0]])
+    with pytest.raises(ValidationError):
+        store.add_messages([*fresh, "not a message"])  # type: ignore[list-item]
+    with pytest.raises(RuntimeError):
+        store.add_messages(exploding())  # type: ignore[arg-type]
+    imported = [m.submit(at=T0, provider_message_id="dup") for m in fresh[:2]]
+    with pytest.raises(DuplicateError, match="provider message id 'dup'"):
+        store.add_messages(imported)
+    with pytest.raises(NotFoundError):
+        store.append_events([created, attrs.evolve(created, campaign_id="nope")])
+    assert before == dump(path)
+    store.close()
+
+
+def test_busy_database_gives_a_typed_error(tmp_path: Path) -> None:
+    """A writer that waits longer than the timeout gets StorageBusyError, and nothing is written."""
+    path = tmp_path / "s.db"
+    store = SQLiteStorage(path, timeout=0.2)
+    campaign, _ = sample_campaign()
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StorageBusyError) as caught:
+            store.add_campaign(campaign)
+        assert 0.2 == caught.value.waited_seconds
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    store.add_campaign(campaign)
+    assert campaign == store.get_campaign(campaign.id)
+
+
+def test_threads_use_their_own_connections(tmp_path: Path) -> None:
+    """Threads writing different campaigns at once all succeed."""
+    store = SQLiteStorage(tmp_path / "s.db", durability="normal")
+    errors: list[BaseException] = []
+
+    def work(index: int) -> None:
+        try:
+            campaign, created = sample_campaign(f"c{index}")
+            store.add_campaign(campaign, events=[created])
+            store.add_messages(sample_messages(campaign, 200))
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [] == errors
+    assert [200] * 6 == [report_for(store, f"c{i}").recipients for i in range(6)]
+
+
+def _child_writes(store: SQLiteStorage) -> None:
+    campaign, created = sample_campaign("from-child")
+    store.add_campaign(campaign, events=[created])
+    store.add_messages(sample_messages(campaign, 5))
+    store.close()
+
+
+def test_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
+    """A store inherited through fork() works in the child and the parent keeps working."""
+    store = SQLiteStorage(tmp_path / "s.db")
+    parent_campaign, _ = sample_campaign("from-parent")
+    store.add_campaign(parent_campaign)
+    child = multiprocessing.get_context("fork").Process(target=_child_writes, args=(store,))
+    child.start()
+    child.join(timeout=60)
+    assert 0 == child.exitcode
+    assert 5 == report_for(store, "from-child").recipients
+    assert ["from-child", "from-parent"] == sorted(c.id for c in store.list_campaigns())
+
+
+def test_memory_database_is_shared_by_threads() -> None:
+    """ ":memory:" is one database for all threads of the store."""
+    store = SQLiteStorage(":memory:")
+    campaign, _ = sample_campaign()
+    store.add_campaign(campaign)
+    seen: list[str] = []
+    thread = threading.Thread(target=lambda: seen.append(store.get_campaign(campaign.id).id))
+    thread.start()
+    thread.join()
+    assert [campaign.id] == seen
+
+
+def test_timeline_round_trips_details(tmp_path: Path) -> None:
+    """History details (nested, unicode, floats) read back equal."""
+    store = SQLiteStorage(tmp_path / "s.db")
+    campaign, created = sample_campaign()
+    store.add_campaign(campaign, events=[created])
+    sending = campaign.start(at=T0)
+    campaign = store.update_campaign(sending.campaign, events=[sending.event])
+    suspended = campaign.suspend(
+        at=T0 + timedelta(hours=1),
+        reason="taux de désinscription élevé",
+        evidence={"rate": 0.031, "threshold": 0.02, "sample": 1200, "by_list": {"vip": [1, 2]}},
+    )
+    store.update_campaign(suspended.campaign, events=[suspended.event])
+    assert [created, sending.event, suspended.event] == store.timeline(campaign.id)
+
+
+def test_sql_looking_text_is_stored_verbatim(tmp_path: Path) -> None:
+    """Text that looks like SQL is data: stored and read back unchanged, never executed."""
+    store = SQLiteStorage(tmp_path / "s.db")
+    evil = "x'); DROP TABLE messages; --"
+    campaign, _ = sample_campaign(evil)
+    campaign = attrs.evolve(campaign, name=evil, content=evil)
+    store.add_campaign(campaign)
+    message = Message.for_campaign(
+        campaign, id=evil, recipient="+33612345678", list_ids=[evil], queued_at=T0
+    )
+    store.add_messages([message])
+    assert campaign == store.get_campaign(evil)
+    assert message == store.get_message(evil)
