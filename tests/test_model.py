@@ -327,3 +327,38 @@ def test_suspend_needs_a_reason() -> None:
     sending = CAMPAIGN.start(at=T0).campaign
     with pytest.raises(ValidationError):
         sending.suspend(at=T0, reason="")
+
+
+def test_messages_pickle_and_copy_with_their_counting_shape() -> None:
+    """Pickled and copied messages are equal and still count (their shape is rebuilt)."""
+    import copy
+    import pickle
+
+    from sms_campaign_stats import CampaignCounts
+
+    message = queued().submit(at=T0, provider_message_id="p").deliver(at=T0)
+    for clone in (
+        pickle.loads(pickle.dumps(message)),  # noqa: S301 - our own object, in a test
+        copy.copy(message),
+        copy.deepcopy(message),
+    ):
+        assert message == clone
+        assert CampaignCounts.of_messages([message]) == CampaignCounts.of_messages([clone])
+
+
+def test_counting_does_not_depend_on_interning() -> None:
+    """Once the intern table is full, equal shapes are separate objects, and counts still merge
+    them by value."""
+    from sms_campaign_stats import CampaignCounts, _shape
+
+    saved = dict(_shape._INTERNED)
+    try:
+        _shape._INTERNED.clear()
+        _shape._INTERNED.update({("filler", i): None for i in range(_shape.MAX_INTERNED)})  # type: ignore[misc]
+        first, second = queued(id="a"), queued(id="b", recipient="+33612345679")
+        assert first._shape is not second._shape
+        counts = CampaignCounts.of_messages([first, second])
+        assert [2] == [cell.messages for cell in counts.cells.values()]
+    finally:
+        _shape._INTERNED.clear()
+        _shape._INTERNED.update(saved)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from operator import attrgetter
 from types import MappingProxyType
 from typing import NamedTuple
@@ -20,6 +20,7 @@ from typing import NamedTuple
 import attrs
 
 from ._enums import BounceReason, MessageStatus
+from ._shape import MessageShape
 from .model import Message, Reply, Unsubscribe
 
 __all__ = ["CampaignCounts", "Cell", "CellKey", "Engagement"]
@@ -143,18 +144,19 @@ class CampaignCounts:
             if unsubscribe.campaign_id is not None
         }
         engaged = reply_counts.keys() | unsubscribed
-        # Counting tuples of attributes with C-level map/Counter is what keeps this within a small
-        # factor of Counter(m.status for m in messages) on millions of messages.
-        shape = attrgetter("list_ids", "status", "bounce_reason", "sent", "segments")
+        # Counting interned shapes with C-level map and Counter keeps this close to the speed of
+        # Counter(m.status for m in messages) on millions of messages (see _shape.py).
+        shape = attrgetter("_shape")
         identity = attrgetter("campaign_id", "recipient")
-        tally: Counter[tuple[tuple[str, ...], MessageStatus, BounceReason | None, bool, int]]
-        tally = Counter()
+        tally: Counter[MessageShape] = Counter()
         engagement: dict[tuple[str, ...], Engagement] = {}
-        iterator = iter(messages)
-        while chunk := list(itertools.islice(iterator, _CHUNK)):
+        if not engaged:  # the common case: one C-level pass, no chunks to copy
+            tally.update(map(shape, messages))
+            chunks: Iterator[Message] = iter(())
+        else:
+            chunks = iter(messages)
+        while chunk := list(itertools.islice(chunks, _CHUNK)):
             tally.update(map(shape, chunk))
-            if not engaged:
-                continue
             for message in itertools.compress(
                 chunk, map(engaged.__contains__, map(identity, chunk))
             ):
@@ -165,7 +167,8 @@ class CampaignCounts:
                     engagement.get(message.list_ids, _NO_ENGAGEMENT) + found
                 )
         cells: dict[CellKey, Cell] = {}
-        for (lists, status, reason, sent, segments), count in tally.items():
+        for found_shape, count in tally.items():
+            lists, status, reason, sent, segments = found_shape.key
             key = CellKey(lists, status, reason, sent)
             cells[key] = cells.get(key, Cell(0, 0)) + Cell(count, count * segments)
         return cls(cells, engagement)

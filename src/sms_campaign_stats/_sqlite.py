@@ -9,30 +9,48 @@
   still survives a crash of the process).
 * One connection per thread (and per process: a forked child opens its own).
 * Parameterized SQL only. Aggregates are computed in SQL, in one read transaction.
-* Times are stored as integer microseconds since the Unix epoch (UTC), money as decimal text:
-  both round-trip exactly.
+* The schema and the encoding of values are in ``_sqlite_schema.py``; everything round-trips
+  exactly.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import attrs
 
 from ._counts import CampaignCounts, Cell, CellKey, Engagement
-from ._enums import BounceReason, MessageStatus
+from ._enums import MessageStatus
 from ._privacy import mask_number
+from ._shape import MessageShape
+from ._sqlite_schema import (
+    APPLICATION_ID,
+    CAMPAIGN_COLUMNS,
+    MESSAGE_COLUMNS,
+    MESSAGE_SELECT,
+    SCHEMA,
+    SCHEMA_VERSION,
+    TABLES,
+    ListSets,
+    campaign_from_row,
+    campaign_row,
+    decode_shape,
+    message_from_row,
+    message_rows,
+    micros,
+    moment,
+    to_json,
+)
 from .errors import (
     ConflictError,
     DuplicateError,
@@ -43,242 +61,17 @@ from .errors import (
     StorageError,
     ValidationError,
 )
-from .model import Attempt, Campaign, Message, Reply, TimelineEvent, Unsubscribe
+from .model import Campaign, Message, Reply, TimelineEvent, Unsubscribe
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStorage"]
 
-#: Marks a database file as ours: "SMSC" in ASCII.
-APPLICATION_ID = 0x534D5343
-#: The schema this version of the library writes and reads.
-SCHEMA_VERSION = 1
-
-_SCHEMA = (
-    """CREATE TABLE campaigns (
-        id TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        sender TEXT NOT NULL,
-        content TEXT NOT NULL,
-        list_ids TEXT NOT NULL,
-        status TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        scheduled_at INTEGER,
-        unit_price TEXT NOT NULL,
-        currency TEXT NOT NULL,
-        version INTEGER NOT NULL
-    )""",
-    """CREATE TABLE messages (
-        seq INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        campaign_id TEXT NOT NULL REFERENCES campaigns (id),
-        recipient TEXT NOT NULL,
-        list_ids TEXT NOT NULL,
-        status TEXT NOT NULL,
-        reason TEXT,
-        attempts TEXT,
-        segments INTEGER NOT NULL,
-        queued_at INTEGER NOT NULL,
-        submitted_at INTEGER,
-        final_at INTEGER,
-        sent INTEGER NOT NULL,
-        version INTEGER NOT NULL,
-        UNIQUE (campaign_id, recipient)
-    )""",
-    # Covers the aggregate query: an index-only scan, grouped in index order.
-    """CREATE INDEX messages_counts
-        ON messages (campaign_id, status, reason, sent, list_ids, segments)""",
-    """CREATE TABLE provider_ids (
-        provider_message_id TEXT PRIMARY KEY,
-        message_id TEXT NOT NULL REFERENCES messages (id)
-    ) WITHOUT ROWID""",
-    """CREATE TABLE timeline (
-        seq INTEGER PRIMARY KEY,
-        campaign_id TEXT NOT NULL REFERENCES campaigns (id),
-        at INTEGER NOT NULL,
-        kind TEXT NOT NULL,
-        details TEXT NOT NULL
-    )""",
-    "CREATE INDEX timeline_campaign ON timeline (campaign_id, seq)",
-    """CREATE TABLE replies (
-        id TEXT PRIMARY KEY,
-        recipient TEXT NOT NULL,
-        campaign_id TEXT REFERENCES campaigns (id),
-        at INTEGER NOT NULL,
-        text TEXT NOT NULL
-    )""",
-    "CREATE INDEX replies_campaign ON replies (campaign_id, recipient)",
-    "CREATE INDEX replies_recipient ON replies (recipient, at)",
-    """CREATE TABLE unsubscribes (
-        id TEXT PRIMARY KEY,
-        recipient TEXT NOT NULL,
-        campaign_id TEXT REFERENCES campaigns (id),
-        at INTEGER NOT NULL,
-        keyword TEXT NOT NULL
-    )""",
-    "CREATE INDEX unsubscribes_campaign ON unsubscribes (campaign_id, recipient)",
-    "CREATE INDEX unsubscribes_recipient ON unsubscribes (recipient, at)",
-)
-_TABLES = frozenset(
-    {"campaigns", "messages", "provider_ids", "timeline", "replies", "unsubscribes"}
-)
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def _us(moment: datetime) -> int:
-    return (moment - _EPOCH) // _MICROSECOND
-
-
-def _opt_us(moment: datetime | None) -> int | None:
-    return None if moment is None else (moment - _EPOCH) // _MICROSECOND
-
-
-def _dt(micros: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=micros)
-
-
-def _opt_dt(micros: int | None) -> datetime | None:
-    return None if micros is None else _EPOCH + timedelta(microseconds=micros)
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-
-
-_CAMPAIGN_COLUMNS = (
-    "id, name, sender, content, list_ids, status, created_at, scheduled_at, unit_price, "
-    "currency, version"
-)
-_MESSAGE_COLUMNS = (
-    "id, campaign_id, recipient, list_ids, status, reason, attempts, segments, queued_at, "
-    "submitted_at, final_at, sent, version"
-)
-
-
-def _campaign_row(c: Campaign) -> tuple[Any, ...]:
-    return (
-        c.id,
-        c.name,
-        c.sender,
-        c.content,
-        _json(list(c.list_ids)),
-        c.status.value,
-        _us(c.created_at),
-        _opt_us(c.scheduled_at),
-        str(c.unit_price),
-        c.currency,
-        c.version,
-    )
-
-
-def _campaign(row: sqlite3.Row | tuple[Any, ...]) -> Campaign:
-    return Campaign(
-        id=row[0],
-        name=row[1],
-        sender=row[2],
-        content=row[3],
-        list_ids=tuple(json.loads(row[4])),
-        status=row[5],
-        created_at=_dt(row[6]),
-        scheduled_at=_opt_dt(row[7]),
-        unit_price=Decimal(row[8]),
-        currency=row[9],
-        version=row[10],
-    )
-
-
-def _attempts_json(attempts: tuple[Attempt, ...]) -> str | None:
-    if not attempts:
-        return None
-    return _json(
-        [
-            [
-                a.number,
-                _us(a.submitted_at),
-                a.provider_message_id,
-                None if a.outcome is None else a.outcome.value,
-                a.provider_error_code,
-            ]
-            for a in attempts
-        ]
-    )
-
-
-def _attempts(text: str | None) -> tuple[Attempt, ...]:
-    if text is None:
-        return ()
-    return tuple(
-        Attempt(
-            number=number,
-            submitted_at=_dt(submitted),
-            provider_message_id=provider_id,
-            outcome=outcome,
-            provider_error_code=code,
-        )
-        for number, submitted, provider_id, outcome, code in json.loads(text)
-    )
-
-
-class _ListKeys:
-    """Encodes list-id tuples as JSON text and back, each distinct value once."""
-
-    def __init__(self) -> None:
-        self._encoded: dict[tuple[str, ...], str] = {}
-        self._decoded: dict[str, tuple[str, ...]] = {}
-
-    def encode(self, ids: tuple[str, ...]) -> str:
-        text = self._encoded.get(ids)
-        if text is None:
-            text = self._encoded[ids] = _json(list(ids))
-        return text
-
-    def decode(self, text: str) -> tuple[str, ...]:
-        ids = self._decoded.get(text)
-        if ids is None:
-            ids = self._decoded[text] = tuple(json.loads(text))
-        return ids
-
-
-def _message_row(m: Message, list_key: Callable[[tuple[str, ...]], str]) -> tuple[Any, ...]:
-    return (
-        m.id,
-        m.campaign_id,
-        m.recipient,
-        list_key(m.list_ids),
-        m.status.value,
-        None if m.bounce_reason is None else m.bounce_reason.value,
-        _attempts_json(m.attempts),
-        m.segments,
-        _us(m.queued_at),
-        _opt_us(m.submitted_at),
-        _opt_us(m.final_at),
-        int(m.sent),
-        m.version,
-    )
+_CHUNK = 4096  # messages encoded (and their list sets resolved) per executemany
 
 
 def _provider_pairs(message: Message) -> Iterator[tuple[str, str]]:
     for attempt in message.attempts:
         if attempt.provider_message_id is not None:
             yield attempt.provider_message_id, message.id
-
-
-def _message(row: tuple[Any, ...], list_ids: Callable[[str], tuple[str, ...]]) -> Message:
-    return Message(
-        id=row[0],
-        campaign_id=row[1],
-        recipient=row[2],
-        list_ids=list_ids(row[3]),
-        status=row[4],
-        bounce_reason=row[5],
-        attempts=_attempts(row[6]),
-        segments=row[7],
-        queued_at=_dt(row[8]),
-        submitted_at=_opt_dt(row[9]),
-        final_at=_opt_dt(row[10]),
-        sent=bool(row[11]),
-        version=row[12],
-    )
 
 
 T = TypeVar("T")
@@ -318,7 +111,9 @@ class SQLiteStorage:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._closed = False
-        self._list_keys = _ListKeys()
+        # Committed list-set ids, shared by threads: text -> id, and id -> list ids.
+        self._list_set_ids: dict[str, int] = {}
+        self._list_sets_by_id: dict[int, tuple[str, ...]] = {}
         # ":memory:" is one database per connection, so every thread shares one connection and
         # this lock serialises its transactions. Files get a connection per thread instead.
         self._shared_lock: threading.RLock | None = threading.RLock() if self._memory else None
@@ -382,7 +177,7 @@ class SQLiteStorage:
             for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
         if application_id == 0 and version == 0 and not tables:
-            for statement in _SCHEMA:
+            for statement in SCHEMA:
                 connection.execute(statement)
             connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -399,7 +194,7 @@ class SQLiteStorage:
             raise SchemaError(
                 self.path, f"unknown schema version {version}; no migration exists for it"
             )
-        missing = _TABLES - tables
+        missing = TABLES - tables
         if missing:
             raise SchemaError(self.path, f"damaged schema: missing {sorted(missing)}")
 
@@ -462,7 +257,7 @@ class SQLiteStorage:
         self._require_campaigns(connection, (e.campaign_id for e in events))
         connection.executemany(
             "INSERT INTO timeline (campaign_id, at, kind, details) VALUES (?, ?, ?, ?)",
-            [(e.campaign_id, _us(e.at), e.kind.value, _json(e.details)) for e in events],
+            [(e.campaign_id, micros(e.at), e.kind.value, to_json(e.details)) for e in events],
         )
 
     def add_campaign(self, campaign: Campaign, *, events: Sequence[TimelineEvent] = ()) -> None:
@@ -471,9 +266,9 @@ class SQLiteStorage:
         with self._transaction(write=True) as connection:
             try:
                 connection.execute(
-                    f"INSERT INTO campaigns ({_CAMPAIGN_COLUMNS}) "  # noqa: S608 - constant columns
+                    f"INSERT INTO campaigns ({CAMPAIGN_COLUMNS}) "  # noqa: S608 - constant columns
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    _campaign_row(campaign),
+                    campaign_row(campaign),
                 )
             except sqlite3.IntegrityError:
                 raise DuplicateError("campaign", campaign.id) from None
@@ -482,20 +277,20 @@ class SQLiteStorage:
     def get_campaign(self, campaign_id: str) -> Campaign:
         row = self._read(
             lambda c: c.execute(
-                f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?",  # noqa: S608 - constant columns
+                f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?",  # noqa: S608 - constant columns
                 (campaign_id,),
             ).fetchone()
         )
         if row is None:
             raise NotFoundError("campaign", campaign_id)
-        return _campaign(row)
+        return campaign_from_row(row)
 
     def update_campaign(
         self, campaign: Campaign, *, events: Sequence[TimelineEvent] = ()
     ) -> Campaign:
         if not isinstance(campaign, Campaign):
             raise ValidationError("Campaign", f"expected Campaign, got {campaign!r}")
-        row = _campaign_row(campaign)
+        row = campaign_row(campaign)
         with self._transaction(write=True) as connection:
             cursor = connection.execute(
                 "UPDATE campaigns SET name = ?, sender = ?, content = ?, list_ids = ?, "
@@ -516,44 +311,50 @@ class SQLiteStorage:
     def list_campaigns(self) -> list[Campaign]:
         rows = self._read(
             lambda c: c.execute(
-                f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns ORDER BY created_at, id"  # noqa: S608 - constant columns
+                f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns ORDER BY created_at, id"  # noqa: S608 - constant columns
             ).fetchall()
         )
-        return [_campaign(row) for row in rows]
+        return [campaign_from_row(row) for row in rows]
 
     # messages ----------------------------------------------------------------------------
 
     def add_messages(self, messages: Iterable[Message]) -> int:
-        current: list[Message] = []
-        list_key = self._list_keys.encode
-
-        provider_rows: list[tuple[str, str]] = []
-
-        def rows() -> Iterator[tuple[Any, ...]]:
-            for message in messages:
-                if not isinstance(message, Message):
-                    raise ValidationError("Message", f"expected Message, got {message!r}")
-                current[:] = [message]
-                if message.attempts:  # an import of messages already sent
-                    provider_rows.extend(_provider_pairs(message))
-                yield _message_row(message, list_key)
-
+        iterator = iter(messages)
+        count = 0
+        fragments: dict[MessageShape, tuple[Any, ...]] = {}
         with self._transaction(write=True) as connection:
-            try:
-                cursor = connection.executemany(
-                    f"INSERT INTO messages ({_MESSAGE_COLUMNS}) "  # noqa: S608 - constant columns
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows(),
-                )
-            except sqlite3.IntegrityError as error:
-                raise self._insert_error(connection, current[0], error) from None
-            count = cursor.rowcount
-            self._claim_provider_ids(connection, provider_rows)
+            list_sets = ListSets(connection, self._list_set_ids)
+            while chunk := list(itertools.islice(iterator, _CHUNK)):
+                for message in chunk:
+                    if not isinstance(message, Message):
+                        raise ValidationError("Message", f"expected Message, got {message!r}")
+                rows = list(message_rows(chunk, list_sets, fragments))
+                before = connection.total_changes
+                try:
+                    connection.executemany(
+                        f"INSERT INTO messages ({MESSAGE_COLUMNS}) "  # noqa: S608 - constant columns
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                except sqlite3.IntegrityError as error:
+                    # Rows before the failing one were inserted: their count points at it.
+                    failed = chunk[connection.total_changes - before]
+                    raise self._insert_error(failed, error) from None
+                count += len(chunk)
+                pairs = [pair for m in chunk if m.attempts for pair in _provider_pairs(m)]
+                if pairs:  # an import of messages already sent
+                    try:
+                        connection.executemany(
+                            "INSERT INTO provider_ids (provider_message_id, message_id) "
+                            "VALUES (?, ?)",
+                            pairs,
+                        )
+                    except sqlite3.IntegrityError:
+                        raise self._provider_id_error(connection, pairs) from None
+        list_sets.committed()
         return count
 
-    def _insert_error(
-        self, connection: sqlite3.Connection, message: Message, error: sqlite3.IntegrityError
-    ) -> StorageError:
+    def _insert_error(self, message: Message, error: sqlite3.IntegrityError) -> StorageError:
         text = str(error)
         if "FOREIGN KEY" in text:
             return NotFoundError("campaign", message.campaign_id)
@@ -566,70 +367,89 @@ class SQLiteStorage:
             )
         return DuplicateError("message", message.id)
 
-    def _claim_provider_ids(
+    def _provider_id_error(
         self, connection: sqlite3.Connection, pairs: Sequence[tuple[str, str]]
-    ) -> None:
-        """Register provider ids for messages; a provider id owned by another message fails."""
-        if not pairs:
-            return
-        connection.executemany(
-            "INSERT INTO provider_ids (provider_message_id, message_id) VALUES (?, ?) "
-            "ON CONFLICT (provider_message_id) DO NOTHING",
-            pairs,
-        )
+    ) -> StorageError:
+        """Name the provider id that another message owns (or that a batch repeats)."""
+        seen: dict[str, str] = {}
         for provider_id, message_id in pairs:
             owner = connection.execute(
                 "SELECT message_id FROM provider_ids WHERE provider_message_id = ?", (provider_id,)
-            ).fetchone()[0]
-            if owner != message_id:
-                raise DuplicateError(
-                    "provider message id", provider_id, f"it belongs to message {owner!r}"
+            ).fetchone()
+            other = seen.get(provider_id) or (owner[0] if owner else None)
+            if other is not None and other != message_id:
+                return DuplicateError(
+                    "provider message id", provider_id, f"it belongs to message {other!r}"
                 )
+            seen[provider_id] = message_id
+        return StorageError("provider ids could not be recorded")  # pragma: no cover
+
+    def _claim_provider_ids(
+        self, connection: sqlite3.Connection, pairs: Sequence[tuple[str, str]]
+    ) -> None:
+        """Register provider ids of updated messages; one owned by another message fails."""
+        if not pairs:
+            return
+        try:
+            # Already registered to the same message: nothing to do. Registered to another:
+            # the primary key refuses it.
+            connection.executemany(
+                "INSERT INTO provider_ids (provider_message_id, message_id) SELECT ?1, ?2 "
+                "WHERE NOT EXISTS (SELECT 1 FROM provider_ids "
+                "WHERE provider_message_id = ?1 AND message_id = ?2)",
+                pairs,
+            )
+        except sqlite3.IntegrityError:
+            raise self._provider_id_error(connection, pairs) from None
+
+    def _messages_where(self, where: str, parameters: tuple[Any, ...]) -> list[Message]:
+        rows = self._read(
+            functools.partial(_fetch, MESSAGE_SELECT + where, parameters)  # constant SQL
+        )
+        return [message_from_row(row, self._list_ids(row[3])) for row in rows]
+
+    def _list_ids(self, text: str) -> tuple[str, ...]:
+        known = self._list_set_ids.get(text)
+        if known is not None and known in self._list_sets_by_id:
+            return self._list_sets_by_id[known]
+        return tuple(json.loads(text))
 
     def get_message(self, message_id: str) -> Message:
-        row = self._read(
-            lambda c: c.execute(
-                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?",  # noqa: S608 - constant columns
-                (message_id,),
-            ).fetchone()
-        )
-        if row is None:
+        found = self._messages_where("WHERE m.id = ?", (message_id,))
+        if not found:
             raise NotFoundError("message", message_id)
-        return _message(row, self._list_keys.decode)
+        return found[0]
 
     def find_message_by_provider_id(self, provider_message_id: str) -> Message | None:
-        row = self._read(
-            lambda c: c.execute(
-                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = "  # noqa: S608 - constant columns
-                "(SELECT message_id FROM provider_ids WHERE provider_message_id = ?)",
-                (provider_message_id,),
-            ).fetchone()
+        found = self._messages_where(
+            "WHERE m.id = (SELECT message_id FROM provider_ids WHERE provider_message_id = ?)",
+            (provider_message_id,),
         )
-        return None if row is None else _message(row, self._list_keys.decode)
+        return found[0] if found else None
 
     def update_message(self, message: Message) -> Message:
         return self.update_messages([message])[0]
 
     def update_messages(self, messages: Sequence[Message]) -> list[Message]:
         batch = list(messages)
-        list_key = self._list_keys.encode
-        rows = []
-        provider_pairs: list[tuple[str, str]] = []
         for message in batch:
             if not isinstance(message, Message):
                 raise ValidationError("Message", f"expected Message, got {message!r}")
-            row = _message_row(message, list_key)
-            # SET columns 3..11, then the identity and the version read.
-            rows.append((*row[3:12], row[0], row[1], row[2], row[12]))
-            provider_pairs.extend(_provider_pairs(message))
         if len({m.id for m in batch}) != len(batch):
             raise ValidationError("update_messages", "a message appears twice in one batch")
+        fragments: dict[MessageShape, tuple[Any, ...]] = {}
         with self._transaction(write=True) as connection:
+            list_sets = ListSets(connection, self._list_set_ids)
+            # SET columns 3..12 of MESSAGE_COLUMNS, then the identity and the version read.
+            rows = [
+                (*row[3:13], row[0], row[1], row[2], row[13])
+                for row in message_rows(batch, list_sets, fragments)
+            ]
             connection.execute("SAVEPOINT batch")
             cursor = connection.executemany(
-                "UPDATE messages SET list_ids = ?, status = ?, reason = ?, attempts = ?, "
-                "segments = ?, queued_at = ?, submitted_at = ?, final_at = ?, sent = ?, "
-                "version = version + 1 "
+                "UPDATE messages SET list_set = ?, status = ?, reason = ?, shape = ?, "
+                "attempts = ?, segments = ?, queued_at = ?, submitted_at = ?, final_at = ?, "
+                "sent = ?, version = version + 1 "
                 "WHERE id = ? AND campaign_id = ? AND recipient = ? AND version = ?",
                 rows,
             )
@@ -637,7 +457,10 @@ class SQLiteStorage:
                 # Undo this batch while still holding the write lock, then say what was wrong.
                 connection.execute("ROLLBACK TO batch")
                 raise self._update_error(connection, batch)
-            self._claim_provider_ids(connection, provider_pairs)
+            self._claim_provider_ids(
+                connection, [pair for m in batch for pair in _provider_pairs(m)]
+            )
+        list_sets.committed()
         return [attrs.evolve(m, version=m.version + 1) for m in batch]
 
     def _update_error(
@@ -664,22 +487,16 @@ class SQLiteStorage:
         return self._iterate(campaign_id, batch_size)
 
     def _iterate(self, campaign_id: str, batch_size: int) -> Iterator[Message]:
-        decode = self._list_keys.decode
         after = ""
         while True:
-            rows = self._read(
-                functools.partial(
-                    _fetch,
-                    f"SELECT {_MESSAGE_COLUMNS} FROM messages "  # noqa: S608 - constant columns
-                    "WHERE campaign_id = ? AND recipient > ? ORDER BY recipient LIMIT ?",
-                    (campaign_id, after, batch_size),
-                )
+            batch = self._messages_where(
+                "WHERE m.campaign_id = ? AND m.recipient > ? ORDER BY m.recipient LIMIT ?",
+                (campaign_id, after, batch_size),
             )
-            for row in rows:
-                yield _message(row, decode)
-            if len(rows) < batch_size:
+            yield from batch
+            if len(batch) < batch_size:
                 return
-            after = rows[-1][2]
+            after = batch[-1].recipient
 
     # history -----------------------------------------------------------------------------
 
@@ -700,7 +517,7 @@ class SQLiteStorage:
 
         return [
             TimelineEvent(
-                campaign_id=row[0], at=_dt(row[1]), kind=row[2], details=json.loads(row[3])
+                campaign_id=row[0], at=moment(row[1]), kind=row[2], details=json.loads(row[3])
             )
             for row in self._read(query)
         ]
@@ -721,7 +538,7 @@ class SQLiteStorage:
         return self._record(
             "INSERT INTO replies (id, recipient, campaign_id, at, text) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (id) DO NOTHING",
-            (reply.id, reply.recipient, reply.campaign_id, _us(reply.at), reply.text),
+            (reply.id, reply.recipient, reply.campaign_id, micros(reply.at), reply.text),
             reply.campaign_id,
         )
 
@@ -735,7 +552,8 @@ class SQLiteStorage:
             ).fetchall()
         )
         return [
-            Reply(id=r[0], recipient=r[1], campaign_id=r[2], at=_dt(r[3]), text=r[4]) for r in rows
+            Reply(id=r[0], recipient=r[1], campaign_id=r[2], at=moment(r[3]), text=r[4])
+            for r in rows
         ]
 
     def record_unsubscribe(self, unsubscribe: Unsubscribe) -> bool:
@@ -748,7 +566,7 @@ class SQLiteStorage:
                 unsubscribe.id,
                 unsubscribe.recipient,
                 unsubscribe.campaign_id,
-                _us(unsubscribe.at),
+                micros(unsubscribe.at),
                 unsubscribe.keyword,
             ),
             unsubscribe.campaign_id,
@@ -764,51 +582,65 @@ class SQLiteStorage:
             ).fetchall()
         )
         return [
-            Unsubscribe(id=r[0], recipient=r[1], campaign_id=r[2], at=_dt(r[3]), keyword=r[4])
+            Unsubscribe(id=r[0], recipient=r[1], campaign_id=r[2], at=moment(r[3]), keyword=r[4])
             for r in rows
         ]
 
     # aggregates ---------------------------------------------------------------------------
 
     def campaign_counts(self, campaign_id: str) -> CampaignCounts:
-        decode = self._list_keys.decode
-
         def query(c: sqlite3.Connection) -> CampaignCounts:
             if c.execute("SELECT 1 FROM campaigns WHERE id = ?", (campaign_id,)).fetchone() is None:
                 raise NotFoundError("campaign", campaign_id)
+            # Two columns of a covering index: as cheap as counting statuses alone.
+            grouped = c.execute(
+                "SELECT status, shape, COUNT(*) FROM messages WHERE campaign_id = ? "
+                "GROUP BY status, shape",
+                (campaign_id,),
+            ).fetchall()
+            # From the few replies to their messages (CROSS JOIN fixes that order), reading each
+            # message's lists from a covering index.
+            replied = c.execute(
+                "SELECT m.list_set, COUNT(DISTINCT m.recipient), COUNT(*) FROM replies r "
+                "CROSS JOIN messages m INDEXED BY messages_recipient_lists "
+                "ON m.campaign_id = r.campaign_id AND m.recipient = r.recipient "
+                "WHERE r.campaign_id = ? GROUP BY m.list_set",
+                (campaign_id,),
+            ).fetchall()
+            unsubscribed = c.execute(
+                "SELECT m.list_set, COUNT(DISTINCT m.recipient) FROM unsubscribes u "
+                "CROSS JOIN messages m INDEXED BY messages_recipient_lists "
+                "ON m.campaign_id = u.campaign_id AND m.recipient = u.recipient "
+                "WHERE u.campaign_id = ? GROUP BY m.list_set",
+                (campaign_id,),
+            ).fetchall()
+            lists = self._list_sets(c, {decode_shape(shape)[0] for _, shape, _ in grouped})
             cells: dict[CellKey, Cell] = {}
-            for status, reason, sent, lists, messages, segments in c.execute(
-                "SELECT status, reason, sent, list_ids, COUNT(*), SUM(segments) FROM messages "
-                "WHERE campaign_id = ? GROUP BY status, reason, sent, list_ids",
-                (campaign_id,),
-            ):
-                key = CellKey(
-                    decode(lists),
-                    MessageStatus(status),
-                    None if reason is None else BounceReason(reason),
-                    bool(sent),
-                )
-                cells[key] = Cell(messages, segments)
+            for status, shape, messages in grouped:
+                list_set, reason, sent, segments = decode_shape(shape)
+                key = CellKey(lists[list_set], MessageStatus(status), reason, sent)
+                cells[key] = cells.get(key, Cell(0, 0)) + Cell(messages, messages * segments)
             engagement: dict[tuple[str, ...], list[int]] = {}
-            for lists, repliers, replies in c.execute(
-                "SELECT m.list_ids, COUNT(DISTINCT m.seq), COUNT(*) FROM replies r "
-                "JOIN messages m ON m.campaign_id = r.campaign_id AND m.recipient = r.recipient "
-                "WHERE r.campaign_id = ? GROUP BY m.list_ids",
-                (campaign_id,),
-            ):
-                engagement.setdefault(decode(lists), [0, 0, 0])[0:2] = [repliers, replies]
-            for lists, unsubscribers in c.execute(
-                "SELECT m.list_ids, COUNT(DISTINCT m.seq) FROM unsubscribes u "
-                "JOIN messages m ON m.campaign_id = u.campaign_id AND m.recipient = u.recipient "
-                "WHERE u.campaign_id = ? GROUP BY m.list_ids",
-                (campaign_id,),
-            ):
-                engagement.setdefault(decode(lists), [0, 0, 0])[2] = unsubscribers
+            for list_set, repliers, replies in replied:
+                engagement.setdefault(lists[list_set], [0, 0, 0])[0:2] = [repliers, replies]
+            for list_set, unsubscribers in unsubscribed:
+                engagement.setdefault(lists[list_set], [0, 0, 0])[2] = unsubscribers
             return CampaignCounts(
-                cells, {lists: Engagement(*values) for lists, values in engagement.items()}
+                cells, {key: Engagement(*values) for key, values in engagement.items()}
             )
 
         return self._read(query)
+
+    def _list_sets(self, c: sqlite3.Connection, ids: set[int]) -> dict[int, tuple[str, ...]]:
+        """List ids of these list sets (read in the caller's transaction, so committed)."""
+        known = self._list_sets_by_id
+        for missing in ids - known.keys():
+            text = c.execute("SELECT list_ids FROM list_sets WHERE id = ?", (missing,)).fetchone()[
+                0
+            ]
+            known[missing] = tuple(json.loads(text))
+            self._list_set_ids[text] = missing
+        return {list_set: known[list_set] for list_set in ids}
 
     def close(self) -> None:
         with self._connections_lock:

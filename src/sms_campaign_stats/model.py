@@ -40,6 +40,7 @@ from ._lifecycle import (
 )
 from ._privacy import mask_number
 from ._segments import MAX_SEGMENTS, Encoding, SegmentInfo, segment_info
+from ._shape import MessageShape, shape_of
 from .errors import ValidationError
 
 __all__ = [
@@ -356,8 +357,16 @@ _BOUNCE_STATUS_KIND = {
 }
 
 
+class _Counted:
+    """Holds a message's precomputed ``MessageShape`` outside the attrs fields (not compared,
+    not shown, not copied by ``evolve``: recomputed from the fields on every construction)."""
+
+    __slots__ = ("_shape",)
+    _shape: MessageShape
+
+
 @attrs.frozen(kw_only=True)
-class Message:
+class Message(_Counted):
     """One SMS of a campaign to one recipient, whatever number of lists the recipient is in.
 
     ``list_ids`` are the contact lists the recipient came from (sorted): the message counts once
@@ -435,6 +444,12 @@ class Message:
             not self.sent or bool(self.attempts),
             "a sent message has at least one attempt",
         )
+        shape = shape_of(self.list_ids, status, reason, self.sent, self.segments)
+        object.__setattr__(self, "_shape", shape)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle and copy through the constructor, so the shape is rebuilt and fields revalidated.
+        return (_rebuild_message, (attrs.asdict(self, recurse=False),))
 
     @classmethod
     def for_campaign(
@@ -569,6 +584,10 @@ class Message:
     def cancel(self, *, at: datetime) -> Message:
         """Withdrawn before it was handed to a provider (its campaign was cancelled)."""
         return attrs.evolve(self, status=self._next(MessageEvent.CANCEL), final_at=at)
+
+
+def _rebuild_message(fields: dict[str, Any]) -> Message:
+    return Message(**fields)
 
 
 @attrs.frozen(kw_only=True)
