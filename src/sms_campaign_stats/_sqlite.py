@@ -15,17 +15,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import json
 import os
 import sqlite3
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import attrs
 
@@ -33,17 +30,17 @@ from ._counts import CampaignCounts, Cell, CellKey, Engagement
 from ._enums import MessageStatus
 from ._privacy import mask_number
 from ._shape import MessageShape
+from ._sqlite_database import Database
 from ._sqlite_schema import (
     APPLICATION_ID,
     CAMPAIGN_COLUMNS,
     MESSAGE_COLUMNS,
     MESSAGE_SELECT,
-    SCHEMA,
     SCHEMA_VERSION,
-    TABLES,
     ListSets,
     campaign_from_row,
     campaign_row,
+    check_or_create_schema,
     decode_shape,
     message_from_row,
     message_rows,
@@ -55,9 +52,7 @@ from .errors import (
     ConflictError,
     DuplicateError,
     NotFoundError,
-    SchemaError,
     SmsCampaignStatsError,
-    StorageBusyError,
     StorageError,
     ValidationError,
 )
@@ -74,16 +69,24 @@ def _provider_pairs(message: Message) -> Iterator[tuple[str, str]]:
             yield attempt.provider_message_id, message.id
 
 
-T = TypeVar("T")
+def _count_earlier_engagement(connection: sqlite3.Connection, campaign_id: str) -> None:
+    """Set the engagement columns of a campaign's messages whose recipient replied or opted out
+    before the message was stored (a late import): cheap, it reads only engaged recipients."""
+    connection.execute(
+        "UPDATE messages SET "
+        "replies = (SELECT COUNT(*) FROM replies r "
+        "WHERE r.campaign_id = messages.campaign_id AND r.recipient = messages.recipient), "
+        "unsubscribed = EXISTS (SELECT 1 FROM unsubscribes u "
+        "WHERE u.campaign_id = messages.campaign_id AND u.recipient = messages.recipient) "
+        "WHERE campaign_id = ?1 AND recipient IN ("
+        "SELECT recipient FROM replies WHERE campaign_id = ?1 "
+        "UNION SELECT recipient FROM unsubscribes WHERE campaign_id = ?1)",
+        (campaign_id,),
+    )
 
 
 def _fetch(sql: str, parameters: tuple[Any, ...], connection: sqlite3.Connection) -> list[Any]:
     return connection.execute(sql, parameters).fetchall()
-
-
-def _is_busy(error: sqlite3.OperationalError) -> bool:
-    text = str(error).lower()
-    return "locked" in text or "busy" in text
 
 
 class SQLiteStorage:
@@ -104,139 +107,24 @@ class SQLiteStorage:
         if not timeout > 0:
             raise ValidationError("SQLiteStorage.timeout", "must be a positive number of seconds")
         self.path = os.fspath(path)
-        self._memory = self.path == ":memory:"
-        self._timeout = float(timeout)
-        self._synchronous = durability.upper()
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
-        self._closed = False
+        if self.path != ":memory:" and Path(self.path).is_dir():
+            raise StorageError(f"{self.path}: is a directory, not a database file")
+        self._database = Database(self.path, timeout=float(timeout), synchronous=durability.upper())
         # Committed list-set ids, shared by threads: text -> id, and id -> list ids.
         self._list_set_ids: dict[str, int] = {}
         self._list_sets_by_id: dict[int, tuple[str, ...]] = {}
-        # ":memory:" is one database per connection, so every thread shares one connection and
-        # this lock serialises its transactions. Files get a connection per thread instead.
-        self._shared_lock: threading.RLock | None = threading.RLock() if self._memory else None
-        if not self._memory and Path(self.path).is_dir():
-            raise StorageError(f"{self.path}: is a directory, not a database file")
-        self._initialize(self._connection())
+        try:
+            with self._database.transaction(write=True) as connection:
+                check_or_create_schema(connection, self.path)
+            self._database.use_wal()
+        except BaseException:
+            self._database.close()
+            raise
+        self._transaction = self._database.transaction
+        self._read = self._database.read
 
     def __repr__(self) -> str:
         return f"SQLiteStorage({self.path!r})"
-
-    # connections and transactions ---------------------------------------------------------
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._closed:
-            raise StorageError(f"{self.path}: this SQLiteStorage is closed")
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is not None and self._local.pid == os.getpid():
-            return connection
-        # ":memory:" is one database per connection: every thread shares the first one.
-        connection = self._connections[0] if self._memory and self._connections else self._open()
-        self._local.connection = connection
-        self._local.pid = os.getpid()
-        return connection
-
-    def _open(self) -> sqlite3.Connection:
-        try:
-            connection = sqlite3.connect(
-                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
-            )
-            connection.execute("PRAGMA foreign_keys = ON")
-            connection.execute(f"PRAGMA synchronous = {self._synchronous}")
-        except sqlite3.DatabaseError as error:
-            raise self._schema_error(error) from error
-        with self._connections_lock:
-            self._connections.append(connection)
-        return connection
-
-    def _schema_error(self, error: sqlite3.DatabaseError) -> StorageError:
-        text = str(error)
-        if "not a database" in text or "malformed" in text:
-            return SchemaError(self.path, f"not a readable SQLite database ({text})")
-        return StorageError(f"{self.path}: cannot open the database ({text})")
-
-    def _initialize(self, connection: sqlite3.Connection) -> None:
-        with self._transaction(connection, write=True):
-            self._check_or_create_schema(connection)
-        if not self._memory:
-            try:
-                connection.execute("PRAGMA journal_mode = WAL")
-            except sqlite3.OperationalError as error:
-                raise StorageBusyError(self.path, self._timeout) from error
-
-    def _check_or_create_schema(self, connection: sqlite3.Connection) -> None:
-        try:
-            application_id = connection.execute("PRAGMA application_id").fetchone()[0]
-        except sqlite3.DatabaseError as error:  # pragma: no cover - BEGIN fails first
-            raise self._schema_error(error) from error
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        tables = {
-            row[0]
-            for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        }
-        if application_id == 0 and version == 0 and not tables:
-            for statement in SCHEMA:
-                connection.execute(statement)
-            connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            return
-        if application_id != APPLICATION_ID:
-            raise SchemaError(self.path, "not an sms_campaign_stats database")
-        if version > SCHEMA_VERSION:
-            raise SchemaError(
-                self.path,
-                f"written with schema version {version}, newer than the {SCHEMA_VERSION} this "
-                "version of sms_campaign_stats reads; upgrade the library to open it",
-            )
-        if version != SCHEMA_VERSION:
-            raise SchemaError(
-                self.path, f"unknown schema version {version}; no migration exists for it"
-            )
-        missing = TABLES - tables
-        if missing:
-            raise SchemaError(self.path, f"damaged schema: missing {sorted(missing)}")
-
-    @contextmanager
-    def _transaction(
-        self, connection: sqlite3.Connection | None = None, *, write: bool
-    ) -> Iterator[sqlite3.Connection]:
-        with (
-            self._shared_lock or contextlib.nullcontext(),
-            self._open_transaction(connection, write) as active,
-        ):
-            yield active
-
-    @contextmanager
-    def _open_transaction(
-        self, connection: sqlite3.Connection | None, write: bool
-    ) -> Iterator[sqlite3.Connection]:
-        connection = connection or self._connection()
-        try:
-            connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        except sqlite3.OperationalError as error:
-            if _is_busy(error):
-                raise StorageBusyError(self.path, self._timeout) from error
-            raise self._schema_error(error) from error
-        except sqlite3.DatabaseError as error:
-            raise self._schema_error(error) from error
-        try:
-            yield connection
-            connection.execute("COMMIT")
-        except BaseException as error:
-            connection.execute("ROLLBACK")
-            if isinstance(error, sqlite3.OperationalError) and _is_busy(error):
-                raise StorageBusyError(self.path, self._timeout) from error
-            if isinstance(error, sqlite3.DatabaseError) and not isinstance(
-                error, sqlite3.IntegrityError
-            ):
-                raise StorageError(f"{self.path}: {error}") from error
-            raise
-
-    def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
-        with self._transaction(write=False) as connection:
-            return query(connection)
 
     # campaigns ---------------------------------------------------------------------------
 
@@ -322,6 +210,7 @@ class SQLiteStorage:
         iterator = iter(messages)
         count = 0
         fragments: dict[MessageShape, tuple[Any, ...]] = {}
+        campaigns: set[str] = set()
         with self._transaction(write=True) as connection:
             list_sets = ListSets(connection, self._list_set_ids)
             while chunk := list(itertools.islice(iterator, _CHUNK)):
@@ -341,6 +230,7 @@ class SQLiteStorage:
                     failed = chunk[connection.total_changes - before]
                     raise self._insert_error(failed, error) from None
                 count += len(chunk)
+                campaigns.update(m.campaign_id for m in chunk)
                 pairs = [pair for m in chunk if m.attempts for pair in _provider_pairs(m)]
                 if pairs:  # an import of messages already sent
                     try:
@@ -351,6 +241,8 @@ class SQLiteStorage:
                         )
                     except sqlite3.IntegrityError:
                         raise self._provider_id_error(connection, pairs) from None
+            for campaign_id in campaigns:
+                _count_earlier_engagement(connection, campaign_id)
         list_sets.committed()
         return count
 
@@ -524,13 +416,24 @@ class SQLiteStorage:
 
     # replies and unsubscribes -----------------------------------------------------------
 
-    def _record(self, sql: str, row: tuple[Any, ...], campaign_id: str | None) -> bool:
+    def _record(
+        self,
+        sql: str,
+        row: tuple[Any, ...],
+        engagement: str,
+        campaign_id: str | None,
+        recipient: str,
+    ) -> bool:
         with self._transaction(write=True) as connection:
             try:
                 cursor = connection.execute(sql, row)
             except sqlite3.IntegrityError:
                 raise NotFoundError("campaign", str(campaign_id)) from None
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return False
+            if campaign_id is not None:  # the message's engagement columns, if it exists yet
+                connection.execute(engagement, (campaign_id, recipient))
+            return True
 
     def record_reply(self, reply: Reply) -> bool:
         if not isinstance(reply, Reply):
@@ -539,7 +442,9 @@ class SQLiteStorage:
             "INSERT INTO replies (id, recipient, campaign_id, at, text) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (id) DO NOTHING",
             (reply.id, reply.recipient, reply.campaign_id, micros(reply.at), reply.text),
+            "UPDATE messages SET replies = replies + 1 WHERE campaign_id = ? AND recipient = ?",
             reply.campaign_id,
+            reply.recipient,
         )
 
     def replies(self, campaign_id: str) -> list[Reply]:
@@ -569,7 +474,9 @@ class SQLiteStorage:
                 micros(unsubscribe.at),
                 unsubscribe.keyword,
             ),
+            "UPDATE messages SET unsubscribed = 1 WHERE campaign_id = ? AND recipient = ?",
             unsubscribe.campaign_id,
+            unsubscribe.recipient,
         )
 
     def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
@@ -598,20 +505,10 @@ class SQLiteStorage:
                 "GROUP BY status, shape",
                 (campaign_id,),
             ).fetchall()
-            # From the few replies to their messages (CROSS JOIN fixes that order), reading each
-            # message's lists from a covering index.
-            replied = c.execute(
-                "SELECT m.list_set, COUNT(DISTINCT m.recipient), COUNT(*) FROM replies r "
-                "CROSS JOIN messages m INDEXED BY messages_recipient_lists "
-                "ON m.campaign_id = r.campaign_id AND m.recipient = r.recipient "
-                "WHERE r.campaign_id = ? GROUP BY m.list_set",
-                (campaign_id,),
-            ).fetchall()
-            unsubscribed = c.execute(
-                "SELECT m.list_set, COUNT(DISTINCT m.recipient) FROM unsubscribes u "
-                "CROSS JOIN messages m INDEXED BY messages_recipient_lists "
-                "ON m.campaign_id = u.campaign_id AND m.recipient = u.recipient "
-                "WHERE u.campaign_id = ? GROUP BY m.list_set",
+            engaged = c.execute(
+                "SELECT list_set, SUM(replies > 0), SUM(replies), SUM(unsubscribed) "
+                "FROM messages INDEXED BY messages_engaged "
+                "WHERE campaign_id = ? AND (replies > 0 OR unsubscribed > 0) GROUP BY list_set",
                 (campaign_id,),
             ).fetchall()
             lists = self._list_sets(c, {decode_shape(shape)[0] for _, shape, _ in grouped})
@@ -620,14 +517,11 @@ class SQLiteStorage:
                 list_set, reason, sent, segments = decode_shape(shape)
                 key = CellKey(lists[list_set], MessageStatus(status), reason, sent)
                 cells[key] = cells.get(key, Cell(0, 0)) + Cell(messages, messages * segments)
-            engagement: dict[tuple[str, ...], list[int]] = {}
-            for list_set, repliers, replies in replied:
-                engagement.setdefault(lists[list_set], [0, 0, 0])[0:2] = [repliers, replies]
-            for list_set, unsubscribers in unsubscribed:
-                engagement.setdefault(lists[list_set], [0, 0, 0])[2] = unsubscribers
-            return CampaignCounts(
-                cells, {key: Engagement(*values) for key, values in engagement.items()}
-            )
+            engagement = {
+                lists[list_set]: Engagement(repliers, replies, unsubscribers)
+                for list_set, repliers, replies, unsubscribers in engaged
+            }
+            return CampaignCounts(cells, engagement)
 
         return self._read(query)
 
@@ -643,8 +537,4 @@ class SQLiteStorage:
         return {list_set: known[list_set] for list_set in ids}
 
     def close(self) -> None:
-        with self._connections_lock:
-            self._closed = True
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
+        self._database.close()

@@ -1,9 +1,14 @@
 """The SQLite schema of ``SQLiteStorage`` and how values are encoded in it.
 
 Readable columns for people who query the file directly (status and reason as words, instants as
-microseconds since the Unix epoch in UTC, money as decimal text, lists as JSON), plus one
-derived integer per message, ``shape``, that lets the aggregate query group on two columns of a
-narrow covering index instead of five (see ``encode_shape``).
+microseconds since the Unix epoch in UTC, money as decimal text, lists as JSON), plus derived
+columns that keep a report to two index scans whatever the campaign's size and engagement:
+
+* ``shape``: one integer for what a message counts as besides its status (see ``encode_shape``),
+  so the aggregate query groups two columns of a narrow covering index instead of five;
+* ``replies`` and ``unsubscribed``: how many replies the message's recipient sent, and whether
+  they opted out, attributed to its campaign. ``SQLiteStorage`` maintains them when replies,
+  unsubscribes and messages are recorded, in whatever order they arrive.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 
 from ._enums import BounceReason
 from ._shape import MessageShape
+from .errors import SchemaError
 from .model import Attempt, Campaign, Message
 
 __all__ = [
@@ -31,6 +37,7 @@ __all__ = [
     "ListSets",
     "campaign_from_row",
     "campaign_row",
+    "check_or_create_schema",
     "decode_shape",
     "encode_shape",
     "message_from_row",
@@ -81,12 +88,16 @@ SCHEMA = (
         final_at INTEGER,
         sent INTEGER NOT NULL,
         version INTEGER NOT NULL,
+        replies INTEGER NOT NULL DEFAULT 0,
+        unsubscribed INTEGER NOT NULL DEFAULT 0,
         UNIQUE (campaign_id, recipient)
     )""",
     # Answers the aggregate query (and any count by status) from the index alone.
     "CREATE INDEX messages_counts ON messages (campaign_id, status, shape)",
-    # Finds the lists of a campaign's repliers and unsubscribers from the index alone.
-    "CREATE INDEX messages_recipient_lists ON messages (campaign_id, recipient, list_set)",
+    # The few messages whose recipient replied or opted out, by list set: a partial index, so
+    # counting engagement reads only them, in order, from the index alone.
+    """CREATE INDEX messages_engaged ON messages (campaign_id, list_set, replies, unsubscribed)
+        WHERE replies > 0 OR unsubscribed > 0""",
     """CREATE TABLE provider_ids (
         provider_message_id TEXT PRIMARY KEY,
         message_id TEXT NOT NULL REFERENCES messages (id)
@@ -121,6 +132,39 @@ SCHEMA = (
 TABLES = frozenset(
     {"campaigns", "list_sets", "messages", "provider_ids", "timeline", "replies", "unsubscribes"}
 )
+
+
+def check_or_create_schema(connection: sqlite3.Connection, path: str) -> None:
+    """Create the schema in an empty database, or check that it is ours and of this version.
+
+    Refuses, with ``SchemaError`` and without writing, a database made by something else, by a
+    newer or unknown schema version, or missing a table. Runs inside the caller's transaction.
+    """
+    application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    tables = {
+        row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
+    if application_id == 0 and version == 0 and not tables:
+        for statement in SCHEMA:
+            connection.execute(statement)
+        connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        return
+    if application_id != APPLICATION_ID:
+        raise SchemaError(path, "not an sms_campaign_stats database")
+    if version > SCHEMA_VERSION:
+        raise SchemaError(
+            path,
+            f"written with schema version {version}, newer than the {SCHEMA_VERSION} this "
+            "version of sms_campaign_stats reads; upgrade the library to open it",
+        )
+    if version != SCHEMA_VERSION:
+        raise SchemaError(path, f"unknown schema version {version}; no migration exists for it")
+    missing = TABLES - tables
+    if missing:
+        raise SchemaError(path, f"damaged schema: missing {sorted(missing)}")
+
 
 CAMPAIGN_COLUMNS = (
     "id, name, sender, content, list_ids, status, created_at, scheduled_at, unit_price, "

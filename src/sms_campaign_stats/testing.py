@@ -395,6 +395,53 @@ class StorageConformance:
         assert 60 == store.campaign_counts(campaign.id).messages
         assert CampaignCounts() == store.campaign_counts(_empty(store).id)
 
+    def test_counts_whatever_the_order_of_arrival(self, store: Storage, campaign: Campaign) -> None:
+        """Replies and opt-outs recorded before their messages (a late import) count the same."""
+        messages = [_settle(m, i) for i, m in enumerate(sample_messages(campaign, 30))]
+        early, late = messages[:10], messages[10:]
+        store.add_messages(early)
+        for index in (2, 12, 12, 25):
+            store.record_reply(
+                Reply(
+                    id=f"r{index}-{len(store.replies(campaign.id))}",
+                    recipient=messages[index].recipient,
+                    at=T0,
+                    text="?",
+                    campaign_id=campaign.id,
+                )
+            )
+        for index in (3, 25):
+            store.record_unsubscribe(
+                Unsubscribe(
+                    id=f"u{index}",
+                    recipient=messages[index].recipient,
+                    at=T0,
+                    keyword="STOP",
+                    campaign_id=campaign.id,
+                )
+            )
+        store.add_messages(late[:5])
+        store.add_messages(late[5:])
+        expected = CampaignCounts.of_messages(
+            messages,
+            replies=store.replies(campaign.id),
+            unsubscribes=store.unsubscribes(campaign.id),
+        )
+        assert expected == store.campaign_counts(campaign.id)
+        updated = store.update_messages(
+            [
+                m.cancel(at=T0)
+                for m in store.iter_messages(campaign.id)
+                if m.status.value == "queued"
+            ]
+        )
+        assert updated
+        assert CampaignCounts.of_messages(
+            list(store.iter_messages(campaign.id)),
+            replies=store.replies(campaign.id),
+            unsubscribes=store.unsubscribes(campaign.id),
+        ) == store.campaign_counts(campaign.id)
+
     def test_closed_store_refuses_work(self, store: Storage, campaign: Campaign) -> None:
         """After close(), operations raise StorageError."""
         store.close()
