@@ -77,3 +77,13 @@ def test_messages_say_what_and_where() -> None:
     assert "allowed events: start, cancel" in str(EXAMPLES[2])
     assert "version 1" in str(EXAMPLES[7])
     assert "version 3" in str(EXAMPLES[7])
+
+
+def test_masking_edge_cases() -> None:
+    """Short strings keep only their ends; non-strings show their type, never their value."""
+    from sms_campaign_stats import mask_number
+
+    assert "+***4" == mask_number("+1234")
+    assert "*" == mask_number("7")
+    assert "<int>" == mask_number(33612345678)
+    assert "+336******78" == mask_number("+33612345678")

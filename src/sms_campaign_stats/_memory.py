@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeVar
 
 import attrs
 
@@ -13,6 +14,8 @@ from .errors import ConflictError, DuplicateError, NotFoundError, StorageError, 
 from .model import Campaign, Message, Reply, TimelineEvent, Unsubscribe
 
 __all__ = ["InMemoryStorage"]
+
+_Inbound = TypeVar("_Inbound", Reply, Unsubscribe)
 
 
 def _require(kind: str, value: object, expected: type) -> None:
@@ -230,41 +233,38 @@ class InMemoryStorage:
 
     # replies and unsubscribes -----------------------------------------------------------
 
-    def record_reply(self, reply: Reply) -> bool:
-        _require("Reply", reply, Reply)
+    def _record(self, kind: str, table: dict[str, _Inbound], item: _Inbound) -> bool:
+        _require(kind, item, Reply if kind == "Reply" else Unsubscribe)
         with self._lock:
             self._check_open()
-            if reply.campaign_id is not None:
-                self._campaign(reply.campaign_id)
-            if reply.id in self._replies:
+            if item.campaign_id is not None:
+                self._campaign(item.campaign_id)
+            if item.id in table:
                 return False
-            self._replies[reply.id] = reply
+            table[item.id] = item
             return True
+
+    def _attributed(self, table: dict[str, _Inbound], campaign_id: str) -> list[_Inbound]:
+        """Items attributed to the campaign, oldest first (call with the lock held)."""
+        self._campaign(campaign_id)
+        found = [item for item in table.values() if item.campaign_id == campaign_id]
+        return sorted(found, key=lambda item: (item.at, item.id))
+
+    def record_reply(self, reply: Reply) -> bool:
+        return self._record("Reply", self._replies, reply)
 
     def replies(self, campaign_id: str) -> list[Reply]:
         with self._lock:
             self._check_open()
-            self._campaign(campaign_id)
-            found = [r for r in self._replies.values() if r.campaign_id == campaign_id]
-        return sorted(found, key=lambda r: (r.at, r.id))
+            return self._attributed(self._replies, campaign_id)
 
     def record_unsubscribe(self, unsubscribe: Unsubscribe) -> bool:
-        _require("Unsubscribe", unsubscribe, Unsubscribe)
-        with self._lock:
-            self._check_open()
-            if unsubscribe.campaign_id is not None:
-                self._campaign(unsubscribe.campaign_id)
-            if unsubscribe.id in self._unsubscribes:
-                return False
-            self._unsubscribes[unsubscribe.id] = unsubscribe
-            return True
+        return self._record("Unsubscribe", self._unsubscribes, unsubscribe)
 
     def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
         with self._lock:
             self._check_open()
-            self._campaign(campaign_id)
-            found = [u for u in self._unsubscribes.values() if u.campaign_id == campaign_id]
-        return sorted(found, key=lambda u: (u.at, u.id))
+            return self._attributed(self._unsubscribes, campaign_id)
 
     # aggregates ---------------------------------------------------------------------------
 
@@ -274,10 +274,8 @@ class InMemoryStorage:
             self._campaign(campaign_id)
             return CampaignCounts.of_messages(
                 (self._messages[i] for i in self._by_campaign[campaign_id]),
-                replies=[r for r in self._replies.values() if r.campaign_id == campaign_id],
-                unsubscribes=[
-                    u for u in self._unsubscribes.values() if u.campaign_id == campaign_id
-                ],
+                replies=self._attributed(self._replies, campaign_id),
+                unsubscribes=self._attributed(self._unsubscribes, campaign_id),
             )
 
     def close(self) -> None:

@@ -361,92 +361,78 @@ class StorageConformance:
         other, _ = sample_campaign("other")
         store.add_campaign(other)
         store.add_messages([_settle(m, 0) for m in sample_messages(other, 7)])
-        for index in (0, 3, 6, 6, 9):
-            store.record_reply(
-                Reply(
-                    id=f"r{index}-{len(store.replies(campaign.id))}",
-                    recipient=messages[index].recipient,
-                    at=T0,
-                    text="merci",
-                    campaign_id=campaign.id,
-                )
-            )
-        store.record_reply(
-            Reply(
-                id="stranger", recipient="+447700900000", at=T0, text="?", campaign_id=campaign.id
-            )
+        recipients = [m.recipient for m in messages]
+        _engage(
+            store,
+            campaign,
+            replying=[*(recipients[i] for i in (0, 3, 6, 6, 9)), "+447700900000"],
+            unsubscribing=[recipients[i] for i in (6, 12)],
         )
-        for index in (6, 12):
-            store.record_unsubscribe(
-                Unsubscribe(
-                    id=f"u{index}",
-                    recipient=messages[index].recipient,
-                    at=T0,
-                    keyword="STOP",
-                    campaign_id=campaign.id,
-                )
-            )
-        expected = CampaignCounts.of_messages(
-            messages,
-            replies=store.replies(campaign.id),
-            unsubscribes=store.unsubscribes(campaign.id),
-        )
-        assert expected == store.campaign_counts(campaign.id)
+        assert _counted(store, campaign, messages) == store.campaign_counts(campaign.id)
         assert 60 == store.campaign_counts(campaign.id).messages
         assert CampaignCounts() == store.campaign_counts(_empty(store).id)
 
     def test_counts_whatever_the_order_of_arrival(self, store: Storage, campaign: Campaign) -> None:
-        """Replies and opt-outs recorded before their messages (a late import) count the same."""
+        """Replies and opt-outs recorded before their messages (a late import) count the same,
+        and updating messages keeps them."""
         messages = [_settle(m, i) for i, m in enumerate(sample_messages(campaign, 30))]
-        early, late = messages[:10], messages[10:]
-        store.add_messages(early)
-        for index in (2, 12, 12, 25):
-            store.record_reply(
-                Reply(
-                    id=f"r{index}-{len(store.replies(campaign.id))}",
-                    recipient=messages[index].recipient,
-                    at=T0,
-                    text="?",
-                    campaign_id=campaign.id,
-                )
-            )
-        for index in (3, 25):
-            store.record_unsubscribe(
-                Unsubscribe(
-                    id=f"u{index}",
-                    recipient=messages[index].recipient,
-                    at=T0,
-                    keyword="STOP",
-                    campaign_id=campaign.id,
-                )
-            )
-        store.add_messages(late[:5])
-        store.add_messages(late[5:])
-        expected = CampaignCounts.of_messages(
-            messages,
-            replies=store.replies(campaign.id),
-            unsubscribes=store.unsubscribes(campaign.id),
+        store.add_messages(messages[:10])
+        recipients = [m.recipient for m in messages]
+        _engage(
+            store,
+            campaign,
+            replying=[recipients[i] for i in (2, 12, 12, 25)],
+            unsubscribing=[recipients[i] for i in (3, 25)],
         )
-        assert expected == store.campaign_counts(campaign.id)
-        updated = store.update_messages(
-            [
-                m.cancel(at=T0)
-                for m in store.iter_messages(campaign.id)
-                if m.status.value == "queued"
-            ]
-        )
-        assert updated
-        assert CampaignCounts.of_messages(
-            list(store.iter_messages(campaign.id)),
-            replies=store.replies(campaign.id),
-            unsubscribes=store.unsubscribes(campaign.id),
-        ) == store.campaign_counts(campaign.id)
+        store.add_messages(messages[10:15])
+        store.add_messages(messages[15:])
+        assert _counted(store, campaign, messages) == store.campaign_counts(campaign.id)
+        queued = [m for m in store.iter_messages(campaign.id) if m.status is MessageStatus.QUEUED]
+        store.update_messages([m.cancel(at=T0) for m in queued])
+        stored = list(store.iter_messages(campaign.id))
+        assert _counted(store, campaign, stored) == store.campaign_counts(campaign.id)
 
     def test_closed_store_refuses_work(self, store: Storage, campaign: Campaign) -> None:
         """After close(), operations raise StorageError."""
         store.close()
         with pytest.raises(StorageError):
             store.get_campaign(campaign.id)
+
+
+def _engage(
+    store: Storage, campaign: Campaign, *, replying: Sequence[str], unsubscribing: Sequence[str]
+) -> None:
+    """Record one reply per entry of ``replying`` (repeat a number for several replies) and one
+    opt-out per entry of ``unsubscribing``, all attributed to ``campaign``."""
+    for number, recipient in enumerate(replying):
+        store.record_reply(
+            Reply(
+                id=f"{campaign.id}-r{number}",
+                recipient=recipient,
+                at=T0,
+                text="merci",
+                campaign_id=campaign.id,
+            )
+        )
+    for number, recipient in enumerate(unsubscribing):
+        store.record_unsubscribe(
+            Unsubscribe(
+                id=f"{campaign.id}-u{number}",
+                recipient=recipient,
+                at=T0,
+                keyword="STOP",
+                campaign_id=campaign.id,
+            )
+        )
+
+
+def _counted(store: Storage, campaign: Campaign, messages: Sequence[Message]) -> CampaignCounts:
+    """What the aggregate must be: the messages counted in memory with the store's engagement."""
+    return CampaignCounts.of_messages(
+        messages,
+        replies=store.replies(campaign.id),
+        unsubscribes=store.unsubscribes(campaign.id),
+    )
 
 
 def _empty(store: Storage) -> Campaign:
