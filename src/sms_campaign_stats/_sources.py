@@ -1,0 +1,59 @@
+"""The sources the code tables cite: a tag per source, as in the team's delivery-code reference.
+
+Every table row names its source by one of these tags; ``docs/code-tables.md`` (generated) lists
+them with their addresses, so a reader can check any row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+__all__ = ["SOURCES"]
+
+#: Tag -> where it is. Repository sources give the commit the citation refers to.
+SOURCES: Mapping[str, str] = MappingProxyType(
+    {
+        "C-JAS": "jookies/jasmin @ 0aac58e4: jasmin/protocols/smpp/operations.py, "
+        "jasmin/managers/configs.py, tests/protocols/smpp/test_operations.py",
+        "C-SMPPLIB": "python-smpplib/python-smpplib @ 1add0a01: smpplib/consts.py",
+        "C-RUSMPP": "JadKHaddad/Rusmpp @ aae89995: rusmpp-core/src/values/message_state.rs, "
+        "network_error_code.rs (SMPP 5.0 wording)",
+        "C-SMPP5": "komalengr/SMPP5: smpp5-lib/constants/message_state.py (SMPP v5.0 4.7.15)",
+        "C-KAN": "pruiz/kannel @ cdbcfc12: gw/dlr.h, gw/smsc/smsc_smpp.c, doc/userguide",
+        "C-COURIER": "nyaruka/courier @ 350e9350: handlers/twiml, handlers/nexmo, "
+        "handlers/kannel, handlers/infobip, handlers/twiml/errors.json",
+        "C-JSS7": "RestComm/jss7 @ 02ad8471: MAPErrorCode.java (3GPP TS 29.002 MAP errors)",
+        "C-SIGTRAN": "biddyweb/sigtran: SmEnumeratedDeliveryFailureCause.java",
+        "C-IBYML": "api-evangelist/infobip @ faea773e: errors/infobip-error-codes.yml "
+        "(harvested from Infobip's response codes page)",
+        "C-BREVO": "getbrevo/brevo-php @ be204dab: docs/Model/GetSmsEventReportEvents.md, "
+        "lib/Model/GetSmsEventReportEvents.php",
+        "C-VONAGEDOC": "Nexmo/station: _documentation/en/messaging/sms/guides/delivery-receipts.md",
+        "W-SMSPORTAL": "https://docs.smsportal.com/docs/smpp-usage",
+        "W-SMSCENTRAL": "https://www.smscentral.com.au/sms-api/smpp/receive-dlrs/",
+        "W-HUAWEI": "https://support.huaweicloud.com/api-iotcom/iotcom_05_0304.html",
+        "W-CBF": "http://www.cardboardfish.com/support/bin/view/Main/"
+        "WhatIsTheFormatOfSMPPDeliveryReceipts",
+        "W-NEXMO-SMPP": "https://help.nexmo.com/hc/en-us/articles/215468998",
+        "W-TW-STATUS": "https://support.twilio.com/hc/en-us/articles/"
+        "223134347-What-do-the-SMS-statuses-mean-",
+        "W-TW-CB": "https://www.twilio.com/docs/messaging/guides/"
+        "outbound-message-status-in-status-callbacks",
+        "W-TW-ENUM": "https://docs.rs/crate/twilio-rust-openapi/latest/source/docs/"
+        "MessageEnumStatus.md",
+        "W-TW-ERR": "https://www.twilio.com/docs/api/errors (30003, 30006, 21635, 30024, 63014)",
+        "W-TW-RAWDLR": "https://twilio.com/en-us/changelog/"
+        "addition-of-rawdlrdonedate-to-delivered-and-undelivered-status-webhooks",
+        "W-VN-OPTOUT": "https://developer.vonage.com/en/opt-out-assist/guides/"
+        "messaging-opted-out-numbers",
+        "W-BR-BOUNCE": "https://help.brevo.com/hc/en-us/articles/"
+        "12355366391442-What-is-a-soft-bounce-and-a-hard-bounce-in-SMS",
+        "W-BR-SCHEMA": "https://schemas.apis.io/schemas/brevo/brevo-smseventreport/",
+        "W-IB": "https://www.infobip.com/docs/developer-resources/api-fundamentals/"
+        "message-status-codes",
+        "W-VOYADO": "https://explore.voyado.com/hc/en-gb/articles/"
+        "14412446945948-SMS-bounces-and-unsubscriptions",
+        "LIB": "this library's decision, explained in docs/code-tables.md",
+    }
+)

@@ -1,0 +1,202 @@
+"""Classification: precedence, overrides, chains, escalation, the sender-registration option."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from sms_campaign_stats import (
+    BounceClassifier,
+    BounceReason,
+    Classification,
+    ClassifierChain,
+    DeliveryReport,
+    ErrorCode,
+    ErrorNamespace,
+    Outcome,
+    SoftBounceEscalation,
+    TableClassifier,
+    ValidationError,
+    classify,
+    parse_twilio_callback,
+)
+from sms_campaign_stats.bounces import FALLBACK_RULE
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def report(provider: str, status: str | None, error: ErrorCode | None = None) -> DeliveryReport:
+    """A minimal report."""
+    return DeliveryReport(provider=provider, provider_message_id="m", status=status, error=error)
+
+
+def test_opt_out_comes_first() -> None:
+    """An opt-out code wins even over a delivered status."""
+    found = classify(report("twilio", "delivered", ErrorCode(ErrorNamespace.TWILIO, "21610")))
+    assert Outcome.UNSUBSCRIBED == found.outcome
+    assert not found.retryable
+
+
+def test_an_error_code_never_turns_a_delivery_into_a_bounce() -> None:
+    """Delivered stays delivered, pending stays pending, whatever error code comes along."""
+    gsm = ErrorCode(ErrorNamespace.GSM_MAP, "1")
+    assert Outcome.DELIVERED == classify(report("smpp", "DELIVRD", gsm)).outcome
+    assert Outcome.PENDING == classify(report("smpp", "ENROUTE", gsm)).outcome
+
+
+def test_known_code_refines_a_failure_and_unknown_codes_are_ignored() -> None:
+    """UNDELIV + MAP 1 is a hard bounce; UNDELIV + a provider code is unknown failure."""
+    hard = classify(report("smpp", "UNDELIV", ErrorCode(ErrorNamespace.GSM_MAP, "1")))
+    assert (Outcome.HARD_BOUNCE, BounceReason.NUMBER_DOES_NOT_EXIST) == (hard.outcome, hard.reason)
+    unknown = classify(report("smpp", "UNDELIV", ErrorCode(ErrorNamespace.PROVIDER, "75")))
+    assert BounceReason.PROVIDER_UNKNOWN_FAILURE == unknown.reason
+    assert unknown.platform_fault
+    twilio_unknown = classify(report("twilio", "failed", ErrorCode(ErrorNamespace.TWILIO, "99999")))
+    assert "failed" == twilio_unknown.rule.code
+
+
+def test_fallback_for_anything_unrecognised() -> None:
+    """No status, an unknown provider's unknown word: soft bounce, provider unknown failure."""
+    assert FALLBACK_RULE == classify(report("smpp", None)).rule
+    custom = classify(report("my-gateway", "DELIVRD"))
+    assert Outcome.DELIVERED == custom.outcome  # unknown providers read SMPP words
+    assert FALLBACK_RULE == classify(report("my-gateway", "WHATEVER")).rule
+
+
+def test_avoidable_and_platform_flags() -> None:
+    """Avoidable: landline, invalid number, hours, and sender set-up; platform: unknown failure."""
+    landline = classify(report("twilio", "undelivered", ErrorCode(ErrorNamespace.TWILIO, "30006")))
+    assert (True, False, False) == (
+        landline.avoidable_by_sender,
+        landline.platform_fault,
+        landline.retryable,
+    )
+    config = classify(report("twilio", "failed", ErrorCode(ErrorNamespace.TWILIO, "30002")))
+    assert (Outcome.REJECTED_CONFIG, True) == (config.outcome, config.avoidable_by_sender)
+    handset = classify(report("vonage", "failed", ErrorCode(ErrorNamespace.VONAGE, "2")))
+    assert (False, False, True) == (
+        handset.avoidable_by_sender,
+        handset.platform_fault,
+        handset.retryable,
+    )
+
+
+def test_override_single_codes_without_copying_tables() -> None:
+    """with_override returns a new classifier; the default is untouched."""
+    strict = TableClassifier().with_override(
+        "vonage",
+        6,
+        Outcome.HARD_BOUNCE,
+        BounceReason.BLOCKED_BY_RECIPIENT_OR_OPERATOR,
+        source="our carrier contract, 2026",
+    )
+    spam = report("vonage", "rejected", ErrorCode(ErrorNamespace.VONAGE, "6"))
+    assert Outcome.HARD_BOUNCE == classify(spam, classifier=strict).outcome
+    assert "our carrier contract, 2026" == classify(spam, classifier=strict).rule.source
+    assert Outcome.SOFT_BOUNCE == classify(spam).outcome
+    pending_accepted = TableClassifier().with_override(
+        "smpp_status", "ACCEPTD", Outcome.DELIVERED, source="our SMSC's documentation"
+    )
+    assert Outcome.DELIVERED == pending_accepted(report("smpp", "ACCEPTD")).outcome
+    with pytest.raises(ValidationError, match="not one of"):
+        TableClassifier().with_override("nope", 1, Outcome.PENDING, source="x")
+    with pytest.raises(ValidationError, match="reason"):
+        TableClassifier().with_override("vonage", 6, Outcome.HARD_BOUNCE, source="x")
+
+
+def test_sender_registration_option() -> None:
+    """Off by default (REJECTED_CONFIG); on, a hard bounce as Brevo counts it."""
+    unregistered = report("twilio", "undelivered", ErrorCode(ErrorNamespace.TWILIO, "30032"))
+    assert Outcome.REJECTED_CONFIG == classify(unregistered).outcome
+    brevo_like = TableClassifier(sender_registration_is_hard_bounce=True)
+    found = brevo_like(unregistered)
+    assert (Outcome.HARD_BOUNCE, BounceReason.BLOCKED_BY_RECIPIENT_OR_OPERATOR, True) == (
+        found.outcome,
+        found.reason,
+        found.avoidable_by_sender,
+    )
+    other = brevo_like(report("twilio", "undelivered", ErrorCode(ErrorNamespace.TWILIO, "30002")))
+    assert Outcome.REJECTED_CONFIG == other.outcome
+
+
+def test_chain_first_answer_wins_and_functions_qualify() -> None:
+    """Plain functions are classifiers; None passes to the next; the default answers last."""
+    seen: list[str] = []
+
+    def declines(found: DeliveryReport) -> Classification | None:
+        seen.append("declines")
+        return None
+
+    def stop_word(found: DeliveryReport) -> Classification | None:
+        seen.append("stop_word")
+        if found.status == "STOPPED":
+            return Classification.from_rule(
+                TableClassifier()
+                .with_override("smpp_status", "STOPPED", Outcome.UNSUBSCRIBED, source="our SMSC")
+                .overrides[("smpp_status", "STOPPED")]
+            )
+        return None
+
+    chain = ClassifierChain(declines, stop_word)
+    assert isinstance(chain, BounceClassifier)
+    assert Outcome.UNSUBSCRIBED == chain(report("smpp", "STOPPED")).outcome
+    assert Outcome.DELIVERED == chain(report("smpp", "DELIVRD")).outcome
+    assert ["declines", "stop_word", "declines", "stop_word"] == seen
+    assert Outcome.DELIVERED == classify(report("smpp", "DELIVRD"), classifier=declines).outcome
+    with pytest.raises(ValidationError, match="not callable"):
+        ClassifierChain("nope")  # type: ignore[arg-type]
+
+
+def test_escalation_after_repeated_soft_bounces() -> None:
+    """The fifth soft bounce within 90 days is a hard bounce; older ones do not count."""
+    policy = SoftBounceEscalation()
+    soft = classify(
+        parse_twilio_callback(
+            {"MessageSid": "S", "MessageStatus": "undelivered", "ErrorCode": "30003"}
+        )
+    )
+    recent = [NOW - timedelta(days=d) for d in (1, 10, 30, 89)]
+    escalated = policy.apply(soft, earlier_soft_bounces=recent, now=NOW)
+    assert (Outcome.HARD_BOUNCE, BounceReason.NUMBER_DOES_NOT_EXIST, False) == (
+        escalated.outcome,
+        escalated.reason,
+        escalated.retryable,
+    )
+    assert BounceReason.HANDSET_OFF_OR_OUT_OF_COVERAGE == escalated.escalated_from
+    assert "W-VOYADO" == escalated.rule.source
+    old = [*recent[:3], NOW - timedelta(days=91)]
+    assert soft == policy.apply(soft, earlier_soft_bounces=old, now=NOW)
+    landline = classify(report("twilio", "undelivered", ErrorCode(ErrorNamespace.TWILIO, "30006")))
+    assert landline == policy.apply(landline, earlier_soft_bounces=recent * 3, now=NOW)
+    delivered = classify(report("twilio", "delivered"))
+    assert delivered == policy.apply(delivered, earlier_soft_bounces=recent, now=NOW)
+    assert (
+        Outcome.HARD_BOUNCE
+        == SoftBounceEscalation(threshold=1).apply(soft, earlier_soft_bounces=[], now=NOW).outcome
+    )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"threshold": 0},
+        {"threshold": 2.5},
+        {"window": timedelta(0)},
+        {"window": 90},
+        {"reason": BounceReason.LANDLINE_NUMBER},
+    ],
+)
+def test_escalation_options_are_checked(options: dict[str, object]) -> None:
+    """Bad escalation settings are refused when built."""
+    with pytest.raises(ValidationError):
+        SoftBounceEscalation(**options)  # type: ignore[arg-type]
+
+
+def test_classifications_are_cached_and_shared() -> None:
+    """The same report shape gives the very same Classification object (cheap at scale)."""
+    first = classify(report("smpp", "DELIVRD"))
+    second = classify(
+        DeliveryReport(provider="smpp", provider_message_id="other", status="DELIVRD")
+    )
+    assert first is second

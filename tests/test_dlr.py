@@ -1,0 +1,614 @@
+"""Delivery-report parsers: a corpus of real receipts, every quirk, and malformed input."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from sms_campaign_stats import (
+    BounceReason,
+    DeliveryReport,
+    ErrorCode,
+    ErrorNamespace,
+    MalformedReportError,
+    Outcome,
+    ProviderTime,
+    classify,
+    parse_brevo_event,
+    parse_infobip_result,
+    parse_kannel_dlr,
+    parse_smpp_receipt,
+    parse_smpp_submit_error,
+    parse_twilio_callback,
+    parse_vonage_receipt,
+)
+from sms_campaign_stats._dlr_report import new_report
+from sms_campaign_stats.dlr import MAX_PAYLOAD_BYTES
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+GSM = ErrorNamespace.GSM_MAP
+
+# Receipts quoted in the team's delivery-code reference (sections 1.4, 2, 3, 5), most from
+# Jasmin's tests [C-JAS]: (name, text, tlvs, expected id, status, outcome, reason).
+SMPP_CORPUS: list[
+    tuple[str, str | bytes | None, dict[str, Any] | None, str, str, Outcome, BounceReason | None]
+] = [
+    (
+        "standard",
+        "id:1891273321 sub:001 dlvrd:001 submit date:1305050826 done date:1305050826 "
+        "stat:DELIVRD err:000 text:DLVRD TO MOBILE",
+        None,
+        "1891273321",
+        "DELIVRD",
+        Outcome.DELIVERED,
+        None,
+    ),
+    (
+        "empty text",
+        "id:1891273321 sub:001 dlvrd:001 submit date:1305050826 done date:1305050826 "
+        "stat:DELIVRD err:000 text:",
+        None,
+        "1891273321",
+        "DELIVRD",
+        Outcome.DELIVERED,
+        None,
+    ),
+    (
+        "clickatell 12 digits",
+        "id:a29f6845555647139e5c8f3b817f2c9a sub:001 dlvrd:001 submit "
+        "date:141023215253 done date:141023215259 stat:DELIVRD err:000 text:HOLA",
+        None,
+        "a29f6845555647139e5c8f3b817f2c9a",
+        "DELIVRD",
+        Outcome.DELIVERED,
+        None,
+    ),
+    (
+        "uuid id, dummy text",
+        "id:4a38dc46-5125-4969-90be-72104c340d5c sub:001 dlvrd:001 submit "
+        "date:150519232657 done date:150519232657 stat:DELIVRD err:000 text:-",
+        None,
+        "4a38dc46-5125-4969-90be-72104c340d5c",
+        "DELIVRD",
+        Outcome.DELIVERED,
+        None,
+    ),
+    (
+        "no sub, dlvrd, text; 4-digit year",
+        "id:c87c2273-7edb-4bc7-8d3a-7f57f21b625e submit "
+        "date:201506201641 done date:201506201641 stat:DELIVRD err:000",
+        None,
+        "c87c2273-7edb-4bc7-8d3a-7f57f21b625e",
+        "DELIVRD",
+        Outcome.DELIVERED,
+        None,
+    ),
+    (
+        "TLV-only, junk text",
+        "362d9701 2",
+        {"message_state": 2, "receipted_message_id": "362d9701"},
+        "362d9701",
+        "DELIVRD",
+        Outcome.DELIVERED,
+        None,
+    ),
+    (
+        "data_sm, no text",
+        None,
+        {"message_state": "DELIVERED", "receipted_message_id": b"362d9701"},
+        "362d9701",
+        "DELIVRD",
+        Outcome.DELIVERED,
+        None,
+    ),
+    (
+        "TLV id wins",
+        "id:5000 submit date:201506201641 done date:201506201641 stat:DELIVRD err:000",
+        {"message_state": 2, "receipted_message_id": "6000"},
+        "6000",
+        "DELIVRD",
+        Outcome.DELIVERED,
+        None,
+    ),
+    (
+        "TLV state wins",
+        "id:5000 submit date:201506201641 done date:201506201641 stat:DELIVRD err:000",
+        {"message_state": 6, "receipted_message_id": "5000"},
+        "5000",
+        "ACCEPTD",
+        Outcome.PENDING,
+        None,
+    ),
+    (
+        "GoIP Text:",
+        "id:77 sub:1 dlvrd:1 submit date:1305050826 done date:1305050826 stat:DELIVRD "
+        "err:0 Text:\x04\x1a",
+        None,
+        "77",
+        "DELIVRD",
+        Outcome.DELIVERED,
+        None,
+    ),
+    (
+        "non-ASCII bytes",
+        b"id:88 sub:001 dlvrd:000 submit date:1305050826 done date:1305050826 "
+        b"stat:UNDELIV err:000 text:\x84A\x89O\x88 ENTO\x84H",
+        None,
+        "88",
+        "UNDELIV",
+        Outcome.SOFT_BOUNCE,
+        BounceReason.PROVIDER_UNKNOWN_FAILURE,
+    ),
+    (
+        "payload TLV",
+        "",
+        {
+            "message_payload": b"id:0000436949 submit date:1305050826 done "
+            b"date:1305050826 stat:DELIVRD err:000\x00"
+        },
+        "0000436949",
+        "DELIVRD",
+        Outcome.DELIVERED,
+        None,
+    ),
+    (
+        "fields in another order",
+        "stat:EXPIRED err:000 id:99 done date:1305050826 submit date:1305050820",
+        None,
+        "99",
+        "EXPIRED",
+        Outcome.SOFT_BOUNCE,
+        BounceReason.EXPIRED_AT_OPERATOR,
+    ),
+    (
+        "vendor err not decoded",
+        "id:1 sub:001 dlvrd:000 submit date:1305050826 done "
+        "date:1305050826 stat:UNDELIV err:075 text:",
+        None,
+        "1",
+        "UNDELIV",
+        Outcome.SOFT_BOUNCE,
+        BounceReason.PROVIDER_UNKNOWN_FAILURE,
+    ),
+    (
+        "GSM network error TLV",
+        "id:2 stat:UNDELIV err:000",
+        {"network_error_code": b"\x03\x00\x01"},
+        "2",
+        "UNDELIV",
+        Outcome.HARD_BOUNCE,
+        BounceReason.NUMBER_DOES_NOT_EXIST,
+    ),
+    (
+        "network error as ASCII digits",
+        "id:3 stat:UNDELIV",
+        {"network_error_code": b"006"},
+        "3",
+        "UNDELIV",
+        Outcome.SOFT_BOUNCE,
+        BounceReason.HANDSET_OFF_OR_OUT_OF_COVERAGE,
+    ),
+    (
+        "intermediate UNKNOWN",
+        "id:4 stat:UNKNOWN err:000",
+        {"esm_class": 0x20},
+        "4",
+        "UNKNOWN",
+        Outcome.PENDING,
+        None,
+    ),
+    (
+        "final UNKNOWN",
+        "id:5 stat:UNKNOWN err:000",
+        {"esm_class": 0x04},
+        "5",
+        "UNKNOWN",
+        Outcome.SOFT_BOUNCE,
+        BounceReason.PROVIDER_UNKNOWN_FAILURE,
+    ),
+    (
+        "word nobody lists",
+        "id:6 stat:NOPE err:000",
+        None,
+        "6",
+        "NOPE",
+        Outcome.SOFT_BOUNCE,
+        BounceReason.PROVIDER_UNKNOWN_FAILURE,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", SMPP_CORPUS, ids=lambda case: case[0])
+def test_smpp_corpus(case: tuple[Any, ...]) -> None:
+    """Real receipts: id, status word, outcome and reason."""
+    _, text, tlvs, ident, status, outcome, reason = case
+    found = parse_smpp_receipt(text, tlvs=tlvs, received_at=NOW)
+    assert (ident, status) == (found.provider_message_id, found.status)
+    assert (outcome, reason) == (classify(found).outcome, classify(found).reason)
+    assert NOW == found.received_at
+
+
+def test_smpp_fields_and_dates() -> None:
+    """Counts, dates (10, 12 and 12-with-4-digit-year), naive, and the raw payload kept."""
+    text = "id:a29f sub:1 dlvrd:13 submit date:141023215253 done date:1410232153 stat:DELIVRD err:0"
+    found = parse_smpp_receipt(text)
+    assert (1, 13) == (found.segments_submitted, found.segments_delivered)
+    assert ProviderTime(datetime(2014, 10, 23, 21, 52, 53), "141023215253") == found.submitted_at
+    assert datetime(2014, 10, 23, 21, 53) == found.done_at.value  # type: ignore[union-attr]
+    assert not found.done_at.zone_known  # type: ignore[union-attr]
+    assert text == found.raw
+    late = parse_smpp_receipt("id:x submit date:201506201641 done date:99999999999999 stat:DELIVRD")
+    assert datetime(2015, 6, 20, 16, 41) == late.submitted_at.value  # type: ignore[union-attr]
+    assert late.done_at is None
+    assert "99999999999999" == late.done_text
+
+
+def test_err_namespace_is_chosen_by_the_caller() -> None:
+    """Nexmo's SMPP receipts carry Vonage codes in err: the caller says so."""
+    text = (
+        "id:1 sub:001 dlvrd:000 submit date:1305050826 done date:1305050826 stat:UNDELIV "
+        "err:003 text:none"
+    )
+    assert ErrorCode(ErrorNamespace.PROVIDER, "3") == parse_smpp_receipt(text).error
+    vonage = parse_smpp_receipt(text, err_namespace=ErrorNamespace.VONAGE)
+    assert (Outcome.HARD_BOUNCE, BounceReason.NUMBER_DOES_NOT_EXIST) == (
+        classify(vonage).outcome,
+        classify(vonage).reason,
+    )
+
+
+def test_network_error_code_types() -> None:
+    """Type 3 is GSM MAP, type 7 an SMPP error, others stay the provider's."""
+
+    def network(octets: bytes) -> DeliveryReport:
+        return parse_smpp_receipt("id:1 stat:UNDELIV", tlvs={"network_error_code": octets})
+
+    assert ErrorCode(GSM, "13") == network(b"\x03\x00\x0d").error
+    assert ErrorCode(ErrorNamespace.SMPP_COMMAND_STATUS, "88") == network(b"\x07\x00\x58").error
+    other = network(b"\x06\x01\x00")
+    assert ErrorCode(ErrorNamespace.PROVIDER, "256") == other.error
+    assert "6" == other.details["network_type"]
+    assert network(b"\x03\x00\x00").error is None
+
+
+@pytest.mark.parametrize(
+    ("text", "tlvs", "problem"),
+    [
+        ("", None, "no id and stat"),
+        ("hello world", None, "no id and stat"),
+        ("01,0210021543,0210021500,30,447887123456,447700000000,", None, "no id and stat"),
+        ("id:1 sub:001", None, "no stat"),
+        ("stat:DELIVRD", None, "no id"),
+        ("id:1 stat:DELIVRD", {"message_state": 300}, "one-octet"),
+        ("id:1 stat:DELIVRD", {"message_state": "LOST"}, "one-octet"),
+        ("id:1 stat:DELIVRD", {"esm_class": "x"}, "one-octet"),
+        ("id:1 stat:DELIVRD", {"receipted_message_id": 5}, "usable text"),
+        ("id:1 stat:DELIVRD", {"receipted_message_id": "   "}, "usable text"),
+        ("id:1 stat:DELIVRD", {"network_error_code": b"\x03\x00"}, "3 octets"),
+        ("id:1 stat:DELIVRD", {"network_error_code": 3}, "3 octets"),
+        ("", {"message_payload": 5}, "message_payload"),
+        ("id:1 stat:DELIVRD", ["not", "a", "mapping"], "mapping"),
+        (12, None, "str or bytes"),
+        ("id:" + "x" * 300 + " stat:DELIVRD", None, "longer"),
+    ],
+)
+def test_smpp_malformed(text: Any, tlvs: Any, problem: str) -> None:
+    """Anything that is not a receipt raises MalformedReportError saying why, with the raw."""
+    with pytest.raises(MalformedReportError, match=problem) as caught:
+        parse_smpp_receipt(text, tlvs=tlvs)
+    assert caught.value.raw is not None or text is None
+
+
+def test_oversized_payloads_are_refused_quickly() -> None:
+    """Megabyte texts and deep nesting are refused before parsing."""
+    with pytest.raises(MalformedReportError, match="larger than"):
+        parse_smpp_receipt("id:1 stat:DELIVRD text:" + "é" * MAX_PAYLOAD_BYTES)
+    with pytest.raises(MalformedReportError, match="larger than") as caught:
+        parse_smpp_receipt(b"x" * (5 * MAX_PAYLOAD_BYTES))
+    assert "not kept" in str(caught.value.raw)
+    nested: dict[str, Any] = {}
+    node = nested
+    for _ in range(40):
+        node["a"] = {}
+        node = node["a"]
+    with pytest.raises(MalformedReportError, match="nested"):
+        parse_vonage_receipt(nested)
+    with pytest.raises(MalformedReportError, match="larger than"):
+        parse_twilio_callback({"MessageSid": "SM1", "MessageStatus": "sent", "x": "y" * 70_000})
+
+
+@pytest.mark.parametrize(
+    ("command_status", "name", "outcome"),
+    [
+        (0x58, "ESME_RTHROTTLED", Outcome.THROTTLED),
+        ("0x00000014", "ESME_RMSGQFUL", Outcome.THROTTLED),
+        ("ESME_RINVDSTADR", "ESME_RINVDSTADR", Outcome.SOFT_BOUNCE),
+        ("69", "ESME_RSUBMITFAIL", Outcome.SOFT_BOUNCE),
+        (0x0E, "ESME_RINVPASWD", Outcome.REJECTED_CONFIG),
+        (0x400, "0x00000400", Outcome.SOFT_BOUNCE),
+    ],
+)
+def test_submit_errors(command_status: int | str, name: str, outcome: Outcome) -> None:
+    """submit_sm_resp failures: named, and classified by the command status table."""
+    found = parse_smpp_submit_error(command_status, provider_message_id="local-1")
+    assert (name, outcome) == (found.status, classify(found).outcome)
+    assert "local-1" == found.provider_message_id
+
+
+@pytest.mark.parametrize("command_status", [0, "ESME_ROK", "0x0", "junk", True, -1, 2**33, None])
+def test_submit_errors_malformed(command_status: Any) -> None:
+    """ESME_ROK is not a failure; anything else unreadable is refused."""
+    with pytest.raises(MalformedReportError):
+        parse_smpp_submit_error(command_status)
+
+
+def test_twilio() -> None:
+    """Status, error code, the naive carrier done date, inbound messages refused."""
+    found = parse_twilio_callback(
+        {
+            "MessageSid": "SM1",
+            "MessageStatus": "undelivered",
+            "ErrorCode": "30006",
+            "ErrorMessage": "Landline or unreachable carrier",
+            "RawDlrDoneDate": "2403011205",
+            "NumSegments": "2",
+        }
+    )
+    assert (Outcome.SOFT_BOUNCE, BounceReason.LANDLINE_NUMBER, False) == (
+        classify(found).outcome,
+        classify(found).reason,
+        classify(found).retryable,
+    )
+    assert datetime(2024, 3, 1, 12, 5) == found.done_at.value  # type: ignore[union-attr]
+    assert (2, "Landline or unreachable carrier") == (
+        found.segments_submitted,
+        found.details["error_message"],
+    )
+    stop = parse_twilio_callback("MessageSid=SM2&MessageStatus=failed&ErrorCode=21610")
+    assert Outcome.UNSUBSCRIBED == classify(stop).outcome
+    delivered = parse_twilio_callback(
+        {"SmsSid": ["SM3"], "SmsStatus": ["delivered"], "ErrorCode": "0"}
+    )
+    assert (None, Outcome.DELIVERED) == (delivered.error, classify(delivered).outcome)
+    with pytest.raises(MalformedReportError, match="inbound"):
+        parse_twilio_callback({"MessageSid": "SM4", "MessageStatus": "received"})
+
+
+def test_vonage() -> None:
+    """The documented JSON body, the query-string form, and err 9 as an opt-out."""
+    body = (
+        '{"err-code":"0","message-timestamp":"2018-10-25 12:10:29","messageId":'
+        '"0B00000127FDBC63","msisdn":"447547232824","network-code":"23410","price":'
+        '"0.03330000","scts":"1810251310","status":"delivered","to":"Nexmo CLI"}'
+    )
+    found = parse_vonage_receipt(body)
+    assert ("0B00000127FDBC63", Outcome.DELIVERED) == (
+        found.provider_message_id,
+        classify(found).outcome,
+    )
+    assert datetime(2018, 10, 25, 13, 10) == found.done_at.value  # type: ignore[union-attr]
+    assert {
+        "network-code": "23410",
+        "price": "0.03330000",
+        "message-timestamp": "2018-10-25 12:10:29",
+    } == dict(found.details)
+    query = (
+        "msisdn=447700900000&to=Tak&network-code=23820&messageId=0C0000002EEBDA56&price="
+        "0.01820000&status=delivered&scts=1705021324&err-code=0&message-timestamp="
+        "2017-05-02+11%3A24%3A03"
+    )
+    assert Outcome.DELIVERED == classify(parse_vonage_receipt(query.encode())).outcome
+    opted_out = parse_vonage_receipt({"messageId": "x", "status": "rejected", "err-code": 9})
+    assert Outcome.UNSUBSCRIBED == classify(opted_out).outcome
+    with pytest.raises(MalformedReportError, match="invalid JSON"):
+        parse_vonage_receipt('{"messageId": ')
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"messageId": 7, "event": "softBounce"},
+        {"message_id": "7", "event": "soft_bounce"},
+        {"msgId": "7", "event": "softBounces"},
+    ],
+)
+def test_brevo_spellings(event: dict[str, Any]) -> None:
+    """camelCase, snake_case and plural spellings read the same."""
+    found = parse_brevo_event(
+        {
+            **event,
+            "reason": "Sent to a landline number",
+            "date": "2024-05-02T10:11:12.000Z",
+            "tag": "spring",
+        }
+    )
+    assert ("7", Outcome.SOFT_BOUNCE, BounceReason.LANDLINE_NUMBER) == (
+        found.provider_message_id,
+        classify(found).outcome,
+        classify(found).reason,
+    )
+    assert found.done_at is not None
+    assert found.done_at.zone_known
+    assert "spring" == found.details["tag"]
+
+
+def test_brevo_outcomes() -> None:
+    """Delivered, hard bounces by reason, unsubscriptions; replies are not delivery reports."""
+
+    def outcome(event: str, reason: str | None = None) -> tuple[Outcome, BounceReason | None]:
+        payload = {"messageId": "1", "event": event, "date": "2024-05-02 10:11:12"}
+        if reason:
+            payload["reason"] = reason
+        found = classify(parse_brevo_event(payload))
+        return found.outcome, found.reason
+
+    assert (Outcome.DELIVERED, None) == outcome("delivered")
+    assert (Outcome.HARD_BOUNCE, BounceReason.BLOCKED_BY_RECIPIENT_OR_OPERATOR) == outcome(
+        "hardBounces", "The recipient blocked your number"
+    )
+    assert (Outcome.UNSUBSCRIBED, None) == outcome("unsubscription")
+    assert (Outcome.REJECTED_CONFIG, None) == outcome(
+        "hardBounce", "Account not linked to a registered Sender ID"
+    )
+    with pytest.raises(MalformedReportError, match="inbound"):
+        parse_brevo_event({"messageId": "1", "event": "replied", "reply": "hello"})
+
+
+def test_kannel() -> None:
+    """%d values, refined by the %A receipt text when it is one."""
+    plain = parse_kannel_dlr(1, message_id="app-42")
+    assert ("app-42", "1", Outcome.DELIVERED) == (
+        plain.provider_message_id,
+        plain.status,
+        classify(plain).outcome,
+    )
+    refined = parse_kannel_dlr(
+        "2",
+        smsc_reply=b"id:42 sub:001 dlvrd:000 submit date:2501011200 done date:2501011201 "
+        b"stat:EXPIRED err:000",
+    )
+    assert (Outcome.SOFT_BOUNCE, BounceReason.EXPIRED_AT_OPERATOR) == (
+        classify(refined).outcome,
+        classify(refined).reason,
+    )
+    unreadable = parse_kannel_dlr(16, smsc_reply="Throttling error", message_id="app-43")
+    assert "not an SMPP receipt" == unreadable.details["smsc_reply"]
+    assert Outcome.SOFT_BOUNCE == classify(unreadable).outcome
+    assert Outcome.PENDING == classify(parse_kannel_dlr(8, message_id="a")).outcome
+    for bad in (0, 256, "x", True, None):
+        with pytest.raises(MalformedReportError):
+            parse_kannel_dlr(bad, message_id="a")  # type: ignore[arg-type]
+    with pytest.raises(MalformedReportError, match="without a message id"):
+        parse_kannel_dlr(1)
+    with pytest.raises(MalformedReportError, match="not an id"):
+        parse_kannel_dlr(1, message_id="  ")
+
+
+def infobip(status: dict[str, Any], error: dict[str, Any] | None = None) -> DeliveryReport:
+    """An Infobip result with this status and error."""
+    result: dict[str, Any] = {
+        "messageId": "ib-1",
+        "status": status,
+        "sentAt": "2019-11-09T16:00:00.000+0000",
+        "doneAt": "2019-11-09T16:00:05.000+0000",
+        "smsCount": 2,
+    }
+    if error is not None:
+        result["error"] = error
+    return parse_infobip_result(result)
+
+
+def test_infobip() -> None:
+    """Statuses by name then group; error ids, including the GSM MAP range."""
+    handset = infobip(
+        {"groupId": 3, "groupName": "DELIVERED", "id": 5, "name": "DELIVERED_TO_HANDSET"},
+        {"id": 0, "name": "NO_ERROR", "permanent": False},
+    )
+    assert (Outcome.DELIVERED, None, 2) == (
+        classify(handset).outcome,
+        handset.error,
+        handset.segments_submitted,
+    )
+    assert handset.done_at is not None
+    assert handset.done_at.zone_known
+    assert timedelta(seconds=5) == handset.done_at.value - handset.submitted_at.value  # type: ignore[union-attr]
+    operator = infobip(
+        {"groupId": 3, "groupName": "DELIVERED", "id": 2, "name": "DELIVERED_TO_OPERATOR"}
+    )
+    assert Outcome.PENDING == classify(operator).outcome
+    dnd = infobip({"groupId": 5, "groupName": "REJECTED", "id": 10, "name": "REJECTED_DND"})
+    assert Outcome.HARD_BOUNCE == classify(dnd).outcome
+    stop = infobip(
+        {
+            "groupId": 2,
+            "groupName": "UNDELIVERABLE",
+            "id": 9,
+            "name": "UNDELIVERABLE_NOT_DELIVERED",
+        },
+        {"id": 603, "name": "EC_CONTENT_BLOCKED", "permanent": True},
+    )
+    assert Outcome.UNSUBSCRIBED == classify(stop).outcome
+    absent = infobip(
+        {
+            "groupId": 2,
+            "groupName": "UNDELIVERABLE",
+            "id": 9,
+            "name": "UNDELIVERABLE_NOT_DELIVERED",
+        },
+        {"id": 27, "name": "EC_ABSENT_SUBSCRIBER", "permanent": False},
+    )
+    assert BounceReason.HANDSET_OFF_OR_OUT_OF_COVERAGE == classify(absent).reason
+    assert "EC_ABSENT_SUBSCRIBER" == absent.details["error_name"]
+    expired = infobip({"groupId": 4, "groupName": "EXPIRED", "id": 15, "name": "EXPIRED_EXPIRED"})
+    assert BounceReason.EXPIRED_AT_OPERATOR == classify(expired).reason
+    for bad in (
+        {"messageId": "x"},
+        {"messageId": "x", "status": "DELIVERED"},
+        {"messageId": "x", "status": {"id": 5}},
+        {"messageId": "x", "status": {"name": "A"}, "error": 5},
+        {"messageId": "x", "status": {"name": "A"}, "error": {"id": "abc"}},
+        [1, 2],
+    ):
+        with pytest.raises(MalformedReportError):
+            parse_infobip_result(bad)  # type: ignore[arg-type]
+
+
+def test_fast_constructor_builds_the_same_report() -> None:
+    """The parsers' constructor and the public one agree field for field."""
+    values: dict[str, Any] = {
+        "provider": "smpp",
+        "provider_message_id": "1",
+        "status": "DELIVRD",
+        "error": ErrorCode(GSM, "1"),
+        "submitted_text": None,
+        "done_text": "2401010000",
+        "times_in_utc": False,
+        "received_at": NOW,
+        "segments_submitted": 1,
+        "segments_delivered": 1,
+        "intermediate": False,
+        "details": {"a": "b"},
+        "raw": "text",
+    }
+    built = DeliveryReport(**values)
+    fast = new_report(*values.values())
+    assert built == fast
+    for name in values:
+        assert getattr(built, name) == getattr(fast, name)
+    assert ProviderTime(datetime(2024, 1, 1), "2401010000") == fast.done_at
+
+
+def test_provider_times() -> None:
+    """Digits or ISO 8601; naive unless an offset is given or the provider documents UTC."""
+
+    def times(text: str, utc: bool) -> ProviderTime | None:
+        return DeliveryReport(
+            provider="x", provider_message_id="1", status="s", done_text=text, times_in_utc=utc
+        ).done_at
+
+    assert datetime(2024, 5, 2, 10, 11, 12) == times("2024-05-02 10:11:12", False).value  # type: ignore[union-attr]
+    utc = times("2024-05-02 10:11:12", True)
+    assert utc is not None
+    assert utc.zone_known
+    assert times("240502101112", True).zone_known  # type: ignore[union-attr]
+    offset = times("2019-11-09T16:00:00.000+0100", False)
+    assert offset is not None
+    assert timedelta(hours=1) == offset.value.utcoffset()
+    assert times("not a date", False) is None
+    assert times("2024-13-45", False) is None
+    assert times("x" * 50, False) is None
+
+
+def test_received_at_must_be_aware() -> None:
+    """The time a report was received is an aware datetime, kept in UTC."""
+    from sms_campaign_stats import ValidationError
+
+    with pytest.raises(ValidationError):
+        parse_twilio_callback(
+            {"MessageSid": "S", "MessageStatus": "sent"}, received_at=datetime(2024, 1, 1)
+        )
+    paris = datetime(2024, 1, 1, 10, tzinfo=timezone(timedelta(hours=1)))
+    got = parse_twilio_callback({"MessageSid": "S", "MessageStatus": "sent"}, received_at=paris)
+    assert timezone.utc is got.received_at.tzinfo  # type: ignore[union-attr]
