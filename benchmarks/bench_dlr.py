@@ -24,7 +24,7 @@ ERRORS = ["000"] * 90 + ["001", "006", "027", "013", "034", "075", "0", "1", "25
 
 def receipts(count: int, seed: int = 3) -> list[str]:
     """Realistic receipt texts: decimal and hex ids, 10- and 12-digit dates over a few hours."""
-    draw = random.Random(seed)  # noqa: S311 - benchmark data
+    draw = random.Random(seed)
     texts = []
     for index in range(count):
         minute = draw.randrange(0, 6 * 60)
