@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import pickle
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from sms_campaign_stats import errors
 from sms_campaign_stats.errors import (
     ConflictError,
+    DeferralHorizonError,
     DuplicateError,
     InvalidTransitionError,
     MalformedReportError,
     NotFoundError,
+    OutsideAllowedHoursError,
     SchemaError,
+    SendTimeError,
     SmsCampaignStatsError,
     StorageBusyError,
     StorageError,
+    UnknownTimeZoneError,
     ValidationError,
 )
 
+AT = datetime(2026, 5, 9, 20, 30, tzinfo=timezone.utc)
 EXAMPLES: list[SmsCampaignStatsError] = [
     ValidationError("Message.recipient", "not E.164"),
     InvalidTransitionError("message 'm'", "delivered", "submit", ()),
@@ -31,6 +37,10 @@ EXAMPLES: list[SmsCampaignStatsError] = [
     ConflictError("message", "m", 1, 3),
     SchemaError("/tmp/x.db", "newer"),
     StorageBusyError("/tmp/x.db", 5.0),
+    UnknownTimeZoneError("Mars/Olympus"),
+    OutsideAllowedHoursError("fr-af2m-2024", AT, AT + timedelta(hours=9)),
+    OutsideAllowedHoursError("never", AT, None),
+    DeferralHorizonError("fr-af2m-2024", AT, timedelta(days=30)),
 ]
 
 
@@ -55,6 +65,9 @@ def test_errors_pickle_with_their_attributes(error: SmsCampaignStatsError) -> No
         (SchemaError, StorageError),
         (StorageBusyError, StorageError),
         (StorageError, SmsCampaignStatsError),
+        (UnknownTimeZoneError, ValidationError),
+        (OutsideAllowedHoursError, SendTimeError),
+        (DeferralHorizonError, SendTimeError),
     ],
 )
 def test_errors_subclass_what_callers_catch(error: type, builtin: type) -> None:

@@ -4,10 +4,14 @@ The tree (each error also subclasses the builtin a caller would naturally catch)
 
     SmsCampaignStatsError
     ├── ValidationError (ValueError)            bad input to a constructor or a function:
-    │                                           says which field, what was wrong, and the value
+    │   │                                       says which field, what was wrong, and the value
+    │   └── UnknownTimeZoneError                not an IANA time zone name
     ├── InvalidTransitionError (ValueError)     a lifecycle event that is illegal in the
     │                                           current state; nothing was changed
     ├── MalformedReportError (ValueError)       a provider payload that is not a delivery report
+    ├── SendTimeError                           a send time the rules do not allow
+    │   ├── OutsideAllowedHoursError            outside the allowed hours, and the policy is RAISE
+    │   └── DeferralHorizonError                no allowed time within the deferral horizon
     └── StorageError                            anything a store could not do
         ├── NotFoundError (LookupError)         no campaign / message with that id
         ├── DuplicateError (ValueError)         an id (or a campaign's recipient) already stored
@@ -24,18 +28,23 @@ Phone numbers are masked in messages: an error message may end up in a log.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 __all__ = [
     "ConflictError",
+    "DeferralHorizonError",
     "DuplicateError",
     "InvalidTransitionError",
     "MalformedReportError",
     "NotFoundError",
+    "OutsideAllowedHoursError",
     "SchemaError",
+    "SendTimeError",
     "SmsCampaignStatsError",
     "StorageBusyError",
     "StorageError",
+    "UnknownTimeZoneError",
     "ValidationError",
 ]
 
@@ -76,6 +85,14 @@ class ValidationError(SmsCampaignStatsError, ValueError):
         self.problem = problem
 
 
+class UnknownTimeZoneError(ValidationError):
+    """A time zone name that is not in the IANA database (``Etc/Unknown`` included)."""
+
+    def __init__(self, zone: str) -> None:
+        super().__init__("zone", f"{zone!r} is not an IANA time zone name such as 'Europe/Paris'")
+        self.zone = zone
+
+
 class InvalidTransitionError(SmsCampaignStatsError, ValueError):
     """An event that the lifecycle table does not allow in the current state."""
 
@@ -101,6 +118,33 @@ class MalformedReportError(SmsCampaignStatsError, ValueError):
         super().__init__(f"malformed delivery report: {problem}")
         self.problem = problem
         self.raw = raw
+
+
+class SendTimeError(SmsCampaignStatsError):
+    """A message cannot be sent at the time asked for."""
+
+
+class OutsideAllowedHoursError(SendTimeError):
+    """Outside the allowed hours, under the RAISE policy. ``next_allowed`` says when it would be."""
+
+    def __init__(self, rule_id: str, at: datetime, next_allowed: datetime | None) -> None:
+        when = f"; next allowed {next_allowed.isoformat()}" if next_allowed else ""
+        super().__init__(f"{at.isoformat()} is outside the hours rule {rule_id!r} allows{when}")
+        self.rule_id = rule_id
+        self.at = at
+        self.next_allowed = next_allowed
+
+
+class DeferralHorizonError(SendTimeError):
+    """The next allowed time is further away than the deferral horizon (or there is none)."""
+
+    def __init__(self, rule_id: str, at: datetime, horizon: timedelta) -> None:
+        super().__init__(
+            f"rule {rule_id!r} allows no send time within {horizon} of {at.isoformat()}"
+        )
+        self.rule_id = rule_id
+        self.at = at
+        self.horizon = horizon
 
 
 class StorageError(SmsCampaignStatsError):
