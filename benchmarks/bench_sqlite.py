@@ -25,7 +25,7 @@ from sms_campaign_stats import Message, MessageStatus, Reply, SQLiteStorage, Uns
 from sms_campaign_stats._sqlite_schema import MESSAGE_COLUMNS
 from sms_campaign_stats.testing import T0
 
-INSERT = f"INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES ({', '.join('?' * 14)})"  # noqa: S608
+INSERT = f"INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES ({', '.join('?' * 15)})"  # noqa: S608
 SELECT_ROWS = f"SELECT {MESSAGE_COLUMNS} FROM messages ORDER BY seq"  # noqa: S608
 RAW_REPORT = "SELECT status, COUNT(*) FROM messages WHERE campaign_id = ? GROUP BY status"
 

@@ -129,6 +129,51 @@ class DeliveryReport:
     details: Mapping[str, str] = attrs.field(factory=dict, hash=False, repr=False)
     raw: object = attrs.field(default=None, hash=False, repr=False, eq=False)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data, without ``raw`` (kept as given, possibly not JSON)."""
+        return {
+            "provider": self.provider,
+            "provider_message_id": self.provider_message_id,
+            "status": self.status,
+            "error": None
+            if self.error is None
+            else {"namespace": self.error.namespace.value, "code": self.error.code},
+            "submitted_text": self.submitted_text,
+            "done_text": self.done_text,
+            "times_in_utc": self.times_in_utc,
+            "received_at": None if self.received_at is None else self.received_at.isoformat(),
+            "segments_submitted": self.segments_submitted,
+            "segments_delivered": self.segments_delivered,
+            "intermediate": self.intermediate,
+            "details": dict(self.details),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeliveryReport:
+        """The report ``to_dict`` gave; ``MalformedReportError`` if ``data`` is not one."""
+        try:
+            error = data["error"]
+            received = data["received_at"]
+            return cls(
+                provider=str(data["provider"]),
+                provider_message_id=data["provider_message_id"],
+                status=data["status"],
+                error=None
+                if error is None
+                else ErrorCode(ErrorNamespace(error["namespace"]), str(error["code"])),
+                submitted_text=data["submitted_text"],
+                done_text=data["done_text"],
+                times_in_utc=bool(data["times_in_utc"]),
+                received_at=None if received is None else datetime.fromisoformat(received),
+                segments_submitted=data["segments_submitted"],
+                segments_delivered=data["segments_delivered"],
+                intermediate=bool(data["intermediate"]),
+                details=dict(data["details"]),
+                raw=data,
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise MalformedReportError(f"not a stored delivery report ({error})", data) from None
+
     @property
     def submitted_at(self) -> ProviderTime | None:
         """When the provider says the message was submitted; ``None`` if not given or unreadable."""

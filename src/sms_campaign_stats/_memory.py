@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
 
 import attrs
 
 from ._counts import CampaignCounts
+from ._enums import MessageStatus
 from ._privacy import mask_number
+from ._validate import check_utc
 from .errors import ConflictError, DuplicateError, NotFoundError, StorageError, ValidationError
 from .model import Campaign, Message, Reply, TimelineEvent, Unsubscribe
 
@@ -44,6 +47,8 @@ class InMemoryStorage:
         self._timeline: dict[str, list[TimelineEvent]] = {}
         self._replies: dict[str, Reply] = {}
         self._unsubscribes: dict[str, Unsubscribe] = {}
+        self._orphans: dict[str, list[Mapping[str, Any]]] = {}
+        self._blocklist: dict[str, tuple[str, datetime]] = {}
         self._closed = False
 
     def __repr__(self) -> str:
@@ -277,6 +282,68 @@ class InMemoryStorage:
                 replies=self._attributed(self._replies, campaign_id),
                 unsubscribes=self._attributed(self._unsubscribes, campaign_id),
             )
+
+    # engine support -----------------------------------------------------------------------
+
+    def latest_message_to(self, recipient: str, *, since: datetime) -> Message | None:
+        since = check_utc("since", since)
+        with self._lock:
+            self._check_open()
+            found = [
+                m
+                for m in self._messages.values()
+                if m.recipient == recipient
+                and m.last_attempt_at is not None
+                and m.last_attempt_at >= since
+            ]
+        return max(found, key=lambda m: (m.last_attempt_at, m.id), default=None)
+
+    def iter_stale(
+        self, *, submitted_before: datetime, batch_size: int = 1000
+    ) -> Iterator[Message]:
+        cutoff = check_utc("submitted_before", submitted_before)
+        if batch_size < 1:
+            raise ValidationError("iter_stale.batch_size", "must be at least 1")
+        with self._lock:
+            self._check_open()
+            ids = [
+                m.id
+                for m in self._messages.values()
+                if m.status is MessageStatus.PROCESSING
+                and m.last_attempt_at is not None
+                and m.last_attempt_at < cutoff
+            ]
+        return self._iterate(ids, batch_size)
+
+    def add_orphan(
+        self, provider_message_id: str, report: Mapping[str, Any], *, received_at: datetime
+    ) -> None:
+        check_utc("received_at", received_at)
+        if not isinstance(report, Mapping):
+            raise ValidationError("report", "an orphan report is a mapping")
+        with self._lock:
+            self._check_open()
+            self._orphans.setdefault(provider_message_id, []).append(dict(report))
+
+    def take_orphans(self, provider_message_id: str) -> list[Mapping[str, Any]]:
+        with self._lock:
+            self._check_open()
+            return self._orphans.pop(provider_message_id, [])
+
+    def block(self, recipient: str, *, reason: str, at: datetime) -> bool:
+        at = check_utc("at", at)
+        with self._lock:
+            self._check_open()
+            if recipient in self._blocklist:
+                return False
+            self._blocklist[recipient] = (reason, at)
+            return True
+
+    def blocked(self, recipients: Iterable[str]) -> frozenset[str]:
+        wanted = set(recipients)
+        with self._lock:
+            self._check_open()
+            return frozenset(wanted & self._blocklist.keys())
 
     def close(self) -> None:
         with self._lock:

@@ -20,7 +20,8 @@ import itertools
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,6 +49,7 @@ from ._sqlite_schema import (
     moment,
     to_json,
 )
+from ._validate import check_utc
 from .errors import (
     ConflictError,
     DuplicateError,
@@ -222,7 +224,7 @@ class SQLiteStorage:
                 try:
                     connection.executemany(
                         f"INSERT INTO messages ({MESSAGE_COLUMNS}) "  # noqa: S608 - constant columns
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         rows,
                     )
                 except sqlite3.IntegrityError as error:
@@ -332,16 +334,16 @@ class SQLiteStorage:
         fragments: dict[MessageShape, tuple[Any, ...]] = {}
         with self._transaction(write=True) as connection:
             list_sets = ListSets(connection, self._list_set_ids)
-            # SET columns 3..12 of MESSAGE_COLUMNS, then the identity and the version read.
+            # SET columns 3..12 and 14 of MESSAGE_COLUMNS, then the identity and the version read.
             rows = [
-                (*row[3:13], row[0], row[1], row[2], row[13])
+                (*row[3:13], row[14], row[0], row[1], row[2], row[13])
                 for row in message_rows(batch, list_sets, fragments)
             ]
             connection.execute("SAVEPOINT batch")
             cursor = connection.executemany(
                 "UPDATE messages SET list_set = ?, status = ?, reason = ?, shape = ?, "
                 "attempts = ?, segments = ?, queued_at = ?, submitted_at = ?, final_at = ?, "
-                "sent = ?, version = version + 1 "
+                "sent = ?, last_attempt_at = ?, version = version + 1 "
                 "WHERE id = ? AND campaign_id = ? AND recipient = ? AND version = ?",
                 rows,
             )
@@ -492,6 +494,92 @@ class SQLiteStorage:
             Unsubscribe(id=r[0], recipient=r[1], campaign_id=r[2], at=moment(r[3]), keyword=r[4])
             for r in rows
         ]
+
+    # engine support -----------------------------------------------------------------------
+
+    def latest_message_to(self, recipient: str, *, since: datetime) -> Message | None:
+        found = self._messages_where(
+            "WHERE m.recipient = ? AND m.last_attempt_at >= ? "
+            "ORDER BY m.last_attempt_at DESC, m.id DESC LIMIT 1",
+            (recipient, micros(check_utc("since", since))),
+        )
+        return found[0] if found else None
+
+    def iter_stale(
+        self, *, submitted_before: datetime, batch_size: int = 1000
+    ) -> Iterator[Message]:
+        cutoff = micros(check_utc("submitted_before", submitted_before))
+        if batch_size < 1:
+            raise ValidationError("iter_stale.batch_size", "must be at least 1")
+        return self._iterate_stale(cutoff, batch_size)
+
+    def _iterate_stale(self, cutoff: int | None, batch_size: int) -> Iterator[Message]:
+        after: tuple[int, str] = (-(2**62), "")
+        while True:
+            batch = self._messages_where(
+                "WHERE m.status = 'processing' AND m.last_attempt_at < ? "
+                "AND (m.last_attempt_at, m.id) > (?, ?) "
+                "ORDER BY m.last_attempt_at, m.id LIMIT ?",
+                (cutoff, *after, batch_size),
+            )
+            yield from batch
+            if len(batch) < batch_size:
+                return
+            last = batch[-1]
+            after = (micros(last.last_attempt_at) or 0, last.id)
+
+    def add_orphan(
+        self, provider_message_id: str, report: Mapping[str, Any], *, received_at: datetime
+    ) -> None:
+        if not isinstance(report, Mapping):
+            raise ValidationError("report", "an orphan report is a mapping")
+        row = (provider_message_id, micros(check_utc("received_at", received_at)), to_json(report))
+        with self._transaction(write=True) as connection:
+            connection.execute(
+                "INSERT INTO orphans (provider_message_id, received_at, report) VALUES (?, ?, ?)",
+                row,
+            )
+
+    def take_orphans(self, provider_message_id: str) -> list[Mapping[str, Any]]:
+        with self._transaction(write=True) as connection:
+            rows = connection.execute(
+                "SELECT report FROM orphans WHERE provider_message_id = ? ORDER BY seq",
+                (provider_message_id,),
+            ).fetchall()
+            if rows:
+                connection.execute(
+                    "DELETE FROM orphans WHERE provider_message_id = ?", (provider_message_id,)
+                )
+        return [json.loads(row[0]) for row in rows]
+
+    def block(self, recipient: str, *, reason: str, at: datetime) -> bool:
+        row = (recipient, reason, micros(check_utc("at", at)))
+        with self._transaction(write=True) as connection:
+            cursor = connection.execute(
+                "INSERT INTO blocklist (recipient, reason, at) VALUES (?, ?, ?) "
+                "ON CONFLICT (recipient) DO NOTHING",
+                row,
+            )
+            return cursor.rowcount == 1
+
+    def blocked(self, recipients: Iterable[str]) -> frozenset[str]:
+        wanted = list(dict.fromkeys(recipients))
+        found: set[str] = set()
+
+        def query(c: sqlite3.Connection) -> None:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                found.update(
+                    row[0]
+                    for row in c.execute(
+                        f"SELECT recipient FROM blocklist WHERE recipient IN ({marks})",  # noqa: S608 - placeholders only
+                        chunk,
+                    )
+                )
+
+        self._read(query)
+        return frozenset(found)
 
     # aggregates ---------------------------------------------------------------------------
 

@@ -90,8 +90,14 @@ SCHEMA = (
         version INTEGER NOT NULL,
         replies INTEGER NOT NULL DEFAULT 0,
         unsubscribed INTEGER NOT NULL DEFAULT 0,
+        last_attempt_at INTEGER,
         UNIQUE (campaign_id, recipient)
     )""",
+    # Messages still with a provider, oldest attempt first: what expire() looks at.
+    """CREATE INDEX messages_processing ON messages (last_attempt_at)
+        WHERE status = 'processing'""",
+    # The latest message sent to a number: what attributes an inbound reply.
+    "CREATE INDEX messages_recipient_recent ON messages (recipient, last_attempt_at)",
     # Answers the aggregate query (and any count by status) from the index alone.
     "CREATE INDEX messages_counts ON messages (campaign_id, status, shape)",
     # The few messages whose recipient replied or opted out, by list set: a partial index, so
@@ -128,9 +134,33 @@ SCHEMA = (
     )""",
     "CREATE INDEX unsubscribes_campaign ON unsubscribes (campaign_id, recipient)",
     "CREATE INDEX unsubscribes_recipient ON unsubscribes (recipient, at)",
+    # Delivery reports that arrived before their message's provider id was recorded.
+    """CREATE TABLE orphans (
+        seq INTEGER PRIMARY KEY,
+        provider_message_id TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        report TEXT NOT NULL
+    )""",
+    "CREATE INDEX orphans_provider_id ON orphans (provider_message_id, seq)",
+    # Numbers never to send to again (a hard bounce, an opt-out).
+    """CREATE TABLE blocklist (
+        recipient TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        at INTEGER NOT NULL
+    ) WITHOUT ROWID""",
 )
 TABLES = frozenset(
-    {"campaigns", "list_sets", "messages", "provider_ids", "timeline", "replies", "unsubscribes"}
+    {
+        "campaigns",
+        "list_sets",
+        "messages",
+        "provider_ids",
+        "timeline",
+        "replies",
+        "unsubscribes",
+        "orphans",
+        "blocklist",
+    }
 )
 
 
@@ -172,7 +202,7 @@ CAMPAIGN_COLUMNS = (
 )
 MESSAGE_COLUMNS = (
     "id, campaign_id, recipient, list_set, status, reason, shape, attempts, segments, queued_at, "
-    "submitted_at, final_at, sent, version"
+    "submitted_at, final_at, sent, version, last_attempt_at"
 )
 #: Reads messages with their lists; callers append a WHERE clause on ``m``.
 MESSAGE_SELECT = (
@@ -373,19 +403,20 @@ def message_rows(
                 None if reason is None else reason.value,
                 encode_shape(list_set, reason, m.sent, m.segments),
             )
-        submitted, final = m.submitted_at, m.final_at
+        submitted, final, attempts = m.submitted_at, m.final_at, m.attempts
         yield (
             m.id,
             m.campaign_id,
             m.recipient,
             *fragment,
-            _attempts_json(m.attempts) if m.attempts else None,
+            _attempts_json(attempts) if attempts else None,
             m.segments,
             (m.queued_at - epoch) // microsecond,
             None if submitted is None else (submitted - epoch) // microsecond,
             None if final is None else (final - epoch) // microsecond,
             int(m.sent),
             m.version,
+            (attempts[-1].submitted_at - epoch) // microsecond if attempts else None,
         )
 
 

@@ -75,6 +75,8 @@ __all__ = [
 _ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 .&'_\-+]{1,11}")
 _NUMERIC_SENDER = re.compile(r"\+?[0-9]{3,15}")
 _CURRENCY = re.compile(r"[A-Z]{3}")  # ISO 4217 alphabetic code
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+_MAX_RAW_NUMBER = 64  # a refused number is kept as written, up to this length
 
 
 def _field(instance: object, attribute: attrs.Attribute[Any]) -> str:
@@ -96,6 +98,13 @@ def _a_text(instance: object, attribute: attrs.Attribute[Any], value: object) ->
 
 def _a_non_empty_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     v.check_text(_field(instance, attribute), value, allow_empty=False)
+
+
+def _a_raw_number(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    field = _field(instance, attribute)
+    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_RAW_NUMBER:
+        shown = mask_number(value) if isinstance(value, str) else type(value).__name__
+        raise ValidationError(field, f"{shown} is not a phone number")
 
 
 def _an_e164(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -378,7 +387,7 @@ class Message(_Counted):
 
     id: str = attrs.field(validator=_an_id)
     campaign_id: str = attrs.field(validator=_an_id)
-    recipient: str = attrs.field(validator=_an_e164, repr=mask_number)
+    recipient: str = attrs.field(validator=_a_raw_number, repr=mask_number)
     list_ids: tuple[str, ...] = attrs.field(converter=v.to_list_ids, validator=_lists)
     status: MessageStatus = attrs.field(
         default=MessageStatus.QUEUED,
@@ -444,6 +453,13 @@ class Message(_Counted):
             not self.sent or bool(self.attempts),
             "a sent message has at least one attempt",
         )
+        if not _E164.fullmatch(self.recipient) and not (
+            status is MessageStatus.SOFT_BOUNCE
+            and reason is BounceReason.INVALID_NUMBER_OR_COUNTRY_CODE
+            and not self.sent
+        ):
+            # Only a number refused as invalid, never sent, may stay as the list wrote it.
+            v.check_e164("Message.recipient", self.recipient)
         shape = shape_of(self.list_ids, status, reason, self.sent, self.segments)
         object.__setattr__(self, "_shape", shape)
 
@@ -473,6 +489,46 @@ class Message(_Counted):
             segments=segment_info(text).segments,
             queued_at=queued_at,
         )
+
+    @classmethod
+    def refused(
+        cls,
+        campaign: Campaign,
+        *,
+        id: str,
+        recipient: str,
+        list_ids: Iterable[str],
+        reason: BounceReason,
+        at: datetime,
+        content: str | None = None,
+    ) -> Message:
+        """A message refused before sending (an invalid number, a landline, a forbidden hour):
+        a soft bounce with an avoidable reason, never sent, no cost. An invalid number keeps the
+        text the contact list held."""
+        text = campaign.content if content is None else v.check_text("Message.content", content)
+        reason = v.check_member(
+            "Message.bounce_reason", BounceReason, v.coerce_enum(BounceReason, reason)
+        )
+        if not reason.avoidable_by_sender:
+            raise ValidationError(
+                "Message.bounce_reason", f"{reason.value} is not a refusal before sending"
+            )
+        return cls(
+            id=id,
+            campaign_id=campaign.id,
+            recipient=recipient,
+            list_ids=tuple(list_ids),
+            status=MessageStatus.SOFT_BOUNCE,
+            bounce_reason=reason,
+            segments=segment_info(text).segments,
+            queued_at=at,
+            final_at=at,
+        )
+
+    @property
+    def last_attempt_at(self) -> datetime | None:
+        """When the last attempt was handed to a provider (``None`` if never sent)."""
+        return self.attempts[-1].submitted_at if self.attempts else None
 
     def cost(self, unit_price: Decimal) -> Decimal:
         """What the message costs: segments x unit price if it was sent, else nothing."""

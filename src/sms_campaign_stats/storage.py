@@ -24,12 +24,16 @@ The contract, for every implementation:
   ``CampaignCounts.of_messages`` over the campaign's messages, replies and unsubscribes, computed
   without loading every message where the store can (SQL does); it is a consistent snapshot.
 * **History.** ``timeline`` returns a campaign's events in the order they were appended.
+* **Engine support.** ``latest_message_to`` and ``iter_stale`` use the last attempt's submission
+  time (``Message.last_attempt_at``). Orphan reports are kept as given (JSON-like mappings) in
+  arrival order until taken, once. The blocklist holds each number once, with its first reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
 
 from ._counts import CampaignCounts
 from ._memory import InMemoryStorage
@@ -107,6 +111,35 @@ class Storage(Protocol):
 
     def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
         """Opt-outs attributed to the campaign, oldest first."""
+        ...
+
+    def latest_message_to(self, recipient: str, *, since: datetime) -> Message | None:
+        """The message most recently sent to ``recipient`` (any campaign) whose last attempt was
+        at or after ``since``; ``None`` if there is none."""
+        ...
+
+    def iter_stale(
+        self, *, submitted_before: datetime, batch_size: int = 1000
+    ) -> Iterator[Message]:
+        """Messages still PROCESSING whose last attempt was submitted before the cutoff."""
+        ...
+
+    def add_orphan(
+        self, provider_message_id: str, report: Mapping[str, Any], *, received_at: datetime
+    ) -> None:
+        """Keep a delivery report whose provider message id no message has yet."""
+        ...
+
+    def take_orphans(self, provider_message_id: str) -> list[Mapping[str, Any]]:
+        """The orphan reports for this provider id, oldest first, removed from the store."""
+        ...
+
+    def block(self, recipient: str, *, reason: str, at: datetime) -> bool:
+        """Never send to ``recipient`` again; ``False`` if it was already blocked."""
+        ...
+
+    def blocked(self, recipients: Iterable[str]) -> frozenset[str]:
+        """Which of ``recipients`` are blocked."""
         ...
 
     def campaign_counts(self, campaign_id: str) -> CampaignCounts:

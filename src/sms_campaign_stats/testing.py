@@ -392,6 +392,63 @@ class StorageConformance:
         stored = list(store.iter_messages(campaign.id))
         assert _counted(store, campaign, stored) == store.campaign_counts(campaign.id)
 
+    # engine support -----------------------------------------------------------------------
+
+    def test_latest_message_to(self, store: Storage, campaign: Campaign) -> None:
+        """The latest message sent to a number, any campaign, since a time; None otherwise."""
+        (first,) = sample_messages(campaign, 1)
+        other, _ = sample_campaign("other")
+        store.add_campaign(other)
+        second = attrs.evolve(first, id="o-1", campaign_id=other.id)
+        store.add_messages([first, second])
+        assert store.latest_message_to(first.recipient, since=T0) is None  # never sent
+        store.update_message(first.submit(at=T0, provider_message_id="a"))
+        later = store.update_message(
+            second.submit(at=T0 + timedelta(hours=1), provider_message_id="b")
+        )
+        assert later == store.latest_message_to(first.recipient, since=T0)
+        assert store.latest_message_to(first.recipient, since=T0 + timedelta(hours=2)) is None
+        assert store.latest_message_to("+33700000000", since=T0) is None
+
+    def test_iter_stale(self, store: Storage, campaign: Campaign) -> None:
+        """Processing messages whose last attempt is older than the cutoff, each once."""
+        messages = sample_messages(campaign, 7)
+        store.add_messages(messages)
+        sent = [
+            store.update_message(
+                m.submit(at=T0 + timedelta(minutes=i), provider_message_id=f"s{i}")
+            )
+            for i, m in enumerate(messages[:6])
+        ]
+        store.update_message(sent[0].deliver(at=T0))
+        cutoff = T0 + timedelta(minutes=4)
+        stale = sorted(m.id for m in store.iter_stale(submitted_before=cutoff, batch_size=2))
+        assert sorted(m.id for m in sent[1:4]) == stale
+        with pytest.raises(ValidationError):
+            store.iter_stale(submitted_before=cutoff, batch_size=0)
+
+    def test_orphan_reports(self, store: Storage) -> None:
+        """Orphans are kept in arrival order and taken once."""
+        store.add_orphan("p-1", {"status": "DELIVRD", "n": 1}, received_at=T0)
+        store.add_orphan("p-2", {"status": "UNDELIV"}, received_at=T0)
+        store.add_orphan("p-1", {"status": "DELIVRD", "n": 2}, received_at=T0)
+        assert [{"status": "DELIVRD", "n": 1}, {"status": "DELIVRD", "n": 2}] == store.take_orphans(
+            "p-1"
+        )
+        assert [] == store.take_orphans("p-1")
+        assert [{"status": "UNDELIV"}] == store.take_orphans("p-2")
+        with pytest.raises(ValidationError):
+            store.add_orphan("p-3", ["not", "a", "mapping"], received_at=T0)  # type: ignore[arg-type]
+
+    def test_blocklist(self, store: Storage) -> None:
+        """A number is blocked once; blocked() answers for many numbers at a time."""
+        assert store.block("+33600000001", reason="hard_bounce", at=T0)
+        assert not store.block("+33600000001", reason="unsubscribed", at=T0)
+        assert store.block("+33600000002", reason="unsubscribed", at=T0)
+        numbers = [f"+3360000{i:04d}" for i in range(1200)]
+        assert frozenset({"+33600000001", "+33600000002"}) == store.blocked(numbers)
+        assert frozenset() == store.blocked([])
+
     def test_closed_store_refuses_work(self, store: Storage, campaign: Campaign) -> None:
         """After close(), operations raise StorageError."""
         store.close()

@@ -1,0 +1,346 @@
+"""The campaign engine: scenarios from planning to the last report, in virtual time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sms_campaign_stats import (
+    BounceReason,
+    Campaign,
+    CampaignStatus,
+    InMemoryStorage,
+    MessageStatus,
+    SQLiteStorage,
+    Storage,
+    TimelineKind,
+    ValidationError,
+    parse_twilio_callback,
+    parse_vonage_receipt,
+    report_for,
+)
+from sms_campaign_stats._actions import (
+    BlockRecipient,
+    NeedsZone,
+    RetryMessage,
+    SendMessage,
+    SuspendCampaign,
+)
+from sms_campaign_stats.engine import CampaignEngine
+from sms_campaign_stats.errors import OutsideAllowedHoursError
+from sms_campaign_stats.quiet_hours import OutsideWindow, ZonePolicy, rule_for
+
+UTC = timezone.utc
+TUESDAY = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # 10:00 in Paris
+NIGHT = datetime(2026, 3, 3, 22, 0, tzinfo=UTC)  # 23:00 in Paris
+FR_MOBILE, FR_MOBILE_2, FR_LANDLINE = "+33612345678", "+33698765432", "+33142685300"
+RU_MOBILE = "+79123456789"
+IDAHO = "+12085551234"  # Boise or Los Angeles, says phonenumbers
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    """Each scenario on both stores."""
+    storage: Storage = (
+        InMemoryStorage() if request.param == "memory" else SQLiteStorage(tmp_path / "e.db")
+    )
+    yield storage
+    storage.close()
+
+
+def new_campaign(store: Storage, campaign_id: str = "spring") -> Campaign:
+    """A stored draft campaign."""
+    change = Campaign.create(
+        id=campaign_id,
+        name="Spring",
+        sender="MyShop",
+        content="Sale! STOP 36111",
+        list_ids=["a", "b"],
+        at=TUESDAY - timedelta(days=1),
+        unit_price=Decimal("0.05"),
+    )
+    store.add_campaign(change.campaign, events=[change.event])
+    return change.campaign
+
+
+def send_action(actions: Any, recipient: str) -> SendMessage:
+    """The send action planned for ``recipient``."""
+    return next(a for a in actions if isinstance(a, SendMessage) and a.recipient == recipient)
+
+
+def vonage(provider_id: str, status: str, err: str = "0") -> Any:
+    """A Vonage receipt for a provider id."""
+    return parse_vonage_receipt({"messageId": provider_id, "status": status, "err-code": err})
+
+
+def test_plan_checks_merges_and_schedules(store: Storage) -> None:
+    """Numbers merged across lists, invalid and landline refused (never sent), blocked left
+    out, send times from the French rule, the campaign started and recorded."""
+    new_campaign(store)
+    store.block(FR_MOBILE_2, reason="unsubscribed", at=TUESDAY)
+    engine = CampaignEngine(store, default_region="FR")
+    planned = engine.plan(
+        "spring",
+        {
+            "a": [FR_MOBILE, "06 12 34 56 78", FR_LANDLINE, "not a number"],
+            "b": [FR_MOBILE, FR_MOBILE_2],
+        },
+        NIGHT,
+    )
+    assert (3, 2, 1, 0) == (planned.messages, planned.refused, planned.blocked, planned.needs_zone)
+    action = send_action(planned.actions, FR_MOBILE)
+    assert datetime(2026, 3, 4, 7, 0, tzinfo=UTC) == action.send_at  # Wednesday 08:00 Paris
+    assert CampaignStatus.SENDING == planned.campaign.status
+    assert TimelineKind.STARTED == store.timeline("spring")[-1].kind
+    report = report_for(store, "spring")
+    assert (3, 2, 0) == (report.recipients, report.soft_bounces.count, report.totals.sent)
+    merged = store.get_message(action.message_id)
+    assert ("a", "b") == merged.list_ids
+    invalid = [m for m in store.iter_messages("spring") if m.recipient == "not a number"]
+    assert BounceReason.INVALID_NUMBER_OR_COUNTRY_CODE == invalid[0].bounce_reason
+    new_campaign(store, "other")
+    engine.cancel("other", TUESDAY)
+    with pytest.raises(ValidationError, match="cancelled: it cannot be planned"):
+        engine.plan("other", {"a": [FR_MOBILE]}, TUESDAY)
+
+
+def test_outside_window_policies_and_unknown_zones(store: Storage) -> None:
+    """DROP refuses for the hour (never sent); RAISE stores nothing; a number whose zones span
+    too far waits for an explicit zone."""
+    new_campaign(store, "drop")
+    dropping = CampaignEngine(store, outside_window=OutsideWindow.DROP)
+    dropped = dropping.plan("drop", {"a": [FR_MOBILE]}, NIGHT)
+    assert 1 == dropped.dropped
+    assert (
+        BounceReason.SENT_OUTSIDE_ALLOWED_HOURS
+        == next(iter(store.iter_messages("drop"))).bounce_reason
+    )
+    new_campaign(store, "raise")
+    with pytest.raises(OutsideAllowedHoursError):
+        CampaignEngine(store, outside_window=OutsideWindow.RAISE).plan(
+            "raise", {"a": [FR_MOBILE]}, NIGHT
+        )
+    assert [] == list(store.iter_messages("raise"))
+    assert CampaignStatus.DRAFT == store.get_campaign("raise").status
+    new_campaign(store, "zones")
+    strict = CampaignEngine(store, zone_policy=ZonePolicy(max_span=timedelta(0)))
+    planned = strict.plan("zones", {"a": [IDAHO, RU_MOBILE]}, TUESDAY + timedelta(hours=8))
+    waiting = next(a for a in planned.actions if isinstance(a, NeedsZone))
+    assert IDAHO == waiting.recipient  # Boise or Los Angeles: the policy asks
+    russia = next(a for a in planned.actions if isinstance(a, SendMessage))
+    assert RU_MOBILE == russia.recipient  # no rule for Russia: any time, any zone
+    scheduled = strict.schedule(waiting.message_id, "America/Boise", TUESDAY + timedelta(hours=8))
+    assert isinstance(scheduled, SendMessage)
+    assert TUESDAY + timedelta(hours=8) == scheduled.send_at  # 10:00 in Boise
+
+
+def test_delivery_and_idempotence(store: Storage) -> None:
+    """Delivered once; the same report again, a late intermediate one: nothing changes."""
+    new_campaign(store)
+    engine = CampaignEngine(store)
+    planned = engine.plan("spring", {"a": [FR_MOBILE]}, TUESDAY)
+    action = send_action(planned.actions, FR_MOBILE)
+    assert isinstance(engine.due(action.message_id, TUESDAY), SendMessage)
+    engine.submitted(action.message_id, "p-1", TUESDAY)
+    first = engine.handle(vonage("p-1", "delivered"), TUESDAY + timedelta(seconds=5))
+    assert ("applied", MessageStatus.DELIVERED) == (first.effect, first.message.status)  # type: ignore[union-attr]
+    assert (
+        "late" == engine.handle(vonage("p-1", "delivered"), TUESDAY + timedelta(seconds=9)).effect
+    )
+    assert "late" == engine.handle(vonage("p-1", "accepted"), TUESDAY + timedelta(seconds=9)).effect
+    assert engine.due(action.message_id, TUESDAY) is None
+    assert 1 == report_for(store, "spring").delivered.count
+    assert "duplicate" == engine.submitted(action.message_id, "p-1", TUESDAY)[0].effect
+    with pytest.raises(ValidationError, match="not queued"):
+        engine.submitted(action.message_id, "p-other", TUESDAY)
+
+
+def test_orphan_reports_wait_for_their_message(store: Storage) -> None:
+    """A report before the provider id is recorded is kept, then applied."""
+    new_campaign(store)
+    engine = CampaignEngine(store)
+    action = send_action(engine.plan("spring", {"a": [FR_MOBILE]}, TUESDAY).actions, FR_MOBILE)
+    early = engine.handle(vonage("p-9", "delivered"), TUESDAY)
+    assert "orphan" == early.effect
+    results = engine.submitted(action.message_id, "p-9", TUESDAY)
+    assert ["applied", "applied"] == [r.effect for r in results]
+    assert MessageStatus.DELIVERED == store.get_message(action.message_id).status
+
+
+def test_soft_failures_are_retried_then_give_up(store: Storage) -> None:
+    """A handset off: retried at allowed times, three times; then a soft bounce."""
+    new_campaign(store)
+    engine = CampaignEngine(store)
+    action = send_action(engine.plan("spring", {"a": [FR_MOBILE]}, TUESDAY).actions, FR_MOBILE)
+    now = TUESDAY
+    retry_times = []
+    for attempt in range(1, 5):
+        engine.submitted(action.message_id, f"p-{attempt}", now)
+        result = engine.handle(vonage(f"p-{attempt}", "failed", "2"), now + timedelta(seconds=10))
+        retries = [a for a in result.actions if isinstance(a, RetryMessage)]
+        if attempt < 4:
+            assert 1 == len(retries)
+            retry_times.append(retries[0].at)
+            now = retries[0].at
+            assert rule_for("FR").is_allowed(now, "Europe/Paris")
+        else:
+            assert [] == retries
+    assert retry_times == sorted(retry_times)
+    final = store.get_message(action.message_id)
+    assert (MessageStatus.SOFT_BOUNCE, BounceReason.HANDSET_OFF_OR_OUT_OF_COVERAGE, 4) == (
+        final.status,
+        final.bounce_reason,
+        len(final.attempts),
+    )
+    assert "late" == engine.handle(vonage("p-3", "failed", "2"), now).effect
+
+
+def test_hard_bounce_blocks_the_number(store: Storage) -> None:
+    """A number that does not exist: hard bounce, blocklisted, left out of the next plan."""
+    new_campaign(store)
+    engine = CampaignEngine(store)
+    action = send_action(engine.plan("spring", {"a": [FR_MOBILE]}, TUESDAY).actions, FR_MOBILE)
+    engine.submitted(action.message_id, "p-1", TUESDAY)
+    result = engine.handle(vonage("p-1", "failed", "3"), TUESDAY)
+    assert [BlockRecipient(recipient=FR_MOBILE, reason="hard_bounce", campaign_id="spring")] == [
+        a for a in result.actions if isinstance(a, BlockRecipient)
+    ]
+    new_campaign(store, "next")
+    assert 1 == engine.plan("next", {"a": [FR_MOBILE]}, TUESDAY).blocked
+
+
+def test_carrier_opt_out_is_an_unsubscribe(store: Storage) -> None:
+    """Twilio 21610: the recipient opted out; recorded, blocked, not retried."""
+    new_campaign(store)
+    engine = CampaignEngine(store)
+    action = send_action(engine.plan("spring", {"a": [FR_MOBILE]}, TUESDAY).actions, FR_MOBILE)
+    engine.submitted(action.message_id, "SM1", TUESDAY)
+    result = engine.handle(
+        parse_twilio_callback(
+            {"MessageSid": "SM1", "MessageStatus": "failed", "ErrorCode": "21610"}
+        ),
+        TUESDAY,
+    )
+    assert MessageStatus.HARD_BOUNCE == result.message.status  # type: ignore[union-attr]
+    assert 1 == len(store.unsubscribes("spring"))
+    assert FR_MOBILE in store.blocked([FR_MOBILE])
+
+
+def test_sender_configuration_problem_suspends_and_resume_resends(store: Storage) -> None:
+    """REJECTED_CONFIG: the campaign is suspended, the message back in the queue; resuming is
+    recorded and sends the queued messages again."""
+    new_campaign(store)
+    engine = CampaignEngine(store)
+    action = send_action(engine.plan("spring", {"a": [FR_MOBILE]}, TUESDAY).actions, FR_MOBILE)
+    engine.submitted(action.message_id, "SM1", TUESDAY)
+    result = engine.handle(
+        parse_twilio_callback(
+            {"MessageSid": "SM1", "MessageStatus": "failed", "ErrorCode": "30032"}
+        ),
+        TUESDAY,
+    )
+    assert [SuspendCampaign] == [type(a) for a in result.actions]
+    assert CampaignStatus.SUSPENDED == store.get_campaign("spring").status
+    assert MessageStatus.QUEUED == store.get_message(action.message_id).status
+    assert engine.due(action.message_id, TUESDAY) is None
+    resumed = engine.resume("spring", TUESDAY + timedelta(hours=1), reason="number verified")
+    assert [action.message_id] == [a.message_id for a in resumed if isinstance(a, SendMessage)]
+    kinds = [e.kind for e in store.timeline("spring")]
+    assert [TimelineKind.SUSPENDED, TimelineKind.RESUMED] == kinds[-2:]
+
+
+def test_high_hard_bounce_rate_suspends_the_campaign(store: Storage) -> None:
+    """A list full of dead numbers: suspended with the evidence in the history."""
+    new_campaign(store)
+    engine = CampaignEngine(store)
+    numbers = [f"+3361234{i:04d}" for i in range(400)]
+    planned = engine.plan("spring", {"a": numbers}, TUESDAY)
+    suspended = []
+    for index, action in enumerate(a for a in planned.actions if isinstance(a, SendMessage)):
+        if engine.due(action.message_id, TUESDAY) is None:
+            break
+        engine.submitted(action.message_id, f"p{index}", TUESDAY)
+        err = "3" if index % 5 == 0 else "0"  # 20% hard bounces
+        result = engine.handle(
+            vonage(f"p{index}", "failed" if err == "3" else "delivered", err), TUESDAY
+        )
+        suspended += [a for a in result.actions if isinstance(a, SuspendCampaign)]
+    assert 1 == len(suspended)
+    entry = store.timeline("spring")[-1]
+    assert TimelineKind.SUSPENDED == entry.kind
+    assert "hard_bounce_rate" in str(entry.details)
+
+
+def test_inbound_replies_and_stop_words(store: Storage) -> None:
+    """STOP words in any case or accent unsubscribe; other texts are replies; attributed to the
+    latest campaign within the window; the same inbound twice is recorded once."""
+    new_campaign(store)
+    engine = CampaignEngine(store)
+    action = send_action(
+        engine.plan("spring", {"a": [FR_MOBILE, FR_MOBILE_2]}, TUESDAY).actions, FR_MOBILE
+    )
+    engine.submitted(action.message_id, "p-1", TUESDAY)
+    engine.handle(vonage("p-1", "delivered"), TUESDAY)
+    reply = engine.inbound(FR_MOBILE, "Is it valid in store?", TUESDAY + timedelta(hours=1))
+    assert ("reply", "spring", True) == (reply.kind, reply.campaign_id, reply.recorded)
+    again = engine.inbound(FR_MOBILE, "Is it valid in store?", TUESDAY + timedelta(hours=1))
+    assert not again.recorded
+    for text in ("Arrêt.", " stop ", "STOP SMS", "Unsubscribe"):
+        found = engine.inbound(FR_MOBILE, text, TUESDAY + timedelta(hours=2, minutes=len(text)))
+        assert "unsubscribe" == found.kind, text
+    assert (
+        "reply" == engine.inbound(FR_MOBILE, "please don't stop", TUESDAY + timedelta(hours=3)).kind
+    )
+    late = engine.inbound(FR_MOBILE, "hello?", TUESDAY + timedelta(days=30))
+    assert late.campaign_id is None
+    stranger = engine.inbound("06 98 76 54 32", "who is this", TUESDAY, default_region="FR")
+    assert stranger.campaign_id is None  # planned but never sent
+    with pytest.raises(ValidationError):
+        engine.inbound("not a number", "x", TUESDAY)
+
+
+def test_expire_pending_messages(store: Storage) -> None:
+    """No final report after the pending timeout: retried (expired at operator)."""
+    new_campaign(store)
+    engine = CampaignEngine(store, pending_timeout=timedelta(hours=6))
+    action = send_action(engine.plan("spring", {"a": [FR_MOBILE]}, TUESDAY).actions, FR_MOBILE)
+    engine.submitted(action.message_id, "p-1", TUESDAY)
+    assert [] == engine.expire(TUESDAY + timedelta(hours=5))
+    (result,) = engine.expire(TUESDAY + timedelta(hours=7))
+    assert [RetryMessage] == [type(a) for a in result.actions]
+    assert BounceReason.EXPIRED_AT_OPERATOR == store.get_message(action.message_id).bounce_reason
+
+
+def test_cancel_and_complete(store: Storage) -> None:
+    """Cancelling cancels queued messages; a campaign completes when nothing is left to do."""
+    new_campaign(store)
+    engine = CampaignEngine(store)
+    planned = engine.plan("spring", {"a": [FR_MOBILE, FR_MOBILE_2]}, TUESDAY)
+    first = send_action(planned.actions, FR_MOBILE)
+    engine.submitted(first.message_id, "p-1", TUESDAY)
+    assert CampaignStatus.SENDING == engine.complete_if_done("spring", TUESDAY).status
+    engine.cancel("spring", TUESDAY)
+    statuses = sorted(m.status.value for m in store.iter_messages("spring"))
+    assert ["cancelled", "processing"] == statuses
+    new_campaign(store, "done")
+    done = send_action(engine.plan("done", {"a": [FR_MOBILE_2]}, TUESDAY).actions, FR_MOBILE_2)
+    engine.submitted(done.message_id, "p-2", TUESDAY)
+    engine.handle(vonage("p-2", "delivered"), TUESDAY)
+    assert CampaignStatus.COMPLETED == engine.complete_if_done("done", TUESDAY).status
+
+
+def test_engine_options_are_checked() -> None:
+    """Bad options are refused when the engine is built."""
+    options: list[dict[str, Any]] = [
+        {"reply_window": timedelta(0)},
+        {"pending_timeout": 5},
+        {"conflict_retries": 0},
+    ]
+    for bad in options:
+        with pytest.raises(ValidationError):
+            CampaignEngine(InMemoryStorage(), **bad)
