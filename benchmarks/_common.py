@@ -6,7 +6,7 @@ import gc
 import random
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from sms_campaign_stats import (
@@ -88,15 +88,22 @@ def messages(count: int, campaign_id: str = "bench", seed: int = 1) -> list[Mess
     return result
 
 
-def best_of(repeats: int, *functions: Callable[[], object]) -> list[float]:
+def best_of(
+    repeats: int,
+    *functions: Callable[[], object],
+    setup: Mapping[Callable[[], object], Callable[[], object]] | None = None,
+) -> list[float]:
     """Best wall time of each function over ``repeats`` interleaved rounds (GC off while timed).
 
     Interleaving spreads the machine's noise over all contenders; the minimum is the run least
-    disturbed by it.
+    disturbed by it. ``setup`` maps a function to what must run, untimed, before each of its
+    rounds (a fresh copy of a file it changes).
     """
     times: list[list[float]] = [[] for _ in functions]
     for _ in range(repeats):
         for slot, function in enumerate(functions):
+            if setup is not None and function in setup:
+                setup[function]()
             gc.collect()
             gc.disable()
             start = time.perf_counter()

@@ -344,3 +344,49 @@ def test_engine_options_are_checked() -> None:
     for bad in options:
         with pytest.raises(ValidationError):
             CampaignEngine(InMemoryStorage(), **bad)
+
+
+def test_handle_many_equals_handle_one_by_one(store: Storage) -> None:
+    """A batch with deliveries, duplicates, retries, hard bounces, opt-outs and orphans gives
+    the same results and the same final state as handling each report alone."""
+    receipts = [
+        ("p0", "delivered", "0"),
+        ("p1", "failed", "2"),
+        ("p2", "failed", "3"),
+        ("p0", "delivered", "0"),
+        ("p3", "rejected", "9"),
+        ("p9", "delivered", "0"),
+        ("p4", "accepted", "0"),
+        ("p4", "delivered", "0"),
+        ("p1", "failed", "2"),
+    ]
+
+    def run(storage: Storage, batched: bool) -> tuple[list[tuple[str, str]], object]:
+        new_campaign(storage)
+        engine = CampaignEngine(storage)
+        numbers = [f"+3361234{i:04d}" for i in range(5)]
+        planned = engine.plan("spring", {"a": numbers}, TUESDAY)
+        sends = [a for a in planned.actions if isinstance(a, SendMessage)]
+        for index, action in enumerate(sends):
+            engine.submitted(action.message_id, f"p{index}", TUESDAY)
+        reports = [vonage(pid, status, err) for pid, status, err in receipts]
+        later = TUESDAY + timedelta(seconds=30)
+        results = (
+            engine.handle_many(reports, later, batch_size=4)
+            if batched
+            else [engine.handle(r, later) for r in reports]
+        )
+        summary = [
+            (r.effect, ",".join(sorted(type(a).__name__ for a in r.actions))) for r in results
+        ]
+        final = sorted(
+            (m.id, m.status.value, m.version, len(m.attempts))
+            for m in storage.iter_messages("spring")
+        )
+        return summary, (final, report_for(storage, "spring"), sorted(storage.blocked(numbers)))
+
+    one_by_one = run(InMemoryStorage(), batched=False)
+    assert one_by_one == run(store, batched=True)
+    assert "orphan" in [effect for effect, _ in one_by_one[0]]
+    with pytest.raises(ValidationError):
+        CampaignEngine(store).handle_many(["not a report"], TUESDAY)  # type: ignore[list-item]

@@ -171,3 +171,17 @@ def test_campaign_history_details() -> None:
         suspended.event.details
     )
     assert {} == suspended.campaign.resume(at=AT).event.details
+
+
+@pytest.mark.parametrize(
+    ("state", "event"), list(itertools.product(MessageStatus, MessageEvent)), ids=str
+)
+def test_transitions_keep_every_invariant(state: MessageStatus, event: MessageEvent) -> None:
+    """Transitions build their result without re-running the validators; rebuilding it through
+    the validating constructor proves nothing was broken on the way."""
+    import attrs
+
+    if event not in MESSAGE_TRANSITIONS[state]:
+        return
+    result = apply_message_event(message_in(state), event)
+    assert result == attrs.evolve(result)

@@ -362,3 +362,16 @@ def test_counting_does_not_depend_on_interning() -> None:
     finally:
         _shape._INTERNED.clear()
         _shape._INTERNED.update(saved)
+
+
+def test_random_histories_keep_every_invariant() -> None:
+    """Messages driven through random transition paths rebuild through the validators."""
+    from hypothesis import given
+
+    from .strategies import messages
+
+    @given(messages(3))
+    def check(message: Message) -> None:
+        assert message == attrs.evolve(message)
+
+    check()

@@ -162,6 +162,15 @@ class InMemoryStorage:
             message_id = self._by_provider_id.get(provider_message_id)
             return None if message_id is None else self._messages[message_id]
 
+    def find_messages_by_provider_ids(
+        self, provider_message_ids: Iterable[str]
+    ) -> dict[str, Message]:
+        wanted = list(provider_message_ids)
+        with self._lock:
+            self._check_open()
+            owners = {pid: self._by_provider_id.get(pid) for pid in wanted}
+            return {pid: self._messages[mid] for pid, mid in owners.items() if mid is not None}
+
     def update_message(self, message: Message) -> Message:
         return self.update_messages([message])[0]
 
@@ -197,7 +206,7 @@ class InMemoryStorage:
                             "provider message id", provider_id, f"it belongs to message {owner!r}"
                         )
                     claimed[provider_id] = message.id
-            updated = [attrs.evolve(m, version=m.version + 1) for m in batch]
+            updated = [m._replace(version=m.version + 1) for m in batch]
             for message in updated:
                 self._put(message)
             return updated

@@ -63,6 +63,12 @@ from .model import Campaign, Message, Reply, TimelineEvent, Unsubscribe
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStorage"]
 
 _CHUNK = 4096  # messages encoded (and their list sets resolved) per executemany
+# Messages by provider ids; the caller appends "(?, ?, ...)", placeholders only.
+_BY_PROVIDER_IDS = (
+    "SELECT p.provider_message_id, "
+    + MESSAGE_SELECT.removeprefix("SELECT ")
+    + "JOIN provider_ids p ON p.message_id = m.id WHERE p.provider_message_id IN "
+)
 
 
 def _provider_pairs(message: Message) -> Iterator[tuple[str, str]]:
@@ -321,6 +327,23 @@ class SQLiteStorage:
         )
         return found[0] if found else None
 
+    def find_messages_by_provider_ids(
+        self, provider_message_ids: Iterable[str]
+    ) -> dict[str, Message]:
+        wanted = list(dict.fromkeys(provider_message_ids))
+        found: dict[str, Message] = {}
+
+        def query(c: sqlite3.Connection) -> None:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                rows = c.execute(_BY_PROVIDER_IDS + f"({marks})", chunk).fetchall()
+                for row in rows:
+                    found[row[0]] = message_from_row(row[1:], self._list_ids(row[4]))
+
+        self._read(query)
+        return found
+
     def update_message(self, message: Message) -> Message:
         return self.update_messages([message])[0]
 
@@ -355,7 +378,7 @@ class SQLiteStorage:
                 connection, [pair for m in batch for pair in _provider_pairs(m)]
             )
         list_sets.committed()
-        return [attrs.evolve(m, version=m.version + 1) for m in batch]
+        return [m._replace(version=m.version + 1) for m in batch]
 
     def _update_error(
         self, connection: sqlite3.Connection, batch: list[Message]

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -457,6 +457,29 @@ class CampaignEngine:
         )
         return [self._apply(m.id, len(m.attempts) - 1, _EXPIRED, None, now) for m in stale]
 
+    def _decide(
+        self,
+        message: Message,
+        attempt: int,
+        found: Classification,
+        report: DeliveryReport | None,
+        now: datetime,
+        outcome: dict[str, Any],
+    ) -> Message | None:
+        """What a report does to ``message`` (``None``: nothing); ``outcome`` gets the effect
+        and the actions. Pure: reads and writes nothing."""
+        outcome.clear()
+        if message.status.is_final or attempt != len(message.attempts) - 1:
+            outcome["effect"] = "late"  # final already, or a report for a superseded attempt
+            return None
+        if message.status is MessageStatus.QUEUED and message.attempts[attempt].outcome is not None:
+            outcome["effect"] = "duplicate"  # this attempt's failure was already applied
+            return None
+        if message.status is not MessageStatus.PROCESSING:
+            outcome["effect"] = "late"
+            return None
+        return self._transition(message, found, report, now, outcome)
+
     def _apply(
         self,
         message_id: str,
@@ -468,30 +491,27 @@ class CampaignEngine:
         campaign_id = self.storage.get_message(message_id).campaign_id
         self._monitor(campaign_id)  # built from the counts before this outcome is stored
         outcome: dict[str, Any] = {}
-
-        def change(message: Message) -> Message | None:
-            outcome.clear()
-            if message.status.is_final:
-                outcome["effect"] = "late"
-                return None
-            if attempt != len(message.attempts) - 1:
-                outcome["effect"] = "late"  # a report for a superseded attempt
-                return None
-            last = message.attempts[attempt]
-            if message.status is MessageStatus.QUEUED and last.outcome is not None:
-                outcome["effect"] = "duplicate"  # this attempt's failure was already applied
-                return None
-            if message.status is not MessageStatus.PROCESSING:
-                outcome["effect"] = "late"
-                return None
-            return self._transition(message, found, report, now, outcome)
-
-        message, changed = self._change_message(message_id, change)
+        message, changed = self._change_message(
+            message_id, lambda m: self._decide(m, attempt, found, report, now, outcome)
+        )
         if not changed:
             return HandleResult(
                 effect=outcome.get("effect", "pending"), message=message, classification=found
             )
-        actions: list[Action] = list(outcome.get("actions", ()))
+        actions = self._after(message, attempt, found, list(outcome.get("actions", ())), now)
+        return HandleResult(
+            effect="applied", message=message, classification=found, actions=tuple(actions)
+        )
+
+    def _after(
+        self,
+        message: Message,
+        attempt: int,
+        found: Classification,
+        actions: list[Action],
+        now: datetime,
+    ) -> list[Action]:
+        """The side effects of an applied outcome: opt-outs, blocks, suspension."""
         if found.outcome is Outcome.UNSUBSCRIBED:
             self.storage.record_unsubscribe(
                 Unsubscribe(
@@ -517,9 +537,88 @@ class CampaignEngine:
         observation = _OBSERVATION.get(message.status)
         if observation is not None:
             actions.extend(self._observe(message.campaign_id, observation, now))
-        return HandleResult(
-            effect="applied", message=message, classification=found, actions=tuple(actions)
+        return actions
+
+    def handle_many(
+        self, reports: Sequence[DeliveryReport], now: datetime, *, batch_size: int = 1000
+    ) -> list[HandleResult]:
+        """Apply many reports, in order, with the same results as ``handle`` one by one, in
+        batches: one lookup and one compare-and-set write per batch. A batch that meets a
+        concurrent writer is applied again report by report."""
+        now = check_utc("now", now)
+        results: list[HandleResult] = []
+        for start in range(0, len(reports), batch_size):
+            results.extend(self._handle_batch(reports[start : start + batch_size], now))
+        return results
+
+    def _handle_batch(self, reports: Sequence[DeliveryReport], now: datetime) -> list[HandleResult]:
+        for report in reports:
+            if not isinstance(report, DeliveryReport) or report.provider_message_id is None:
+                raise ValidationError("reports", "each must be a DeliveryReport with a provider id")
+        current = self.storage.find_messages_by_provider_ids(
+            r.provider_message_id for r in reports if r.provider_message_id is not None
         )
+        for campaign_id in {m.campaign_id for m in current.values()}:
+            self._monitor(campaign_id)
+        original = {m.id: m for m in current.values()}
+        by_id = dict(original)
+        planned: list[tuple[DeliveryReport, Classification, Message | None, int, str, list[Action]]]
+        planned = []
+        for report in reports:
+            found = classify(report, classifier=self.classifier)
+            stored = current.get(report.provider_message_id or "")
+            if stored is None:
+                planned.append((report, found, None, -1, "orphan", []))
+                continue
+            message = by_id[stored.id]  # the latest state, after earlier reports of this batch
+            attempt = next(
+                i
+                for i, a in enumerate(message.attempts)
+                if a.provider_message_id == report.provider_message_id
+            )
+            outcome: dict[str, Any] = {}
+            changed = self._decide(message, attempt, found, report, now, outcome)
+            if changed is None:
+                planned.append(
+                    (report, found, message, attempt, outcome.get("effect", "pending"), [])
+                )
+                continue
+            by_id[message.id] = changed
+            planned.append(
+                (report, found, changed, attempt, "applied", list(outcome.get("actions", ())))
+            )
+        changed_ids = [mid for mid, m in by_id.items() if m is not original[mid]]
+        try:
+            written = self.storage.update_messages([by_id[mid] for mid in changed_ids])
+        except ConflictError:
+            # Another writer touched one of these messages: nothing of the batch was written;
+            # apply it report by report, each with its own compare-and-set.
+            return [self.handle(report, now) for report in reports]
+        latest = {m.id: m for m in written}
+        results = []
+        for report, found, after, attempt, effect, actions in planned:
+            if after is None:
+                self.storage.add_orphan(
+                    report.provider_message_id or "",
+                    report.to_dict(),
+                    received_at=report.received_at or now,
+                )
+                results.append(HandleResult(effect="orphan", message=None, classification=found))
+            elif effect != "applied":
+                results.append(HandleResult(effect=effect, message=after, classification=found))
+            else:
+                if by_id[after.id] is after:  # the last change of this message in the batch
+                    after = latest[after.id]
+                done = self._after(after, attempt, found, actions, now)
+                results.append(
+                    HandleResult(
+                        effect="applied",
+                        message=after,
+                        classification=found,
+                        actions=tuple(done),
+                    )
+                )
+        return results
 
     def _transition(
         self,

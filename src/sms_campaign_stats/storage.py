@@ -77,6 +77,12 @@ class Storage(Protocol):
         """The message one of whose attempts has this provider message id, if any."""
         ...
 
+    def find_messages_by_provider_ids(
+        self, provider_message_ids: Iterable[str]
+    ) -> dict[str, Message]:
+        """For many provider message ids at once: each id found, with its message."""
+        ...
+
     def update_message(self, message: Message) -> Message:
         """Compare-and-set one message; returns it with its new version."""
         ...

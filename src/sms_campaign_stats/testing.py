@@ -255,6 +255,19 @@ class StorageConformance:
             store.update_message(second.submit(at=T0, provider_message_id="p-1"))
         assert second == store.get_message(second.id)
 
+    def test_find_many_by_provider_ids(self, store: Storage, campaign: Campaign) -> None:
+        """Many provider ids at once: each known one with its message, unknown ones absent."""
+        messages = sample_messages(campaign, 3)
+        store.add_messages(messages)
+        sent = [
+            store.update_message(m.submit(at=T0, provider_message_id=f"bulk-{i}"))
+            for i, m in enumerate(messages)
+        ]
+        wanted = ["bulk-2", "nope", "bulk-0", "bulk-0"]
+        assert {"bulk-0": sent[0], "bulk-2": sent[2]} == store.find_messages_by_provider_ids(wanted)
+        many = [f"x{i}" for i in range(1100)] + ["bulk-1"]
+        assert {"bulk-1": sent[1]} == store.find_messages_by_provider_ids(many)
+
     def test_update_message_is_compare_and_set(self, store: Storage, campaign: Campaign) -> None:
         """The first update based on a version wins; the stale one raises and writes nothing."""
         (message,) = sample_messages(campaign, 1)
