@@ -16,6 +16,7 @@ PUBLIC = [
     "MESSAGE_TRANSITIONS",
     "AllOf",
     "Attempt",
+    "Block",
     "BlockRecipient",
     "BounceClassifier",
     "BounceKind",

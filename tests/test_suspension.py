@@ -37,6 +37,7 @@ from sms_campaign_stats.suspension import (
     ThresholdPolicy,
     Verdict,
     WilsonPolicy,
+    observe_level,
     replay,
     wilson_interval,
 )
@@ -457,6 +458,45 @@ def test_default_policy_is_wilson_on_the_three_metrics() -> None:
         for levels in DEFAULT_THRESHOLDS.values()
         for value in (levels.warn_at, levels.suspend_at)
     )
+
+
+@attrs.frozen
+class _OnlyObserve:
+    """A policy with only the protocol's two methods: observe_level falls back to observe."""
+
+    inner: SuspensionPolicy
+
+    def observe(self, observation: Observation, /) -> tuple[_OnlyObserve, Verdict]:
+        inner, verdict = self.inner.observe(observation)
+        return _OnlyObserve(inner), verdict
+
+    def verdict(self) -> Verdict:
+        return self.inner.verdict()
+
+
+@given(events=observations, metric=metrics, restart=st.booleans())
+def test_observe_level_is_observe_without_the_verdict(
+    events: list[Observation], metric: Metric, restart: bool
+) -> None:
+    """After every observation, observe_level gives the policy observe gives and the level of
+    its verdict, for every built-in policy (small samples and low thresholds, so that every
+    level is reached) and for a policy that has only observe."""
+    built_ins: list[SuspensionPolicy] = [
+        threshold(metric, min_sample=3, warn_at=0.1, suspend_at=0.3),
+        wilson(metric, min_sample=3, warn_at=0.1, suspend_at=0.2),
+        sprt(metric, restart=restart),
+        cusum(metric, h=1.0),
+        DEFAULT_SUSPENSION_POLICY,
+    ]
+    for fresh in [*built_ins, AnyOf(*built_ins), _OnlyObserve(wilson(metric, min_sample=3))]:
+        slow: Any = fresh
+        fast: Any = fresh
+        for event in events:
+            slow, verdict = slow.observe(event)
+            fast, level = observe_level(fast, event)
+            assert slow == fast
+            assert verdict.level is level
+            assert verdict == fast.verdict()
 
 
 # -- replay and the O(1) closed forms --------------------------------------------------------

@@ -14,7 +14,7 @@ from ._enums import MessageStatus
 from ._privacy import mask_number
 from ._validate import check_utc
 from .errors import ConflictError, DuplicateError, NotFoundError, StorageError, ValidationError
-from .model import Campaign, Message, Reply, TimelineEvent, Unsubscribe
+from .model import Block, Campaign, Message, Reply, TimelineEvent, Unsubscribe
 
 __all__ = ["InMemoryStorage"]
 
@@ -174,8 +174,13 @@ class InMemoryStorage:
     def update_message(self, message: Message) -> Message:
         return self.update_messages([message])[0]
 
-    def update_messages(self, messages: Sequence[Message]) -> list[Message]:
+    def update_messages(
+        self, messages: Sequence[Message], *, blocks: Sequence[Block] = ()
+    ) -> list[Message]:
         batch = list(messages)
+        new_blocks = list(blocks)
+        for block in new_blocks:
+            _require("Block", block, Block)
         with self._lock:
             self._check_open()
             claimed: dict[str, str] = {}
@@ -209,6 +214,8 @@ class InMemoryStorage:
             updated = [m._replace(version=m.version + 1) for m in batch]
             for message in updated:
                 self._put(message)
+            for block in new_blocks:
+                self._blocklist.setdefault(block.recipient, (block.reason, block.at))
             return updated
 
     def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> Iterator[Message]:

@@ -204,15 +204,28 @@ class RateCounts:
         """The verdict on what was observed so far."""
         raise NotImplementedError
 
+    def level(self) -> Level:  # pragma: no cover - each policy says
+        """The level of ``verdict()``, without building the verdict."""
+        raise NotImplementedError
+
     def observe(self: R, observation: Observation, /) -> tuple[R, Verdict]:
         """The policy after ``observation``, and its verdict."""
-        bad, trials = contribution(self.metric, observation)
-        policy = self
-        if bad or trials:
-            policy = copy_policy(
-                self, numerator=self.numerator + bad, denominator=self.denominator + trials
-            )
+        policy = self._counted(observation)
         return policy, policy.verdict()
+
+    def observe_level(self: R, observation: Observation, /) -> tuple[R, Level]:
+        """``observe`` without building the verdict: the policy after ``observation`` and the
+        level of its verdict."""
+        policy = self._counted(observation)
+        return policy, policy.level()
+
+    def _counted(self: R, observation: Observation) -> R:
+        bad, trials = contribution(self.metric, observation)
+        if not (bad or trials):
+            return self
+        return copy_policy(
+            self, numerator=self.numerator + bad, denominator=self.denominator + trials
+        )
 
     def observe_many(self: R, observation: Observation, count: int, /) -> R:
         """The policy after observing ``observation`` ``count`` times, in O(1)."""
@@ -274,6 +287,10 @@ class LikelihoodWalk:
         """The verdict on what was observed so far."""
         raise NotImplementedError
 
+    def level(self) -> Level:  # pragma: no cover - each policy says
+        """The level of ``verdict()``, without building the verdict."""
+        raise NotImplementedError
+
     @property
     def llr(self) -> float:
         """The log-likelihood ratio since the last restart (the CUSUM's S)."""
@@ -301,6 +318,13 @@ class LikelihoodWalk:
         bad, trials = contribution(self.metric, observation)
         policy = self._walked(bad, trials, 1) if bad or trials else self
         return policy, policy.verdict()
+
+    def observe_level(self: W, observation: Observation, /) -> tuple[W, Level]:
+        """``observe`` without building the verdict: the policy after ``observation`` and the
+        level of its verdict."""
+        bad, trials = contribution(self.metric, observation)
+        policy = self._walked(bad, trials, 1) if bad or trials else self
+        return policy, policy.level()
 
     def observe_many(self: W, observation: Observation, count: int, /) -> W:
         """The policy after observing ``observation`` ``count`` times, in O(1)."""

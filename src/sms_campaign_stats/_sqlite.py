@@ -58,7 +58,7 @@ from .errors import (
     StorageError,
     ValidationError,
 )
-from .model import Campaign, Message, Reply, TimelineEvent, Unsubscribe
+from .model import Block, Campaign, Message, Reply, TimelineEvent, Unsubscribe
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStorage"]
 
@@ -69,6 +69,29 @@ _BY_PROVIDER_IDS = (
     + MESSAGE_SELECT.removeprefix("SELECT ")
     + "JOIN provider_ids p ON p.message_id = m.id WHERE p.provider_message_id IN "
 )
+# Compare-and-set of a message that keeps its lists and its last attempt, and of any message.
+_UPDATE_KEEPING = (
+    "UPDATE messages SET status = ?, reason = ?, shape = ?, attempts = ?, segments = ?, "
+    "queued_at = ?, submitted_at = ?, final_at = ?, sent = ?, version = version + 1 "
+    "WHERE id = ? AND campaign_id = ? AND recipient = ? AND version = ? "
+    "AND list_set = ? AND last_attempt_at IS ?"
+)
+_UPDATE_ALL = (
+    "UPDATE messages SET list_set = ?, status = ?, reason = ?, shape = ?, "
+    "attempts = ?, segments = ?, queued_at = ?, submitted_at = ?, final_at = ?, "
+    "sent = ?, last_attempt_at = ?, version = version + 1 "
+    "WHERE id = ? AND campaign_id = ? AND recipient = ? AND version = ?"
+)
+_BLOCK = (
+    "INSERT INTO blocklist (recipient, reason, at) VALUES (?, ?, ?) "
+    "ON CONFLICT (recipient) DO NOTHING"
+)
+
+
+def _block_row(block: Block) -> tuple[str, str, int | None]:
+    if not isinstance(block, Block):
+        raise ValidationError("Block", f"expected Block, got {block!r}")
+    return block.recipient, block.reason, micros(block.at)
 
 
 def _provider_pairs(message: Message) -> Iterator[tuple[str, str]]:
@@ -347,36 +370,40 @@ class SQLiteStorage:
     def update_message(self, message: Message) -> Message:
         return self.update_messages([message])[0]
 
-    def update_messages(self, messages: Sequence[Message]) -> list[Message]:
+    def update_messages(
+        self, messages: Sequence[Message], *, blocks: Sequence[Block] = ()
+    ) -> list[Message]:
         batch = list(messages)
         for message in batch:
             if not isinstance(message, Message):
                 raise ValidationError("Message", f"expected Message, got {message!r}")
         if len({m.id for m in batch}) != len(batch):
             raise ValidationError("update_messages", "a message appears twice in one batch")
+        block_rows = [_block_row(block) for block in blocks]
         fragments: dict[MessageShape, tuple[Any, ...]] = {}
         with self._transaction(write=True) as connection:
             list_sets = ListSets(connection, self._list_set_ids)
-            # SET columns 3..12 and 14 of MESSAGE_COLUMNS, then the identity and the version read.
-            rows = [
-                (*row[3:13], row[14], row[0], row[1], row[2], row[13])
-                for row in message_rows(batch, list_sets, fragments)
-            ]
+            rows = list(message_rows(batch, list_sets, fragments))
             connection.execute("SAVEPOINT batch")
-            cursor = connection.executemany(
-                "UPDATE messages SET list_set = ?, status = ?, reason = ?, shape = ?, "
-                "attempts = ?, segments = ?, queued_at = ?, submitted_at = ?, final_at = ?, "
-                "sent = ?, last_attempt_at = ?, version = version + 1 "
-                "WHERE id = ? AND campaign_id = ? AND recipient = ? AND version = ?",
-                rows,
-            )
-            if cursor.rowcount != len(batch):
+            # Most updates (a delivery report) keep the lists and the last attempt: leaving those
+            # columns out of the SET spares rewriting two indexes. The rest match no row of the
+            # narrow statement (their version is still the one read) and take the full one.
+            written = connection.executemany(
+                _UPDATE_KEEPING, [(*r[4:13], r[0], r[1], r[2], r[13], r[3], r[14]) for r in rows]
+            ).rowcount
+            if written != len(batch):
+                written += connection.executemany(
+                    _UPDATE_ALL, [(*r[3:13], r[14], r[0], r[1], r[2], r[13]) for r in rows]
+                ).rowcount
+            if written != len(batch):
                 # Undo this batch while still holding the write lock, then say what was wrong.
                 connection.execute("ROLLBACK TO batch")
                 raise self._update_error(connection, batch)
             self._claim_provider_ids(
                 connection, [pair for m in batch for pair in _provider_pairs(m)]
             )
+            if block_rows:
+                connection.executemany(_BLOCK, block_rows)
         list_sets.committed()
         return [m._replace(version=m.version + 1) for m in batch]
 
@@ -578,12 +605,7 @@ class SQLiteStorage:
     def block(self, recipient: str, *, reason: str, at: datetime) -> bool:
         row = (recipient, reason, micros(check_utc("at", at)))
         with self._transaction(write=True) as connection:
-            cursor = connection.execute(
-                "INSERT INTO blocklist (recipient, reason, at) VALUES (?, ?, ?) "
-                "ON CONFLICT (recipient) DO NOTHING",
-                row,
-            )
-            return cursor.rowcount == 1
+            return connection.execute(_BLOCK, row).rowcount == 1
 
     def blocked(self, recipients: Iterable[str]) -> frozenset[str]:
         wanted = list(dict.fromkeys(recipients))

@@ -55,7 +55,7 @@ from ._validate import check_utc
 from .bounces import BounceClassifier, Classification, classify
 from .dlr import DeliveryReport
 from .errors import ConflictError, ValidationError
-from .model import Campaign, CampaignChange, Message, Reply, Unsubscribe
+from .model import Block, Campaign, CampaignChange, Message, Reply, Unsubscribe
 from .numbering import NumberValidator, build_recipients, check_number
 from .quiet_hours import (
     DEFAULT_RULES,
@@ -66,7 +66,14 @@ from .quiet_hours import (
 )
 from .retry import DEFAULT_RETRY_POLICY, GiveUp, RetryContext, RetryPolicy
 from .storage import Storage
-from .suspension import DEFAULT_SUSPENSION_POLICY, Level, Observation, SuspensionPolicy, replay
+from .suspension import (
+    DEFAULT_SUSPENSION_POLICY,
+    Level,
+    Observation,
+    SuspensionPolicy,
+    observe_level,
+    replay,
+)
 
 __all__ = [
     "DEFAULT_STOP_WORDS",
@@ -378,16 +385,20 @@ class CampaignEngine:
     # messages ------------------------------------------------------------------------------
 
     def _change_message(
-        self, message_id: str, change: Callable[[Message], Message | None]
+        self,
+        message_id: str,
+        change: Callable[[Message], Message | None],
+        blocks: Callable[[], Sequence[Block]] = tuple,
     ) -> tuple[Message, bool]:
-        """Apply ``change`` by compare-and-set, re-reading on conflict; (message, changed)."""
+        """Apply ``change`` by compare-and-set, re-reading on conflict; (message, changed).
+        ``blocks`` says which numbers the change blocklists, written with it."""
         for _ in range(self._conflict_retries):
             message = self.storage.get_message(message_id)
             changed = change(message)
             if changed is None:
                 return message, False
             try:
-                return self.storage.update_message(changed), True
+                return self.storage.update_messages([changed], blocks=blocks())[0], True
             except ConflictError:
                 continue
         raise ConflictError("message", message_id, -1, -1)
@@ -492,7 +503,9 @@ class CampaignEngine:
         self._monitor(campaign_id)  # built from the counts before this outcome is stored
         outcome: dict[str, Any] = {}
         message, changed = self._change_message(
-            message_id, lambda m: self._decide(m, attempt, found, report, now, outcome)
+            message_id,
+            lambda m: self._decide(m, attempt, found, report, now, outcome),
+            lambda: _blocks(outcome.get("actions", ()), now),
         )
         if not changed:
             return HandleResult(
@@ -511,7 +524,8 @@ class CampaignEngine:
         actions: list[Action],
         now: datetime,
     ) -> list[Action]:
-        """The side effects of an applied outcome: opt-outs, blocks, suspension."""
+        """The side effects of an applied outcome (its blocks are already written with it):
+        opt-outs, suspension."""
         if found.outcome is Outcome.UNSUBSCRIBED:
             self.storage.record_unsubscribe(
                 Unsubscribe(
@@ -522,9 +536,6 @@ class CampaignEngine:
                     campaign_id=message.campaign_id,
                 )
             )
-        for action in actions:
-            if isinstance(action, BlockRecipient):
-                self.storage.block(action.recipient, reason=action.reason, at=now)
         if found.outcome is Outcome.REJECTED_CONFIG:
             actions.extend(
                 self._suspend(
@@ -588,8 +599,11 @@ class CampaignEngine:
                 (report, found, changed, attempt, "applied", list(outcome.get("actions", ())))
             )
         changed_ids = [mid for mid, m in by_id.items() if m is not original[mid]]
+        blocks = _blocks((a for *_, actions in planned for a in actions), now)
         try:
-            written = self.storage.update_messages([by_id[mid] for mid in changed_ids])
+            written = self.storage.update_messages(
+                [by_id[mid] for mid in changed_ids], blocks=blocks
+            )
         except ConflictError:
             # Another writer touched one of these messages: nothing of the batch was written;
             # apply it report by report, each with its own compare-and-set.
@@ -729,13 +743,17 @@ class CampaignEngine:
         self._monitor(campaign_id)
         with self._lock:
             monitor = self._monitors[campaign_id]
-            monitor.policy, verdict = monitor.policy.observe(observation)
-            previous, monitor.level = monitor.level, verdict.level
-        evidence = _evidence(verdict)
+            monitor.policy, level = observe_level(monitor.policy, observation)
+            previous, monitor.level = monitor.level, level
+            if level is Level.OK:
+                return []
+            verdict = monitor.policy.verdict()  # what observe() would have returned
         if verdict.level is Level.SUSPEND:
-            return self._suspend(campaign_id, now, f"{verdict.policy}: {verdict.metric}", evidence)
+            return self._suspend(
+                campaign_id, now, f"{verdict.policy}: {verdict.metric}", _evidence(verdict)
+            )
         if verdict.level is Level.WARN and previous is Level.OK:
-            return [CampaignWarning(campaign_id=campaign_id, at=now, evidence=evidence)]
+            return [CampaignWarning(campaign_id=campaign_id, at=now, evidence=_evidence(verdict))]
         return []
 
     def _suspend(
@@ -807,6 +825,14 @@ class CampaignEngine:
         return InboundResult(
             kind="reply", campaign_id=campaign_id, reply=reply, unsubscribe=None, recorded=recorded
         )
+
+
+def _blocks(actions: Iterable[Action], now: datetime) -> list[Block]:
+    return [
+        Block(recipient=a.recipient, reason=a.reason, at=now)
+        for a in actions
+        if isinstance(a, BlockRecipient)
+    ]
 
 
 def _evidence(verdict: Any) -> dict[str, Any]:

@@ -49,6 +49,7 @@ __all__ = [
     "CAMPAIGN_TRANSITIONS",
     "MESSAGE_TRANSITIONS",
     "Attempt",
+    "Block",
     "BounceKind",
     "BounceReason",
     "BounceReasonInfo",
@@ -731,3 +732,15 @@ class Unsubscribe:
     at: datetime = attrs.field(converter=v.to_utc, validator=_aware)
     keyword: str = attrs.field(default="", validator=_a_text)
     campaign_id: str | None = attrs.field(default=None, validator=_an_optional_id)
+
+
+@attrs.frozen(kw_only=True)
+class Block:
+    """A number never to send to again: why (``"hard_bounce"``, ``"unsubscribed"``) and since
+    when. Stores write the blocks of an outcome with the messages that caused them
+    (``Storage.update_messages(..., blocks=...)``): a hard bounce is never stored without its
+    block, nor a block without its bounce."""
+
+    recipient: str = attrs.field(validator=_an_e164, repr=mask_number)
+    reason: str = attrs.field(validator=_a_non_empty_text)
+    at: datetime = attrs.field(converter=v.to_utc, validator=_aware)

@@ -26,7 +26,8 @@ The contract, for every implementation:
 * **History.** ``timeline`` returns a campaign's events in the order they were appended.
 * **Engine support.** ``latest_message_to`` and ``iter_stale`` use the last attempt's submission
   time (``Message.last_attempt_at``). Orphan reports are kept as given (JSON-like mappings) in
-  arrival order until taken, once. The blocklist holds each number once, with its first reason.
+  arrival order until taken, once. The blocklist holds each number once, with its first reason;
+  blocks given to ``update_messages`` are written with the messages, or not at all.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import Any, Protocol, runtime_checkable
 from ._counts import CampaignCounts
 from ._memory import InMemoryStorage
 from ._sqlite import SCHEMA_VERSION, SQLiteStorage
-from .model import Campaign, Message, Reply, TimelineEvent, Unsubscribe
+from .model import Block, Campaign, Message, Reply, TimelineEvent, Unsubscribe
 
 __all__ = ["SCHEMA_VERSION", "InMemoryStorage", "SQLiteStorage", "Storage"]
 
@@ -87,8 +88,11 @@ class Storage(Protocol):
         """Compare-and-set one message; returns it with its new version."""
         ...
 
-    def update_messages(self, messages: Sequence[Message]) -> list[Message]:
-        """Compare-and-set several messages atomically: all are written or none is."""
+    def update_messages(
+        self, messages: Sequence[Message], *, blocks: Sequence[Block] = ()
+    ) -> list[Message]:
+        """Compare-and-set several messages atomically: all are written or none is. ``blocks``
+        (numbers the outcomes blocklist) are written in the same transaction."""
         ...
 
     def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> Iterator[Message]:

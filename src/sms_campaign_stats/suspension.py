@@ -72,6 +72,7 @@ __all__ = [
     "ThresholdPolicy",
     "Verdict",
     "WilsonPolicy",
+    "observe_level",
     "replay",
     "wilson_interval",
 ]
@@ -128,16 +129,18 @@ class ThresholdPolicy(RateCounts):
         """``threshold(<metric>)``."""
         return f"threshold({self.metric.value})"
 
+    def level(self) -> Level:
+        """The level of ``verdict()``, without building the verdict."""
+        if not self.denominator or self.denominator < self.min_sample:
+            return Level.OK
+        rate = self.numerator / self.denominator
+        if rate >= self.suspend_at:
+            return Level.SUSPEND
+        return Level.WARN if rate >= self.warn_at else Level.OK
+
     def verdict(self) -> Verdict:
         """The verdict on what was observed so far."""
-        level = Level.OK
-        if self.denominator and self.denominator >= self.min_sample:
-            rate = self.numerator / self.denominator
-            if rate >= self.suspend_at:
-                level = Level.SUSPEND
-            elif rate >= self.warn_at:
-                level = Level.WARN
-        return self._verdict(level, self.name)
+        return self._verdict(self.level(), self.name)
 
 
 @attrs.frozen(kw_only=True)
@@ -174,16 +177,22 @@ class WilsonPolicy(RateCounts):
             return None
         return wilson_bounds(self.numerator, self.denominator, self._z)[0]
 
+    def level(self) -> Level:
+        """The level of ``verdict()``, without building the verdict."""
+        if not self.denominator or self.denominator < self.min_sample:
+            return Level.OK
+        rate = self.numerator / self.denominator
+        # The Wilson interval holds the observed rate: its lower bound can exceed suspend_at
+        # only when the rate does, so most observations skip computing it.
+        if rate > self.suspend_at and self.lower_bound > self.suspend_at:  # type: ignore[operator]
+            return Level.SUSPEND
+        return Level.WARN if rate >= self.warn_at else Level.OK
+
     def verdict(self) -> Verdict:
         """The verdict on what was observed so far."""
-        lower = self.lower_bound
-        level = Level.OK
-        if lower is not None and self.denominator >= self.min_sample:
-            if lower > self.suspend_at:
-                level = Level.SUSPEND
-            elif self.numerator / self.denominator >= self.warn_at:
-                level = Level.WARN
-        return self._verdict(level, self.name, lower_bound=lower, confidence=self.confidence)
+        return self._verdict(
+            self.level(), self.name, lower_bound=self.lower_bound, confidence=self.confidence
+        )
 
 
 # -- sequential tests -------------------------------------------------------------------------
@@ -243,15 +252,18 @@ class SprtPolicy(LikelihoodWalk):
     def _floor(self) -> float | None:
         return self._boundaries[1] if self.restart else None
 
+    def level(self) -> Level:
+        """The level of ``verdict()``, without building the verdict."""
+        llr, upper = self.llr, self._boundaries[0]
+        return Level.SUSPEND if llr >= upper else Level.WARN if llr >= upper / 2 else Level.OK
+
     def verdict(self) -> Verdict:
         """The verdict on what was observed so far."""
-        llr = self.llr
         upper, lower = self._boundaries
-        level = Level.SUSPEND if llr >= upper else Level.WARN if llr >= upper / 2 else Level.OK
         return self._verdict(
-            level,
+            self.level(),
             self.name,
-            llr=llr,
+            llr=self.llr,
             upper_boundary=upper,
             lower_boundary=lower if self.restart else None,
         )
@@ -296,15 +308,16 @@ class CusumPolicy(LikelihoodWalk):
     def _floor(self) -> float | None:
         return 0.0
 
+    def level(self) -> Level:
+        """The level of ``verdict()``, without building the verdict."""
+        statistic = self.llr
+        if statistic >= self.h:
+            return Level.SUSPEND
+        return Level.WARN if statistic >= self.h / 2 else Level.OK
+
     def verdict(self) -> Verdict:
         """The verdict on what was observed so far."""
-        statistic = self.llr
-        level = Level.OK
-        if statistic >= self.h:
-            level = Level.SUSPEND
-        elif statistic >= self.h / 2:
-            level = Level.WARN
-        return self._verdict(level, self.name, statistic=statistic, h=self.h)
+        return self._verdict(self.level(), self.name, statistic=self.llr, h=self.h)
 
 
 # -- composition, replay, defaults ------------------------------------------------------------
@@ -316,6 +329,20 @@ def _most_severe(verdicts: tuple[Verdict, ...]) -> Verdict:
         if verdict.level.severity > best.level.severity:  # ties: the first
             best = verdict
     return best
+
+
+_SEVERITY_OF = {level: level.severity for level in Level}
+
+
+def observe_level(policy: SuspensionPolicy, observation: Observation) -> tuple[Any, Level]:
+    """``policy.observe(observation)`` with only the level of its verdict: through the policy's
+    ``observe_level`` when it has one (the built-ins do: no verdict is built), else ``observe``.
+    """
+    fast = getattr(policy, "observe_level", None)
+    if fast is not None:
+        return cast(tuple[Any, Level], fast(observation))
+    updated, verdict = policy.observe(observation)
+    return updated, verdict.level
 
 
 def _observe_many(policy: SuspensionPolicy, observation: Observation, count: int) -> Any:
@@ -355,6 +382,13 @@ class AnyOf:
         pairs = tuple(policy.observe(observation) for policy in self.policies)
         updated = copy_policy(self, policies=tuple(policy for policy, _ in pairs))
         return updated, _most_severe(tuple(verdict for _, verdict in pairs))
+
+    def observe_level(self, observation: Observation, /) -> tuple[AnyOf, Level]:
+        """``observe`` without building the verdicts: every policy after ``observation``, and
+        the most severe level."""
+        pairs = tuple(observe_level(policy, observation) for policy in self.policies)
+        updated = copy_policy(self, policies=tuple(policy for policy, _ in pairs))
+        return updated, max((level for _, level in pairs), key=_SEVERITY_OF.__getitem__)
 
     def observe_many(self, observation: Observation, count: int, /) -> AnyOf:
         """Every policy after observing ``observation`` ``count`` times."""

@@ -25,6 +25,7 @@ import pytest
 from ._counts import CampaignCounts
 from .errors import ConflictError, DuplicateError, NotFoundError, StorageError, ValidationError
 from .model import (
+    Block,
     BounceReason,
     Campaign,
     CampaignStatus,
@@ -291,6 +292,59 @@ class StorageConformance:
         written = store.update_messages(batch[:3])
         assert [m.version + 1 for m in batch[:3]] == [m.version for m in written]
         assert written == [store.get_message(m.id) for m in batch[:3]]
+
+    def test_update_messages_of_every_kind_in_one_batch(
+        self, store: Storage, campaign: Campaign
+    ) -> None:
+        """One batch may deliver, submit again and move a message to other lists; a stale
+        message anywhere in it writes nothing."""
+        messages = sample_messages(campaign, 4)
+        store.add_messages(messages)
+        sent = store.update_messages(
+            [m.submit(at=T0, provider_message_id=f"p-{m.id}") for m in messages]
+        )
+        later = T0 + timedelta(minutes=5)
+        batch = [
+            sent[0].deliver(at=later),
+            sent[1].requeue(BounceReason.HANDSET_OFF_OR_OUT_OF_COVERAGE),
+            attrs.evolve(sent[2], list_ids=("moved",)),
+        ]
+        batch[1] = batch[1].submit(at=later, provider_message_id=f"p2-{messages[1].id}")
+        stale = sent[3].hard_bounce(BounceReason.NUMBER_DOES_NOT_EXIST, at=later)
+        store.update_message(sent[3].deliver(at=later))
+        with pytest.raises(ConflictError):
+            store.update_messages([*batch, stale])
+        assert sent[:3] == [store.get_message(m.id) for m in messages[:3]]
+        written = store.update_messages(batch)
+        assert written == [store.get_message(m.id) for m in messages[:3]]
+        assert [m.version + 1 for m in batch] == [m.version for m in written]
+        assert ("moved",) == written[2].list_ids
+        assert later == written[1].last_attempt_at
+        assert written[1] == store.find_message_by_provider_id(f"p2-{messages[1].id}")
+
+    def test_update_messages_writes_their_blocks(self, store: Storage, campaign: Campaign) -> None:
+        """Blocks given with a batch are written with it, or not at all; a number already
+        blocked is no error."""
+        messages = sample_messages(campaign, 2)
+        store.add_messages(messages)
+        sent = store.update_messages(
+            [m.submit(at=T0, provider_message_id=f"p-{m.id}") for m in messages]
+        )
+        bounced = sent[0].hard_bounce(BounceReason.NUMBER_DOES_NOT_EXIST, at=T0)
+        blocks = [Block(recipient=m.recipient, reason="hard_bounce", at=T0) for m in messages]
+        store.update_message(sent[1].deliver(at=T0))
+        with pytest.raises(ConflictError):
+            store.update_messages([bounced, sent[1].deliver(at=T0)], blocks=blocks)
+        assert frozenset() == store.blocked(m.recipient for m in messages)
+        with pytest.raises(ValidationError):
+            store.update_messages([bounced], blocks=["+33600000001"])  # type: ignore[list-item]
+        assert MessageStatus.PROCESSING == store.get_message(bounced.id).status
+        assert store.block(messages[1].recipient, reason="unsubscribed", at=T0)
+        store.update_messages([bounced], blocks=blocks)
+        assert frozenset(m.recipient for m in messages) == store.blocked(
+            m.recipient for m in messages
+        )
+        assert not store.block(messages[0].recipient, reason="again", at=T0)
 
     def test_update_cannot_move_a_message(self, store: Storage, campaign: Campaign) -> None:
         """Campaign and recipient of a stored message are its identity: they cannot change."""
