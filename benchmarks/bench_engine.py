@@ -1,6 +1,6 @@
 """The engine applying 1,000,000 delivery reports through SQLite, against raw UPDATEs.
 
-    python benchmarks/bench_engine.py [COUNT] [DIRECTORY]
+    python benchmarks/bench_engine.py [COUNT] [DIRECTORY] [REPEATS]
 
 Bound from issue 5: ratio at most 3. One campaign of ``COUNT`` messages, all with the provider
 (one attempt each, its provider id indexed), receives one report per message: 97% delivered,
@@ -101,7 +101,7 @@ def reports(count: int, seed: int = 5) -> list[tuple[str, DeliveryReport]]:
     return found
 
 
-def main(count: int = 1_000_000, directory: str | None = None) -> None:
+def main(count: int = 1_000_000, directory: str | None = None, repeats: int = 3) -> None:
     """Time both on fresh copies of one store file, interleaved."""
     with tempfile.TemporaryDirectory(dir=directory) as where:
         base = Path(where)
@@ -140,13 +140,13 @@ def main(count: int = 1_000_000, directory: str | None = None) -> None:
             connection.close()
 
         ours_time, baseline_time = best_of(
-            3, ours, raw, setup={ours: lambda: fresh("ours.db"), raw: lambda: fresh("raw.db")}
+            repeats, ours, raw, setup={ours: lambda: fresh("ours.db"), raw: lambda: fresh("raw.db")}
         )
         check = sqlite3.connect(base / "ours.db")
         by_status = dict(check.execute("SELECT status, COUNT(*) FROM messages GROUP BY status"))
         blocked = check.execute("SELECT COUNT(*) FROM blocklist").fetchone()[0]
         check.close()
-        print(f"reports: {count:,} in batches of {BATCH:,}")
+        print(f"reports: {count:,} in batches of {BATCH:,}, best of {repeats}")
         print(f"after ours: {by_status}, {blocked:,} numbers blocked")
         print(report_line("handle_many on SQLite", ours_time, baseline_time, "raw UPDATEs", 3))
 
@@ -154,5 +154,6 @@ def main(count: int = 1_000_000, directory: str | None = None) -> None:
 if __name__ == "__main__":
     main(
         int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000,
-        sys.argv[2] if len(sys.argv) > 2 else None,
+        sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] else None,
+        int(sys.argv[3]) if len(sys.argv) > 3 else 3,
     )
