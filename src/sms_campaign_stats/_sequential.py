@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._suspension_core import (
     Level,
@@ -200,13 +200,11 @@ class RateCounts:
                 f"{self.warn_at} is above suspend_at ({self.suspend_at})",
             )
 
-    def verdict(self) -> Verdict:  # pragma: no cover - each policy says
-        """The verdict on what was observed so far."""
-        raise NotImplementedError
+    if TYPE_CHECKING:  # each policy defines them
 
-    def level(self) -> Level:  # pragma: no cover - each policy says
-        """The level of ``verdict()``, without building the verdict."""
-        raise NotImplementedError
+        def verdict(self) -> Verdict: ...
+
+        def level(self) -> Level: ...
 
     def observe(self: R, observation: Observation, /) -> tuple[R, Verdict]:
         """The policy after ``observation``, and its verdict."""
@@ -280,16 +278,13 @@ class LikelihoodWalk:
     restarts: int
     _weights: tuple[float, float]
 
-    def _floor(self) -> float | None:  # pragma: no cover - each policy says
-        raise NotImplementedError
+    if TYPE_CHECKING:  # each policy defines them
 
-    def verdict(self) -> Verdict:  # pragma: no cover - each policy says
-        """The verdict on what was observed so far."""
-        raise NotImplementedError
+        def _floor(self) -> float | None: ...
 
-    def level(self) -> Level:  # pragma: no cover - each policy says
-        """The level of ``verdict()``, without building the verdict."""
-        raise NotImplementedError
+        def verdict(self) -> Verdict: ...
+
+        def level(self) -> Level: ...
 
     @property
     def llr(self) -> float:
