@@ -178,6 +178,23 @@ def rate_or_none(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
+def counts_verdict(
+    policy: Any, level: Level, name: str, threshold: float, **evidence: Any
+) -> Verdict:
+    """The verdict of a policy that counts its metric's numerator and denominator: those counts
+    first in the evidence, then the policy's own ``evidence``."""
+    numerator, denominator = policy.numerator, policy.denominator
+    return Verdict(
+        level=level,
+        policy=name,
+        metric=policy.metric,
+        observed_rate=rate_or_none(numerator, denominator),
+        threshold=threshold,
+        sample_size=denominator,
+        evidence=MappingProxyType({"numerator": numerator, "denominator": denominator, **evidence}),
+    )
+
+
 R = TypeVar("R", bound="RateCounts")
 
 
@@ -238,22 +255,15 @@ class RateCounts:
         )
 
     def _verdict(self, level: Level, name: str, **more: Any) -> Verdict:
-        evidence = {
-            "numerator": self.numerator,
-            "denominator": self.denominator,
-            "min_sample": self.min_sample,
-            "warn_at": self.warn_at,
-            "suspend_at": self.suspend_at,
-        }
-        evidence.update(more)
-        return Verdict(
-            level=level,
-            policy=name,
-            metric=self.metric,
-            observed_rate=rate_or_none(self.numerator, self.denominator),
-            threshold=self.suspend_at,
-            sample_size=self.denominator,
-            evidence=MappingProxyType(evidence),
+        return counts_verdict(
+            self,
+            level,
+            name,
+            self.suspend_at,
+            min_sample=self.min_sample,
+            warn_at=self.warn_at,
+            suspend_at=self.suspend_at,
+            **more,
         )
 
 
@@ -328,22 +338,15 @@ class LikelihoodWalk:
         return self._walked(bad, trials, times) if times and (bad or trials) else self
 
     def _verdict(self, level: Level, name: str, **more: Any) -> Verdict:
-        evidence = {
-            "numerator": self.numerator,
-            "denominator": self.denominator,
-            "p0": self.p0,
-            "p1": self.p1,
-            "restarts": self.restarts,
-            "numerator_since_restart": self.numerator_since_restart,
-            "denominator_since_restart": self.denominator_since_restart,
-        }
-        evidence.update(more)
-        return Verdict(
-            level=level,
-            policy=name,
-            metric=self.metric,
-            observed_rate=rate_or_none(self.numerator, self.denominator),
-            threshold=self.p1,
-            sample_size=self.denominator,
-            evidence=MappingProxyType(evidence),
+        return counts_verdict(
+            self,
+            level,
+            name,
+            self.p1,
+            p0=self.p0,
+            p1=self.p1,
+            restarts=self.restarts,
+            numerator_since_restart=self.numerator_since_restart,
+            denominator_since_restart=self.denominator_since_restart,
+            **more,
         )
