@@ -28,7 +28,7 @@ import attrs
 
 from ._counts import CampaignCounts, Cell, CellKey, Engagement
 from ._enums import BounceKind, BounceReason, MessageStatus
-from .model import Campaign, CampaignStatus, Message, Reply, Unsubscribe
+from .model import Campaign, CampaignStatus, Message, Reply, TimelineEvent, Unsubscribe
 from .storage import Storage
 
 __all__ = [
@@ -44,7 +44,9 @@ __all__ = [
     "GlobalStatistics",
     "ListFigures",
     "ReasonFigure",
+    "Timeline",
     "global_statistics",
+    "history_for",
     "report_for",
     "report_from_messages",
 ]
@@ -459,4 +461,38 @@ def global_statistics(
         totals=DeliveryFigures.from_cells(merged.cells.items(), merged.engagement.values()),
         cost_by_currency=cost,
         bounced_cost_by_currency=bounced,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Timeline:
+    """A campaign's history: every event from its creation on, in the order it was appended."""
+
+    campaign_id: str
+    campaign_name: str
+    events: tuple[TimelineEvent, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The history as JSON-ready data: times in ISO 8601 UTC, details as stored."""
+        return {
+            "schema_version": REPORT_SCHEMA_VERSION,
+            "campaign": {"id": self.campaign_id, "name": self.campaign_name},
+            "events": [
+                {
+                    "at": event.at.isoformat(),
+                    "kind": event.kind.value,
+                    "details": dict(event.details),
+                }
+                for event in self.events
+            ],
+        }
+
+
+def history_for(storage: Storage, campaign_id: str) -> Timeline:
+    """The stored history of a campaign; ``NotFoundError`` for an unknown campaign."""
+    campaign = storage.get_campaign(campaign_id)
+    return Timeline(
+        campaign_id=campaign.id,
+        campaign_name=campaign.name,
+        events=tuple(storage.timeline(campaign_id)),
     )
