@@ -65,3 +65,18 @@ def test_architecture_names_existing_modules() -> None:
     listed = set(re.findall(r"^\| `(_?[a-z_]+)\.py`", text, flags=re.MULTILINE))
     present = {path.stem for path in package.glob("*.py")}
     assert present == listed
+
+
+def test_docs_site_builds_strictly(tmp_path: Path) -> None:
+    """MkDocs builds the documentation with every warning (a broken link, a page left out of
+    the navigation) treated as an error."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert 0 == result.returncode, result.stderr
+    assert (tmp_path / "quickstart" / "index.html").is_file()
+    assert (tmp_path / "policies" / "index.html").is_file()
