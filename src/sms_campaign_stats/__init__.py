@@ -5,6 +5,8 @@ The public API is re-exported here; modules whose names start with ``_`` are pri
 
 from __future__ import annotations
 
+import logging
+
 from ._counts import CampaignCounts
 from ._privacy import mask_number
 from .bounces import (
@@ -135,6 +137,11 @@ from .suspension import (
 )
 
 __version__ = "0.1.0.dev0"
+
+# The library logs under "sms_campaign_stats.*" and prints nothing unless the application
+# configures logging: only the standard library's NullHandler, so Python's last-resort handler
+# never writes our warnings to stderr (https://docs.python.org/3/howto/logging.html#library-config).
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "BOUNCE_REASON_TABLE",

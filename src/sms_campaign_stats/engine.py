@@ -29,6 +29,7 @@ use, they see the outcomes this engine applies (see docs/engine.md for several p
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -51,6 +52,7 @@ from ._actions import (
 from ._codes_smpp import STATUS_RULES as SMPP_STATUS_RULES
 from ._enums import BounceReason, CampaignStatus, MessageStatus, Outcome
 from ._inbound import DEFAULT_STOP_WORDS, StopWords
+from ._privacy import mask_number
 from ._validate import check_utc
 from .bounces import BounceClassifier, Classification, classify
 from .dlr import DeliveryReport
@@ -74,6 +76,8 @@ from .suspension import (
     observe_level,
     replay,
 )
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_STOP_WORDS",
@@ -173,6 +177,7 @@ class CampaignEngine:
             try:
                 return self.storage.update_campaign(changed.campaign, events=[changed.event])
             except ConflictError:
+                _log.debug("campaign %s changed concurrently: read again, re-apply", campaign_id)
                 continue
         raise ConflictError("campaign", campaign_id, -1, -1)
 
@@ -280,6 +285,15 @@ class CampaignEngine:
                     )
                 )
         self.storage.add_messages(messages)
+        _log.info(
+            "campaign %s planned: %d messages, %d refused, %d dropped, %d need a zone, %d blocked",
+            campaign.id,
+            len(messages),
+            len(refused),
+            dropped,
+            needs_zone,
+            len(blocked),
+        )
         started = self._change_campaign(
             campaign.id,
             lambda c: None if c.status is CampaignStatus.SENDING else c.start(at=now),
@@ -400,6 +414,7 @@ class CampaignEngine:
             try:
                 return self.storage.update_messages([changed], blocks=blocks())[0], True
             except ConflictError:
+                _log.debug("message %s changed concurrently: read again, re-apply", message_id)
                 continue
         raise ConflictError("message", message_id, -1, -1)
 
@@ -448,6 +463,9 @@ class CampaignEngine:
         if message is None:
             self.storage.add_orphan(
                 report.provider_message_id, report.to_dict(), received_at=report.received_at or now
+            )
+            _log.info(
+                "report for unknown provider id %r kept as an orphan", report.provider_message_id
             )
             return HandleResult(effect="orphan", message=None, classification=found)
         attempt = next(
@@ -607,6 +625,7 @@ class CampaignEngine:
         except ConflictError:
             # Another writer touched one of these messages: nothing of the batch was written;
             # apply it report by report, each with its own compare-and-set.
+            _log.debug("a batch of %d reports met a concurrent writer: one by one", len(reports))
             return [self.handle(report, now) for report in reports]
         latest = {m.id: m for m in written}
         results = []
@@ -616,6 +635,10 @@ class CampaignEngine:
                     report.provider_message_id or "",
                     report.to_dict(),
                     received_at=report.received_at or now,
+                )
+                _log.info(
+                    "report for unknown provider id %r kept as an orphan",
+                    report.provider_message_id,
                 )
                 results.append(HandleResult(effect="orphan", message=None, classification=found))
             elif effect != "applied":
@@ -753,6 +776,9 @@ class CampaignEngine:
                 campaign_id, now, f"{verdict.policy}: {verdict.metric}", _evidence(verdict)
             )
         if verdict.level is Level.WARN and previous is Level.OK:
+            _log.warning(
+                "campaign %s: %s at WARN (%s)", campaign_id, verdict.policy, verdict.metric
+            )
             return [CampaignWarning(campaign_id=campaign_id, at=now, evidence=_evidence(verdict))]
         return []
 
@@ -770,6 +796,8 @@ class CampaignEngine:
             return campaign.suspend(at=now, reason=reason, evidence=evidence)
 
         self._change_campaign(campaign_id, change)
+        if suspended:
+            _log.warning("campaign %s suspended: %s", campaign_id, reason)
         return suspended
 
     def monitor_verdict(self, campaign_id: str) -> Any:
@@ -807,6 +835,11 @@ class CampaignEngine:
             )
             recorded = self.storage.record_unsubscribe(unsubscribe)
             self.storage.block(check.e164, reason="unsubscribed", at=at)
+            _log.info(
+                "opt-out from %s (campaign %s): number blocked",
+                mask_number(check.e164),
+                campaign_id,
+            )
             actions: list[Action] = [
                 BlockRecipient(recipient=check.e164, reason="unsubscribed", campaign_id=campaign_id)
             ]
