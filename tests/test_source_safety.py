@@ -1,0 +1,184 @@
+"""What the source never does with stored or received data: build SQL from it, unpickle it,
+evaluate it, import it. Checked on the syntax tree of every module of the package."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+import sms_campaign_stats
+
+SOURCE = Path(sms_campaign_stats.__file__).parent
+MODULES = sorted(SOURCE.glob("*.py"))
+SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|PRAGMA|WHERE|VALUES)\b")
+#: Names an f-string of SQL may interpolate: module constants (column lists, the schema version)
+#: and ``marks``, a run of ``?`` placeholders (checked below).
+SAFE_NAME = re.compile(r"^(?:_?[A-Z][A-Z0-9_]*|marks)$")
+SQL_TAKERS = {"execute", "executemany", "executescript", "_fetch", "_messages_where", "_record"}
+
+
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _text_of(node: ast.AST) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(_text_of(part) for part in node.values)
+    return ""
+
+
+#: Interpolations checked by hand: where the value is validated against a fixed set.
+VALIDATED = {
+    "self._synchronous": "SQLiteStorage.__init__ accepts durability 'full' or 'normal' only",
+}
+
+
+def _is_constant(node: ast.AST) -> bool:
+    """Text built from literals and module constants only (``"SELECT " + COLUMNS``)."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Name):
+        return bool(SAFE_NAME.match(node.id))
+    if isinstance(node, ast.JoinedStr):
+        return all(
+            _is_constant(part.value) if isinstance(part, ast.FormattedValue) else True
+            for part in node.values
+        )
+    if isinstance(node, ast.BinOp):
+        return _is_constant(node.left) and _is_constant(node.right)
+    if isinstance(node, ast.IfExp):  # "BEGIN IMMEDIATE" if write else "BEGIN"
+        return _is_constant(node.body) and _is_constant(node.orelse)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return _is_constant(node.func.value) and all(_is_constant(a) for a in node.args)
+    return False
+
+
+def _sql_problems(path: Path) -> list[str]:
+    problems = []
+    for node in ast.walk(_tree(path)):
+        where = f"{path.name}:{getattr(node, 'lineno', '?')}"
+        if isinstance(node, ast.JoinedStr) and SQL.search(_text_of(node)):
+            problems.extend(
+                f"{where}: SQL f-string interpolates {ast.unparse(part)}"
+                for part in node.values
+                if isinstance(part, ast.FormattedValue)
+                and not _is_constant(part.value)
+                and ast.unparse(part.value) not in VALIDATED
+            )
+        elif (
+            isinstance(node, ast.BinOp)
+            and any(SQL.search(_text_of(side)) for side in (node.left, node.right))
+            and not _is_constant(node)
+        ):
+            problems.append(f"{where}: SQL built with an operator: {ast.unparse(node)}")
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "format"
+            and SQL.search(_text_of(node.func.value))
+        ):
+            problems.append(f"{where}: SQL built with str.format")
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            if name in SQL_TAKERS and node.args:
+                first = node.args[0]
+                # SQL comes as text written here, or through a parameter of a helper whose own
+                # callers are checked the same way (``sql``, ``engagement``, a ``statement`` of the schema).
+                passed_on = isinstance(first, ast.Name) and first.id in {
+                    "sql",
+                    "statement",
+                    "engagement",
+                }
+                if not (passed_on or _is_constant(first) or isinstance(first, ast.JoinedStr)):
+                    problems.append(f"{where}: {name}() takes SQL from {ast.unparse(first)}")
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "marks" for t in node.targets
+        ):
+            strings = {
+                n.value
+                for n in ast.walk(node.value)
+                if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            }
+            if "?" not in strings or not strings <= {"?", ", ", ","}:
+                problems.append(f"{where}: marks built from {sorted(strings)}")
+    return problems
+
+
+def _talks_sql(path: Path) -> bool:
+    return "sqlite3" in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", [m for m in MODULES if _talks_sql(m)], ids=lambda p: p.name)
+def test_sql_is_parameterized(path: Path) -> None:
+    """Values reach SQL as parameters only; SQL text is literals and module constants."""
+    assert [] == _sql_problems(path)
+
+
+def test_the_sql_modules_are_checked() -> None:
+    assert {"_sqlite.py", "_sqlite_database.py", "_sqlite_schema.py"} <= {
+        m.name for m in MODULES if _talks_sql(m)
+    }
+
+
+def test_the_sql_check_catches_string_built_sql(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "def f(c, name, ids):\n"
+        "    c.execute(f\"SELECT * FROM campaigns WHERE name = '{name}'\")\n"
+        "    c.execute(\"DELETE FROM messages WHERE id = '%s'\" % name)\n"
+        "    c.execute('SELECT * FROM t WHERE id = ' + name)\n"
+        "    c.execute('SELECT {}'.format(name))\n"
+        "    query = 'SELECT 1'\n"
+        "    c.execute(query)\n"
+        "    marks = ','.join(ids)\n",
+        encoding="utf-8",
+    )
+    flagged = {int(problem.split(":")[1]) for problem in _sql_problems(bad)}
+    assert {2, 3, 4, 5, 7, 8} == flagged
+
+
+FORBIDDEN_MODULES = {"pickle", "marshal", "shelve", "dill", "cloudpickle", "yaml"}
+FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__"}
+
+
+def _unsafe(path: Path) -> list[str]:
+    problems = []
+    for node in ast.walk(_tree(path)):
+        where = f"{path.name}:{getattr(node, 'lineno', '?')}"
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names.append(getattr(node, "module", None) or "")
+            problems.extend(
+                f"{where}: imports {name}"
+                for name in names
+                if name.split(".")[0] in FORBIDDEN_MODULES
+            )
+        elif isinstance(node, ast.Call):
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            if isinstance(node.func, ast.Name) and name in FORBIDDEN_CALLS:
+                problems.append(f"{where}: calls {name}")
+            if name == "import_module" and not (
+                node.args and isinstance(node.args[0], ast.Constant)
+            ):
+                problems.append(f"{where}: imports a module named by data")
+    return problems
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+def test_no_pickle_eval_or_dynamic_import(path: Path) -> None:
+    assert [] == _unsafe(path)
+
+
+def test_the_unsafe_check_catches_them(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "import pickle\nfrom yaml import load\nimport importlib\n"
+        "def f(x):\n    eval(x)\n    exec(x)\n    importlib.import_module(x)\n",
+        encoding="utf-8",
+    )
+    assert 5 == len(_unsafe(bad)), _unsafe(bad)
