@@ -88,7 +88,8 @@ def _sql_problems(path: Path) -> list[str]:
             if name in SQL_TAKERS and node.args:
                 first = node.args[0]
                 # SQL comes as text written here, or through a parameter of a helper whose own
-                # callers are checked the same way (``sql``, ``engagement``, a ``statement`` of the schema).
+                # callers are checked the same way (``sql``, ``engagement``, or a ``statement``
+                # of the schema).
                 passed_on = isinstance(first, ast.Name) and first.id in {
                     "sql",
                     "statement",
