@@ -38,7 +38,7 @@ from ._lifecycle import (
     next_campaign_status,
     next_message_status,
 )
-from ._privacy import mask_number
+from ._privacy import mask_number, mask_numbers_in_data
 from ._segments import MAX_SEGMENTS, Encoding, SegmentInfo, segment_info
 from ._shape import MessageShape, shape_of
 from .errors import ValidationError
@@ -118,7 +118,9 @@ def _a_count(instance: object, attribute: attrs.Attribute[Any], value: object) -
 
 def _a_bool(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, bool):
-        raise ValidationError(_field(instance, attribute), f"expected True or False, got {value!r}")
+        raise ValidationError(
+            _field(instance, attribute), f"expected True or False, got {v.describe(value)}"
+        )
 
 
 def _aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -189,6 +191,10 @@ class Attempt:
         v.ensure("Attempt.number", self.number >= 1, "attempts are numbered from 1")
 
 
+def _masked_details(details: Mapping[str, Any]) -> str:
+    return repr(mask_numbers_in_data(details))
+
+
 @attrs.frozen(kw_only=True)
 class TimelineEvent:
     """One entry in a campaign's history. ``details`` is JSON-like data (copied, made plain)."""
@@ -198,7 +204,9 @@ class TimelineEvent:
     kind: TimelineKind = attrs.field(
         converter=_to_timeline_kind, validator=_member_of(TimelineKind)
     )
-    details: Mapping[str, Any] = attrs.field(factory=dict, converter=v.plain_json, hash=False)
+    details: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=v.plain_json, hash=False, repr=_masked_details
+    )
 
 
 class CampaignChange(NamedTuple):
@@ -215,8 +223,9 @@ def _validate_sender(instance: object, attribute: attrs.Attribute[Any], value: o
     ):
         raise ValidationError(
             field,
-            f"{value!r} is neither an alphanumeric sender ID (1 to 11 letters, digits, spaces or "
-            ". & ' _ - +, with at least one letter) nor a number (3 to 15 digits, optional '+')",
+            f"{v.describe(value)} is neither an alphanumeric sender ID (1 to 11 letters, digits, "
+            "spaces or . & ' _ - +, with at least one letter) nor a number (3 to 15 digits, "
+            "optional '+')",
         )
 
 
@@ -234,7 +243,8 @@ def _validate_content(instance: object, attribute: attrs.Attribute[Any], value: 
 def _validate_currency(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or _CURRENCY.fullmatch(value) is None:
         raise ValidationError(
-            _field(instance, attribute), f"{value!r} is not an ISO 4217 code such as 'EUR'"
+            _field(instance, attribute),
+            f"{v.describe(value)} is not an ISO 4217 code such as 'EUR'",
         )
 
 
@@ -287,7 +297,7 @@ class Campaign:
             name=name,
             sender=sender,
             content=content,
-            list_ids=tuple(list_ids),
+            list_ids=v.list_ids_argument("Campaign.list_ids", list_ids),
             created_at=at,
             unit_price=unit_price,
             currency=currency,
@@ -486,7 +496,7 @@ class Message(_Counted):
             id=id,
             campaign_id=campaign.id,
             recipient=recipient,
-            list_ids=tuple(list_ids),
+            list_ids=v.list_ids_argument("Message.list_ids", list_ids),
             segments=segment_info(text).segments,
             queued_at=queued_at,
         )
@@ -518,7 +528,7 @@ class Message(_Counted):
             id=id,
             campaign_id=campaign.id,
             recipient=recipient,
-            list_ids=tuple(list_ids),
+            list_ids=v.list_ids_argument("Message.list_ids", list_ids),
             status=MessageStatus.SOFT_BOUNCE,
             bounce_reason=reason,
             segments=segment_info(text).segments,

@@ -16,20 +16,32 @@ Definitions (the denominators matter, so here they are):
 
 A report is built the same way from a store's aggregates (``report_for``) and from messages in
 memory (``report_from_messages``), so the two cannot differ.
+
+Renderings (text, HTML, CSV, JSON, email) are thin methods over ``_text``, ``_html``, ``_csv``
+and ``_email``; phone numbers in history details are masked unless ``show_numbers=True``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from . import _csv, _html, _text
 from ._counts import CampaignCounts, Cell, CellKey, Engagement
 from ._enums import BounceKind, BounceReason, MessageStatus
+from ._privacy import mask_numbers_in_data
+from .errors import ValidationError
 from .model import Campaign, CampaignStatus, Message, Reply, TimelineEvent, Unsubscribe
 from .storage import Storage
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    import pandas as pd
 
 __all__ = [
     "REPORT_SCHEMA_VERSION",
@@ -290,11 +302,64 @@ class CampaignReport:
             },
         }
 
-    def to_text(self) -> str:
-        """A plain-text rendering that fits 100 columns."""
-        from ._text import render_campaign_report
+    def _check_history(self, history: Timeline | None) -> None:
+        if history is not None and history.campaign_id != self.campaign_id:
+            raise ValidationError(
+                "history",
+                f"is the history of campaign {history.campaign_id!r}, not of {self.campaign_id!r}",
+            )
 
-        return render_campaign_report(self)
+    def to_text(self, *, history: Timeline | None = None, show_numbers: bool = False) -> str:
+        """A plain-text rendering that fits 100 columns, followed by ``history`` if given
+        (phone numbers in its details masked unless ``show_numbers``)."""
+        self._check_history(history)
+        return _text.render_campaign_report(self, history, show_numbers=show_numbers)
+
+    def to_html(self, *, history: Timeline | None = None, show_numbers: bool = False) -> str:
+        """A self-contained, printable HTML document (inline CSS, no script, nothing external),
+        with ``history`` if given (phone numbers in its details masked unless ``show_numbers``).
+        """
+        self._check_history(history)
+        fragment = _html.campaign_report_html(self, history, show_numbers=show_numbers)
+        return _html.document(f"Campaign report: {self.campaign_name}", fragment)
+
+    def _repr_html_(self) -> str:
+        """An HTML fragment (no ``<html>`` wrapper) for notebooks."""
+        return _html.with_style(_html.campaign_report_html(self))
+
+    def to_csv(self) -> dict[str, str]:
+        """``{"summary.csv": ..., "lists.csv": ..., "bounce_reasons.csv": ...}``: CSV texts,
+        each with its header row; columns in ``docs/reports.md``."""
+        return _csv.campaign_report_files(self)
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """``to_dict()`` as JSON text (UTF-8, ending with a newline)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
+
+    def to_email(
+        self,
+        *,
+        to: str | Sequence[str],
+        sender: str,
+        subject: str | None = None,
+        history: Timeline | None = None,
+    ) -> EmailMessage:
+        """The report as an email, built but never sent: text and HTML alternatives, the CSV
+        files attached (``history.csv`` too when ``history`` is given, numbers masked).
+
+        ``ValidationError`` for an empty recipient list, an address without ``@`` or with a CR,
+        LF or other control character, or a subject with one.
+        """
+        from ._email import campaign_report_email
+
+        self._check_history(history)
+        return campaign_report_email(self, to=to, sender=sender, subject=subject, history=history)
+
+    def to_pandas(self) -> dict[str, pd.DataFrame]:
+        """The report's tables as DataFrames (needs the ``notebook`` extra)."""
+        from .notebook import report_frames
+
+        return report_frames(self)
 
 
 def _list_figures(
@@ -421,6 +486,33 @@ class GlobalStatistics:
             },
         }
 
+    def to_text(self) -> str:
+        """A plain-text rendering that fits 100 columns."""
+        return _text.render_statistics(self)
+
+    def to_html(self) -> str:
+        """A self-contained, printable HTML document."""
+        return _html.document("Campaign statistics", _html.statistics_html(self))
+
+    def _repr_html_(self) -> str:
+        """An HTML fragment (no ``<html>`` wrapper) for notebooks."""
+        return _html.with_style(_html.statistics_html(self))
+
+    def to_csv(self) -> dict[str, str]:
+        """``{"campaigns.csv": ..., "totals.csv": ..., "costs.csv": ...}``: one row per
+        campaign, the totals row, and the costs per currency."""
+        return _csv.statistics_files(self)
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """``to_dict()`` as JSON text (UTF-8, ending with a newline)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per campaign as a DataFrame (needs the ``notebook`` extra)."""
+        from .notebook import statistics_frame
+
+        return statistics_frame(self)
+
 
 def global_statistics(
     storage: Storage, campaign_ids: Iterable[str] | None = None
@@ -472,8 +564,9 @@ class Timeline:
     campaign_name: str
     events: tuple[TimelineEvent, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The history as JSON-ready data: times in ISO 8601 UTC, details as stored."""
+    def to_dict(self, *, show_numbers: bool = False) -> dict[str, Any]:
+        """The history as JSON-ready data: times in ISO 8601 UTC, details as stored except that
+        phone numbers in them are masked unless ``show_numbers``."""
         return {
             "schema_version": REPORT_SCHEMA_VERSION,
             "campaign": {"id": self.campaign_id, "name": self.campaign_name},
@@ -481,11 +574,44 @@ class Timeline:
                 {
                     "at": event.at.isoformat(),
                     "kind": event.kind.value,
-                    "details": dict(event.details),
+                    "details": dict(event.details)
+                    if show_numbers
+                    else mask_numbers_in_data(event.details),
                 }
                 for event in self.events
             ],
         }
+
+    def to_text(self, *, show_numbers: bool = False) -> str:
+        """One line per event (details wrapped), at most 100 columns, numbers masked unless
+        ``show_numbers``."""
+        return _text.render_timeline(self, show_numbers=show_numbers)
+
+    def to_html(self, *, show_numbers: bool = False) -> str:
+        """A self-contained, printable HTML document, numbers masked unless ``show_numbers``."""
+        return _html.document(
+            f"History of {self.campaign_name}",
+            _html.timeline_html(self, show_numbers=show_numbers),
+        )
+
+    def _repr_html_(self) -> str:
+        """An HTML fragment (no ``<html>`` wrapper, numbers masked) for notebooks."""
+        return _html.with_style(_html.timeline_html(self))
+
+    def to_csv(self, *, show_numbers: bool = False) -> dict[str, str]:
+        """``{"history.csv": ...}``: at, kind and details (compact JSON) per event."""
+        return _csv.timeline_files(self, show_numbers=show_numbers)
+
+    def to_json(self, *, indent: int | None = 2, show_numbers: bool = False) -> str:
+        """``to_dict(show_numbers=...)`` as JSON text (UTF-8, ending with a newline)."""
+        data = self.to_dict(show_numbers=show_numbers)
+        return json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
+
+    def to_pandas(self, *, show_numbers: bool = False) -> pd.DataFrame:
+        """One row per event as a DataFrame (needs the ``notebook`` extra)."""
+        from .notebook import timeline_frame
+
+        return timeline_frame(self, show_numbers=show_numbers)
 
 
 def history_for(storage: Storage, campaign_id: str) -> Timeline:
