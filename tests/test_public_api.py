@@ -62,6 +62,7 @@ PUBLIC = [
     "NumberCheck",
     "NumberValidator",
     "Observation",
+    "OptionalDependencyError",
     "Outcome",
     "OutsideAllowedHoursError",
     "OutsideWindow",

@@ -9,6 +9,8 @@ The tree (each error also subclasses the builtin a caller would naturally catch)
     ├── InvalidTransitionError (ValueError)     a lifecycle event that is illegal in the
     │                                           current state; nothing was changed
     ├── MalformedReportError (ValueError)       a provider payload that is not a delivery report
+    ├── OptionalDependencyError (ImportError)   an optional package (pandas, matplotlib) is
+    │                                           missing: says which, and what to install
     ├── SendTimeError                           a send time the rules do not allow
     │   ├── OutsideAllowedHoursError            outside the allowed hours, and the policy is RAISE
     │   └── DeferralHorizonError                no allowed time within the deferral horizon
@@ -38,6 +40,7 @@ __all__ = [
     "InvalidTransitionError",
     "MalformedReportError",
     "NotFoundError",
+    "OptionalDependencyError",
     "OutsideAllowedHoursError",
     "SchemaError",
     "SendTimeError",
@@ -118,6 +121,22 @@ class MalformedReportError(SmsCampaignStatsError, ValueError):
         super().__init__(f"malformed delivery report: {problem}")
         self.problem = problem
         self.raw = raw
+
+
+class OptionalDependencyError(SmsCampaignStatsError, ImportError):
+    """An optional package a feature needs is not installed.
+
+    ``package`` names it; the message says what to install (the ``notebook`` extra brings
+    pandas and matplotlib).
+    """
+
+    def __init__(self, package: str, feature: str = "sms_campaign_stats.notebook") -> None:
+        super().__init__(
+            f"{feature} needs {package}, which is not installed: "
+            "pip install 'sms-campaign-stats[notebook]'"
+        )
+        self.package = package
+        self.feature = feature
 
 
 class SendTimeError(SmsCampaignStatsError):

@@ -1,0 +1,477 @@
+"""DataFrames and plots for exploring campaigns in a notebook (the optional ``notebook`` extra).
+
+pandas and matplotlib are imported when a function needs them, never when this module (or the
+package) is imported; without them a function raises ``OptionalDependencyError`` saying what to
+install. Frames keep the library's exact values (counts, unrounded percentages, ``Decimal``
+money, UTC timestamps); phone numbers are masked unless ``show_numbers=True``. Plots are drawn
+with matplotlib's object API on a new ``Figure`` (or into the ``ax`` given) and returned: nothing
+is shown, saved, or left open in pyplot.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from ._enums import MessageStatus
+from ._privacy import mask_number, mask_numbers_in
+from .errors import OptionalDependencyError, ValidationError
+from .model import Message
+from .reports import CampaignReport, DeliveryFigures, GlobalStatistics, Timeline
+from .reports import Figure as Figure_
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "FIGURE_NAMES",
+    "OUTCOME_COLORS",
+    "messages_frame",
+    "plot_delivery_times",
+    "plot_outcomes_over_time",
+    "plot_outcomes_per_list",
+    "report_frames",
+    "statistics_frame",
+    "timeline_frame",
+]
+
+#: The rows of the ``summary`` frame, in order: the four outcomes (of recipients), then
+#: replies and unsubscribes (of delivered).
+FIGURE_NAMES = (
+    "delivered",
+    "soft_bounces",
+    "hard_bounces",
+    "processing",
+    "replies",
+    "unsubscribes",
+)
+
+#: The colour each outcome is drawn in, the same in every plot.
+OUTCOME_COLORS: Mapping[str, str] = {
+    "delivered": "#2a9d8f",
+    "soft_bounces": "#e9c46a",
+    "hard_bounces": "#e76f51",
+    "processing": "#8d99ae",
+    "cancelled": "#6c757d",
+}
+
+_OUTCOME_LABELS = {
+    "delivered": "delivered",
+    "soft_bounces": "soft bounce",
+    "hard_bounces": "hard bounce",
+    "processing": "processing",
+    "cancelled": "cancelled",
+}
+
+_FINAL_OUTCOMES = {
+    MessageStatus.DELIVERED: "delivered",
+    MessageStatus.SOFT_BOUNCE: "soft_bounces",
+    MessageStatus.HARD_BOUNCE: "hard_bounces",
+    MessageStatus.CANCELLED: "cancelled",
+}
+
+# Histogram units: the first whose threshold exceeds the longest delay (in seconds).
+_TIME_UNITS = (
+    (120.0, 1.0, "seconds", "s"),
+    (2 * 3600.0, 60.0, "minutes", "min"),
+    (48 * 3600.0, 3600.0, "hours", "h"),
+)
+_DAY = (86400.0, "days", "d")
+_LOG_SPAN = 100.0
+
+_FIGURE_SIZE = (8.0, 4.5)
+
+
+@contextmanager
+def _optional(package: str) -> Iterator[None]:
+    """Turn a failed import of an optional package into ``OptionalDependencyError``."""
+    try:
+        yield
+    except ImportError as error:
+        missing = (error.name or package).partition(".")[0]  # the distribution, not a submodule
+        raise OptionalDependencyError(missing) from error
+
+
+# -- frames -----------------------------------------------------------------------------------
+
+
+def _figure_columns(figures: DeliveryFigures) -> dict[str, Any]:
+    """The columns of a ``DeliveryFigures``: counts, and percentages as ``<name>_pct``."""
+    columns: dict[str, Any] = {"recipients": figures.recipients}
+    for name in FIGURE_NAMES:
+        figure = getattr(figures, name)
+        columns[name] = figure.count
+        columns[f"{name}_pct"] = figure.percentage
+    columns.update(
+        cancelled=figures.cancelled,
+        reply_messages=figures.reply_messages,
+        sent=figures.sent,
+        segments_sent=figures.segments_sent,
+    )
+    return columns
+
+
+_FIGURE_COLUMNS = tuple(_figure_columns(DeliveryFigures.from_cells((), ())))
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts as int64 and percentages as float (NaN for no base), also when the frame is empty
+    or a column holds only ``None``."""
+    for column in frame.columns:
+        if column == "percentage" or column.endswith("_pct"):
+            frame[column] = frame[column].astype(float)
+        elif column == "count" or column in _FIGURE_COLUMNS:
+            frame[column] = frame[column].astype("int64")
+    return frame
+
+
+def report_frames(report: CampaignReport) -> dict[str, pd.DataFrame]:
+    """A campaign report as three DataFrames.
+
+    * ``"summary"``: one row per figure of ``FIGURE_NAMES`` (the index), with ``count``,
+      ``base`` (recipients, or delivered for replies and unsubscribes) and ``percentage``
+      (unrounded; NaN when the base is zero);
+    * ``"lists"``: one row per list (index ``list_id``, in the report's order) with the list's
+      figures as columns (``delivered``, ``delivered_pct``, ..., ``sent``, ``segments_sent``),
+      ``cost`` and ``bounced_cost`` (exact ``Decimal``);
+    * ``"bounce_reasons"``: one row per reason (index ``reason``, most frequent first) with
+      ``kind``, ``avoidable_by_sender``, ``count``, ``percentage`` (of recipients), ``sent`` and
+      ``cost``.
+    """
+    with _optional("pandas"):
+        import pandas as pd
+
+    figures: list[Figure_] = [getattr(report.totals, name) for name in FIGURE_NAMES]
+    summary = pd.DataFrame(
+        {
+            "count": [figure.count for figure in figures],
+            "base": [figure.base for figure in figures],
+            "percentage": [figure.percentage for figure in figures],
+        },
+        index=pd.Index(FIGURE_NAMES, name="figure"),
+    )
+    summary = _typed(summary)
+    summary["base"] = summary["base"].astype("int64")
+    lists = pd.DataFrame(
+        [
+            {
+                "list_id": item.list_id,
+                **_figure_columns(item.figures),
+                "cost": item.cost,
+                "bounced_cost": item.bounced_cost,
+            }
+            for item in report.lists
+        ],
+        columns=["list_id", *_FIGURE_COLUMNS, "cost", "bounced_cost"],
+    ).set_index("list_id")
+    lists = _typed(lists)
+    reasons = pd.DataFrame(
+        [
+            (
+                item.reason.value,
+                item.kind.value,
+                item.avoidable_by_sender,
+                item.recipients.count,
+                item.recipients.percentage,
+                item.sent,
+                item.cost,
+            )
+            for item in report.bounce_reasons
+        ],
+        columns=["reason", "kind", "avoidable_by_sender", "count", "percentage", "sent", "cost"],
+    ).set_index("reason")
+    reasons = _typed(reasons)
+    reasons["avoidable_by_sender"] = reasons["avoidable_by_sender"].astype(bool)
+    reasons["sent"] = reasons["sent"].astype("int64")
+    return {"summary": summary, "lists": lists, "bounce_reasons": reasons}
+
+
+def statistics_frame(stats: GlobalStatistics) -> pd.DataFrame:
+    """Global statistics as one row per campaign (index ``campaign_id``, oldest first).
+
+    Columns: ``name``, ``sender``, ``status``, ``created_at`` (UTC timestamp), the figures as in
+    ``report_frames``'s ``"lists"``, ``currency``, ``cost`` and ``bounced_cost`` (``Decimal``,
+    in the campaign's currency: sum them per currency, never across).
+    """
+    with _optional("pandas"):
+        import pandas as pd
+
+    frame = pd.DataFrame(
+        [
+            {
+                "campaign_id": row.campaign_id,
+                "name": row.campaign_name,
+                "sender": row.sender,
+                "status": row.status.value,
+                "created_at": row.created_at_iso,
+                **_figure_columns(row.figures),
+                "currency": row.currency,
+                "cost": row.cost,
+                "bounced_cost": row.bounced_cost,
+            }
+            for row in stats.rows
+        ],
+        columns=[
+            "campaign_id",
+            "name",
+            "sender",
+            "status",
+            "created_at",
+            *_FIGURE_COLUMNS,
+            "currency",
+            "cost",
+            "bounced_cost",
+        ],
+    )
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
+    indexed: pd.DataFrame = frame.set_index("campaign_id")
+    return _typed(indexed)
+
+
+def timeline_frame(timeline: Timeline, *, show_numbers: bool = False) -> pd.DataFrame:
+    """A campaign's history: one row per event, in order, with ``at`` (UTC timestamp), ``kind``
+    and ``details`` (the event's details as JSON text; phone numbers in it masked unless
+    ``show_numbers``)."""
+    with _optional("pandas"):
+        import pandas as pd
+
+    rows = []
+    for event in timeline.events:
+        details = json.dumps(dict(event.details), ensure_ascii=False)
+        rows.append(
+            (event.at, event.kind.value, details if show_numbers else mask_numbers_in(details))
+        )
+    frame: pd.DataFrame = pd.DataFrame(rows, columns=["at", "kind", "details"])
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    return frame
+
+
+def _delivery_seconds(message: Message) -> float | None:
+    """Seconds from the first submission to delivery, for a delivered message."""
+    if (
+        message.status is MessageStatus.DELIVERED
+        and message.submitted_at is not None
+        and message.final_at is not None
+    ):
+        return (message.final_at - message.submitted_at).total_seconds()
+    return None
+
+
+def messages_frame(messages: Iterable[Message], *, show_numbers: bool = False) -> pd.DataFrame:
+    """One row per message (index ``id``), for exploring a store's messages
+    (``messages_frame(store.iter_messages(campaign_id))``).
+
+    Columns: ``recipient`` (masked unless ``show_numbers``), ``lists`` (a tuple of list ids:
+    ``frame.explode("lists")`` gives one row per message and list), ``status``,
+    ``bounce_reason`` (``None`` when there is none), ``sent``, ``attempts`` (how many),
+    ``segments``, ``queued_at``, ``submitted_at`` (the first submission), ``final_at`` (UTC
+    timestamps, NaT when not yet) and ``delivery_seconds`` (first submission to delivery, for
+    delivered messages; NaN otherwise).
+    """
+    with _optional("pandas"):
+        import pandas as pd
+
+    rows = [
+        (
+            message.id,
+            message.recipient if show_numbers else mask_number(message.recipient),
+            message.list_ids,
+            message.status.value,
+            None if message.bounce_reason is None else message.bounce_reason.value,
+            message.sent,
+            len(message.attempts),
+            message.segments,
+            message.queued_at,
+            message.submitted_at,
+            message.final_at,
+            _delivery_seconds(message),
+        )
+        for message in messages
+    ]
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "recipient",
+            "lists",
+            "status",
+            "bounce_reason",
+            "sent",
+            "attempts",
+            "segments",
+            "queued_at",
+            "submitted_at",
+            "final_at",
+            "delivery_seconds",
+        ],
+    )
+    for column in ("queued_at", "submitted_at", "final_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame["sent"] = frame["sent"].astype(bool)
+    frame["attempts"] = frame["attempts"].astype("int64")
+    frame["segments"] = frame["segments"].astype("int64")
+    frame["delivery_seconds"] = frame["delivery_seconds"].astype(float)
+    indexed: pd.DataFrame = frame.set_index("id")
+    return indexed
+
+
+# -- plots ------------------------------------------------------------------------------------
+
+
+def _canvas(ax: Axes | None) -> tuple[Figure, Axes]:
+    """A new figure with one axes, or the figure ``ax`` belongs to."""
+    with _optional("matplotlib"):
+        from matplotlib.figure import Figure, SubFigure
+
+    if ax is None:
+        figure = Figure(figsize=_FIGURE_SIZE, layout="constrained")
+        return figure, figure.add_subplot()
+    parent = ax.figure
+    root = parent.figure if isinstance(parent, SubFigure) else parent
+    assert isinstance(root, Figure)
+    return root, ax
+
+
+def _no_data(figure: Figure, ax: Axes, title: str) -> Figure:
+    ax.set_title(title)
+    ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", color="gray")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return figure
+
+
+def plot_outcomes_per_list(
+    report: CampaignReport, *, ax: Axes | None = None, horizontal: bool = True
+) -> Figure:
+    """Stacked bars, one per list: delivered, soft bounces, hard bounces, processing (counts of
+    the list's recipients). Horizontal bars by default; ``horizontal=False`` stands them up."""
+    figure, ax = _canvas(ax)
+    title = f"Outcomes per list: {report.campaign_name}"
+    lists = [item for item in report.lists if item.figures.recipients]
+    if not lists:
+        return _no_data(figure, ax, title)
+    names = [item.list_id for item in lists]
+    positions = list(range(len(lists)))
+    base = [0] * len(lists)
+    for outcome in ("delivered", "soft_bounces", "hard_bounces", "processing"):
+        counts = [getattr(item.figures, outcome).count for item in lists]
+        color, label = OUTCOME_COLORS[outcome], _OUTCOME_LABELS[outcome]
+        if horizontal:
+            ax.barh(positions, counts, left=base, color=color, label=label)
+        else:
+            ax.bar(positions, counts, bottom=base, color=color, label=label)
+        base = [below + count for below, count in zip(base, counts, strict=True)]
+    if horizontal:
+        ax.set_yticks(positions, names)
+        ax.invert_yaxis()  # the first list on top, as in the report
+        ax.set_xlabel("recipients")
+    else:
+        ax.set_xticks(positions, names)
+        ax.set_ylabel("recipients")
+    ax.set_title(title)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=4, fontsize="small")
+    return figure
+
+
+def _time_unit(typical: float) -> tuple[float, str, str]:
+    for threshold, size, name, short in _TIME_UNITS:
+        if typical < threshold:
+            return size, name, short
+    return _DAY
+
+
+def plot_delivery_times(
+    messages: Iterable[Message], *, ax: Axes | None = None, bins: int = 30
+) -> Figure:
+    """Histogram of the time from first submission to delivery of the delivered messages, the
+    median marked. The unit (seconds, minutes, hours or days) suits the median; when the times
+    span more than a factor of 100 (most in seconds, a few handsets back hours later), the bins
+    and the axis are logarithmic so both show."""
+    if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
+        raise ValidationError("bins", f"expected a positive number of bins, got {bins!r}")
+    figure, ax = _canvas(ax)
+    delays = [seconds for seconds in map(_delivery_seconds, messages) if seconds is not None]
+    title = "Time from first submission to delivery"
+    if not delays:
+        return _no_data(figure, ax, title)
+    size, unit, short = _time_unit(statistics.median(delays))
+    values = [seconds / size for seconds in delays]
+    median = statistics.median(values)
+    low, high = min(values), max(values)
+    if low > 0 and high / low > _LOG_SPAN:
+        edges = [low * (high / low) ** (step / bins) for step in range(bins + 1)]
+        ax.hist(values, bins=edges, color=OUTCOME_COLORS["delivered"])
+        ax.set_xscale("log")
+        unit += " (log scale)"
+    else:
+        ax.hist(values, bins=bins, color=OUTCOME_COLORS["delivered"])
+    ax.axvline(median, color="black", linestyle="--", label=f"median {median:.3g} {short}")
+    ax.set_title(f"{title} ({len(values):,} delivered)")
+    ax.set_xlabel(unit)
+    ax.set_ylabel("messages")
+    ax.legend(loc="best", fontsize="small")
+    return figure
+
+
+def plot_outcomes_over_time(
+    messages: Iterable[Message],
+    *,
+    freq: str | timedelta = "1h",
+    ax: Axes | None = None,
+) -> Figure:
+    """Final outcomes per time bucket of ``freq`` (a pandas frequency such as ``"15min"``,
+    ``"1h"``, ``"1D"``, or a ``timedelta``) by the messages' ``final_at``, UTC: one line per
+    outcome (delivered, soft bounce, hard bounce; cancelled when there are any). Messages not
+    final yet are left out."""
+    with _optional("pandas"):
+        import pandas as pd
+
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+    except (TypeError, ValueError) as error:
+        raise ValidationError("freq", f"{freq!r} is not a pandas frequency: {error}") from None
+    figure, ax = _canvas(ax)
+    title = "Final outcomes over time"
+    finals = [
+        (message.final_at, _FINAL_OUTCOMES[message.status])
+        for message in messages
+        if message.final_at is not None
+    ]
+    if not finals:
+        return _no_data(figure, ax, title)
+    outcomes = ["delivered", "soft_bounces", "hard_bounces"]
+    if any(outcome == "cancelled" for _, outcome in finals):
+        outcomes.append("cancelled")
+    index = pd.DatetimeIndex([at for at, _ in finals], tz="UTC")
+    found = [outcome for _, outcome in finals]
+    table = (
+        pd.DataFrame(
+            {outcome: [int(item == outcome) for item in found] for outcome in outcomes},
+            index=index,
+        )
+        .sort_index()
+        .resample(offset)
+        .sum()
+    )
+    times = table.index.to_pydatetime()
+    for outcome in outcomes:
+        ax.plot(
+            times,
+            table[outcome].to_numpy(),
+            marker="." if len(table) < 50 else None,
+            color=OUTCOME_COLORS[outcome],
+            label=_OUTCOME_LABELS[outcome],
+        )
+    ax.tick_params(axis="x", labelrotation=30)
+    ax.set_title(f"{title} (per {freq if isinstance(freq, str) else offset.freqstr})")
+    ax.set_xlabel("final_at (UTC)")
+    ax.set_ylabel("messages")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="best", fontsize="small")
+    return figure
