@@ -51,7 +51,7 @@ def test_readme_has_the_two_commands() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = re.findall(r"^\s*\$ (.+)$", readme, flags=re.MULTILINE)
     assert 2 == len(commands)
-    assert "examples/quickstart.py" in commands[0]
+    assert "sms-campaign-stats demo" in commands[0]
     assert "pytest" in commands[1]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "python -m pip install -e '.[test]'" in commands[1]

@@ -1,0 +1,829 @@
+"""The command line: end to end through ``python -m sms_campaign_stats``, and in-process."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import re
+import runpy
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from sms_campaign_stats import (
+    Campaign,
+    CampaignEngine,
+    DeliveryReport,
+    SendMessage,
+    SQLiteStorage,
+    parse_vonage_receipt,
+    report_for,
+)
+from sms_campaign_stats import _cli as cli
+from sms_campaign_stats._demo import _CountingStorage, demo_campaign_id, run_demo
+from sms_campaign_stats._progress import _Silent, progress
+from sms_campaign_stats.errors import (
+    DeferralHorizonError,
+    DuplicateError,
+    NotFoundError,
+    StorageError,
+    ValidationError,
+)
+from sms_campaign_stats.quiet_hours import SendTimeDecision
+
+UTC = timezone.utc
+DATA = Path(__file__).parent / "data"
+TUESDAY = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # 10:00 in Paris
+SATURDAY_NIGHT = "2026-05-09T20:30:00Z"  # 22:30 in Paris: closed until Monday 08:00
+MONDAY_NOON = "2026-05-11T10:00:00Z"  # 12:00 in Paris
+COMMANDS = ("demo", "report", "stats", "history", "check-number", "import-events")
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+# helpers ------------------------------------------------------------------------------------
+
+
+def make_db(path: Path, provider_ids: list[str]) -> Path:
+    """A campaign 'spring' whose messages were submitted an hour ago (import-events applies
+    reports at the clock's time) under ``provider_ids``, to German mobiles (no send-time
+    rule: sent when planned)."""
+    an_hour_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    store = SQLiteStorage(path)
+    campaign, created = Campaign.create(
+        id="spring",
+        name="Spring",
+        sender="MyShop",
+        content="-20% today! STOP 36111",
+        list_ids=["vip"],
+        at=an_hour_ago,
+        unit_price=Decimal("0.05"),
+    )
+    store.add_campaign(campaign, events=[created])
+    engine = CampaignEngine(store)
+    numbers = [f"+49151234567{i:02d}" for i in range(len(provider_ids))]
+    planned = engine.plan("spring", {"vip": numbers}, an_hour_ago)
+    sends = [a for a in planned.actions if isinstance(a, SendMessage)]
+    assert len(sends) == len(provider_ids)
+    for action, provider_id in zip(sends, provider_ids, strict=True):
+        engine.submitted(action.message_id, provider_id, action.send_at)
+    store.close()
+    return path
+
+
+def figures(path: Path) -> dict[str, int]:
+    store = SQLiteStorage(path)
+    try:
+        report = report_for(store, "spring")
+    finally:
+        store.close()
+    return {
+        "delivered": report.delivered.count,
+        "soft": report.soft_bounces.count,
+        "hard": report.hard_bounces.count,
+        "processing": report.processing.count,
+    }
+
+
+def garbage(path: Path) -> Path:
+    path.write_bytes(b"this is not a database, just some bytes\x00\x01\x02" * 64)
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo database, built once for the module."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    run_demo(path, recipients=300, seed=2026, done=_Silent())
+    return path
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Run:
+    """``python -m sms_campaign_stats ARGS`` in ``tmp_path``."""
+
+    def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "sms_campaign_stats", *map(str, args)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    return run_cli
+
+
+def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 1, result.stderr
+
+
+# end to end, through python -m --------------------------------------------------------------
+
+
+def test_e2e_demo_then_report_stats_history(run: Run, tmp_path: Path) -> None:
+    first = run("demo", "--recipients", "300")
+    assert first.returncode == 0, first.stderr
+    assert "Campaign   Simulated campaign (default) (sim-2026-default)" in first.stdout
+    assert "History (times in UTC)" in first.stdout
+    assert "Simulated 300 contacts (seed 2026) in " in first.stdout
+    db = tmp_path / "sms-campaign-stats-demo.db"
+    assert db.is_file()
+
+    again = run("demo", "--recipients", "300")
+    assert again.returncode == cli.EXIT_STORAGE
+    assert "already holds the demo campaign 'sim-2026-default'" in again.stderr
+    no_traceback(again)
+
+    report = run("report", "--db", db)
+    assert report.returncode == 0
+    assert report.stdout.startswith("Campaign   Simulated campaign (default)")
+    assert "History (times in UTC)" in report.stdout
+
+    tables = run("report", "--db", db, "--format", "csv", "--output", tmp_path / "csv")
+    assert tables.returncode == 0
+    assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == [
+        "bounce_reasons.csv",
+        "lists.csv",
+        "summary.csv",
+    ]
+
+    stats = run("stats", "--db", db, "--format", "json")
+    assert stats.returncode == 0
+    assert [c["id"] for c in json.loads(stats.stdout)["campaigns"]] == ["sim-2026-default"]
+
+    history = run("history", "--db", db, "--campaign", "sim-2026-default", "--format", "html")
+    assert history.returncode == 0
+    assert history.stdout.startswith("<!DOCTYPE html>")
+
+
+def test_e2e_check_number(run: Run) -> None:
+    allowed = run("check-number", "+33 6 12 34 56 78", "--at", MONDAY_NOON)
+    assert allowed.returncode == 0
+    assert "allowed at that time" in allowed.stdout
+
+    closed = run("check-number", "+33612345678", "--at", SATURDAY_NIGHT)
+    assert closed.returncode == cli.EXIT_NOT_NOW
+    assert "Next allowed  2026-05-11 06:00 UTC (Monday)" in closed.stdout
+    assert "Monday 2026-05-11 08:00 CEST in Europe/Paris" in closed.stdout
+
+    malformed = run("check-number", "not-a-number")
+    assert malformed.returncode == cli.EXIT_REFUSED
+    assert "'not-a-number' cannot receive an SMS: not a phone number" in malformed.stderr
+    no_traceback(malformed)
+
+    naive = run("check-number", "+33612345678", "--at", "2026-05-09T20:30")
+    assert naive.returncode == cli.EXIT_USAGE
+    assert "has no UTC offset" in naive.stderr
+    no_traceback(naive)
+
+
+def test_e2e_import_events_applies_good_lines_once(run: Run, tmp_path: Path) -> None:
+    db = make_db(tmp_path / "spring.db", ["V1", "V2", "V3", "V5"])
+    events = DATA / "cli_vonage_mixed.jsonl"
+    first = run("import-events", "--db", db, "--provider", "vonage", events)
+    assert first.returncode == cli.EXIT_BAD_LINES
+    bad = first.stderr.splitlines()
+    assert [line.split(": ", 1)[0] for line in bad] == [f"{events}:{n}" for n in (5, 6, 7)]
+    assert "invalid JSON" in bad[0]
+    assert "malformed delivery report: Vonage delivery receipt: no messageId" in bad[1]
+    assert "got a number" in bad[2]
+    assert "10 lines read (2 blank), 5 reports, 3 bad lines" in first.stdout
+    assert "3  applied" in first.stdout
+    assert "1  unknown message id (kept as orphans" in first.stdout
+    after_first = figures(db)
+    assert after_first == {"delivered": 2, "soft": 0, "hard": 1, "processing": 1}
+
+    second = run("import-events", "--db", db, "--provider", "vonage", events)
+    assert second.returncode == cli.EXIT_BAD_LINES
+    assert re.search(r"\d  applied$", second.stdout, re.MULTILINE) is None
+    assert "3  late (ignored: the message was already final or retried)" in second.stdout
+    assert figures(db) == after_first
+
+    as_json = run("report", "--db", db, "--format", "json")
+    assert json.loads(as_json.stdout)["totals"]["delivered"]["count"] == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["report", "--db", "missing.db"], cli.EXIT_NOT_FOUND, "missing.db: no such database file"),
+        (["stats", "--db", "garbage.db"], cli.EXIT_STORAGE, "not a readable SQLite database"),
+        (["report", "--db", "spring.db", "--campaign", "nope"], cli.EXIT_NOT_FOUND, "'nope'"),
+        (
+            ["import-events", "--db", "spring.db", "--provider", "carrier-pigeon", "x.jsonl"],
+            cli.EXIT_USAGE,
+            "invalid choice: 'carrier-pigeon'",
+        ),
+        (
+            ["import-events", "--db", "spring.db", "--provider", "vonage", "absent.jsonl"],
+            cli.EXIT_NOT_FOUND,
+            "absent.jsonl: no such file",
+        ),
+        (["demo", "--recipients", "0"], cli.EXIT_USAGE, "must be at least 1, got 0"),
+    ],
+)
+def test_e2e_errors(run: Run, tmp_path: Path, args: list[str], code: int, message: str) -> None:
+    garbage(tmp_path / "garbage.db")
+    make_db(tmp_path / "spring.db", ["V1"])
+    result = run(*args)
+    assert result.returncode == code
+    assert message in result.stderr
+    no_traceback(result)
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_e2e_broken_pipe_is_quiet(tmp_path: Path, demo_db: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sms_campaign_stats", "report", "--db", str(demo_db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()  # the reader is gone before the report is written
+    error = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=120) == cli.EXIT_BROKEN_PIPE
+    assert error == ""
+
+
+def test_e2e_help(run: Run) -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+    assert "exit status:" in result.stdout
+
+
+# in-process: help, version, entry points -----------------------------------------------------
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_of_every_command(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: sms-campaign-stats {command}")
+    assert "exit status:" in out
+    assert "141 " in out
+
+
+def test_version_and_missing_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("sms-campaign-stats 0.")
+    assert cli.main([]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "the following arguments are required: COMMAND" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["demo", "--recipients", "many"], "argument --recipients: 'many' is not a whole number"),
+        (["demo", "--recipients", "-3"], "argument --recipients: must be at least 1, got -3"),
+        (
+            ["import-events", "--db", "x.db", "--provider", "vonage", "--batch-size", "0", "f"],
+            "argument --batch-size: must be at least 1, got 0",
+        ),
+        (["import-events", "--db", "x.db", "--provider", "vonage", "f.jsonl"], "f.jsonl: no such"),
+    ],
+)
+def test_usage_errors_in_process(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(args) in (cli.EXIT_USAGE, cli.EXIT_NOT_FOUND)
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_main_reads_sys_argv_and_module_entry_point(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["sms-campaign-stats", "check-number", "+33612345678"])
+    assert cli.main() in (0, cli.EXIT_NOT_NOW)  # now: allowed or not, depending on the clock
+    assert "Valid         yes: +33612345678" in capsys.readouterr().out
+    monkeypatch.delitem(sys.modules, "sms_campaign_stats.__main__", raising=False)
+    importlib.import_module("sms_campaign_stats.__main__")  # imported, not run: does nothing
+    monkeypatch.delitem(sys.modules, "sms_campaign_stats.__main__")
+    monkeypatch.setattr(sys, "argv", ["sms_campaign_stats", "--version"])
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_module("sms_campaign_stats", run_name="__main__")
+    assert exited.value.code == 0
+
+
+# in-process: demo ------------------------------------------------------------------------------
+
+
+def test_demo_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "d.db"
+    assert cli.main(["demo", "--db", str(db), "--recipients", "120", "--seed", "7"]) == 0
+    out = capsys.readouterr().out
+    assert "(sim-7-default)" in out
+    assert f"report --db {db} --campaign sim-7-default" in out
+    assert cli.main(["demo", "--db", str(db), "--recipients", "120", "--seed", "7"]) == 4
+    assert "already holds the demo campaign 'sim-7-default'" in capsys.readouterr().err
+    # Another seed adds a second campaign; report then picks the most recent and says so.
+    assert cli.main(["demo", "--db", str(db), "--recipients", "50", "--seed", "8"]) == 0
+    capsys.readouterr()
+    assert cli.main(["report", "--db", str(db)]) == 0
+    captured = capsys.readouterr()
+    assert "2 campaigns in" in captured.err
+    assert "(choose with --campaign)" in captured.err
+    assert "(sim-8-default)" in captured.out or "(sim-7-default)" in captured.out
+
+
+def test_demo_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = garbage(tmp_path / "bad.db")
+    assert cli.main(["demo", "--db", str(bad), "--recipients", "5"]) == cli.EXIT_STORAGE
+    assert "not a readable SQLite database" in capsys.readouterr().err
+    assert cli.main(["demo", "--db", str(tmp_path), "--recipients", "5"]) == cli.EXIT_STORAGE
+    assert "is a directory" in capsys.readouterr().err
+
+    def raced(*args: Any, **kwargs: Any) -> Any:
+        raise DuplicateError("campaign", "sim-2026-default")
+
+    monkeypatch.setattr(cli, "run_demo", raced)
+    code = cli.main(["demo", "--db", str(tmp_path / "new.db"), "--recipients", "5"])
+    assert code == cli.EXIT_STORAGE
+    assert "already holds the demo campaign" in capsys.readouterr().err
+
+
+def test_run_demo_validates_and_counts(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="recipients"):
+        run_demo(tmp_path / "x.db", recipients=0, seed=1, done=_Silent())
+    counter = _Silent()
+    result = run_demo(tmp_path / "y.db", recipients=60, seed=3, done=counter)
+    assert result.campaign_id == demo_campaign_id(3) == "sim-3-default"
+    assert counter.n == result.report.recipients  # every message settled, counted once
+    assert result.history.campaign_id == result.campaign_id
+    assert result.seconds > 0
+    assert isinstance(_CountingStorage(tmp_path / "z.db", counter), SQLiteStorage)
+
+
+# in-process: report, stats, history ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", cli.FORMATS)
+@pytest.mark.parametrize("command", ["report", "stats", "history"])
+def test_every_format_to_stdout_and_file(
+    command: str, fmt: str, demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = [command, "--db", str(demo_db), "--format", fmt]
+    if command == "history":
+        base += ["--campaign", "sim-2026-default"]
+    if command != "stats":
+        base.append("--show-numbers")
+    assert cli.main(base) == 0
+    out = capsys.readouterr().out
+    if fmt == "json":
+        assert json.loads(out)["schema_version"] == 1
+    elif fmt == "html":
+        assert out.startswith("<!DOCTYPE html>")
+    elif fmt == "csv":
+        assert out.startswith("# ")
+        assert ".csv\n" in out.splitlines(keepends=True)[0]
+    else:
+        assert "sim-2026-default" in out
+    target = tmp_path / f"out-{fmt}"
+    assert cli.main([*base, "--output", str(target)]) == 0
+    assert capsys.readouterr().out == ""
+    if fmt == "csv":
+        assert all(p.suffix == ".csv" for p in target.iterdir())
+        assert len(list(target.iterdir())) >= 1
+    else:
+        assert target.read_text(encoding="utf-8").strip()
+
+
+def test_output_errors(demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing_dir = tmp_path / "no" / "such" / "dir" / "r.txt"
+    assert cli.main(["report", "--db", str(demo_db), "--output", str(missing_dir)]) == 4
+    assert "cannot write" in capsys.readouterr().err
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    code = cli.main(["stats", "--db", str(demo_db), "--format", "csv", "--output", str(a_file)])
+    assert code == cli.EXIT_STORAGE
+    assert f"{a_file}: cannot write" in capsys.readouterr().err
+
+
+def test_database_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "missing.db"
+    assert cli.main(["history", "--db", str(missing), "--campaign", "x"]) == 3
+    assert not missing.exists()
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    assert cli.main(["stats", "--db", str(empty)]) == cli.EXIT_STORAGE
+    assert "an empty file" in capsys.readouterr().err
+    assert empty.stat().st_size == 0
+    assert cli.main(["report", "--db", str(tmp_path)]) == cli.EXIT_STORAGE
+    assert "is a directory" in capsys.readouterr().err
+    assert cli.main(["report", "--db", str(garbage(tmp_path / "g.db"))]) == cli.EXIT_STORAGE
+    assert "not a readable SQLite database" in capsys.readouterr().err
+
+
+def test_no_campaign_and_unknown_campaign(
+    tmp_path: Path, demo_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fresh = tmp_path / "fresh.db"
+    SQLiteStorage(fresh).close()
+    assert cli.main(["report", "--db", str(fresh)]) == cli.EXIT_NOT_FOUND
+    assert "no campaign is stored" in capsys.readouterr().err
+    assert cli.main(["history", "--db", str(fresh), "--campaign", "x"]) == 3
+    assert "no campaign 'x' (no campaign is stored)" in capsys.readouterr().err
+    assert cli.main(["history", "--db", str(demo_db), "--campaign", "x"]) == 3
+    assert "(campaigns stored: sim-2026-default)" in capsys.readouterr().err
+
+
+def test_unknown_campaign_lists_a_few(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "many.db"
+    store = SQLiteStorage(db)
+    for index in range(7):
+        campaign, created = Campaign.create(
+            id=f"c{index}", name="C", sender="Shop", content="Hi", list_ids=["a"], at=TUESDAY
+        )
+        store.add_campaign(campaign, events=[created])
+    store.close()
+    assert cli.main(["report", "--db", str(db), "--campaign", "zz"]) == 3
+    assert "c0, c1, c2, c3, c4 and 2 more" in capsys.readouterr().err
+
+
+# in-process: check-number -----------------------------------------------------------------------
+
+
+def test_check_number_allowed_and_not_now(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check-number", "06 12 34 56 78", "--region", "FR", "--at", MONDAY_NOON]) == 0
+    out = capsys.readouterr().out
+    assert "Valid         yes: +33612345678" in out
+    assert "Rule          fr-af2m-2024: mon-sat 08:00-22:00" in out
+    code = cli.main(["check-number", "+33", "6", "12345678", "--at", "2026-05-09T22:30+02:00"])
+    assert code == cli.EXIT_NOT_NOW
+    out = capsys.readouterr().out
+    assert "Number        +33 6 12345678" in out
+    assert "At            2026-05-09 20:30 UTC (Saturday)" in out
+    assert "not allowed at that time" in out
+    assert all(len(line) <= 100 for line in out.splitlines())
+
+
+def test_check_number_subdivision_many_zones_and_no_rule(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = cli.main(
+        ["check-number", "+12125550123", "--subdivision", "TX", "--at", "2026-05-11T02:00Z"]
+    )
+    assert code == cli.EXIT_NOT_NOW
+    out = capsys.readouterr().out
+    assert "us-tcpa: mon-sun 08:00-21:00; and us-tx:" in out
+    assert "Monday 2026-05-11 09:00 EDT in America/New_York" in out
+    assert cli.main(["check-number", "+79123456789", "--at", SATURDAY_NIGHT]) == 0
+    out = capsys.readouterr().out
+    assert "(and 13 more zones)" in out
+    assert "no send-time rule is known for RU" in out
+    assert cli.main(["check-number", "+33612345678", "--zone", "Europe/Paris"]) in (0, 6)
+    capsys.readouterr()
+
+
+def test_check_number_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check-number", "+33142685300"]) == cli.EXIT_REFUSED
+    captured = capsys.readouterr()
+    assert "Valid         no: landline_number" in captured.out
+    assert "E.164         +33142685300" in captured.out
+    assert "cannot receive an SMS: line type fixed_line is not accepted" in captured.err
+    assert cli.main(["check-number", "0612"]) == cli.EXIT_REFUSED
+    captured = capsys.readouterr()
+    assert "E.164" not in captured.out
+    assert "no known country code" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--at", "yesterday"], "is not an ISO 8601 time"),
+        (["--at", "2026-05-09"], "has no UTC offset"),
+        (["--region", "XYZ"], "--region: 'XYZ' is not a two-letter region code"),
+        (["--zone", "Mars/Olympus"], "'Mars/Olympus' is not an IANA time zone name"),
+    ],
+)
+def test_check_number_usage_errors(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["check-number", "+33612345678", *args]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_check_number_undecidable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refuse(at: datetime, **kwargs: Any) -> SendTimeDecision:
+        return SendTimeDecision(
+            action="refuse",
+            send_at=None,
+            requested_at=at,
+            rule_id="fr-af2m-2024",
+            zones=(),
+            zone_basis="none",
+            reason=None,
+            explanation="no time zone is known for this recipient: give one explicitly",
+        )
+
+    monkeypatch.setattr(cli, "plan_send_time", refuse)
+    assert cli.main(["check-number", "+33612345678"]) == cli.EXIT_NOT_NOW
+    assert "cannot tell: no time zone is known" in capsys.readouterr().out
+
+    def beyond(at: datetime, **kwargs: Any) -> SendTimeDecision:
+        raise DeferralHorizonError("fr-af2m-2024", at, cli._HORIZON)
+
+    monkeypatch.setattr(cli, "plan_send_time", beyond)
+    assert cli.main(["check-number", "+33612345678"]) == cli.EXIT_NOT_NOW
+    assert "never allowed within 400 days" in capsys.readouterr().out
+
+
+def test_describe_rule_without_country() -> None:
+    assert cli._describe_rule(None) == "none: the number's country is unknown"
+
+
+# in-process: import-events ---------------------------------------------------------------------
+
+
+def import_events(db: Path, provider: str, path: Path, *extra: str) -> tuple[int, str, list[str]]:
+    """Run import-events in-process: (exit status, stdout, stderr lines)."""
+    capture_out, capture_err = io.StringIO(), io.StringIO()
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = capture_out, capture_err
+    try:
+        code = cli.main(
+            ["import-events", "--db", str(db), "--provider", provider, *extra, str(path)]
+        )
+    finally:
+        sys.stdout, sys.stderr = saved
+    return code, capture_out.getvalue(), capture_err.getvalue().splitlines()
+
+
+def test_import_vonage_in_batches(tmp_path: Path) -> None:
+    db = make_db(tmp_path / "v.db", ["V1", "V2", "V3", "V5"])
+    path = DATA / "cli_vonage_mixed.jsonl"
+    code, out, err = import_events(db, "vonage", path, "--batch-size", "2")
+    assert code == cli.EXIT_BAD_LINES
+    assert [line.split(": ")[0].rsplit(":", 1)[1] for line in err] == ["5", "6", "7"]
+    assert "intermediate (nothing to change)" in out
+    assert figures(db) == {"delivered": 2, "soft": 0, "hard": 1, "processing": 1}
+    assert "Engine actions (this command sends nothing" in out
+    assert "BlockRecipient 1" in out  # the hard bounce's block, already stored
+    code, out, _ = import_events(db, "vonage", path, "--batch-size", "2")
+    assert "3  late (ignored" in out
+    assert figures(db) == {"delivered": 2, "soft": 0, "hard": 1, "processing": 1}
+
+
+def test_import_twilio_csv(tmp_path: Path) -> None:
+    db = make_db(tmp_path / "t.db", ["T1", "T2", "T4"])
+    code, out, err = import_events(db, "twilio", DATA / "cli_twilio.csv")
+    assert code == cli.EXIT_BAD_LINES
+    assert err[0].endswith("cli_twilio.csv:5: 4 fields, the header has 3")
+    assert err[1].endswith(
+        "cli_twilio.csv:6: malformed delivery report: Twilio status callback: no MessageSid"
+    )
+    assert len(err) == 2
+    assert "6 rows read (1 blank), 3 reports, 2 bad rows" in out
+    assert "RetryMessage 1" in out  # 30003: the handset was unreachable, retry later
+    assert figures(db) == {"delivered": 1, "soft": 0, "hard": 0, "processing": 2}
+    _, out, _ = import_events(db, "twilio", DATA / "cli_twilio.csv")
+    assert "1  already applied (ignored)" in out  # T1
+    assert "1  late (ignored" in out  # T2: that attempt failed, a retry is to come
+    assert figures(db) == {"delivered": 1, "soft": 0, "hard": 0, "processing": 2}
+
+
+@pytest.mark.parametrize(
+    ("provider", "name", "ids", "bad", "delivered"),
+    [
+        ("infobip", "cli_infobip.jsonl", ["I1", "I2", "I3", "I4"], [3], 3),
+        ("smpp", "cli_smpp.jsonl", ["S1", "S2", "S3"], [4], 3),
+        ("kannel", "cli_kannel.csv", ["K1", "K2"], [4], 1),
+        ("brevo", "cli_brevo.jsonl", ["B1", "B2", "B3"], [], 3),
+    ],
+)
+def test_import_every_provider(
+    tmp_path: Path, provider: str, name: str, ids: list[str], bad: list[int], delivered: int
+) -> None:
+    db = make_db(tmp_path / "p.db", ids)
+    code, _, err = import_events(db, provider, DATA / name)
+    assert code == (cli.EXIT_BAD_LINES if bad else 0)
+    assert [int(line.split(": ")[0].rsplit(":", 1)[1]) for line in err] == bad
+    assert figures(db)["delivered"] == delivered
+
+
+def test_import_wrong_payload_types(tmp_path: Path) -> None:
+    db = make_db(tmp_path / "w.db", ["X1"])
+    lines = tmp_path / "types.jsonl"
+    lines.write_text('[1]\n"id:X1"\n{"results": 3}\n', encoding="utf-8")
+    _, _, err = import_events(db, "kannel", lines)
+    assert "expected an object with 'value'" in err[0]
+    _, _, err = import_events(db, "smpp", lines)
+    assert "expected a receipt text or an object with 'text', got a list" in err[0]
+    _, _, err = import_events(db, "infobip", lines)
+    assert "got a list" in err[0]
+    assert "expected fields" in err[1] or "Infobip result" in err[1]
+    lines.write_text("null\ntrue\n", encoding="utf-8")
+    _, _, err = import_events(db, "vonage", lines)
+    assert ["got null" in err[0], "got a boolean" in err[1]] == [True, True]
+
+
+def test_import_bytes_long_lines_and_odd_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = make_db(tmp_path / "b.db", ["V1", "V2"])
+    monkeypatch.setattr(cli, "MAX_LINE_BYTES", 80)
+    good = b'{"messageId": "V1", "status": "delivered", "err-code": "0"}\n'
+    lines = tmp_path / "bytes.ndjson"
+    lines.write_bytes(
+        b"\xef\xbb\xbf" + good + b'{"x": "\xff"}\n' + b"[" * 200 + b"\n" + b"[" * 100 + b"]" * 100
+    )
+    code, out, err = import_events(db, "vonage", lines)
+    assert code == cli.EXIT_BAD_LINES
+    assert [e.split(": ", 1)[1] for e in err] == [
+        "not UTF-8 text",
+        "longer than 80 bytes",
+        "longer than 80 bytes",
+    ]
+    assert "4 lines read (0 blank), 1 reports, 3 bad lines" in out
+
+    deep = tmp_path / "deep.txt"
+    deep.write_bytes(b"[" * 100_000 + b"\n")
+    monkeypatch.setattr(cli, "MAX_LINE_BYTES", 1 << 20)
+    code, _, err = import_events(db, "vonage", deep, "--input-format", "jsonl")
+    assert err == [f"{deep}:1: invalid JSON (nested too deeply)"]
+
+    table = tmp_path / "odd.csv"
+    table.write_bytes(
+        b"messageId,status,err-code\nV2,deliv\xffered,0\nV2,deli\rvered,0\n\nV2,delivered,0\n"
+    )
+    code, out, err = import_events(db, "vonage", table)
+    assert [e.split(": ", 1)[1] for e in err] == [
+        "not UTF-8 text",
+        "not CSV (new-line character seen in unquoted field)",
+    ]
+    assert "4 rows read (1 blank), 1 reports, 2 bad rows" in out
+    assert figures(db)["delivered"] == 2
+
+
+def test_import_input_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = make_db(tmp_path / "i.db", ["V1"])
+    other = tmp_path / "events.txt"
+    other.write_text("", encoding="utf-8")
+    assert import_events(db, "vonage", other)[0] == cli.EXIT_USAGE
+    code, out, _ = import_events(db, "vonage", other, "--input-format", "csv")
+    assert code == 0
+    assert "0 rows read (0 blank), 0 reports, 0 bad rows" in out
+    headless = tmp_path / "headless.csv"
+    headless.write_bytes(b"\nV1,delivered,0\n")
+    code, _, err = import_events(db, "vonage", headless)
+    assert code == cli.EXIT_USAGE
+    assert err == [f"sms-campaign-stats import-events: {headless}:1: expected the CSV header row"]
+    folder = tmp_path / "folder.jsonl"
+    folder.mkdir()
+    code, _, err = import_events(db, "vonage", folder)
+    assert code == cli.EXIT_STORAGE
+    assert "cannot read" in err[0]
+    code, _, err = import_events(tmp_path / "nope.db", "vonage", DATA / "cli_brevo.jsonl")
+    assert code == cli.EXIT_NOT_FOUND
+
+
+def test_import_report_without_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = make_db(tmp_path / "n.db", ["V1"])
+    nameless = attrs.evolve(
+        parse_vonage_receipt({"messageId": "V1", "status": "delivered"}), provider_message_id=None
+    )
+
+    def parse(payload: Any, now: datetime) -> list[DeliveryReport]:
+        return [nameless]
+
+    monkeypatch.setitem(cli._PROVIDERS, "vonage", parse)
+    code, _, err = import_events(db, "vonage", DATA / "cli_brevo.jsonl")
+    assert code == cli.EXIT_BAD_LINES
+    assert err[0].endswith(":1: the report has no message id")
+
+
+# in-process: errors in general, progress bars ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (NotFoundError("campaign", "x"), cli.EXIT_NOT_FOUND),
+        (StorageError("disk full"), cli.EXIT_STORAGE),
+        (ValidationError("field", "wrong"), cli.EXIT_USAGE),
+        (KeyboardInterrupt(), 130),
+    ],
+)
+def test_errors_become_exit_codes(
+    error: BaseException,
+    code: int,
+    monkeypatch: pytest.MonkeyPatch,
+    demo_db: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def fail(args: Any) -> int:
+        raise error
+
+    monkeypatch.setattr(cli, "_stats", fail)
+    assert cli.main(["stats", "--db", str(demo_db)]) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("sms-campaign-stats")
+
+
+class _ClosedPipe(io.StringIO):
+    def __init__(self, fileno: Callable[[], int]) -> None:
+        super().__init__()
+        self._fileno = fileno
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError
+
+    def fileno(self) -> int:
+        return self._fileno()
+
+
+def test_broken_pipe_in_process(
+    tmp_path: Path, demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sink = os.open(tmp_path / "sink", os.O_WRONLY | os.O_CREAT)
+    try:
+        monkeypatch.setattr(sys, "stdout", _ClosedPipe(lambda: sink))
+        assert cli.main(["stats", "--db", str(demo_db)]) == cli.EXIT_BROKEN_PIPE
+
+        def unsupported() -> int:
+            raise io.UnsupportedOperation("fileno")
+
+        monkeypatch.setattr(sys, "stdout", _ClosedPipe(unsupported))
+        assert cli.main(["stats", "--db", str(demo_db)]) == cli.EXIT_BROKEN_PIPE
+    finally:
+        os.close(sink)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(progress(10, description="x", unit="msg", stream=io.StringIO()), _Silent)
+    screen = _Terminal()
+    bar = progress(10, description="settled", unit="msg", stream=screen)
+    assert not isinstance(bar, _Silent)
+    bar.update(4)
+    bar.close()  # an estimated total ends at the count reached
+    assert "settled" in screen.getvalue()
+    assert "4/4" in screen.getvalue()
+    exact = progress(None, description="reading", unit="B", stream=screen)
+    exact.update(2048)
+    exact.close()
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # not installed
+    assert isinstance(progress(10, description="x", unit="msg", stream=_Terminal()), _Silent)
+
+
+def test_demo_and_import_draw_bars_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    screen = _Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    assert cli.main(["demo", "--db", str(tmp_path / "t.db"), "--recipients", "40"]) == 0
+    assert "messages settled" in screen.getvalue()
+    db = make_db(tmp_path / "v.db", ["V1", "V2", "V3", "V5"])
+    assert (
+        cli.main(
+            [
+                "import-events",
+                "--db",
+                str(db),
+                "--provider",
+                "vonage",
+                str(DATA / "cli_vonage_mixed.jsonl"),
+            ]
+        )
+        == cli.EXIT_BAD_LINES
+    )
+    assert "reading" in screen.getvalue()
+    capsys.readouterr()
+
+
+def test_docs_list_every_exit_code_and_command() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+    for code in cli.EXIT_CODES:
+        assert f"| {code} |" in page
+    for command in COMMANDS:
+        assert f"## `{command}`" in page
