@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from sms_campaign_stats import (
     report_for,
 )
 from sms_campaign_stats._sqlite import APPLICATION_ID, SCHEMA_VERSION
+from sms_campaign_stats._sqlite_database import BUSY_ATTEMPTS, Database
 from sms_campaign_stats.testing import T0, sample_campaign, sample_messages
 
 
@@ -274,3 +276,179 @@ def test_sql_looking_text_is_stored_verbatim(tmp_path: Path) -> None:
     store.add_messages([message])
     assert campaign == store.get_campaign(evil)
     assert message == store.get_message(evil)
+
+
+# schema version 2: migration from version 1 ---------------------------------------------
+
+
+def make_version_1(path: Path) -> None:
+    """Turn a current file into what version 1 of the schema wrote (no store_keys table)."""
+    set_pragma(path, "DROP TABLE store_keys")
+    set_pragma(path, "PRAGMA user_version = 1")
+
+
+def test_version_1_file_is_migrated_on_opening(tmp_path: Path) -> None:
+    """A version-1 file opens: its data is kept, it gets a salt and the current version, and
+    forget() works on it; reopening keeps the same salt (forgotten numbers stay blocked)."""
+    path = tmp_path / "old.db"
+    campaign, created = sample_campaign()
+    store = SQLiteStorage(path)
+    store.add_campaign(campaign, events=[created])
+    store.add_messages(sample_messages(campaign, 10))
+    store.block("+33600000001", reason="hard_bounce", at=T0)
+    expected = report_for(store, campaign.id).to_dict()
+    store.close()
+    make_version_1(path)
+    rows = [line for line in dump(path) if line.startswith("INSERT")]
+
+    migrated = SQLiteStorage(path)
+    assert expected == report_for(migrated, campaign.id).to_dict()
+    assert rows == [
+        line for line in dump(path) if line.startswith("INSERT") and "store_keys" not in line
+    ]
+    assert 2 == migrated.forget("+33600000001")  # a message and a block
+    migrated.close()
+    connection = sqlite3.connect(path)
+    assert SCHEMA_VERSION == 2 == connection.execute("PRAGMA user_version").fetchone()[0]
+    assert 1 == connection.execute("SELECT COUNT(*) FROM store_keys").fetchone()[0]
+    assert [("ok",)] == connection.execute("PRAGMA integrity_check").fetchall()
+    connection.close()
+    reopened = SQLiteStorage(path)
+    assert frozenset({"+33600000001"}) == reopened.blocked(["+33600000001", "+33600000002"])
+    reopened.close()
+
+
+def test_damaged_version_1_file_is_refused(tmp_path: Path) -> None:
+    """A version-1 file missing a table is refused before any migration, unchanged."""
+    path = tmp_path / "old.db"
+    SQLiteStorage(path).close()
+    make_version_1(path)
+    set_pragma(path, "DROP TABLE orphans")
+    before = dump(path)
+    with pytest.raises(SchemaError, match="missing \\['orphans'\\]"):
+        SQLiteStorage(path)
+    assert before == dump(path)
+
+
+def test_missing_salt_is_refused(tmp_path: Path) -> None:
+    """A current file whose salt was deleted is damaged: forgotten numbers could no longer be
+    recognised, so it is refused rather than given a new salt."""
+    path = tmp_path / "s.db"
+    SQLiteStorage(path).close()
+    set_pragma(path, "DELETE FROM store_keys")
+    with pytest.raises(SchemaError, match="salt is missing"):
+        SQLiteStorage(path)
+
+
+def test_each_store_has_its_own_salt(tmp_path: Path) -> None:
+    """Two stores give one number different pseudonyms: hashes cannot be compared across."""
+    aliases = []
+    for name in ("a.db", "b.db"):
+        store = SQLiteStorage(tmp_path / name)
+        campaign, _ = sample_campaign()
+        store.add_campaign(campaign)
+        (message,) = sample_messages(campaign, 1)
+        store.add_messages([message])
+        store.forget(message.recipient)
+        aliases.append(store.get_message(message.id).recipient)
+        store.close()
+    assert aliases[0] != aliases[1]
+
+
+# waiting for other writers: bounded, then a typed error ------------------------------------
+
+
+def test_busy_wait_is_bounded_by_the_timeout(tmp_path: Path) -> None:
+    """A write against a lock that is never released fails with StorageBusyError after about
+    ``timeout`` seconds in all (BUSY_ATTEMPTS attempts of timeout / BUSY_ATTEMPTS each), never
+    with sqlite3's "database is locked", and writes nothing."""
+    path = tmp_path / "s.db"
+    timeout = 1.0
+    store = SQLiteStorage(path, timeout=timeout)
+    campaign, _ = sample_campaign()
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        with pytest.raises(StorageBusyError) as caught:
+            store.add_campaign(campaign)
+        waited = time.monotonic() - started
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert timeout * 0.9 <= waited <= timeout + 1.5
+    assert timeout == caught.value.waited_seconds
+    assert "nothing was written" in str(caught.value)
+    assert [] == store.list_campaigns()
+    store.close()
+
+
+def test_busy_writer_retries_until_the_lock_is_free(tmp_path: Path) -> None:
+    """A lock held longer than one attempt's wait but less than the timeout: the write is
+    retried and succeeds."""
+    path = tmp_path / "s.db"
+    store = SQLiteStorage(path, timeout=4.0)  # 1 s per attempt
+    campaign, _ = sample_campaign()
+    blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(1.5, lambda: blocker.execute("ROLLBACK"))
+    release.start()
+    try:
+        store.add_campaign(campaign)
+    finally:
+        release.join()
+        blocker.close()
+    assert campaign == store.get_campaign(campaign.id)
+    store.close()
+
+
+def test_busy_reads_are_retried_a_bounded_number_of_times(tmp_path: Path) -> None:
+    """A read that meets "database is locked" is run again, BUSY_ATTEMPTS times at most."""
+    database = Database(str(tmp_path / "d.db"), timeout=0.1, synchronous="NORMAL")
+    calls: list[int] = []
+
+    def flaky(connection: sqlite3.Connection) -> int:
+        calls.append(1)
+        if len(calls) < BUSY_ATTEMPTS:
+            raise sqlite3.OperationalError("database is locked")
+        return int(connection.execute("SELECT 42").fetchone()[0])
+
+    assert 42 == database.read(flaky)
+    assert BUSY_ATTEMPTS == len(calls)
+
+    def locked(connection: sqlite3.Connection) -> int:
+        calls.append(1)
+        raise sqlite3.OperationalError("database is locked")
+
+    calls.clear()
+    with pytest.raises(StorageBusyError):
+        database.read(locked)
+    assert BUSY_ATTEMPTS == len(calls)
+    database.close()
+
+
+def test_begin_errors_other_than_busy_are_typed(tmp_path: Path) -> None:
+    """A transaction that cannot begin for another reason is a StorageError at once."""
+    database = Database(str(tmp_path / "d.db"), timeout=0.1, synchronous="NORMAL")
+    connection = database.connection()
+    connection.execute("BEGIN")  # already in a transaction: BEGIN fails, not as busy
+    with (
+        pytest.raises(StorageError, match="within a transaction"),
+        database.transaction(write=True),
+    ):
+        pass  # pragma: no cover - never reached
+    connection.execute("ROLLBACK")
+    database.close()
+
+
+def test_begin_on_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    """A transaction that cannot begin because the file is garbage is a SchemaError."""
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"not a database " * 300)
+    database = Database(str(path), timeout=0.1, synchronous="NORMAL")
+    with (
+        pytest.raises(SchemaError, match="not a readable SQLite database"),
+        database.transaction(write=True),
+    ):
+        pass  # pragma: no cover - never reached
+    database.close()

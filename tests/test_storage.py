@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,16 @@ from sms_campaign_stats import (
     SQLiteStorage,
     Storage,
     Unsubscribe,
+    _memory,
+    _sqlite,
     report_for,
     report_from_messages,
 )
-from sms_campaign_stats.testing import StorageConformance
+from sms_campaign_stats._actions import SendMessage
+from sms_campaign_stats.dlr import parse_vonage_receipt
+from sms_campaign_stats.engine import CampaignEngine
+from sms_campaign_stats.errors import StorageError
+from sms_campaign_stats.testing import T0, StorageConformance, sample_campaign, sample_messages
 
 from .strategies import CAMPAIGN, campaign_data
 
@@ -104,3 +112,81 @@ def test_report_from_store_equals_report_from_messages(sqlite_dir: Path, data: D
             store.iter_messages(CAMPAIGN.id, batch_size=7), key=lambda m: m.id
         )
         store.close()
+
+
+# forget(): reports exactly as before ------------------------------------------------------
+
+
+def engine_campaign(store: Storage) -> list[str]:
+    """A campaign run through the engine: outcomes of every kind, replies and STOPs; the
+    numbers it was sent to."""
+    campaign, created = sample_campaign("c", lists=("a", "b"))
+    store.add_campaign(campaign, events=[created])
+    engine = CampaignEngine(store)
+    numbers = [f"+336123{i:05d}" for i in range(30)]
+    planned = engine.plan("c", {"a": numbers[:20], "b": numbers[10:]}, T0)
+    outcomes = [("delivered", "0"), ("failed", "3"), ("rejected", "6"), ("failed", "1")]
+    sends = [a for a in planned.actions if isinstance(a, SendMessage)]
+    for index, action in enumerate(sends):
+        engine.submitted(action.message_id, f"p{index}", T0)
+        status, code = outcomes[index % 4]
+        engine.handle(
+            parse_vonage_receipt({"messageId": f"p{index}", "status": status, "err-code": code}),
+            T0 + timedelta(minutes=1),
+        )
+    for index, action in enumerate(sends[:9]):
+        text = "STOP" if index % 3 == 0 else f"thanks {index}"
+        engine.inbound(action.recipient, text, T0 + timedelta(hours=1), inbound_id=f"in{index}")
+    return [a.recipient for a in sends]
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_forget_keeps_every_report_exactly(kind: str, tmp_path: Path) -> None:
+    """Forgetting every number, one by one, of a campaign run through the engine: the report,
+    its dict, the history and the timeline are exactly as before; blocked numbers stay blocked
+    and no stored value holds a number any more."""
+    store: Storage = InMemoryStorage() if kind == "memory" else SQLiteStorage(tmp_path / "f.db")
+    numbers = engine_campaign(store)
+    report = report_for(store, "c").to_dict()
+    history = store.timeline("c")
+    blocked = store.blocked(numbers)
+    assert blocked  # hard bounces and STOPs
+    for number in numbers:
+        assert store.forget(number) >= 1
+        assert report == report_for(store, "c").to_dict()
+    assert history == store.timeline("c")
+    assert blocked == store.blocked(numbers)
+    stored = [m.recipient for m in store.iter_messages("c")]
+    stored += [r.recipient for r in store.replies("c")]
+    stored += [u.recipient for u in store.unsubscribes("c")]
+    assert all(recipient.startswith("+999") for recipient in stored)
+    assert {""} == {r.text for r in store.replies("c")} | {
+        u.keyword for u in store.unsubscribes("c")
+    }
+    if isinstance(store, SQLiteStorage):
+        text = "\n".join(sqlite3.connect(store.path).iterdump())
+        assert not [n for n in numbers if n in text or n[1:] in text]
+    store.close()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_forget_refuses_a_pseudonym_collision(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two forgotten numbers of one campaign with the same pseudonym (a 1 in 10**12 chance):
+    a StorageError, and nothing of the second forget is written."""
+    store: Storage = InMemoryStorage() if kind == "memory" else SQLiteStorage(tmp_path / "f.db")
+    module = _memory if kind == "memory" else _sqlite
+    monkeypatch.setattr(module, "pseudonym", lambda salt, number: "+999000000000001")
+    campaign, _ = sample_campaign()
+    store.add_campaign(campaign)
+    first, second = sample_messages(campaign, 2)
+    store.add_messages([first, second])
+    reply = Reply(id="r", recipient=second.recipient, at=T0, text="hi", campaign_id=campaign.id)
+    store.record_reply(reply)
+    assert 1 == store.forget(first.recipient)
+    with pytest.raises(StorageError, match="same pseudonym"):
+        store.forget(second.recipient)
+    assert second == store.get_message(second.id)
+    assert [reply] == store.replies(campaign.id)
+    store.close()

@@ -11,6 +11,13 @@ import attrs
 
 from ._counts import CampaignCounts
 from ._enums import MessageStatus
+from ._forgetting import (
+    blocklist_key,
+    check_forgettable,
+    new_salt,
+    pseudonym,
+    scrub,
+)
 from ._privacy import mask_number
 from ._validate import check_utc
 from .errors import ConflictError, DuplicateError, NotFoundError, StorageError, ValidationError
@@ -49,6 +56,9 @@ class InMemoryStorage:
         self._unsubscribes: dict[str, Unsubscribe] = {}
         self._orphans: dict[str, list[Mapping[str, Any]]] = {}
         self._blocklist: dict[str, tuple[str, datetime]] = {}
+        self._forgotten_blocks = 0  # blocklist entries under a forgotten number's hash
+        # Drawn once, for the hashes of forgotten numbers (secrecy, never a decision).
+        self._salt = new_salt()
         self._closed = False
 
     def __repr__(self) -> str:
@@ -215,7 +225,7 @@ class InMemoryStorage:
             for message in updated:
                 self._put(message)
             for block in new_blocks:
-                self._blocklist.setdefault(block.recipient, (block.reason, block.at))
+                self._add_block(block.recipient, block.reason, block.at)
             return updated
 
     def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> Iterator[Message]:
@@ -346,20 +356,86 @@ class InMemoryStorage:
             self._check_open()
             return self._orphans.pop(provider_message_id, [])
 
+    def _add_block(self, recipient: str, reason: str, at: datetime) -> bool:
+        """Block a number unless it is blocked already, plainly or forgotten (lock held)."""
+        if recipient in self._blocklist or (
+            self._forgotten_blocks and blocklist_key(self._salt, recipient) in self._blocklist
+        ):
+            return False
+        self._blocklist[recipient] = (reason, at)
+        return True
+
     def block(self, recipient: str, *, reason: str, at: datetime) -> bool:
         at = check_utc("at", at)
         with self._lock:
             self._check_open()
-            if recipient in self._blocklist:
-                return False
-            self._blocklist[recipient] = (reason, at)
-            return True
+            return self._add_block(recipient, reason, at)
 
     def blocked(self, recipients: Iterable[str]) -> frozenset[str]:
         wanted = set(recipients)
         with self._lock:
             self._check_open()
-            return frozenset(wanted & self._blocklist.keys())
+            found = wanted & self._blocklist.keys()
+            if self._forgotten_blocks:
+                found.update(
+                    r for r in wanted - found if blocklist_key(self._salt, r) in self._blocklist
+                )
+            return frozenset(found)
+
+    # personal data ------------------------------------------------------------------------
+
+    def forget(self, recipient: str) -> int:
+        recipient = check_forgettable(recipient)
+        alias = pseudonym(self._salt, recipient)
+        with self._lock:
+            self._check_open()
+            # Everything is decided before anything changes: all or nothing.
+            messages = [m for m in self._messages.values() if m.recipient == recipient]
+            for message in messages:
+                if (message.campaign_id, alias) in self._by_recipient:
+                    raise StorageError(
+                        "forget: two forgotten numbers of one campaign have the same "
+                        "pseudonym; nothing was changed"
+                    )
+            renamed = [attrs.evolve(m, recipient=alias, version=m.version + 1) for m in messages]
+            replies = [
+                attrs.evolve(r, recipient=alias, text="")
+                for r in self._replies.values()
+                if r.recipient == recipient
+            ]
+            unsubscribes = [
+                attrs.evolve(u, recipient=alias, keyword="")
+                for u in self._unsubscribes.values()
+                if u.recipient == recipient
+            ]
+            orphans: list[tuple[list[Mapping[str, Any]], int, Mapping[str, Any]]] = []
+            for waiting in self._orphans.values():
+                for index, report in enumerate(waiting):
+                    cleaned, found = scrub(report, recipient, alias)
+                    if found:
+                        orphans.append((waiting, index, cleaned))
+            blocked = self._blocklist.get(recipient)
+            for message in renamed:
+                del self._by_recipient[(message.campaign_id, recipient)]
+                self._put(message)
+            for reply in replies:
+                self._replies[reply.id] = reply
+            for unsubscribe in unsubscribes:
+                self._unsubscribes[unsubscribe.id] = unsubscribe
+            for waiting, index, cleaned in orphans:
+                waiting[index] = cleaned
+            if blocked is not None:
+                del self._blocklist[recipient]
+                # Never also under its hash: block() refuses a forgotten number's hash.
+                self._blocklist[blocklist_key(self._salt, recipient)] = blocked
+                self._forgotten_blocks += 1
+            return (
+                len(renamed)
+                + len(replies)
+                + len(unsubscribes)
+                + len(orphans)
+                + (blocked is not None)
+            )
 
     def close(self) -> None:
         with self._lock:

@@ -29,6 +29,13 @@ import attrs
 
 from ._counts import CampaignCounts, Cell, CellKey, Engagement
 from ._enums import MessageStatus
+from ._forgetting import (
+    FORGOTTEN_BLOCK_PREFIX,
+    blocklist_key,
+    check_forgettable,
+    pseudonym,
+    scrub,
+)
 from ._privacy import mask_number
 from ._shape import MessageShape
 from ._sqlite_database import Database
@@ -47,6 +54,7 @@ from ._sqlite_schema import (
     message_rows,
     micros,
     moment,
+    read_salt,
     to_json,
 )
 from ._validate import check_utc
@@ -82,16 +90,14 @@ _UPDATE_ALL = (
     "sent = ?, last_attempt_at = ?, version = version + 1 "
     "WHERE id = ? AND campaign_id = ? AND recipient = ? AND version = ?"
 )
+# A number is blocked once, under its own name or, once forgotten, under its salted hash.
 _BLOCK = (
-    "INSERT INTO blocklist (recipient, reason, at) VALUES (?, ?, ?) "
-    "ON CONFLICT (recipient) DO NOTHING"
+    "INSERT INTO blocklist (recipient, reason, at) SELECT ?1, ?2, ?3 "
+    "WHERE NOT EXISTS (SELECT 1 FROM blocklist WHERE recipient IN (?1, ?4))"
 )
-
-
-def _block_row(block: Block) -> tuple[str, str, int | None]:
-    if not isinstance(block, Block):
-        raise ValidationError("Block", f"expected Block, got {block!r}")
-    return block.recipient, block.reason, micros(block.at)
+# Whether any forgotten number is in the blocklist (a range of the primary key).
+_ANY_FORGOTTEN = "SELECT 1 FROM blocklist WHERE recipient >= ? AND recipient < ? LIMIT 1"
+_FORGOTTEN_RANGE = (FORGOTTEN_BLOCK_PREFIX, FORGOTTEN_BLOCK_PREFIX[:-1] + ";")
 
 
 def _provider_pairs(message: Message) -> Iterator[tuple[str, str]]:
@@ -147,6 +153,7 @@ class SQLiteStorage:
         try:
             with self._database.transaction(write=True) as connection:
                 check_or_create_schema(connection, self.path)
+                self._salt = read_salt(connection, self.path)
             self._database.use_wal()
         except BaseException:
             self._database.close()
@@ -379,7 +386,7 @@ class SQLiteStorage:
                 raise ValidationError("Message", f"expected Message, got {message!r}")
         if len({m.id for m in batch}) != len(batch):
             raise ValidationError("update_messages", "a message appears twice in one batch")
-        block_rows = [_block_row(block) for block in blocks]
+        block_rows = [self._block_row(block) for block in blocks]
         fragments: dict[MessageShape, tuple[Any, ...]] = {}
         with self._transaction(write=True) as connection:
             list_sets = ListSets(connection, self._list_set_ids)
@@ -407,6 +414,12 @@ class SQLiteStorage:
         list_sets.committed()
         return [m._replace(version=m.version + 1) for m in batch]
 
+    def _block_row(self, block: Block) -> tuple[str, str, int | None, str]:
+        if not isinstance(block, Block):
+            raise ValidationError("Block", f"expected Block, got {block!r}")
+        key = blocklist_key(self._salt, block.recipient)
+        return block.recipient, block.reason, micros(block.at), key
+
     def _update_error(
         self, connection: sqlite3.Connection, batch: list[Message]
     ) -> SmsCampaignStatsError:
@@ -416,12 +429,13 @@ class SQLiteStorage:
             ).fetchone()
             if stored is None:
                 return NotFoundError("message", message.id)
+            # The version first: a message read before forget() changed its recipient is stale.
+            if stored[2] != message.version:
+                return ConflictError("message", message.id, message.version, stored[2])
             if (stored[0], stored[1]) != (message.campaign_id, message.recipient):
                 return ValidationError(
                     "Message", f"message {message.id!r}: campaign and recipient cannot change"
                 )
-            if stored[2] != message.version:
-                return ConflictError("message", message.id, message.version, stored[2])
         return StorageError("update_messages: the batch was not written")  # pragma: no cover
 
     def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> Iterator[Message]:
@@ -603,28 +617,83 @@ class SQLiteStorage:
         return [json.loads(row[0]) for row in rows]
 
     def block(self, recipient: str, *, reason: str, at: datetime) -> bool:
-        row = (recipient, reason, micros(check_utc("at", at)))
+        row = (recipient, reason, micros(check_utc("at", at)), blocklist_key(self._salt, recipient))
         with self._transaction(write=True) as connection:
             return connection.execute(_BLOCK, row).rowcount == 1
 
     def blocked(self, recipients: Iterable[str]) -> frozenset[str]:
         wanted = list(dict.fromkeys(recipients))
+
+        def query(c: sqlite3.Connection) -> set[str]:
+            found = self._blocked_among(c, wanted)
+            if c.execute(_ANY_FORGOTTEN, _FORGOTTEN_RANGE).fetchone() is not None:
+                # Some numbers were forgotten: look for the others under their hashes too.
+                keys = {blocklist_key(self._salt, r): r for r in wanted if r not in found}
+                found.update(keys[key] for key in self._blocked_among(c, list(keys)))
+            return found
+
+        return frozenset(self._read(query))
+
+    @staticmethod
+    def _blocked_among(c: sqlite3.Connection, wanted: list[str]) -> set[str]:
         found: set[str] = set()
-
-        def query(c: sqlite3.Connection) -> None:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ", ".join("?" * len(chunk))
-                found.update(
-                    row[0]
-                    for row in c.execute(
-                        f"SELECT recipient FROM blocklist WHERE recipient IN ({marks})",  # noqa: S608 - placeholders only
-                        chunk,
-                    )
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                row[0]
+                for row in c.execute(
+                    f"SELECT recipient FROM blocklist WHERE recipient IN ({marks})",  # noqa: S608 - placeholders only
+                    chunk,
                 )
+            )
+        return found
 
-        self._read(query)
-        return frozenset(found)
+    # personal data ------------------------------------------------------------------------
+
+    def forget(self, recipient: str) -> int:
+        recipient = check_forgettable(recipient)
+        alias = pseudonym(self._salt, recipient)
+        key = blocklist_key(self._salt, recipient)
+        with self._transaction(write=True) as connection:
+            try:
+                # A new version: a writer holding the message as it was read gets ConflictError.
+                changed = connection.execute(
+                    "UPDATE messages SET recipient = ?, version = version + 1 WHERE recipient = ?",
+                    (alias, recipient),
+                ).rowcount
+            except sqlite3.IntegrityError:
+                raise StorageError(
+                    "forget: two forgotten numbers of one campaign have the same pseudonym; "
+                    "nothing was changed"
+                ) from None
+            changed += connection.execute(
+                "UPDATE replies SET recipient = ?, text = '' WHERE recipient = ?",
+                (alias, recipient),
+            ).rowcount
+            changed += connection.execute(
+                "UPDATE unsubscribes SET recipient = ?, keyword = '' WHERE recipient = ?",
+                (alias, recipient),
+            ).rowcount
+            candidates = connection.execute(
+                "SELECT seq, report FROM orphans WHERE instr(report, ?) > 0",
+                (recipient.removeprefix("+"),),
+            ).fetchall()
+            for seq, text in candidates:
+                cleaned, found = scrub(json.loads(text), recipient, alias)
+                if found:
+                    connection.execute(
+                        "UPDATE orphans SET report = ? WHERE seq = ?", (to_json(cleaned), seq)
+                    )
+                    changed += 1
+            blocked = connection.execute(
+                "SELECT reason, at FROM blocklist WHERE recipient = ?", (recipient,)
+            ).fetchone()
+            if blocked is not None:
+                connection.execute("DELETE FROM blocklist WHERE recipient = ?", (recipient,))
+                connection.execute(_BLOCK, (key, *blocked, key))
+                changed += 1
+        return changed
 
     # aggregates ---------------------------------------------------------------------------
 

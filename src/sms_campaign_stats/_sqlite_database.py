@@ -1,5 +1,13 @@
 """Connections and transactions for ``SQLiteStorage``: per thread, per process, bounded waits.
 
+Waiting for other writers is bounded: a transaction is begun at most ``BUSY_ATTEMPTS`` times, each
+attempt letting SQLite's busy handler wait up to ``timeout / BUSY_ATTEMPTS`` seconds for the lock
+(SQLite can also answer "busy" at once, without waiting, e.g. while another connection recovers
+the WAL: the next attempt covers that). A read that meets a busy database is run again the same
+number of times. After the last attempt ``StorageBusyError`` is raised and nothing was written:
+the whole wait is bounded by ``timeout`` (plus the time of the statements themselves), and no
+clock is read here, SQLite does the waiting.
+
 Every sqlite3 error leaves here as one of the library's errors: ``StorageBusyError`` when the lock
 was not obtained in time, ``SchemaError`` for a file that is not a database, ``StorageError``
 for anything else the database refused (integrity errors are left to the caller, which knows
@@ -18,12 +26,17 @@ from typing import TypeVar
 
 from .errors import SchemaError, StorageBusyError, StorageError
 
-__all__ = ["Database"]
+__all__ = ["BUSY_ATTEMPTS", "Database"]
 
 T = TypeVar("T")
 
+#: How many times a transaction is begun (and a read run) before ``StorageBusyError``.
+BUSY_ATTEMPTS = 4
 
-def _is_busy(error: sqlite3.OperationalError) -> bool:
+
+def _is_busy(error: sqlite3.DatabaseError) -> bool:
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
     text = str(error).lower()
     return "locked" in text or "busy" in text
 
@@ -35,6 +48,8 @@ class Database:
         self.path = path
         self.memory = path == ":memory:"
         self.timeout = timeout
+        # SQLite's busy handler waits this long per attempt; BUSY_ATTEMPTS attempts in all.
+        self.attempt_timeout = timeout / BUSY_ATTEMPTS
         self._synchronous = synchronous
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -59,7 +74,10 @@ class Database:
     def _open(self) -> sqlite3.Connection:
         try:
             connection = sqlite3.connect(
-                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+                self.path,
+                timeout=self.attempt_timeout,
+                isolation_level=None,
+                check_same_thread=False,
             )
             connection.execute("PRAGMA foreign_keys = ON")
             connection.execute(f"PRAGMA synchronous = {self._synchronous}")
@@ -72,7 +90,7 @@ class Database:
     def translate(self, error: sqlite3.DatabaseError) -> StorageError:
         """The library's error for an sqlite3 error."""
         text = str(error)
-        if isinstance(error, sqlite3.OperationalError) and _is_busy(error):
+        if _is_busy(error):
             return StorageBusyError(self.path, self.timeout)
         if "not a database" in text or "malformed" in text:
             return SchemaError(self.path, f"not a readable SQLite database ({text})")
@@ -88,10 +106,7 @@ class Database:
         """
         with self._shared_lock or contextlib.nullcontext():
             connection = self.connection()
-            try:
-                connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            except sqlite3.DatabaseError as error:
-                raise self.translate(error) from error
+            self._begin(connection, "BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield connection
                 connection.execute("COMMIT")
@@ -104,10 +119,33 @@ class Database:
                     raise self.translate(error) from error
                 raise
 
+    def _begin(self, connection: sqlite3.Connection, statement: str) -> None:
+        """Begin a transaction, trying again while the database is busy, BUSY_ATTEMPTS times."""
+        attempt = 1
+        while True:
+            try:
+                connection.execute(statement)
+                return
+            except sqlite3.DatabaseError as error:
+                if attempt == BUSY_ATTEMPTS or not _is_busy(error):
+                    raise self.translate(error) from error
+            attempt += 1
+
     def read(self, query: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``query`` in a read transaction."""
-        with self.transaction(write=False) as connection:
-            return query(connection)
+        """Run ``query`` in one read transaction (a consistent snapshot of the database).
+
+        A query that meets a busy database is run again, BUSY_ATTEMPTS times in all: ``query``
+        must only read (and may fill caches).
+        """
+        attempt = 1
+        while True:
+            try:
+                with self.transaction(write=False) as connection:
+                    return query(connection)
+            except StorageBusyError:
+                if attempt == BUSY_ATTEMPTS:
+                    raise
+            attempt += 1
 
     def use_wal(self) -> None:
         """Switch a file to write-ahead logging (persistent in the file)."""

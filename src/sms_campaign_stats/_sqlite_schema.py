@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from ._enums import BounceReason, MessageStatus, Outcome
+from ._forgetting import new_salt
 from ._shape import MessageShape
 from .errors import SchemaError
 from .model import Attempt, Campaign, Message, trusted_attempt, trusted_message
@@ -31,6 +32,8 @@ __all__ = [
     "CAMPAIGN_COLUMNS",
     "MESSAGE_COLUMNS",
     "MESSAGE_SELECT",
+    "MIGRATIONS",
+    "SALT_KEY",
     "SCHEMA",
     "SCHEMA_VERSION",
     "TABLES",
@@ -45,13 +48,22 @@ __all__ = [
     "micros",
     "moment",
     "optional_moment",
+    "read_salt",
     "to_json",
 ]
 
 #: Marks a database file as ours: "SMSC" in ASCII.
 APPLICATION_ID = 0x534D5343
-#: The schema this version of the library writes and reads.
-SCHEMA_VERSION = 1
+#: The schema this version of the library writes and reads. History:
+#: 1: the first schema. 2: adds ``store_keys`` (the salt of ``forget``); a version-1 file is
+#: migrated when opened (see ``MIGRATIONS``).
+SCHEMA_VERSION = 2
+
+# Secrets of this store, drawn once: the salt of forgotten numbers' hashes (version 2).
+_STORE_KEYS_TABLE = """CREATE TABLE store_keys (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID"""
 
 SCHEMA = (
     """CREATE TABLE campaigns (
@@ -148,6 +160,7 @@ SCHEMA = (
         reason TEXT NOT NULL,
         at INTEGER NOT NULL
     ) WITHOUT ROWID""",
+    _STORE_KEYS_TABLE,
 )
 TABLES = frozenset(
     {
@@ -160,15 +173,44 @@ TABLES = frozenset(
         "unsubscribes",
         "orphans",
         "blocklist",
+        "store_keys",
     }
 )
+#: The salt's row in ``store_keys``.
+SALT_KEY = "forget-salt"
+
+
+def _add_store_keys(connection: sqlite3.Connection) -> None:
+    """Version 1 to 2: the table of the store's secrets, and its salt."""
+    connection.execute(_STORE_KEYS_TABLE)
+    connection.execute("INSERT INTO store_keys (name, value) VALUES (?, ?)", (SALT_KEY, new_salt()))
+
+
+#: Each step takes a file from the version it is keyed by to the next one, inside the opening
+#: transaction: all steps are applied, or none.
+MIGRATIONS: Mapping[int, Callable[[sqlite3.Connection], None]] = {1: _add_store_keys}
+
+
+# The tables of each version this library opens.
+_TABLES_AT: Mapping[int, frozenset[str]] = {1: TABLES - {"store_keys"}, 2: TABLES}
+
+
+def read_salt(connection: sqlite3.Connection, path: str) -> bytes:
+    """The store's salt; ``SchemaError`` if it was deleted (forgotten numbers would then stay
+    blocked under hashes no number matches any more)."""
+    row = connection.execute("SELECT value FROM store_keys WHERE name = ?", (SALT_KEY,)).fetchone()
+    if row is None:
+        raise SchemaError(path, "damaged schema: the store's salt is missing")
+    return bytes(row[0])
 
 
 def check_or_create_schema(connection: sqlite3.Connection, path: str) -> None:
     """Create the schema in an empty database, or check that it is ours and of this version.
 
-    Refuses, with ``SchemaError`` and without writing, a database made by something else, by a
-    newer or unknown schema version, or missing a table. Runs inside the caller's transaction.
+    An older version with a migration is migrated in place (in the caller's transaction, so
+    wholly or not at all). Refuses, with ``SchemaError`` and without writing, a database made by
+    something else, by a newer or unknown schema version, or missing a table. Runs inside the
+    caller's transaction.
     """
     application_id = connection.execute("PRAGMA application_id").fetchone()[0]
     version = connection.execute("PRAGMA user_version").fetchone()[0]
@@ -176,8 +218,9 @@ def check_or_create_schema(connection: sqlite3.Connection, path: str) -> None:
         row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
     }
     if application_id == 0 and version == 0 and not tables:
-        for statement in SCHEMA:
+        for statement in SCHEMA[:-1]:
             connection.execute(statement)
+        _add_store_keys(connection)
         connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return
@@ -189,11 +232,16 @@ def check_or_create_schema(connection: sqlite3.Connection, path: str) -> None:
             f"written with schema version {version}, newer than the {SCHEMA_VERSION} this "
             "version of sms_campaign_stats reads; upgrade the library to open it",
         )
-    if version != SCHEMA_VERSION:
+    expected = _TABLES_AT.get(version)
+    if expected is None:
         raise SchemaError(path, f"unknown schema version {version}; no migration exists for it")
-    missing = TABLES - tables
+    missing = expected - tables
     if missing:
         raise SchemaError(path, f"damaged schema: missing {sorted(missing)}")
+    if version < SCHEMA_VERSION:
+        for step in range(version, SCHEMA_VERSION):
+            MIGRATIONS[step](connection)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 CAMPAIGN_COLUMNS = (

@@ -28,6 +28,18 @@ The contract, for every implementation:
   time (``Message.last_attempt_at``). Orphan reports are kept as given (JSON-like mappings) in
   arrival order until taken, once. The blocklist holds each number once, with its first reason;
   blocks given to ``update_messages`` are written with the messages, or not at all.
+* **Forgetting a person.** ``forget(number)`` replaces the number, in one atomic write, by a
+  pseudonym derived from a salted hash (``+999`` then 12 digits: the ITU leaves country code 999
+  unassigned) in every message, reply, unsubscribe and waiting orphan report; it empties that
+  number's reply texts and unsubscribe keywords, and keeps a blocked number blocked under its
+  salted hash (``blocked([number])`` still answers it, ``block(number)`` is ``False``). Counts,
+  reports and history are exactly what they were. The salt is drawn once per store with
+  ``secrets`` (randomness for secrecy, never for a decision) and kept in the store. Returns how
+  many stored records named the number: 0 the second time.
+* **Concurrency and crashes** (``SQLiteStorage``): a write that fails or is interrupted, even by
+  a killed process, leaves nothing of itself; waiting for another writer is bounded by the
+  store's ``timeout``, then ``StorageBusyError`` with nothing written. ``campaign_counts`` is
+  read in one read transaction.
 """
 
 from __future__ import annotations
@@ -150,6 +162,12 @@ class Storage(Protocol):
 
     def blocked(self, recipients: Iterable[str]) -> frozenset[str]:
         """Which of ``recipients`` are blocked."""
+        ...
+
+    def forget(self, recipient: str) -> int:
+        """Erase a number from the store (see the module doc), atomically and idempotently;
+        returns how many stored records named it. ``ValidationError`` for something that is not
+        a stored number, or already a pseudonym."""
         ...
 
     def campaign_counts(self, campaign_id: str) -> CampaignCounts:

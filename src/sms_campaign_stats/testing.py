@@ -516,6 +516,83 @@ class StorageConformance:
         assert frozenset({"+33600000001", "+33600000002"}) == store.blocked(numbers)
         assert frozenset() == store.blocked([])
 
+    # personal data --------------------------------------------------------------------------
+
+    def test_forget_erases_a_number_and_keeps_the_counts(
+        self, store: Storage, campaign: Campaign
+    ) -> None:
+        """forget() leaves no trace of the number, nor its texts, and changes no count."""
+        messages = [_settle(m, i) for i, m in enumerate(sample_messages(campaign, 24))]
+        store.add_messages(messages)
+        other, _ = sample_campaign("other")
+        store.add_campaign(other)
+        store.add_messages([_settle(m, 2) for m in sample_messages(other, 3)])
+        number, neighbour = messages[2].recipient, messages[3].recipient  # a hard bounce
+        _engage(store, campaign, replying=[number, number, neighbour], unsubscribing=[number])
+        store.record_reply(Reply(id="loose", recipient=number, at=T0, text="who is this?"))
+        store.block(number, reason="hard_bounce", at=T0)
+        store.block(neighbour, reason="unsubscribed", at=T0)
+        store.add_orphan("late", {"details": {"to": number[1:]}, "via": [number]}, received_at=T0)
+        store.add_orphan("late", {"n": 2, "ref": f"x{number[1:]}"}, received_at=T0)
+        before = [store.campaign_counts(c.id) for c in (campaign, other)]
+        history = store.timeline(campaign.id)
+
+        assert 1 + 1 + 3 + 1 + 1 + 1 == store.forget(number)  # 2 messages, 4 inbound, 1+1
+
+        assert before == [store.campaign_counts(c.id) for c in (campaign, other)]
+        assert history == store.timeline(campaign.id)
+        stored = [*store.iter_messages(campaign.id), *store.iter_messages(other.id)]
+        assert number not in {m.recipient for m in stored}
+        forgotten = store.get_message(messages[2].id)
+        alias = forgotten.recipient
+        assert alias.startswith("+999")
+        assert len(alias) == 16
+        assert attrs.evolve(messages[2], recipient=alias, version=1) == forgotten
+        inbound: list[Reply | Unsubscribe] = [
+            *store.replies(campaign.id),
+            *store.unsubscribes(campaign.id),
+        ]
+        assert {alias, neighbour} == {item.recipient for item in inbound}
+        assert ["", "", "merci"] == sorted(r.text for r in store.replies(campaign.id))
+        assert [""] == [u.keyword for u in store.unsubscribes(campaign.id)]
+        assert frozenset({number, neighbour}) == store.blocked([number, neighbour, alias])
+        assert not store.block(number, reason="unsubscribed", at=T0)
+        orphans = store.take_orphans("late")
+        assert [
+            {"details": {"to": alias}, "via": [alias]},
+            {"n": 2, "ref": f"x{number[1:]}"},  # the number only inside another value
+        ] == orphans
+        # Idempotent: nothing left to forget; other numbers untouched.
+        assert 0 == store.forget(number)
+        assert before == [store.campaign_counts(c.id) for c in (campaign, other)]
+        assert frozenset({number}) == store.blocked([number])
+        assert neighbour == store.get_message(messages[3].id).recipient
+
+    def test_forget_keeps_compare_and_set(self, store: Storage, campaign: Campaign) -> None:
+        """A writer holding a message read before forget() gets ConflictError, and re-reading
+        lets it apply its change to the pseudonymous message."""
+        (message,) = sample_messages(campaign, 1)
+        store.add_messages([message])
+        read = store.get_message(message.id)
+        assert 1 == store.forget(message.recipient)
+        with pytest.raises(ConflictError):
+            store.update_message(read.cancel(at=T0))
+        cancelled = store.update_message(store.get_message(message.id).cancel(at=T0))
+        assert MessageStatus.CANCELLED is cancelled.status
+
+    def test_forget_an_unknown_or_unblocked_number(self, store: Storage) -> None:
+        """Forgetting a number the store never saw changes nothing; a number that was not
+        blocked does not become blocked; bad input is refused with ValidationError."""
+        assert 0 == store.forget("+33600000009")
+        assert frozenset() == store.blocked(["+33600000009"])
+        assert store.block("+33600000009", reason="hard_bounce", at=T0)
+        store.record_reply(Reply(id="r", recipient="+33600000008", at=T0, text="hello"))
+        assert 1 == store.forget("+33600000008")
+        assert frozenset({"+33600000009"}) == store.blocked(["+33600000008", "+33600000009"])
+        for bad in ("", "   ", 42, "+999123456789012", "9" * 65):
+            with pytest.raises(ValidationError):
+                store.forget(bad)  # type: ignore[arg-type]
+
     def test_closed_store_refuses_work(self, store: Storage, campaign: Campaign) -> None:
         """After close(), operations raise StorageError."""
         store.close()
