@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 from ._codes_other import BREVO_INBOUND_EVENTS, brevo_event_key
 from ._codes_twilio import INBOUND_STATUSES
 from ._dlr_report import (
+    MAX_NESTING,
     NO_DETAILS,
     DeliveryReport,
     ErrorCode,
@@ -25,6 +26,7 @@ from ._dlr_report import (
     check_payload,
     describe,
     error_code,
+    is_digits,
     new_report,
 )
 from ._dlr_smpp import parse_smpp_receipt
@@ -40,6 +42,8 @@ __all__ = [
 ]
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_ -]{0,39}")
+#: Integer fields (Brevo's numeric message ids) wider than this are refused, not written out.
+_MAX_INT_BITS = 128
 
 
 def _mapping(payload: object, what: str) -> Mapping[str, Any]:
@@ -54,6 +58,11 @@ def _mapping(payload: object, what: str) -> Mapping[str, Any]:
                 parsed = json.loads(text)
             except ValueError as error:
                 raise MalformedReportError(f"{what}: invalid JSON ({error})", payload) from None
+            except RecursionError:  # json's C decoder stops at the interpreter's recursion limit
+                raise MalformedReportError(
+                    f"{what}: JSON nested more than {MAX_NESTING} levels deep", payload
+                ) from None
+            check_payload(parsed)  # the nesting bound holds for JSON text as for mappings
         else:
             parsed = {key: values[0] for key, values in parse_qs(text).items()}
         payload = parsed
@@ -72,8 +81,14 @@ def _value(fields: Mapping[str, Any], names: tuple[str, ...], raw: object) -> st
             value = value[0]
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise MalformedReportError(f"field {name!r} is not a text: {describe(value)}", raw)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (str, int))
+            or (isinstance(value, int) and value.bit_length() > _MAX_INT_BITS)
+        ):
+            raise MalformedReportError(
+                f"field {describe(name)} is not a text: {describe(value)}", raw
+            )
         text = str(value).strip()
         return text or None
     return None
@@ -97,13 +112,13 @@ def _status(value: str, raw: object, what: str) -> str:
 def _code(namespace: ErrorNamespace, value: str | None, raw: object, what: str) -> ErrorCode | None:
     if value is None:
         return None
-    if not value.isdigit() or len(value) > 10:
+    if not is_digits(value) or len(value) > 10:
         raise MalformedReportError(f"{what}: error code {describe(value)} is not a number", raw)
     return error_code(namespace, value)
 
 
 def _count(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() and len(value) <= 6 else None
+    return int(value) if value is not None and is_digits(value) and len(value) <= 6 else None
 
 
 def _time(fields: Mapping[str, Any], name: str, raw: object) -> str | None:
@@ -262,9 +277,12 @@ def parse_kannel_dlr(
     """
     raw = {"value": value, "smsc_reply": smsc_reply, "message_id": message_id}
     text = (
-        str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+        str(value).strip()
+        if isinstance(value, str)
+        or (isinstance(value, int) and not isinstance(value, bool) and 0 < value < 256)
+        else ""
     )
-    if not text.isdigit() or not 0 < int(text) < 256:
+    if not is_digits(text) or len(text) > 3 or not 0 < int(text) < 256:
         raise MalformedReportError(f"Kannel DLR value {describe(value)} is not 1 to 255", raw)
     if message_id is not None and (
         not isinstance(message_id, str) or not message_id.strip() or len(message_id) > MAX_ID_LENGTH

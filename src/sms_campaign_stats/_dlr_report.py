@@ -32,6 +32,7 @@ __all__ = [
     "check_payload",
     "describe",
     "error_code",
+    "is_digits",
     "new_report",
     "provider_time",
     "smpp_time",
@@ -71,8 +72,8 @@ class ErrorCode:
 def error_code(namespace: ErrorNamespace, code: str) -> ErrorCode | None:
     """The shared ``ErrorCode`` for a raw code; ``None`` for "no error" (empty, or zero)."""
     text = code.strip()
-    if text.isdigit():
-        text = str(int(text))
+    if text.isascii() and text.isdigit():  # "²" is a digit to isdigit, and not to int()
+        text = text.lstrip("0") or "0"  # str(int(text)), without int's 4300-digit limit
         if text == "0":
             return None
     if not text:
@@ -294,7 +295,7 @@ def smpp_time(digits: str) -> ProviderTime | None:
         12: ((2, 2, 2, 2, 2, 2), (4, 2, 2, 2, 2)),
         14: ((4, 2, 2, 2, 2, 2),),
     }.get(len(digits), ())
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):
         return None
     for layout in layouts:
         value = _naive(digits, layout)
@@ -332,6 +333,10 @@ def provider_time(text: str | None, utc: bool = False) -> ProviderTime | None:
 
 
 def describe(value: Any) -> str:
-    """A short description of a payload for an error message."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    """A short description of a payload for an error message (never raises)."""
+    return v.describe(value, 60)
+
+
+def is_digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts "²" and "①", which ``int`` refuses."""
+    return text.isascii() and text.isdigit()

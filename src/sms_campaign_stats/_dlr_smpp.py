@@ -24,6 +24,7 @@ from ._dlr_report import (
     check_payload,
     describe,
     error_code,
+    is_digits,
     new_report,
 )
 from ._validate import MAX_ID_LENGTH
@@ -124,7 +125,7 @@ def _network_error(value: object, raw: object) -> tuple[ErrorCode | None, dict[s
 
 
 def _count(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() else None
+    return int(value) if value is not None and is_digits(value) and len(value) <= 9 else None
 
 
 def parse_smpp_receipt(
@@ -255,7 +256,7 @@ def parse_smpp_submit_error(
             value = by_name[text]
         elif re.fullmatch(r"0X[0-9A-F]{1,8}", text):
             value = int(text, 16)
-        elif text.isdigit() and len(text) <= 10:
+        elif is_digits(text) and len(text) <= 10:
             value = int(text)
     if value is None or not 0 <= value <= 0xFFFFFFFF:
         raise MalformedReportError(f"not an SMPP command_status: {describe(command_status)}", raw)

@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 import attrs
 
+from ._validate import describe
 from .errors import ValidationError
 
 __all__ = ["DEFAULT_STOP_WORDS", "StopWords", "normalise_keyword"]
@@ -35,8 +36,16 @@ def _keywords(value: Mapping[str, Iterable[str]]) -> Mapping[str, frozenset[str]
         raise ValidationError("StopWords.languages", "a mapping of language to keywords")
     result = {}
     for language, words in value.items():
-        if isinstance(words, str):
+        if not isinstance(language, str) or not language.strip():
+            raise ValidationError("StopWords.languages", f"{describe(language)} is not a language")
+        if isinstance(words, (str, bytes)) or not isinstance(words, Iterable):
             raise ValidationError("StopWords.languages", f"{language}: a collection of keywords")
+        words = list(words)
+        for word in words:
+            if not isinstance(word, str) or len(word) > 200:
+                raise ValidationError(
+                    "StopWords.languages", f"{language}: {describe(word)} is not a keyword"
+                )
         normalised = frozenset(normalise_keyword(word) for word in words)
         if not normalised or "" in normalised:
             raise ValidationError("StopWords.languages", f"{language}: empty keyword")

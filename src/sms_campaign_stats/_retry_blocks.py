@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import attrs
 
 from ._enums import BounceReason, Outcome
-from ._validate import non_negative_int
+from ._validate import describe, non_negative_int
 from .errors import ValidationError
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ _SECOND = timedelta(seconds=1)
 def check_block(field: str, value: object) -> Any:
     """``value`` if it is callable, else a ``ValidationError`` naming ``field``."""
     if not callable(value):
-        raise ValidationError(field, f"{value!r} is not callable")
+        raise ValidationError(field, f"{describe(value)} is not callable")
     return value
 
 
@@ -91,11 +91,13 @@ def block_name(block: object) -> str:
 def duration(field: str, value: object) -> timedelta:
     """A non-negative ``timedelta`` from a ``timedelta`` or whole seconds (an ``int``)."""
     if isinstance(value, bool) or not isinstance(value, (timedelta, int)):
-        raise ValidationError(field, f"expected a timedelta or whole seconds, got {value!r}")
+        raise ValidationError(
+            field, f"expected a timedelta or whole seconds, got {describe(value)}"
+        )
     try:
         found = timedelta(seconds=value) if isinstance(value, int) else value
     except OverflowError:
-        raise ValidationError(field, f"{value} seconds is out of range") from None
+        raise ValidationError(field, f"{describe(value)} seconds is out of range") from None
     if found < _ZERO:
         raise ValidationError(field, f"{found} is negative")
     return found
@@ -115,7 +117,9 @@ def describe_duration(value: timedelta) -> str:
 
 def _retry_number(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError("retry_number", f"soft retries are numbered from 1, got {value!r}")
+        raise ValidationError(
+            "retry_number", f"soft retries are numbered from 1, got {describe(value)}"
+        )
     return value
 
 
@@ -221,7 +225,9 @@ def retry_if_reason(*reasons: BounceReason) -> Whether:
     """True when the last failure's reason is one of ``reasons``."""
     for reason in reasons:
         if not isinstance(reason, BounceReason):
-            raise ValidationError("retry_if_reason.reasons", f"{reason!r} is not a BounceReason")
+            raise ValidationError(
+                "retry_if_reason.reasons", f"{describe(reason)} is not a BounceReason"
+            )
     return RetryIfReason(tuple(sorted(set(reasons), key=lambda r: r.value)))
 
 
@@ -229,7 +235,9 @@ def retry_if_outcome(*outcomes: Outcome) -> Whether:
     """True when the last attempt's outcome is one of ``outcomes``."""
     for outcome in outcomes:
         if not isinstance(outcome, Outcome):
-            raise ValidationError("retry_if_outcome.outcomes", f"{outcome!r} is not an Outcome")
+            raise ValidationError(
+                "retry_if_outcome.outcomes", f"{describe(outcome)} is not an Outcome"
+            )
     return RetryIfOutcome(tuple(sorted(set(outcomes), key=lambda o: o.value)))
 
 
@@ -339,7 +347,9 @@ class WaitSum(Wait):
 def checked_wait(field: str, block: object, value: object) -> timedelta:
     """``value`` if it is a wait (a ``timedelta`` >= 0) that ``block`` returned, else an error."""
     if not isinstance(value, timedelta) or value < _ZERO:
-        raise ValidationError(field, f"{block!r} returned {value!r}, not a wait >= 0")
+        raise ValidationError(
+            field, f"{describe(block)} returned {describe(value)}, not a wait >= 0"
+        )
     return value
 
 
@@ -358,9 +368,15 @@ def wait_schedule(*waits: timedelta | int) -> Wait:
 def wait_exponential(base: timedelta | int, factor: float = 2, *, maximum: timedelta | int) -> Wait:
     """``base``, then ``base * factor``, ``base * factor ** 2``, ..., at most ``maximum``."""
     if isinstance(factor, bool) or not isinstance(factor, (int, float)):
-        raise ValidationError("wait_exponential.factor", f"expected a number, got {factor!r}")
-    if not math.isfinite(factor) or factor < 1:
-        raise ValidationError("wait_exponential.factor", f"{factor!r} is not a finite number >= 1")
+        raise ValidationError(
+            "wait_exponential.factor", f"expected a number, got {describe(factor)}"
+        )
+    if (isinstance(factor, int) and factor.bit_length() > 64) or not math.isfinite(factor):
+        raise ValidationError("wait_exponential.factor", f"{describe(factor)} is not finite")
+    if factor < 1:
+        raise ValidationError(
+            "wait_exponential.factor", f"{describe(factor)} is not a finite number >= 1"
+        )
     return WaitExponential(
         duration("wait_exponential.base", base),
         float(factor),
@@ -377,9 +393,13 @@ def jitter_from_id(
         raise ValidationError("jitter_from_id", "give exactly one of fraction and max_delta")
     if fraction is not None:
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
-            raise ValidationError("jitter_from_id.fraction", f"expected a number, got {fraction!r}")
+            raise ValidationError(
+                "jitter_from_id.fraction", f"expected a number, got {describe(fraction)}"
+            )
         if not 0 <= fraction <= 1:
-            raise ValidationError("jitter_from_id.fraction", f"{fraction!r} is not between 0 and 1")
+            raise ValidationError(
+                "jitter_from_id.fraction", f"{describe(fraction)} is not between 0 and 1"
+            )
         return JitterFromId(float(fraction), None)
     return JitterFromId(None, duration("jitter_from_id.max_delta", max_delta))
 

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Protocol, runtime_checkable
 
 import attrs
 
-from ._validate import check_id, check_utc
+from ._validate import check_id, check_utc, describe
 from ._windows import HolidayCalendar, Interval, WeeklySchedule, day_intervals, pytz_zone
 from .errors import DeferralHorizonError, ValidationError
 
@@ -27,6 +27,9 @@ __all__ = [
 #: so that any real calendar of holidays and weekly closures finds its next window).
 SEARCH_DAYS = 400
 _CACHE_LIMIT = 200_000
+# Rules are applied between these instants: a local day and SEARCH_DAYS after it must exist.
+_FIRST_INSTANT = datetime(1, 1, 3, tzinfo=timezone.utc)
+_LAST_INSTANT = datetime(9999, 12, 31, tzinfo=timezone.utc) - timedelta(days=SEARCH_DAYS + 2)
 _CONFIDENCE = frozenset({"LAW", "IND", "PROV", "VEND", "OBS", "LIB"})
 
 
@@ -60,14 +63,49 @@ class Source:
     citation: str
 
     def __attrs_post_init__(self) -> None:
-        if self.confidence not in _CONFIDENCE:
+        if not isinstance(self.confidence, str) or self.confidence not in _CONFIDENCE:
             raise ValidationError("Source.confidence", f"one of {sorted(_CONFIDENCE)}")
         if not isinstance(self.citation, str) or not self.citation.strip():
             raise ValidationError("Source.citation", "must say where the rule comes from")
 
 
-def _sources(value: Sequence[Source]) -> tuple[Source, ...]:
-    return tuple(value)
+def _sources(value: object) -> tuple[Source, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise ValidationError("CountryRule.sources", f"expected Sources, got {describe(value)}")
+    found = tuple(value)
+    for item in found:
+        if not isinstance(item, Source):
+            raise ValidationError("CountryRule.sources", f"{describe(item)} is not a Source")
+    return found
+
+
+def _check_rule(rule: CountryRule) -> None:
+    """The types of a rule's plain fields (the id and sources are checked by their own)."""
+    texts = {"country": rule.country, "title": rule.title, "category": rule.category}
+    texts.update(version=rule.version, notes=rule.notes)
+    for name, value in texts.items():
+        if not isinstance(value, str) or len(value) > 4000:
+            raise ValidationError(f"CountryRule.{name}", f"expected a text, got {describe(value)}")
+    if rule.subdivision is not None and not isinstance(rule.subdivision, str):
+        raise ValidationError("CountryRule.subdivision", f"got {describe(rule.subdivision)}")
+    if not isinstance(rule.schedule, WeeklySchedule):
+        raise ValidationError("CountryRule.schedule", f"got {describe(rule.schedule)}")
+    if rule.holidays is not None and not isinstance(rule.holidays, HolidayCalendar):
+        raise ValidationError("CountryRule.holidays", f"got {describe(rule.holidays)}")
+    if rule.effective_from is not None and (
+        not isinstance(rule.effective_from, date) or isinstance(rule.effective_from, datetime)
+    ):
+        raise ValidationError("CountryRule.effective_from", f"got {describe(rule.effective_from)}")
+
+
+def _in_calendar(at: datetime) -> datetime:
+    """``at`` if rules can be applied to it: the local days around it and the search for the next
+    allowed time stay within the calendar (years 1 to 9999)."""
+    if not _FIRST_INSTANT <= at <= _LAST_INSTANT:
+        raise ValidationError(
+            "at", f"{at.isoformat()} is too close to the ends of the calendar to apply a rule"
+        )
+    return at
 
 
 @attrs.frozen(kw_only=True)
@@ -93,6 +131,9 @@ class CountryRule:
         factory=dict, init=False, eq=False, repr=False, hash=False
     )
 
+    def __attrs_post_init__(self) -> None:
+        _check_rule(self)
+
     def intervals(self, zone: str, day: date) -> tuple[Interval, ...]:
         """The UTC intervals allowed on local ``day`` in ``zone`` (computed once, then cached)."""
         key = (zone, day)
@@ -106,14 +147,14 @@ class CountryRule:
 
     def is_allowed(self, at: datetime, zone: str) -> bool:
         """Whether ``at`` falls in an allowed window of its local day in ``zone``."""
-        at = check_utc("at", at)
+        at = _in_calendar(check_utc("at", at))
         day = at.astimezone(pytz_zone(zone)).date()
         return any(start <= at < end for start, end in self.intervals(zone, day))
 
     def next_allowed(self, at: datetime, zone: str) -> datetime:
         """The first allowed instant at or after ``at``; ``DeferralHorizonError`` if none within
         ``SEARCH_DAYS`` days."""
-        at = check_utc("at", at)
+        at = _in_calendar(check_utc("at", at))
         day = at.astimezone(pytz_zone(zone)).date()
         for _ in range(SEARCH_DAYS):
             for start, end in self.intervals(zone, day):

@@ -13,7 +13,7 @@ from typing import Any, TypeVar, cast
 
 import attrs
 
-from ._validate import coerce_enum, non_negative_int
+from ._validate import coerce_enum, describe, non_negative_int
 from .errors import ValidationError
 
 __all__ = [
@@ -179,7 +179,9 @@ def contribution(metric: Metric, observation: Observation) -> tuple[int, int]:
         return CONTRIBUTIONS[metric][observation]
     except (KeyError, TypeError):
         choices = ", ".join(item.value for item in Observation)
-        raise ValidationError("observation", f"{observation!r} is not one of: {choices}") from None
+        raise ValidationError(
+            "observation", f"{describe(observation)} is not one of: {choices}"
+        ) from None
 
 
 def check_probability(field: str, value: object) -> float:
@@ -189,7 +191,9 @@ def check_probability(field: str, value: object) -> float:
         or not isinstance(value, (int, float))
         or not 0.0 < value < 1.0  # also refuses NaN
     ):
-        raise ValidationError(field, f"expected a number strictly between 0 and 1, got {value!r}")
+        raise ValidationError(
+            field, f"expected a number strictly between 0 and 1, got {describe(value)}"
+        )
     return float(value)
 
 
@@ -229,7 +233,9 @@ def check_metric(instance: object, attribute: attrs.Attribute[Any], value: objec
     """A Metric."""
     if not isinstance(value, Metric):
         choices = ", ".join(item.value for item in Metric)
-        raise ValidationError(_where(instance, attribute), f"{value!r} is not one of: {choices}")
+        raise ValidationError(
+            _where(instance, attribute), f"{describe(value)} is not one of: {choices}"
+        )
 
 
 def check_rate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -260,14 +266,16 @@ def check_positive(instance: object, attribute: attrs.Attribute[Any], value: obj
         or not 0.0 < value < math.inf  # also refuses NaN
     ):
         raise ValidationError(
-            _where(instance, attribute), f"expected a positive finite number, got {value!r}"
+            _where(instance, attribute), f"expected a positive finite number, got {describe(value)}"
         )
 
 
 def check_bool(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """True or False."""
     if not isinstance(value, bool):
-        raise ValidationError(_where(instance, attribute), f"expected True or False, got {value!r}")
+        raise ValidationError(
+            _where(instance, attribute), f"expected True or False, got {describe(value)}"
+        )
 
 
 def check_times(count: object) -> int:

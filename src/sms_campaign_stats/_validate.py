@@ -18,6 +18,7 @@ from ._privacy import mask_number
 from .errors import ValidationError
 
 __all__ = [
+    "MAX_AMOUNT",
     "MAX_ID_LENGTH",
     "MAX_JSON_DEPTH",
     "MAX_TEXT_LENGTH",
@@ -29,7 +30,9 @@ __all__ = [
     "check_text",
     "check_utc",
     "coerce_enum",
+    "describe",
     "ensure",
+    "list_ids_argument",
     "non_negative_int",
     "optional_to_utc",
     "plain_json",
@@ -52,9 +55,36 @@ _E164 = re.compile(r"\+[1-9][0-9]{1,14}")  # ITU-T E.164: at most 15 digits, no 
 E = TypeVar("E")
 
 
-def _describe(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+#: Amounts at or above this are refused: a price per segment, not a national debt (and far from
+#: what ``Decimal`` arithmetic in the default context can overflow).
+MAX_AMOUNT = Decimal(10) ** 15
+
+
+def describe(value: object, limit: int = 80) -> str:
+    """A short ``repr`` of any value for an error message; never raises (an int of more than
+    4300 digits cannot be written in decimal, a broken ``__repr__`` may raise anything)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"<an int of {value.bit_length()} bits>"
+    try:
+        text = repr(value)
+    except Exception:  # a hostile or broken __repr__: the type is enough to say what was wrong
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_describe = describe
+
+
+def _unencodable(value: str) -> bool:
+    """True when ``value`` holds a lone surrogate: not Unicode text, it cannot be stored as UTF-8.
+    (``isascii`` is O(1): the common case costs nothing.)"""
+    if value.isascii():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def to_utc(value: datetime) -> datetime:
@@ -101,6 +131,8 @@ def check_id(field: str, value: object) -> str:
         )
     if len(value) > MAX_ID_LENGTH:
         raise ValidationError(field, f"an id has at most {MAX_ID_LENGTH} characters")
+    if _unencodable(value):
+        raise ValidationError(field, "an id must be valid Unicode text (it has a lone surrogate)")
     return value
 
 
@@ -114,6 +146,8 @@ def check_text(field: str, value: object, *, allow_empty: bool = True) -> str:
         raise ValidationError(
             field, f"{len(value)} characters is more than the {MAX_TEXT_LENGTH} allowed"
         )
+    if _unencodable(value):
+        raise ValidationError(field, "must be valid Unicode text (it has a lone surrogate)")
     return value
 
 
@@ -174,6 +208,8 @@ def check_money(field: str, value: object) -> Decimal:
         raise ValidationError(field, f"{value} is not a finite amount")
     if value < 0:
         raise ValidationError(field, f"{value} is negative")
+    if value >= MAX_AMOUNT:
+        raise ValidationError(field, f"{describe(value)} is not below the {MAX_AMOUNT:,} allowed")
     return value
 
 
@@ -198,6 +234,14 @@ def to_list_ids(value: Iterable[str]) -> tuple[str, ...]:
     if all(isinstance(item, str) for item in ids):
         return _canonical_list_ids(ids)
     return ids
+
+
+def list_ids_argument(field: str, value: object) -> tuple[Any, ...]:
+    """The list ids a factory was given, as a tuple for the constructor to check: a string or a
+    non-iterable is refused here (``tuple("abc")`` would be three list ids)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValidationError(field, f"expected a collection of list ids, got {describe(value)}")
+    return tuple(value)
 
 
 def check_list_ids(field: str, value: object) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ import attrs
 import holidays
 import pytz
 
+from ._validate import describe
 from .errors import UnknownTimeZoneError, ValidationError
 
 __all__ = [
@@ -49,7 +50,9 @@ Interval = tuple[datetime, datetime]  # [start, end) in UTC
 
 def _minutes(field: str, value: str) -> int:
     if not isinstance(value, str) or _CLOCK.fullmatch(value) is None:
-        raise ValidationError(field, f"{value!r} is not a time of day such as '08:00' (or '24:00')")
+        raise ValidationError(
+            field, f"{describe(value)} is not a time of day such as '08:00' (or '24:00')"
+        )
     hours, minutes = value.split(":")
     return int(hours) * 60 + int(minutes)
 
@@ -69,9 +72,13 @@ class Window:
     end: int
 
     def __attrs_post_init__(self) -> None:
+        for edge in (self.start, self.end):
+            if isinstance(edge, bool) or not isinstance(edge, int):
+                raise ValidationError("Window", f"{describe(edge)} is not a number of minutes")
         if not 0 <= self.start < self.end <= _MINUTES_PER_DAY:
             raise ValidationError(
-                "Window", f"{self.start}..{self.end} is not 0 <= start < end <= 1440 minutes"
+                "Window",
+                f"{describe(self.start)}..{describe(self.end)} is not 0 <= start < end <= 1440",
             )
 
     @classmethod
@@ -85,14 +92,18 @@ class Window:
 
 def _day_names(spec: str) -> list[int]:
     """``"mon"``, ``"mon-sat"``, ``"sat,sun"`` -> weekday numbers (Monday is 0)."""
+    if not isinstance(spec, str) or len(spec) > 100:
+        raise ValidationError("WeeklySchedule", f"{describe(spec)} is not days such as 'mon-sat'")
     days: list[int] = []
     for part in spec.lower().replace(" ", "").split(","):
         first, _, last = part.partition("-")
         if first not in WEEKDAYS or (last and last not in WEEKDAYS):
-            raise ValidationError("WeeklySchedule", f"{spec!r} is not days such as 'mon-sat'")
+            raise ValidationError(
+                "WeeklySchedule", f"{describe(spec)} is not days such as 'mon-sat'"
+            )
         a, b = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
         if b < a:
-            raise ValidationError("WeeklySchedule", f"{spec!r} runs backwards")
+            raise ValidationError("WeeklySchedule", f"{describe(spec)} runs backwards")
         days.extend(range(a, b + 1))
     return days
 
@@ -123,14 +134,17 @@ class WeeklySchedule:
             raise ValidationError("WeeklySchedule", "expected a mapping of days to windows")
         days: list[tuple[Window, ...] | None] = [None] * 7
         for names, windows in spec.items():
+            days_named = _day_names(names)
             if not isinstance(windows, (list, tuple)):
                 raise ValidationError("WeeklySchedule", f"{names}: expected a list of windows")
             parsed = []
             for pair in windows:
                 if not isinstance(pair, Sequence) or isinstance(pair, str) or len(pair) != 2:
-                    raise ValidationError("WeeklySchedule", f"{names}: {pair!r} is not a window")
+                    raise ValidationError(
+                        "WeeklySchedule", f"{names}: {describe(pair)} is not a window"
+                    )
                 parsed.append(Window.parse(pair[0], pair[1]))
-            for day in _day_names(names):
+            for day in days_named:
                 if days[day] is not None:
                     raise ValidationError("WeeklySchedule", f"{WEEKDAYS[day]} is given twice")
                 days[day] = tuple(sorted(parsed, key=lambda w: w.start))
@@ -157,6 +171,21 @@ class WeeklySchedule:
         )
 
 
+_COUNTRY = re.compile(r"[A-Z]{2,3}")
+_SUBDIVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}")
+
+
+def _dates(value: Iterable[date]) -> frozenset[date]:
+    """Converter: a frozenset from any collection of dates; anything else is passed on for the
+    check to refuse by name."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        return value  # type: ignore[return-value]
+    try:
+        return frozenset(value)
+    except TypeError:  # unhashable items
+        return value  # type: ignore[return-value]
+
+
 @functools.lru_cache(maxsize=1024)
 def _country_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year))
@@ -171,13 +200,33 @@ class HolidayCalendar:
 
     country: str
     subdivision: str | None = None
-    extra: frozenset[date] = frozenset()
-    removed: frozenset[date] = frozenset()
+    extra: frozenset[date] = attrs.field(default=frozenset(), converter=_dates)
+    removed: frozenset[date] = attrs.field(default=frozenset(), converter=_dates)
 
     def __attrs_post_init__(self) -> None:
+        if not isinstance(self.country, str) or _COUNTRY.fullmatch(self.country) is None:
+            raise ValidationError(
+                "HolidayCalendar.country",
+                f"{describe(self.country)} is not a country code such as 'FR'",
+            )
+        if self.subdivision is not None and (
+            not isinstance(self.subdivision, str)
+            or _SUBDIVISION.fullmatch(self.subdivision) is None
+        ):
+            raise ValidationError(
+                "HolidayCalendar.subdivision",
+                f"{describe(self.subdivision)} is not a subdivision code such as '57' or 'TX'",
+            )
+        for name, days in (("extra", self.extra), ("removed", self.removed)):
+            if not isinstance(days, frozenset) or not all(
+                isinstance(day, date) and not isinstance(day, datetime) for day in days
+            ):
+                raise ValidationError(
+                    f"HolidayCalendar.{name}", f"expected dates, got {describe(days)}"
+                )
         try:
             _country_holidays(self.country, self.subdivision, 2026)
-        except (NotImplementedError, KeyError, ValueError) as error:
+        except (NotImplementedError, KeyError, ValueError, AttributeError) as error:
             raise ValidationError(
                 "HolidayCalendar",
                 f"the holidays package has no calendar for {self.country}"
@@ -201,11 +250,15 @@ class HolidayCalendar:
         )
 
 
-@functools.lru_cache(maxsize=1024)
 def pytz_zone(name: str) -> pytz.BaseTzInfo:
     """The pytz zone of an IANA name; ``UnknownTimeZoneError`` (a ValidationError) otherwise."""
-    if not isinstance(name, str) or name in ("", "Etc/Unknown"):
-        raise UnknownTimeZoneError(str(name))
+    if not isinstance(name, str) or name in ("", "Etc/Unknown") or len(name) > 64:
+        raise UnknownTimeZoneError(name if isinstance(name, str) else describe(name))
+    return _pytz_zone(name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _pytz_zone(name: str) -> pytz.BaseTzInfo:
     try:
         return pytz.timezone(name)
     except (pytz.UnknownTimeZoneError, ValueError, UnicodeError):

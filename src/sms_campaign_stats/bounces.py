@@ -41,7 +41,7 @@ from ._decisions import DECISIONS
 from ._dlr_report import DeliveryReport, ErrorCode, ErrorNamespace
 from ._enums import BounceKind, BounceReason, Outcome
 from ._rule import Rule, rule
-from ._validate import check_utc
+from ._validate import check_utc, describe
 from .errors import ValidationError
 
 __all__ = [
@@ -199,7 +199,7 @@ class TableClassifier:
         if namespace not in CODE_TABLES:
             raise ValidationError(
                 "TableClassifier.with_override.namespace",
-                f"{namespace!r} is not one of: {', '.join(CODE_TABLES)}",
+                f"{describe(namespace)} is not one of: {', '.join(CODE_TABLES)}",
             )
         try:
             row = rule(
@@ -329,7 +329,9 @@ class ClassifierChain:
     ) -> None:
         for index, item in enumerate(classifiers):
             if not callable(item):
-                raise ValidationError(f"ClassifierChain[{index}]", f"{item!r} is not callable")
+                raise ValidationError(
+                    f"ClassifierChain[{index}]", f"{describe(item)} is not callable"
+                )
         self.__attrs_init__(tuple(classifiers), default)
 
     def __call__(self, report: DeliveryReport, /) -> Classification:

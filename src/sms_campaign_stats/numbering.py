@@ -160,9 +160,7 @@ _TOO_LONG = f"longer than {MAX_RAW_LENGTH} characters"
 _COUNTRY_ZONES: dict[int, tuple[str, ...]] = {}
 
 
-def _describe(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+_describe = v.describe
 
 
 def _mask_optional(number: str | None) -> str:

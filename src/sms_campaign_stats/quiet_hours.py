@@ -37,7 +37,7 @@ from ._send_rules import (
     Source,
     next_allowed_in_zones,
 )
-from ._validate import check_utc
+from ._validate import check_utc, describe
 from ._windows import HolidayCalendar, WeeklySchedule, Window, pytz_zone
 from .errors import DeferralHorizonError, OutsideAllowedHoursError, ValidationError
 
@@ -71,7 +71,9 @@ _ALSACE_MOSELLE = {"57": "57", "67": "6AE", "68": "6AE", "6AE": "6AE"}
 
 def _check_country(country: object) -> str:
     if not isinstance(country, str) or _COUNTRY.fullmatch(country) is None:
-        raise ValidationError("country", f"{country!r} is not an ISO 3166 code such as 'FR'")
+        raise ValidationError(
+            "country", f"{describe(country)} is not an ISO 3166 code such as 'FR'"
+        )
     return country
 
 
@@ -98,7 +100,7 @@ class RuleRegistry:
             return self.rules[rule_id]
         except KeyError:
             raise ValidationError(
-                "rule_id", f"{rule_id!r} is not one of: {', '.join(sorted(self.rules))}"
+                "rule_id", f"{describe(rule_id)} is not one of: {', '.join(sorted(self.rules))}"
             ) from None
 
     def rule_for(
@@ -135,7 +137,7 @@ class RuleRegistry:
     ) -> RuleRegistry:
         """A copy that knows ``rule``, and gives it for ``country`` when one is named."""
         if not isinstance(rule, SendTimeRule):
-            raise ValidationError("rule", f"{rule!r} is not a SendTimeRule")
+            raise ValidationError("rule", f"{describe(rule)} is not a SendTimeRule")
         rules = {**self.rules, rule.id: rule}
         editions = dict(self.editions)
         if country is not None:

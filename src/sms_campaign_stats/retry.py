@@ -60,7 +60,7 @@ from ._retry_blocks import (
     wait_fixed,
     wait_schedule,
 )
-from ._validate import check_id, check_text, check_utc, to_utc
+from ._validate import check_id, check_text, check_utc, describe, to_utc
 from .bounces import Classification
 from .errors import DeferralHorizonError, ValidationError
 from .model import Attempt
@@ -112,12 +112,12 @@ def _field_check(field: str, check: Callable[[str, Any], object]) -> Any:
 
 def _check_bool(field: str, value: object) -> None:
     if not isinstance(value, bool):
-        raise ValidationError(field, f"expected True or False, got {value!r}")
+        raise ValidationError(field, f"expected True or False, got {describe(value)}")
 
 
 def _check_soft_reason(field: str, value: object) -> None:
     if value is not None and not (isinstance(value, BounceReason) and value.is_soft):
-        raise ValidationError(field, f"expected a soft BounceReason or None, got {value!r}")
+        raise ValidationError(field, f"expected a soft BounceReason or None, got {describe(value)}")
 
 
 @attrs.frozen
@@ -172,12 +172,12 @@ def _check_attempts(field: str, value: object) -> None:
         raise ValidationError(field, "expected a non-empty sequence of Attempt")
     for item in value:
         if not isinstance(item, Attempt):
-            raise ValidationError(field, f"{item!r} is not an Attempt")
+            raise ValidationError(field, f"{describe(item)} is not an Attempt")
 
 
 def _check_classification(field: str, value: object) -> None:
     if not isinstance(value, Classification):
-        raise ValidationError(field, f"{value!r} is not a Classification")
+        raise ValidationError(field, f"{describe(value)} is not a Classification")
 
 
 @attrs.frozen(kw_only=True)
@@ -257,7 +257,7 @@ class RetryContext:
         found = self.next_allowed(candidate)
         if not isinstance(found, datetime) or found.utcoffset() is None:
             raise ValidationError(
-                "RetryContext.next_allowed", f"returned {found!r}, not an aware datetime"
+                "RetryContext.next_allowed", f"returned {describe(found)}, not an aware datetime"
             )
         found = check_utc("RetryContext.next_allowed", found)
         if found < candidate:
@@ -333,7 +333,7 @@ class Retrying:
     def __call__(self, context: RetryContext, /) -> RetryAt | GiveUp:
         """Retry at the first allowed instant after the wait, or give up, saying why."""
         if not isinstance(context, RetryContext):
-            raise ValidationError("context", f"{context!r} is not a RetryContext")
+            raise ValidationError("context", f"{describe(context)} is not a RetryContext")
         found, reason = context.classification, context.give_up_reason
         if found.outcome not in (Outcome.SOFT_BOUNCE, Outcome.THROTTLED):
             return GiveUp(reason, f"{_describe(found)} is final: it is never retried")

@@ -53,7 +53,7 @@ from ._suspension_core import (
     copy_policy,
     to_metric,
 )
-from ._validate import non_negative_int
+from ._validate import describe, non_negative_int
 from .errors import ValidationError
 
 __all__ = [
@@ -367,7 +367,7 @@ class AnyOf:
         for policy in policies:
             if not isinstance(policy, SuspensionPolicy):
                 raise ValidationError(
-                    "AnyOf.policies", f"{policy!r} has no observe() and verdict()"
+                    "AnyOf.policies", f"{describe(policy)} has no observe() and verdict()"
                 )
         self.__attrs_init__(policies=tuple(policies))
 
@@ -435,7 +435,7 @@ def replay(
         Observation.UNSUBSCRIBE: non_negative_int("replay.unsubscribes", unsubscribes),
     }
     if not isinstance(policy, SuspensionPolicy):
-        raise ValidationError("replay.policy", f"{policy!r} has no observe() and verdict()")
+        raise ValidationError("replay.policy", f"{describe(policy)} has no observe() and verdict()")
     return cast(P, _replay(policy, counts))
 
 
