@@ -80,3 +80,24 @@ def test_docs_site_builds_strictly(tmp_path: Path) -> None:
     assert 0 == result.returncode, result.stderr
     assert (tmp_path / "quickstart" / "index.html").is_file()
     assert (tmp_path / "policies" / "index.html").is_file()
+
+
+def test_guarantees_name_existing_tests() -> None:
+    """Every test docs/guarantees.md cites exists: ``file::test`` (``::test`` repeats the file
+    before it; ``conformance test_x`` is a method of the storage conformance suite)."""
+    text = (ROOT / "docs" / "guarantees.md").read_text(encoding="utf-8")
+    conformance = (ROOT / "src" / "sms_campaign_stats" / "testing.py").read_text(encoding="utf-8")
+    cited = 0
+    for line in text.splitlines():
+        current = None
+        for path, name in re.findall(r"`(tests/[\w/]+\.py)?(?:::(\w+))?(?:\[[\w|]+\])?`", line):
+            current = path or current
+            if name:
+                assert current is not None, line
+                source = (ROOT / current).read_text(encoding="utf-8")
+                assert re.search(rf"def {name}\(", source), f"{current}::{name}"
+                cited += 1
+        for name in re.findall(r"`(test_\w+)`", line):  # bare names: conformance methods
+            assert re.search(rf"    def {name}\(", conformance), name
+            cited += 1
+    assert cited >= 40

@@ -32,7 +32,7 @@ from sms_campaign_stats._actions import (
     SuspendCampaign,
 )
 from sms_campaign_stats.engine import CampaignEngine
-from sms_campaign_stats.errors import OutsideAllowedHoursError
+from sms_campaign_stats.errors import DuplicateError, OutsideAllowedHoursError
 from sms_campaign_stats.quiet_hours import OutsideWindow, ZonePolicy, rule_for
 
 UTC = timezone.utc
@@ -390,3 +390,17 @@ def test_handle_many_equals_handle_one_by_one(store: Storage) -> None:
     assert "orphan" in [effect for effect, _ in one_by_one[0]]
     with pytest.raises(ValidationError):
         CampaignEngine(store).handle_many(["not a report"], TUESDAY)  # type: ignore[list-item]
+
+
+def test_message_ids_carry_no_number(store: Storage) -> None:
+    """Ids are the campaign and a rank: nothing a guessed number could be checked against once
+    the number is forgotten; planning the same lists twice gives the same ids (refused)."""
+    new_campaign(store)
+    engine = CampaignEngine(store, default_region="FR")
+    lists = {"a": [FR_MOBILE, "01 42 68 53 00", "not a number"]}
+    planned = engine.plan("spring", lists, TUESDAY)
+    ids = sorted(m.id for m in store.iter_messages("spring"))
+    assert ["spring:000000", "spring:000001", "spring:000002"] == ids
+    assert 3 == planned.messages
+    with pytest.raises(DuplicateError):
+        engine.plan("spring", lists, TUESDAY)

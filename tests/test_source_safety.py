@@ -59,7 +59,7 @@ def _is_constant(node: ast.AST) -> bool:
 
 
 def _sql_problems(path: Path) -> list[str]:
-    problems = []
+    problems: list[str] = []
     for node in ast.walk(_tree(path)):
         where = f"{path.name}:{getattr(node, 'lineno', '?')}"
         if isinstance(node, ast.JoinedStr) and SQL.search(_text_of(node)):
@@ -148,7 +148,7 @@ FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__"}
 
 
 def _unsafe(path: Path) -> list[str]:
-    problems = []
+    problems: list[str] = []
     for node in ast.walk(_tree(path)):
         where = f"{path.name}:{getattr(node, 'lineno', '?')}"
         if isinstance(node, ast.Import | ast.ImportFrom):

@@ -53,7 +53,7 @@ from ._codes_smpp import STATUS_RULES as SMPP_STATUS_RULES
 from ._enums import BounceReason, CampaignStatus, MessageStatus, Outcome
 from ._inbound import DEFAULT_STOP_WORDS, StopWords
 from ._privacy import mask_number
-from ._validate import check_utc
+from ._validate import check_text, check_utc
 from .bounces import BounceClassifier, Classification, classify
 from .dlr import DeliveryReport
 from .errors import ConflictError, ValidationError
@@ -109,9 +109,11 @@ def _digest(*parts: str) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
 
 
-def _message_id(campaign_id: str, recipient: str) -> str:
-    # Deterministic (planning twice is refused, not duplicated) and free of the phone number.
-    return f"{campaign_id}:{_digest(campaign_id, recipient)}"
+def _message_id(campaign_id: str, index: int) -> str:
+    # Deterministic (the same lists planned twice give the same ids: refused, not duplicated)
+    # and carrying nothing of the number, not even a hash one could test guesses against once
+    # the number is forgotten: the recipient's rank in the campaign.
+    return f"{campaign_id}:{index:06d}"
 
 
 @attrs.define
@@ -221,7 +223,7 @@ class CampaignEngine:
             messages.append(
                 Message.refused(
                     campaign,
-                    id=_message_id(campaign.id, key),
+                    id=_message_id(campaign.id, len(messages)),
                     recipient=key,
                     list_ids=list_ids,
                     reason=reason,
@@ -231,7 +233,7 @@ class CampaignEngine:
         for recipient in recipients.recipients:
             if recipient.e164 in blocked:
                 continue
-            message_id = _message_id(campaign.id, recipient.e164)
+            message_id = _message_id(campaign.id, len(messages))
             decision = plan_send_time(
                 now,
                 country=recipient.check.region,
@@ -822,6 +824,7 @@ class CampaignEngine:
         at = check_utc("at", at)
         if not isinstance(text, str):
             raise ValidationError("text", "an inbound message is a text")
+        check_text("text", text)  # bounded, encodable: before it is hashed for the inbound id
         check = check_number(sender, default_region=default_region or self.default_region)
         if check.e164 is None:
             raise ValidationError("sender", "not a phone number an SMS can come from")
