@@ -28,6 +28,7 @@ use, they see the outcomes this engine applies (see docs/engine.md for several p
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -58,7 +59,7 @@ from .bounces import BounceClassifier, Classification, classify
 from .dlr import DeliveryReport
 from .errors import ConflictError, ValidationError
 from .model import Block, Campaign, CampaignChange, Message, Reply, Unsubscribe
-from .numbering import NumberValidator, build_recipients, check_number
+from .numbering import NumberCheck, NumberValidator, build_recipients, check_number
 from .quiet_hours import (
     DEFAULT_RULES,
     OutsideWindow,
@@ -107,6 +108,13 @@ _OBSERVATION = {
 
 def _digest(*parts: str) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
+
+
+@functools.lru_cache(maxsize=65_536)
+def _stored_number(e164: str) -> NumberCheck:
+    """The check of a stored recipient (its region and zones), for every send and retry: a pure
+    function of the number and the numbering-plan data, so it is cached (bounded)."""
+    return check_number(e164)
 
 
 def _message_id(campaign_id: str, index: int) -> str:
@@ -324,7 +332,7 @@ class CampaignEngine:
         campaign = self.storage.get_campaign(message.campaign_id)
         if campaign.status is not CampaignStatus.SENDING:
             return None
-        check = check_number(message.recipient)
+        check = _stored_number(message.recipient)
         decision = plan_send_time(
             now,
             country=check.region,
@@ -727,7 +735,7 @@ class CampaignEngine:
         return failed
 
     def _next_allowed_for(self, message: Message) -> Callable[[datetime], datetime]:
-        check = check_number(message.recipient)
+        check = _stored_number(message.recipient)
 
         def next_allowed(at: datetime) -> datetime:
             decision = plan_send_time(
