@@ -641,3 +641,19 @@ def test_example_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert "suspended" in texts
     assert re.search(r"\+\d{3}\*+\d\d", texts)  # numbers shown masked
     assert not re.search(r"\+\d{8}", texts)
+
+
+def test_to_pandas_methods_are_the_notebook_frames(report: CampaignReport) -> None:
+    """``report.to_pandas()``, ``stats.to_pandas()`` and ``timeline.to_pandas()`` are the
+    frames of ``sms_campaign_stats.notebook``."""
+    frames = report.to_pandas()
+    assert ["summary", "lists", "bounce_reasons"] == list(frames)
+    for name, frame in report_frames(report).items():
+        pd.testing.assert_frame_equal(frame, frames[name])
+    store = InMemoryStorage()
+    store.add_campaign(CAMPAIGN, events=[CREATED])
+    store.add_messages([_delivered(0, timedelta(seconds=5))])
+    stats = global_statistics(store)
+    pd.testing.assert_frame_equal(statistics_frame(stats), stats.to_pandas())
+    timeline = Timeline(campaign_id=CAMPAIGN.id, campaign_name=CAMPAIGN.name, events=(CREATED,))
+    pd.testing.assert_frame_equal(timeline_frame(timeline), timeline.to_pandas())
