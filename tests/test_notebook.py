@@ -126,17 +126,17 @@ def _no_pyplot_figures() -> Iterator[None]:
 def test_summary_frame_matches_the_report(report: CampaignReport) -> None:
     summary = report_frames(report)["summary"]
     assert list(FIGURE_NAMES) == list(summary.index)
-    assert ["count", "base", "percentage"] == list(summary.columns)
+    assert ["count", "base", "percent"] == list(summary.columns)
     for name in FIGURE_NAMES:
         figure = getattr(report, name)
         assert figure.count == summary.loc[name, "count"]
         assert figure.base == summary.loc[name, "base"]
-        assert figure.percentage == pytest.approx(summary.loc[name, "percentage"])
+        assert figure.percentage == pytest.approx(summary.loc[name, "percent"])
     assert (2, 6) == (summary.loc["delivered", "count"], summary.loc["delivered", "base"])
     assert (1, 2) == (summary.loc["replies", "count"], summary.loc["replies", "base"])
     assert (1, 2) == (summary.loc["unsubscribes", "count"], summary.loc["unsubscribes", "base"])
     assert "int64" == summary["count"].dtype
-    assert "float64" == summary["percentage"].dtype
+    assert "float64" == summary["percent"].dtype
 
 
 def test_lists_frame_matches_the_list_figures(report: CampaignReport) -> None:
@@ -148,7 +148,7 @@ def test_lists_frame_matches_the_list_figures(report: CampaignReport) -> None:
         for name in FIGURE_NAMES:
             figure = getattr(item.figures, name)
             assert figure.count == row[name]
-            assert figure.percentage == pytest.approx(row[f"{name}_pct"], nan_ok=True)
+            assert figure.percentage == pytest.approx(row[f"{name}_percent"], nan_ok=True)
         assert item.figures.sent == row["sent"]
         assert item.cost == row["cost"]
         assert item.bounced_cost == row["bounced_cost"]
@@ -168,7 +168,7 @@ def test_bounce_reasons_frame(report: CampaignReport) -> None:
         landline["sent"],
         landline["cost"],
     )
-    assert 100 / 6 == pytest.approx(landline["percentage"])
+    assert 100 / 6 == pytest.approx(landline["percent"])
     gone = reasons.loc["number_does_not_exist"]
     assert ("hard", False, 1, Decimal("0.045")) == (
         gone["kind"],
@@ -182,15 +182,15 @@ def test_frames_of_an_empty_report_have_their_columns() -> None:
     frames = report_frames(report_from_messages(CAMPAIGN, []))
     summary = frames["summary"]
     assert [0] * 6 == list(summary["count"])
-    assert all(math.isnan(value) for value in summary["percentage"])
+    assert all(math.isnan(value) for value in summary["percent"])
     lists = frames["lists"]
     assert ["newsletter", "vip"] == list(lists.index)
     assert [0, 0] == list(lists["recipients"])
-    assert "float64" == lists["delivered_pct"].dtype
-    assert lists["delivered_pct"].isna().all()
+    assert "float64" == lists["delivered_percent"].dtype
+    assert lists["delivered_percent"].isna().all()
     reasons = frames["bounce_reasons"]
     assert reasons.empty
-    assert ["kind", "avoidable_by_sender", "count", "percentage", "sent", "cost"] == list(
+    assert ["kind", "avoidable_by_sender", "count", "percent", "sent", "cost"] == list(
         reasons.columns
     )
 
@@ -208,7 +208,7 @@ def test_statistics_frame_has_one_row_per_campaign() -> None:
     for row in stats.rows:
         line = frame.loc[row.campaign_id]
         assert (row.campaign_name, row.status.value, row.currency) == (
-            line["name"],
+            line["campaign_name"],
             line["status"],
             line["currency"],
         )
@@ -220,13 +220,13 @@ def test_statistics_frame_has_one_row_per_campaign() -> None:
     assert (2, 1, 50.0) == (
         frame.loc[CAMPAIGN.id, "recipients"],
         frame.loc[CAMPAIGN.id, "delivered"],
-        frame.loc[CAMPAIGN.id, "delivered_pct"],
+        frame.loc[CAMPAIGN.id, "delivered_percent"],
     )
     assert Decimal("0.045") == frame.loc["second", "cost"]
     assert "UTC" == str(frame["created_at"].dt.tz)
     empty = statistics_frame(global_statistics(InMemoryStorage()))
     assert empty.empty
-    assert {"name", "created_at", "delivered", "cost"} <= set(empty.columns)
+    assert {"campaign_name", "created_at", "delivered", "cost"} <= set(empty.columns)
 
 
 def test_timeline_frame_masks_numbers_unless_asked() -> None:

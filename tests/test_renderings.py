@@ -815,3 +815,16 @@ def test_csv_cells_are_never_formulas(start: str) -> None:
     assert [f"'{hostile}"] == names
     assert f"'{list_id}" == lists[0]["list_id"]
     assert "vip" == lists[1]["list_id"]
+
+
+def test_dataframes_have_the_csv_columns() -> None:
+    """One naming for analysts: a DataFrame's columns are its CSV file's (the per-row currency
+    aside: a report has one)."""
+    report, _ = build_report()
+    frames, files = report.to_pandas(), report.to_csv()
+    for table in ("lists", "bounce_reasons"):
+        header = next(csv.reader(io.StringIO(files[f"{table}.csv"])))
+        assert set(header) - {"currency"} == set(frames[table].reset_index().columns)
+    stats = build_statistics()
+    header = next(csv.reader(io.StringIO(stats.to_csv()["campaigns.csv"])))
+    assert set(header) == set(stats.to_pandas().reset_index().columns)

@@ -84,6 +84,20 @@ def _figure_cells(figure: Figure) -> list[str]:
     return [_num(figure.count), _num(_percent(figure))]
 
 
+#: The headers of ``_list_cells``, and of the two costs that follow them in a row.
+_LIST_HEADERS = (
+    "recipients",
+    "delivered",
+    "%",
+    "soft bounces",
+    "hard bounces",
+    "processing",
+    "replies",
+    "unsubscribes",
+)
+_COST_HEADERS = ("cost", "spent on bounces")
+
+
 def _list_cells(f: DeliveryFigures) -> list[str]:
     return [
         _num(f.recipients),
@@ -179,19 +193,7 @@ def campaign_report_html(
     if report.lists:
         parts.append(
             _table(
-                (
-                    "list",
-                    "recipients",
-                    "delivered",
-                    "%",
-                    "soft bounces",
-                    "hard bounces",
-                    "processing",
-                    "replies",
-                    "unsubscribes",
-                    "cost",
-                    "spent on bounces",
-                ),
+                ("list", *_LIST_HEADERS, *_COST_HEADERS),
                 (
                     _row(
                         item.list_id,
@@ -241,21 +243,7 @@ def campaign_report_html(
 
 def statistics_html(stats: GlobalStatistics) -> str:
     """Global statistics as an HTML fragment: one row per campaign, then the totals."""
-    header = (
-        "campaign",
-        "name",
-        "status",
-        "recipients",
-        "delivered",
-        "%",
-        "soft bounces",
-        "hard bounces",
-        "processing",
-        "replies",
-        "unsubscribes",
-        "cost",
-        "spent on bounces",
-    )
+    header = ("campaign", "name", "status", *_LIST_HEADERS, *_COST_HEADERS)
     rows = [
         _row(
             row.campaign_id,

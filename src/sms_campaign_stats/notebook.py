@@ -102,12 +102,12 @@ def _optional(package: str) -> Iterator[None]:
 
 
 def _figure_columns(figures: DeliveryFigures) -> dict[str, Any]:
-    """The columns of a ``DeliveryFigures``: counts, and percentages as ``<name>_pct``."""
+    """The columns of a ``DeliveryFigures``: counts, and percentages as ``<name>_percent``."""
     columns: dict[str, Any] = {"recipients": figures.recipients}
     for name in FIGURE_NAMES:
         figure = getattr(figures, name)
         columns[name] = figure.count
-        columns[f"{name}_pct"] = figure.percentage
+        columns[f"{name}_percent"] = figure.percentage
     columns.update(
         cancelled=figures.cancelled,
         reply_messages=figures.reply_messages,
@@ -124,7 +124,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     """Counts as int64 and percentages as float (NaN for no base), also when the frame is empty
     or a column holds only ``None``."""
     for column in frame.columns:
-        if column == "percentage" or column.endswith("_pct"):
+        if column == "percent" or column.endswith("_percent"):
             frame[column] = frame[column].astype(float)
         elif column == "count" or column in _FIGURE_COLUMNS:
             frame[column] = frame[column].astype("int64")
@@ -135,13 +135,13 @@ def report_frames(report: CampaignReport) -> dict[str, pd.DataFrame]:
     """A campaign report as three DataFrames.
 
     * ``"summary"``: one row per figure of ``FIGURE_NAMES`` (the index), with ``count``,
-      ``base`` (recipients, or delivered for replies and unsubscribes) and ``percentage``
+      ``base`` (recipients, or delivered for replies and unsubscribes) and ``percent``
       (unrounded; NaN when the base is zero);
     * ``"lists"``: one row per list (index ``list_id``, in the report's order) with the list's
-      figures as columns (``delivered``, ``delivered_pct``, ..., ``sent``, ``segments_sent``),
+      figures as columns (``delivered``, ``delivered_percent``, ..., ``sent``, ``segments_sent``),
       ``cost`` and ``bounced_cost`` (exact ``Decimal``);
     * ``"bounce_reasons"``: one row per reason (index ``reason``, most frequent first) with
-      ``kind``, ``avoidable_by_sender``, ``count``, ``percentage`` (of recipients), ``sent`` and
+      ``kind``, ``avoidable_by_sender``, ``count``, ``percent`` (of recipients), ``sent`` and
       ``cost``.
     """
     with _optional("pandas"):
@@ -152,7 +152,7 @@ def report_frames(report: CampaignReport) -> dict[str, pd.DataFrame]:
         {
             "count": [figure.count for figure in figures],
             "base": [figure.base for figure in figures],
-            "percentage": [figure.percentage for figure in figures],
+            "percent": [figure.percentage for figure in figures],
         },
         index=pd.Index(FIGURE_NAMES, name="figure"),
     )
@@ -184,7 +184,7 @@ def report_frames(report: CampaignReport) -> dict[str, pd.DataFrame]:
             )
             for item in report.bounce_reasons
         ],
-        columns=["reason", "kind", "avoidable_by_sender", "count", "percentage", "sent", "cost"],
+        columns=["reason", "kind", "avoidable_by_sender", "count", "percent", "sent", "cost"],
     ).set_index("reason")
     reasons = _typed(reasons)
     reasons["avoidable_by_sender"] = reasons["avoidable_by_sender"].astype(bool)
@@ -195,9 +195,9 @@ def report_frames(report: CampaignReport) -> dict[str, pd.DataFrame]:
 def statistics_frame(stats: GlobalStatistics) -> pd.DataFrame:
     """Global statistics as one row per campaign (index ``campaign_id``, oldest first).
 
-    Columns: ``name``, ``sender``, ``status``, ``created_at`` (UTC timestamp), the figures as in
-    ``report_frames``'s ``"lists"``, ``currency``, ``cost`` and ``bounced_cost`` (``Decimal``,
-    in the campaign's currency: sum them per currency, never across).
+    Columns: ``campaign_name``, ``sender``, ``status``, ``created_at`` (UTC timestamp), the
+    figures as in ``report_frames``'s ``"lists"``, ``currency``, ``cost`` and ``bounced_cost``
+    (``Decimal``, in the campaign's currency: sum them per currency, never across).
     """
     with _optional("pandas"):
         import pandas as pd
@@ -206,7 +206,7 @@ def statistics_frame(stats: GlobalStatistics) -> pd.DataFrame:
         [
             {
                 "campaign_id": row.campaign_id,
-                "name": row.campaign_name,
+                "campaign_name": row.campaign_name,
                 "sender": row.sender,
                 "status": row.status.value,
                 "created_at": row.created_at_iso,
@@ -219,7 +219,7 @@ def statistics_frame(stats: GlobalStatistics) -> pd.DataFrame:
         ],
         columns=[
             "campaign_id",
-            "name",
+            "campaign_name",
             "sender",
             "status",
             "created_at",
