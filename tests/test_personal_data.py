@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import pickle
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 import attrs
@@ -14,9 +16,12 @@ from sms_campaign_stats import (
     DuplicateError,
     InMemoryStorage,
     Message,
+    NotFoundError,
+    SmsCampaignStatsError,
     SQLiteStorage,
     ValidationError,
     check_number,
+    parse_vonage_receipt,
 )
 
 NUMBER_FIELDS = {"recipient", "e164", "raw", "details"}
@@ -96,3 +101,26 @@ def test_errors_mask_numbers(store_type: type) -> None:
         ).submit(at=NOW)
     for error in (duplicate.value, invalid.value):
         assert "612345678" not in str(error), str(error)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: parse_vonage_receipt({"messageId": "x", "status": "+33612345678"}),
+        lambda: Campaign.create(
+            id="c", name="n", sender="+3361234567890123", content="x", list_ids=["a"], at=NOW
+        ),
+        lambda: NotFoundError("message", "+33612345678"),
+    ],
+    ids=["parser", "validation", "lookup"],
+)
+def test_every_error_message_masks_numbers(call: Callable[[], object]) -> None:
+    """Whatever raises it, an error's message masks the numbers it quotes (it may be logged)."""
+    try:
+        error = call()
+    except SmsCampaignStatsError as raised:
+        error = raised
+    assert isinstance(error, SmsCampaignStatsError)
+    assert "+336" in str(error)
+    assert "612345678" not in str(error)
+    assert str(error) == str(pickle.loads(pickle.dumps(error)))  # noqa: S301 - our own object

@@ -24,7 +24,9 @@ The tree (each error also subclasses the builtin a caller would naturally catch)
 
 Errors carry structured attributes (``field``, ``state``, ``stored_version``, ...) so callers never
 parse messages, and they survive pickling (they cross process boundaries in worker pools).
-Phone numbers are masked in messages: an error message may end up in a log.
+Phone numbers are masked in messages (``mask_numbers_in``: every ``+`` and 8 or more digits),
+whatever raised them: an error message may end up in a log. Structured attributes keep the
+values as given (``MalformedReportError.raw`` is the payload as received).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
+
+from ._privacy import mask_numbers_in
 
 __all__ = [
     "ConflictError",
@@ -65,8 +69,9 @@ class SmsCampaignStatsError(Exception):
     """Root of every error raised by sms_campaign_stats."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        masked = mask_numbers_in(message)
+        super().__init__(masked)
+        self.message = masked
 
     def __str__(self) -> str:
         return self.message
