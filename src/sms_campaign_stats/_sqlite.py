@@ -605,6 +605,16 @@ class SQLiteStorage:
             )
 
     def take_orphans(self, provider_message_id: str) -> list[Mapping[str, Any]]:
+        # Almost every submission has no orphan: look without taking the write lock first. One
+        # added after this look is taken by the next call, as if it had come after this one.
+        waiting = self._read(
+            lambda c: c.execute(
+                "SELECT 1 FROM orphans WHERE provider_message_id = ? LIMIT 1",
+                (provider_message_id,),
+            ).fetchone()
+        )
+        if waiting is None:
+            return []
         with self._transaction(write=True) as connection:
             rows = connection.execute(
                 "SELECT report FROM orphans WHERE provider_message_id = ? ORDER BY seq",

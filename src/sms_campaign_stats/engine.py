@@ -413,11 +413,16 @@ class CampaignEngine:
         message_id: str,
         change: Callable[[Message], Message | None],
         blocks: Callable[[], Sequence[Block]] = tuple,
+        *,
+        read: Message | None = None,
     ) -> tuple[Message, bool]:
         """Apply ``change`` by compare-and-set, re-reading on conflict; (message, changed).
-        ``blocks`` says which numbers the change blocklists, written with it."""
+        ``blocks`` says which numbers the change blocklists, written with it. ``read`` is the
+        message as just read from the store, if the caller has it: the first try uses it (a
+        stale one only costs a conflict, and a read)."""
         for _ in range(self._conflict_retries):
-            message = self.storage.get_message(message_id)
+            message = read if read is not None else self.storage.get_message(message_id)
+            read = None
             changed = change(message)
             if changed is None:
                 return message, False
@@ -483,7 +488,7 @@ class CampaignEngine:
             for i, a in enumerate(message.attempts)
             if a.provider_message_id == report.provider_message_id
         )
-        return self._apply(message.id, attempt, found, report, now)
+        return self._apply(message, attempt, found, report, now)
 
     def expire(self, now: datetime, *, batch_size: int = 1000) -> list[HandleResult]:
         """Messages still processing ``pending_timeout`` after their last attempt: retried, or
@@ -494,7 +499,7 @@ class CampaignEngine:
                 submitted_before=now - self.pending_timeout, batch_size=batch_size
             )
         )
-        return [self._apply(m.id, len(m.attempts) - 1, _EXPIRED, None, now) for m in stale]
+        return [self._apply(m, len(m.attempts) - 1, _EXPIRED, None, now) for m in stale]
 
     def _decide(
         self,
@@ -521,19 +526,20 @@ class CampaignEngine:
 
     def _apply(
         self,
-        message_id: str,
+        read: Message,
         attempt: int,
         found: Classification,
         report: DeliveryReport | None,
         now: datetime,
     ) -> HandleResult:
-        campaign_id = self.storage.get_message(message_id).campaign_id
-        self._monitor(campaign_id)  # built from the counts before this outcome is stored
+        """Apply ``found`` to the message ``read`` (as just read from the store)."""
+        self._monitor(read.campaign_id)  # built from the counts before this outcome is stored
         outcome: dict[str, Any] = {}
         message, changed = self._change_message(
-            message_id,
+            read.id,
             lambda m: self._decide(m, attempt, found, report, now, outcome),
             lambda: _blocks(outcome.get("actions", ()), now),
+            read=read,
         )
         if not changed:
             return HandleResult(
