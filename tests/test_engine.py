@@ -15,6 +15,7 @@ from sms_campaign_stats import (
     Campaign,
     CampaignStatus,
     InMemoryStorage,
+    Message,
     MessageStatus,
     SQLiteStorage,
     Storage,
@@ -404,3 +405,46 @@ def test_message_ids_carry_no_number(store: Storage) -> None:
     assert 3 == planned.messages
     with pytest.raises(DuplicateError):
         engine.plan("spring", lists, TUESDAY)
+
+
+class _LateCommit:
+    """A store seen by a report handler that looked up a provider id just before another
+    process's ``submitted`` committed it: the first lookups of each id find nothing."""
+
+    def __init__(self, store: Storage) -> None:
+        self._store = store
+        self._missed: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def find_message_by_provider_id(self, provider_message_id: str) -> Message | None:
+        if provider_message_id not in self._missed:
+            self._missed.add(provider_message_id)
+            return None
+        return self._store.find_message_by_provider_id(provider_message_id)
+
+    def find_messages_by_provider_ids(self, ids: Any) -> dict[str, Message]:
+        wanted = list(ids)
+        if not set(wanted) <= self._missed:
+            self._missed.update(wanted)
+            return {}
+        return self._store.find_messages_by_provider_ids(wanted)
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["handle", "handle_many"])
+def test_a_report_racing_its_submission_is_applied_once(store: Storage, many: bool) -> None:
+    """The provider id was committed by ``submitted`` (which found no orphan) between the
+    handler's lookup and its orphan write: the handler looks again and applies the report."""
+    new_campaign(store)
+    sender = CampaignEngine(store)
+    action = send_action(sender.plan("spring", {"a": [FR_MOBILE]}, TUESDAY).actions, FR_MOBILE)
+    assert ["applied"] == [r.effect for r in sender.submitted(action.message_id, "p-7", TUESDAY)]
+    handler = CampaignEngine(_LateCommit(store))
+    report = vonage("p-7", "delivered")
+    results = handler.handle_many([report], TUESDAY) if many else [handler.handle(report, TUESDAY)]
+    assert ["applied"] == [r.effect for r in results]
+    assert MessageStatus.DELIVERED == store.get_message(action.message_id).status
+    assert [] == store.take_orphans("p-7")  # nothing left behind
+    again = sender.handle(report, TUESDAY + timedelta(seconds=1))
+    assert "late" == again.effect  # applied once: the same report again changes nothing

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -476,19 +477,34 @@ class CampaignEngine:
             raise ValidationError("report", "a delivery report without a provider message id")
         message = self.storage.find_message_by_provider_id(report.provider_message_id)
         if message is None:
-            self.storage.add_orphan(
-                report.provider_message_id, report.to_dict(), received_at=report.received_at or now
-            )
-            _log.info(
-                "report for unknown provider id %r kept as an orphan", report.provider_message_id
-            )
-            return HandleResult(effect="orphan", message=None, classification=found)
+            return self._keep_orphan(report, found, now)
         attempt = next(
             i
             for i, a in enumerate(message.attempts)
             if a.provider_message_id == report.provider_message_id
         )
         return self._apply(message, attempt, found, report, now)
+
+    def _keep_orphan(
+        self, report: DeliveryReport, found: Classification, now: datetime
+    ) -> HandleResult:
+        """Keep a report whose provider id no message has, then look once more: ``submitted``
+        may have recorded that id between the lookup and this write, and looked for orphans
+        before this one was stored. Whoever takes an orphan applies it: exactly once."""
+        provider_id = report.provider_message_id or ""
+        self.storage.add_orphan(
+            provider_id, report.to_dict(), received_at=report.received_at or now
+        )
+        if self.storage.find_message_by_provider_id(provider_id) is not None:
+            ours, result = _as_json(report.to_dict()), None
+            for stored in self.storage.take_orphans(provider_id):
+                applied = self.handle(DeliveryReport.from_dict(stored), now)
+                if result is None and _as_json(stored) == ours:
+                    result = applied
+            if result is not None:
+                return result
+        _log.info("report for unknown provider id %r kept as an orphan", provider_id)
+        return HandleResult(effect="orphan", message=None, classification=found)
 
     def expire(self, now: datetime, *, batch_size: int = 1000) -> list[HandleResult]:
         """Messages still processing ``pending_timeout`` after their last attempt: retried, or
@@ -647,16 +663,7 @@ class CampaignEngine:
         results = []
         for report, found, after, attempt, effect, actions in planned:
             if after is None:
-                self.storage.add_orphan(
-                    report.provider_message_id or "",
-                    report.to_dict(),
-                    received_at=report.received_at or now,
-                )
-                _log.info(
-                    "report for unknown provider id %r kept as an orphan",
-                    report.provider_message_id,
-                )
-                results.append(HandleResult(effect="orphan", message=None, classification=found))
+                results.append(self._keep_orphan(report, found, now))
             elif effect != "applied":
                 results.append(HandleResult(effect=effect, message=after, classification=found))
             else:
@@ -875,6 +882,11 @@ class CampaignEngine:
         return InboundResult(
             kind="reply", campaign_id=campaign_id, reply=reply, unsubscribe=None, recorded=recorded
         )
+
+
+def _as_json(report: Mapping[str, Any]) -> str:
+    """A report's mapping as canonical JSON text, to recognise it after a store's round trip."""
+    return json.dumps(report, sort_keys=True, default=str)
 
 
 def _blocks(actions: Iterable[Action], now: datetime) -> list[Block]:
