@@ -29,6 +29,8 @@ from sms_campaign_stats import (
     report_for,
 )
 from sms_campaign_stats import _cli as cli
+from sms_campaign_stats import _cli_import as cli_import
+from sms_campaign_stats import _cli_numbers as cli_numbers
 from sms_campaign_stats._demo import _CountingStorage, demo_campaign_id, run_demo
 from sms_campaign_stats._progress import _Silent, progress
 from sms_campaign_stats.errors import (
@@ -541,20 +543,20 @@ def test_check_number_undecidable(
             explanation="no time zone is known for this recipient: give one explicitly",
         )
 
-    monkeypatch.setattr(cli, "plan_send_time", refuse)
+    monkeypatch.setattr(cli_numbers, "plan_send_time", refuse)
     assert cli.main(["check-number", "+33612345678"]) == cli.EXIT_NOT_NOW
     assert "cannot tell: no time zone is known" in capsys.readouterr().out
 
     def beyond(at: datetime, **kwargs: Any) -> SendTimeDecision:
-        raise DeferralHorizonError("fr-af2m-2024", at, cli._HORIZON)
+        raise DeferralHorizonError("fr-af2m-2024", at, cli_numbers._HORIZON)
 
-    monkeypatch.setattr(cli, "plan_send_time", beyond)
+    monkeypatch.setattr(cli_numbers, "plan_send_time", beyond)
     assert cli.main(["check-number", "+33612345678"]) == cli.EXIT_NOT_NOW
     assert "never allowed within 400 days" in capsys.readouterr().out
 
 
 def test_describe_rule_without_country() -> None:
-    assert cli._describe_rule(None) == "none: the number's country is unknown"
+    assert cli_numbers._describe_rule(None) == "none: the number's country is unknown"
 
 
 # in-process: import-events ---------------------------------------------------------------------
@@ -646,7 +648,7 @@ def test_import_bytes_long_lines_and_odd_csv(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = make_db(tmp_path / "b.db", ["V1", "V2"])
-    monkeypatch.setattr(cli, "MAX_LINE_BYTES", 80)
+    monkeypatch.setattr(cli_import, "MAX_LINE_BYTES", 80)
     good = b'{"messageId": "V1", "status": "delivered", "err-code": "0"}\n'
     lines = tmp_path / "bytes.ndjson"
     lines.write_bytes(
@@ -663,7 +665,7 @@ def test_import_bytes_long_lines_and_odd_csv(
 
     deep = tmp_path / "deep.txt"
     deep.write_bytes(b"[" * 100_000 + b"\n")
-    monkeypatch.setattr(cli, "MAX_LINE_BYTES", 1 << 20)
+    monkeypatch.setattr(cli_import, "MAX_LINE_BYTES", 1 << 20)
     code, _, err = import_events(db, "vonage", deep, "--input-format", "jsonl")
     assert err == [f"{deep}:1: invalid JSON (nested too deeply)"]
 
@@ -711,7 +713,7 @@ def test_import_report_without_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     def parse(payload: Any, now: datetime) -> list[DeliveryReport]:
         return [nameless]
 
-    monkeypatch.setitem(cli._PROVIDERS, "vonage", parse)
+    monkeypatch.setitem(cli_import._PROVIDERS, "vonage", parse)
     code, _, err = import_events(db, "vonage", DATA / "cli_brevo.jsonl")
     assert code == cli.EXIT_BAD_LINES
     assert err[0].endswith(":1: the report has no message id")

@@ -3,98 +3,59 @@
 The command line is an application embedding the library: unlike the core, it reads the clock
 (``check-number`` without ``--at``, the receive time of imported reports, how long a demo took)
 and does I/O. Every user error ends with one line on stderr and a documented exit status
-(``EXIT_CODES`` below, docs/cli.md); a traceback means a bug.
+(``EXIT_CODES`` in _cli_common.py, docs/cli.md); a traceback means a bug.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import os
 import sys
 import textwrap
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, NoReturn
-
-import attrs
-import pytz
+from typing import NoReturn
 
 from . import __version__
+from ._cli_common import (
+    EXIT_BAD_LINES,
+    EXIT_BROKEN_PIPE,
+    EXIT_CODES,
+    EXIT_NOT_FOUND,
+    EXIT_NOT_NOW,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_STORAGE,
+    EXIT_USAGE,
+    PROG,
+    _campaign_not_found,
+    _open_existing,
+    _UserError,
+    _write,
+    _write_tables,
+)
+from ._cli_import import _PROVIDERS, INPUT_FORMATS, _import_events
+from ._cli_numbers import _check_arguments, _check_number
 from ._demo import DEFAULT_DATABASE, demo_campaign_id, run_demo
-from ._dlr_report import MAX_PAYLOAD_BYTES
-from ._progress import Progress, progress
-from .dlr import (
-    DeliveryReport,
-    parse_brevo_event,
-    parse_infobip_result,
-    parse_kannel_dlr,
-    parse_smpp_receipt,
-    parse_twilio_callback,
-    parse_vonage_receipt,
-)
-from .engine import CampaignEngine
-from .errors import (
-    DeferralHorizonError,
-    DuplicateError,
-    MalformedReportError,
-    NotFoundError,
-    StorageError,
-    ValidationError,
-)
-from .numbering import NumberCheck, check_number
-from .quiet_hours import SendTimeDecision, plan_send_time, rule_for
+from ._progress import progress
+from .errors import DuplicateError, NotFoundError, StorageError, ValidationError
 from .reports import global_statistics, history_for, report_for
 from .storage import SQLiteStorage
 
-__all__ = ["EXIT_CODES", "main"]
-
-PROG = "sms-campaign-stats"
-
-EXIT_OK = 0
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-EXIT_NOT_FOUND = 3
-EXIT_STORAGE = 4
-EXIT_BAD_LINES = 5
-EXIT_NOT_NOW = 6
-EXIT_BROKEN_PIPE = 141
-
-#: Every exit status, as ``--help`` and docs/cli.md list them.
-EXIT_CODES: Mapping[int, str] = {
-    EXIT_OK: "success (check-number: the number may receive a marketing SMS at that instant)",
-    EXIT_REFUSED: "check-number: the number cannot receive an SMS (invalid, landline, ...)",
-    EXIT_USAGE: "usage error: an unknown command or option, a malformed value",
-    EXIT_NOT_FOUND: "not found: the database or input file does not exist, no such campaign",
-    EXIT_STORAGE: "database or file error: not a database of this library, unreadable, "
-    "unwritable, or the demo campaign is already there",
-    EXIT_BAD_LINES: "import-events: some lines were bad (reported on stderr; the others applied)",
-    EXIT_NOT_NOW: "check-number: a valid number, but not at that instant (the next allowed "
-    "time is printed) or its time zone is unknown",
-    EXIT_BROKEN_PIPE: "the reader of the output went away (e.g. piped into head)",
-}
+__all__ = [
+    "EXIT_BAD_LINES",
+    "EXIT_BROKEN_PIPE",
+    "EXIT_CODES",
+    "EXIT_NOT_FOUND",
+    "EXIT_NOT_NOW",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_STORAGE",
+    "EXIT_USAGE",
+    "main",
+]
 
 FORMATS = ("text", "html", "csv", "json")
-INPUT_FORMATS = ("jsonl", "csv")
-_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
-#: How far ahead check-number looks for the next allowed instant.
-_HORIZON = timedelta(days=400)
-#: Input lines longer than this are reported as bad without being kept in memory.
-MAX_LINE_BYTES = 4 * MAX_PAYLOAD_BYTES
-_BOM = b"\xef\xbb\xbf"
-UTC = timezone.utc
-
-
-class _UserError(Exception):
-    """A user error: its message goes to stderr, its code is the exit status."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class _Parser(argparse.ArgumentParser):
@@ -124,26 +85,6 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
-
-
-def _instant(text: str) -> datetime:
-    """An ISO 8601 instant with its UTC offset (``Z`` accepted), in UTC. Naive times are refused:
-    the instant a number may be texted depends on it."""
-    value = text.strip()
-    if value[-1:] in ("Z", "z"):
-        value = value[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO 8601 time such as 2026-05-09T20:30:00Z"
-        ) from None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} has no UTC offset: write 2026-05-09T20:30:00Z (UTC) or give the offset, "
-            "e.g. 2026-05-09T22:30:00+02:00"
-        )
-    return parsed.astimezone(UTC)
 
 
 # the parser -----------------------------------------------------------------------------------
@@ -233,30 +174,7 @@ def _parser() -> argparse.ArgumentParser:
         "receive a marketing SMS at that instant under the built-in country rules (if not, "
         "the next allowed time in UTC and local time).",
     )
-    check.add_argument(
-        "number",
-        nargs="+",
-        help="the number, e.g. +33612345678 or '+33 6 12 34 56 78' (unquoted parts are joined)",
-    )
-    check.add_argument(
-        "--at",
-        type=_instant,
-        metavar="TIME",
-        help="the instant, ISO 8601 with its offset, e.g. 2026-05-09T20:30:00Z (default: now)",
-    )
-    check.add_argument(
-        "--region",
-        metavar="XX",
-        help="the country of numbers written the national way, e.g. FR for '06 12 34 56 78'",
-    )
-    check.add_argument(
-        "--subdivision",
-        metavar="CODE",
-        help="the recipient's state or department when its rules differ, e.g. TX, 57",
-    )
-    check.add_argument(
-        "--zone", metavar="IANA", help="the recipient's time zone, when known (e.g. Europe/Paris)"
-    )
+    _check_arguments(check)
     check.set_defaults(run=_check_number)
 
     imports = command(
@@ -317,64 +235,6 @@ def _format_options(parser: argparse.ArgumentParser) -> None:
         help="write to this file instead of stdout; for csv, a directory that gets one file "
         "per table (created if needed)",
     )
-
-
-# databases and output -------------------------------------------------------------------------
-
-
-def _open_existing(path: str) -> SQLiteStorage:
-    """An existing database: a missing file is an error, never created."""
-    file = Path(path)
-    if not file.exists():
-        raise _UserError(EXIT_NOT_FOUND, f"{path}: no such database file")
-    if file.is_dir():
-        raise _UserError(EXIT_STORAGE, f"{path}: is a directory, not a database file")
-    if file.stat().st_size == 0:
-        raise _UserError(EXIT_STORAGE, f"{path}: an empty file, not an sms_campaign_stats database")
-    return SQLiteStorage(path)
-
-
-def _campaign_not_found(store: SQLiteStorage, path: str, campaign_id: str) -> _UserError:
-    ids = [c.id for c in store.list_campaigns()]
-    known = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-    return _UserError(
-        EXIT_NOT_FOUND,
-        f"{path}: no campaign {campaign_id!r}"
-        + (f" (campaigns stored: {known})" if ids else " (no campaign is stored)"),
-    )
-
-
-def _write(text: str, output: str | None) -> None:
-    if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        sys.stdout.flush()
-        return
-    try:
-        with open(output, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
-    except OSError as error:
-        raise _UserError(EXIT_STORAGE, f"{output}: cannot write ({error.strerror})") from None
-    print(f"wrote {output}", file=sys.stderr)
-
-
-def _write_tables(tables: Mapping[str, str], output: str | None) -> None:
-    """CSV tables: to stdout, each after a ``# file-name`` line, or one file each in the
-    directory ``output``."""
-    if output is None:
-        for name, text in tables.items():
-            sys.stdout.write(f"# {name}\n{text}")
-            sys.stdout.write("" if text.endswith("\n") else "\n")
-        sys.stdout.flush()
-        return
-    directory = Path(output)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for name, text in tables.items():
-            with open(directory / name, "w", encoding="utf-8", newline="") as file:
-                file.write(text)
-    except OSError as error:
-        raise _UserError(EXIT_STORAGE, f"{output}: cannot write ({error.strerror})") from None
-    print(f"wrote {len(tables)} files to {output}: {', '.join(tables)}", file=sys.stderr)
 
 
 # report, stats, history -----------------------------------------------------------------------
@@ -486,376 +346,6 @@ def _already_there(path: str, campaign_id: str) -> str:
         f"{path}: already holds the demo campaign {campaign_id!r}; see it with "
         f"`{PROG} report --db {path} --campaign {campaign_id}`, or use another --seed or --db"
     )
-
-
-# check-number ---------------------------------------------------------------------------------
-
-
-def _local(at: datetime, zone: str) -> str:
-    local = at.astimezone(pytz.timezone(zone))
-    return f"{local:%A %Y-%m-%d %H:%M %Z} in {zone}"
-
-
-def _when(at: datetime, zones: Sequence[str]) -> list[str]:
-    lines = [f"{at:%Y-%m-%d %H:%M} UTC ({at:%A})"]
-    lines += [_local(at, zone) for zone in zones[:3]]
-    if len(zones) > 3:
-        lines.append(f"(and {len(zones) - 3} more zones)")
-    return lines
-
-
-def _describe_rule(rule: object) -> str:
-    if rule is None:
-        return "none: the number's country is unknown"
-    inner = getattr(rule, "rules", None)
-    if isinstance(inner, tuple):
-        return "; and ".join(_describe_rule(r) for r in inner)
-    describe = getattr(rule, "describe", None)
-    if callable(describe):
-        return f"{getattr(rule, 'id', '')}: {describe()}"
-    return str(getattr(rule, "reason", getattr(rule, "id", "")))
-
-
-def _field(label: str, lines: Sequence[str]) -> str:
-    """A labelled field, its lines wrapped to fit 100 columns."""
-    wrapped = [part for line in lines for part in textwrap.wrap(line, 100 - 14) or [""]]
-    return "\n".join(f"{label if i == 0 else '':<14}{line}" for i, line in enumerate(wrapped))
-
-
-def _check_number(args: argparse.Namespace) -> int:
-    at: datetime = args.at if args.at is not None else datetime.now(UTC).replace(microsecond=0)
-    number = " ".join(args.number)
-    try:
-        check = check_number(number, default_region=args.region)
-    except ValidationError:
-        raise _UserError(
-            EXIT_USAGE, f"--region: {args.region!r} is not a two-letter region code such as FR"
-        ) from None
-    out = [_field("Number", [number])]
-    if not check.ok:
-        return _refused(number, check, out)
-    out += [
-        _field("Valid", [f"yes: {check.e164}"]),
-        _field("Line type", [check.line_type.value]),
-        _field("Region", [check.region or "unknown"]),
-        _field("Time zones", [", ".join(check.time_zones) or "unknown"]),
-    ]
-    try:
-        rule = (
-            None if check.region is None else rule_for(check.region, subdivision=args.subdivision)
-        )
-        decision: SendTimeDecision | None = plan_send_time(
-            at,
-            country=check.region,
-            candidate_zones=check.time_zones,
-            subdivision=args.subdivision,
-            explicit_zone=args.zone,
-            rule=rule,
-            horizon=_HORIZON,
-        )
-    except DeferralHorizonError:
-        decision = None
-    except ValidationError as error:
-        raise _UserError(EXIT_USAGE, str(error)) from None
-    zones = decision.zones if decision is not None and decision.zones else check.time_zones
-    out += [_field("At", _when(at, zones)), _field("Rule", [_describe_rule(rule)])]
-    if decision is None:
-        out.append(_field("Marketing SMS", [f"never allowed within {_HORIZON.days} days"]))
-        code = EXIT_NOT_NOW
-    elif decision.action == "send":
-        out.append(_field("Marketing SMS", [f"allowed at that time: {decision.explanation}"]))
-        code = EXIT_OK
-    elif decision.send_at is None:
-        out.append(
-            _field("Marketing SMS", ["cannot tell: " + decision.explanation + " (--zone IANA)"])
-        )
-        code = EXIT_NOT_NOW
-    else:
-        out.append(_field("Marketing SMS", [f"not allowed at that time: {decision.explanation}"]))
-        out.append(_field("Next allowed", _when(decision.send_at, decision.zones)))
-        code = EXIT_NOT_NOW
-    _write("\n".join(out), None)
-    return code
-
-
-def _refused(number: str, check: NumberCheck, out: list[str]) -> int:
-    reason = "unknown" if check.reason is None else check.reason.value
-    detail = check.detail or reason
-    out.append(_field("Valid", [f"no: {reason} ({detail})"]))
-    if check.e164 is not None:
-        out += [
-            _field("E.164", [check.e164]),
-            _field("Line type", [check.line_type.value]),
-            _field("Region", [check.region or "unknown"]),
-        ]
-    _write("\n".join(out), None)
-    print(f"{PROG} check-number: {number!r} cannot receive an SMS: {detail}", file=sys.stderr)
-    return EXIT_REFUSED
-
-
-# import-events --------------------------------------------------------------------------------
-
-
-class _BadLineError(Exception):
-    """A line that is not a delivery report of this provider."""
-
-
-_Parse = Callable[[Any, datetime], list[DeliveryReport]]
-
-
-def _kind(value: object) -> str:
-    return {dict: "an object", list: "a list", str: "a text", bool: "a boolean"}.get(
-        type(value), "null" if value is None else "a number"
-    )
-
-
-def _fields_parser(parse: Callable[..., DeliveryReport]) -> _Parse:
-    """A provider whose payload is a set of fields (a JSON object, a CSV row) or a body text."""
-
-    def run(payload: Any, now: datetime) -> list[DeliveryReport]:
-        if not isinstance(payload, (Mapping, str)):
-            got = _kind(payload)
-            raise _BadLineError(f"expected a JSON object of the provider's fields, got {got}")
-        return [parse(payload, received_at=now)]
-
-    return run
-
-
-def _infobip(payload: Any, now: datetime) -> list[DeliveryReport]:
-    """One result, or a webhook body with its ``results`` list."""
-    if isinstance(payload, Mapping) and isinstance(payload.get("results"), list):
-        return [_fields_parser(parse_infobip_result)(r, now)[0] for r in payload["results"]]
-    return _fields_parser(parse_infobip_result)(payload, now)
-
-
-def _smpp(payload: Any, now: datetime) -> list[DeliveryReport]:
-    """The receipt text, or an object with ``text`` and ``tlvs`` (or TLVs as fields)."""
-    if isinstance(payload, str):
-        return [parse_smpp_receipt(payload, received_at=now)]
-    if not isinstance(payload, Mapping):
-        got = _kind(payload)
-        raise _BadLineError(f"expected a receipt text or an object with 'text', got {got}")
-    tlvs = (
-        payload["tlvs"] if "tlvs" in payload else {k: v for k, v in payload.items() if k != "text"}
-    )
-    return [parse_smpp_receipt(payload.get("text"), tlvs=tlvs or None, received_at=now)]
-
-
-def _kannel(payload: Any, now: datetime) -> list[DeliveryReport]:
-    """An object with the dlr-url's ``value`` (%d), ``smsc_reply`` (%A), ``message_id``."""
-    if not isinstance(payload, Mapping):
-        raise _BadLineError(f"expected an object with 'value' (the %d), got {_kind(payload)}")
-    return [
-        parse_kannel_dlr(
-            payload.get("value"),  # type: ignore[arg-type]  # the parser checks it
-            smsc_reply=payload.get("smsc_reply"),
-            message_id=payload.get("message_id"),
-            received_at=now,
-        )
-    ]
-
-
-_PROVIDERS: Mapping[str, _Parse] = {
-    "brevo": _fields_parser(parse_brevo_event),
-    "infobip": _infobip,
-    "kannel": _kannel,
-    "smpp": _smpp,
-    "twilio": _fields_parser(parse_twilio_callback),
-    "vonage": _fields_parser(parse_vonage_receipt),
-}
-
-#: A blank line (or a CSV row of empty fields): counted, skipped.
-_BLANK: Any = object()
-# A record read from the input: its line number and its payload, a _BadLineError, or _BLANK.
-_Record = tuple[int, Any]
-
-
-def _lines(file: IO[bytes], done: Progress) -> Iterator[tuple[bytes, bool]]:
-    """Each physical line, and whether it was cut (longer than MAX_LINE_BYTES: the rest is
-    skipped, never held in memory)."""
-    first = True
-    while True:
-        raw = file.readline(MAX_LINE_BYTES + 1)
-        if not raw:
-            return
-        done.update(len(raw))
-        too_long = len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n")
-        while too_long:
-            rest = file.readline(MAX_LINE_BYTES)
-            done.update(len(rest))
-            if not rest or rest.endswith(b"\n"):
-                break
-        if first:
-            raw, first = raw.removeprefix(_BOM), False
-        yield raw, too_long
-
-
-def _decode(raw: bytes, too_long: bool) -> str:
-    if too_long:
-        raise _BadLineError(f"longer than {MAX_LINE_BYTES:,} bytes")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _BadLineError("not UTF-8 text") from None
-
-
-def _jsonl_records(file: IO[bytes], done: Progress, name: str) -> Iterator[_Record]:
-    for number, (raw, too_long) in enumerate(_lines(file, done), 1):
-        try:
-            text = _decode(raw, too_long)
-            if not text.strip():
-                yield number, _BLANK
-                continue
-            try:
-                yield number, json.loads(text)
-            except json.JSONDecodeError as error:
-                raise _BadLineError(f"invalid JSON ({error.msg}: column {error.colno})") from None
-            except RecursionError:
-                raise _BadLineError("invalid JSON (nested too deeply)") from None
-        except _BadLineError as bad:
-            yield number, bad
-
-
-def _csv_records(file: IO[bytes], done: Progress, name: str) -> Iterator[_Record]:
-    """Each row after the header as a mapping of its non-empty fields."""
-    bad_lines: dict[int, str] = {}
-
-    def texts() -> Iterator[str]:
-        for number, (raw, too_long) in enumerate(_lines(file, done), 1):
-            try:
-                yield _decode(raw, too_long)
-            except _BadLineError as bad:
-                bad_lines[number] = str(bad)
-                yield "\n"
-
-    reader = csv.reader(texts())
-    header: list[str] | None = None
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            yield start, _BadLineError(f"not CSV ({str(error).split(' - ')[0]})")
-            continue
-        problem = next(
-            (bad_lines[n] for n in range(start, reader.line_num + 1) if n in bad_lines), None
-        )
-        if header is None:
-            if problem is not None or not row:
-                raise _UserError(EXIT_USAGE, f"{name}:{start}: expected the CSV header row")
-            header = [name.strip() for name in row]
-        elif problem is not None:
-            yield start, _BadLineError(problem)
-        elif not any(field.strip() for field in row):
-            yield start, _BLANK
-        elif len(row) != len(header):
-            yield start, _BadLineError(f"{len(row)} fields, the header has {len(header)}")
-        else:
-            yield start, {name: value for name, value in zip(header, row, strict=True) if value}
-
-
-@attrs.define
-class _Tally:
-    lines: int = 0
-    blank: int = 0
-    bad: int = 0
-    reports: int = 0
-    effects: Counter[str] = attrs.field(factory=Counter)
-    actions: Counter[str] = attrs.field(factory=Counter)
-
-
-def _apply(engine: CampaignEngine, batch: list[DeliveryReport], tally: _Tally) -> None:
-    for result in engine.handle_many(batch, datetime.now(UTC)):
-        tally.effects[result.effect] += 1
-        for action in result.actions:
-            tally.actions[type(action).__name__] += 1
-    batch.clear()
-
-
-def _import_events(args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    input_format = args.input_format or _EXTENSIONS.get(path.suffix.lower())
-    if input_format is None:
-        raise _UserError(
-            EXIT_USAGE,
-            f"{args.file}: cannot tell the format from the extension {path.suffix!r}; "
-            "pass --input-format jsonl or csv",
-        )
-    if not path.exists():
-        raise _UserError(EXIT_NOT_FOUND, f"{args.file}: no such file")
-    parse = _PROVIDERS[args.provider]
-    store = _open_existing(args.db)
-    engine = CampaignEngine(store)
-    tally = _Tally()
-    batch: list[DeliveryReport] = []
-    try:
-        with open(path, "rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            bar = progress(size or None, description="reading", unit="B")
-            try:
-                read = _jsonl_records if input_format == "jsonl" else _csv_records
-                for number, payload in read(file, bar, args.file):
-                    tally.lines += 1
-                    if payload is _BLANK:
-                        tally.blank += 1
-                        continue
-                    try:
-                        if isinstance(payload, _BadLineError):
-                            raise payload
-                        reports = parse(payload, datetime.now(UTC))
-                        if any(r.provider_message_id is None for r in reports):
-                            raise _BadLineError("the report has no message id")
-                    except (_BadLineError, MalformedReportError) as error:
-                        tally.bad += 1
-                        print(f"{args.file}:{number}: {error}", file=sys.stderr)
-                        continue
-                    tally.reports += len(reports)
-                    batch.extend(reports)
-                    if len(batch) >= args.batch_size:
-                        _apply(engine, batch, tally)
-                if batch:
-                    _apply(engine, batch, tally)
-            finally:
-                bar.close()
-    except OSError as error:
-        raise _UserError(EXIT_STORAGE, f"{args.file}: cannot read ({error.strerror})") from None
-    finally:
-        store.close()
-    _write(_summary(args.file, input_format, tally), None)
-    return EXIT_BAD_LINES if tally.bad else EXIT_OK
-
-
-_EFFECTS = {
-    "applied": "applied",
-    "duplicate": "already applied (ignored)",
-    "late": "late (ignored: the message was already final or retried)",
-    "pending": "intermediate (nothing to change)",
-    "orphan": "unknown message id (kept as orphans, applied when the message is submitted)",
-}
-
-
-def _summary(name: str, input_format: str, tally: _Tally) -> str:
-    unit = "lines" if input_format == "jsonl" else "rows"
-    lines = [
-        f"{name}: {tally.lines:,} {unit} read ({tally.blank:,} blank), "
-        f"{tally.reports:,} reports, {tally.bad:,} bad {unit}"
-    ]
-    lines += [
-        f"  {tally.effects[effect]:>9,}  {label}"
-        for effect, label in _EFFECTS.items()
-        if tally.effects[effect]
-    ]
-    lines += [
-        f"  {count:>9,}  {label}" for label, count in tally.effects.items() if label not in _EFFECTS
-    ]
-    if tally.actions:
-        done = ", ".join(f"{name} {count:,}" for name, count in sorted(tally.actions.items()))
-        note = "Engine actions (this command sends nothing; blocks and suspensions are stored): "
-        note += done
-        lines.append(textwrap.fill(note, 100, subsequent_indent="  "))
-    return "\n".join(lines)
 
 
 # main -----------------------------------------------------------------------------------------
