@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .reports import CampaignReport, DeliveryFigures, Figure, GlobalStatistics, Timeline
 
 __all__ = [
+    "CAMPAIGN_COLUMNS",
     "FIGURE_COLUMNS",
     "campaign_report_files",
     "statistics_files",
@@ -50,6 +51,19 @@ FIGURE_COLUMNS = (
     "unsubscribes_percent",
     "sent",
     "segments_sent",
+)
+
+#: The columns of ``campaigns.csv`` (and of ``notebook.statistics_frame``), in order.
+CAMPAIGN_COLUMNS = (
+    "campaign_id",
+    "campaign_name",
+    "sender",
+    "status",
+    "created_at",
+    *FIGURE_COLUMNS,
+    "currency",
+    "cost",
+    "bounced_cost",
 )
 
 Cell = str | int
@@ -179,17 +193,7 @@ def statistics_files(stats: GlobalStatistics) -> dict[str, str]:
     """``campaigns.csv`` (one row per campaign), ``totals.csv`` (one row: the figures over
     every campaign) and ``costs.csv`` (one row per currency, never converted)."""
     campaigns = _table(
-        (
-            "campaign_id",
-            "campaign_name",
-            "sender",
-            "status",
-            "created_at",
-            *FIGURE_COLUMNS,
-            "currency",
-            "cost",
-            "bounced_cost",
-        ),
+        CAMPAIGN_COLUMNS,
         (
             [
                 row.campaign_id,

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from ._csv import CAMPAIGN_COLUMNS
 from ._enums import MessageStatus
 from ._privacy import mask_number, mask_numbers_in
 from .errors import OptionalDependencyError, ValidationError
@@ -217,17 +218,7 @@ def statistics_frame(stats: GlobalStatistics) -> pd.DataFrame:
             }
             for row in stats.rows
         ],
-        columns=[
-            "campaign_id",
-            "campaign_name",
-            "sender",
-            "status",
-            "created_at",
-            *_FIGURE_COLUMNS,
-            "currency",
-            "cost",
-            "bounced_cost",
-        ],
+        columns=list(CAMPAIGN_COLUMNS),  # campaigns.csv's columns, in its order
     )
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
     indexed: pd.DataFrame = frame.set_index("campaign_id")
