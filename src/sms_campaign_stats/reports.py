@@ -32,10 +32,18 @@ import attrs
 
 from . import _csv, _html, _text
 from ._counts import CampaignCounts, Cell, CellKey, Engagement
-from ._enums import BounceKind, BounceReason, MessageStatus
-from ._privacy import mask_numbers_in_data
+from ._enums import BounceReason
+from ._figures import (
+    BOUNCES,
+    REPORT_SCHEMA_VERSION,
+    DeliveryFigures,
+    Figure,
+    ListFigures,
+    ReasonFigure,
+)
+from ._history import Timeline, history_for
 from .errors import ValidationError
-from .model import Campaign, CampaignStatus, Message, Reply, TimelineEvent, Unsubscribe
+from .model import Campaign, CampaignStatus, Message, Reply, Unsubscribe
 from .storage import Storage
 
 if TYPE_CHECKING:
@@ -62,131 +70,6 @@ __all__ = [
     "report_for",
     "report_from_messages",
 ]
-
-#: Version of the ``to_dict()`` shapes; bumped on any incompatible change.
-REPORT_SCHEMA_VERSION = 1
-
-_PROCESSING = frozenset({MessageStatus.QUEUED, MessageStatus.PROCESSING})
-_BOUNCES = frozenset({MessageStatus.SOFT_BOUNCE, MessageStatus.HARD_BOUNCE})
-
-
-@attrs.frozen
-class Figure:
-    """A count and the base its percentage is taken of."""
-
-    count: int
-    base: int
-
-    @property
-    def percentage(self) -> float | None:
-        """``100 * count / base``; ``None`` when the base is zero (no percentage exists)."""
-        return 100.0 * self.count / self.base if self.base else None
-
-    def to_dict(self) -> dict[str, Any]:
-        """``{"count": int, "percentage": float | None}``, percentage rounded to 2 decimals."""
-        percentage = self.percentage
-        return {
-            "count": self.count,
-            "percentage": None if percentage is None else round(percentage, 2),
-        }
-
-
-@attrs.frozen(kw_only=True)
-class DeliveryFigures:
-    """The figures of a set of messages: a campaign, one of its lists, or many campaigns."""
-
-    recipients: int
-    delivered: Figure
-    soft_bounces: Figure
-    hard_bounces: Figure
-    processing: Figure
-    cancelled: int
-    replies: Figure
-    reply_messages: int
-    unsubscribes: Figure
-    sent: int
-    segments_sent: int
-    segments_bounced: int
-    segments_avoidable_bounced: int
-
-    @classmethod
-    def from_cells(
-        cls, cells: Iterable[tuple[CellKey, Cell]], engagement: Iterable[Engagement]
-    ) -> DeliveryFigures:
-        """Add up counted cells and engagement."""
-        by_status = dict.fromkeys(MessageStatus, 0)
-        sent = segments_sent = segments_bounced = segments_avoidable = 0
-        for key, cell in cells:
-            by_status[key.status] += cell.messages
-            if key.sent:
-                sent += cell.messages
-                segments_sent += cell.segments
-                if key.status in _BOUNCES:
-                    segments_bounced += cell.segments
-                    if key.reason is not None and key.reason.avoidable_by_sender:
-                        segments_avoidable += cell.segments
-        repliers = replies = unsubscribers = 0
-        for found in engagement:
-            repliers += found.repliers
-            replies += found.replies
-            unsubscribers += found.unsubscribers
-        cancelled = by_status[MessageStatus.CANCELLED]
-        recipients = sum(by_status.values()) - cancelled
-        delivered = by_status[MessageStatus.DELIVERED]
-        return cls(
-            recipients=recipients,
-            delivered=Figure(delivered, recipients),
-            soft_bounces=Figure(by_status[MessageStatus.SOFT_BOUNCE], recipients),
-            hard_bounces=Figure(by_status[MessageStatus.HARD_BOUNCE], recipients),
-            processing=Figure(
-                by_status[MessageStatus.QUEUED] + by_status[MessageStatus.PROCESSING], recipients
-            ),
-            cancelled=cancelled,
-            replies=Figure(repliers, delivered),
-            reply_messages=replies,
-            unsubscribes=Figure(unsubscribers, delivered),
-            sent=sent,
-            segments_sent=segments_sent,
-            segments_bounced=segments_bounced,
-            segments_avoidable_bounced=segments_avoidable,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The figures as plain JSON-ready data."""
-        return {
-            "recipients": self.recipients,
-            "delivered": self.delivered.to_dict(),
-            "soft_bounces": self.soft_bounces.to_dict(),
-            "hard_bounces": self.hard_bounces.to_dict(),
-            "processing": self.processing.to_dict(),
-            "cancelled": self.cancelled,
-            "replies": {**self.replies.to_dict(), "messages": self.reply_messages},
-            "unsubscribes": self.unsubscribes.to_dict(),
-            "sent": self.sent,
-            "segments_sent": self.segments_sent,
-        }
-
-
-@attrs.frozen(kw_only=True)
-class ListFigures:
-    """One contact list's figures within a campaign, with what its sent messages cost."""
-
-    list_id: str
-    figures: DeliveryFigures
-    cost: Decimal
-    bounced_cost: Decimal
-
-
-@attrs.frozen(kw_only=True)
-class ReasonFigure:
-    """How many recipients bounced for one reason, and what the sent ones cost."""
-
-    reason: BounceReason
-    kind: BounceKind
-    avoidable_by_sender: bool
-    recipients: Figure
-    sent: int
-    cost: Decimal
 
 
 @attrs.frozen(kw_only=True)
@@ -394,7 +277,7 @@ def _reason_figures(
     sent: dict[BounceReason, int] = {}
     segments: dict[BounceReason, int] = {}
     for key, cell in cells:
-        if key.status in _BOUNCES and key.reason is not None:
+        if key.status in BOUNCES and key.reason is not None:
             messages[key.reason] = messages.get(key.reason, 0) + cell.messages
             if key.sent:
                 sent[key.reason] = sent.get(key.reason, 0) + cell.messages
@@ -553,72 +436,4 @@ def global_statistics(
         totals=DeliveryFigures.from_cells(merged.cells.items(), merged.engagement.values()),
         cost_by_currency=cost,
         bounced_cost_by_currency=bounced,
-    )
-
-
-@attrs.frozen(kw_only=True)
-class Timeline:
-    """A campaign's history: every event from its creation on, in the order it was appended."""
-
-    campaign_id: str
-    campaign_name: str
-    events: tuple[TimelineEvent, ...]
-
-    def to_dict(self, *, show_numbers: bool = False) -> dict[str, Any]:
-        """The history as JSON-ready data: times in ISO 8601 UTC, details as stored except that
-        phone numbers in them are masked unless ``show_numbers``."""
-        return {
-            "schema_version": REPORT_SCHEMA_VERSION,
-            "campaign": {"id": self.campaign_id, "name": self.campaign_name},
-            "events": [
-                {
-                    "at": event.at.isoformat(),
-                    "kind": event.kind.value,
-                    "details": dict(event.details)
-                    if show_numbers
-                    else mask_numbers_in_data(event.details),
-                }
-                for event in self.events
-            ],
-        }
-
-    def to_text(self, *, show_numbers: bool = False) -> str:
-        """One line per event (details wrapped), at most 100 columns, numbers masked unless
-        ``show_numbers``."""
-        return _text.render_timeline(self, show_numbers=show_numbers)
-
-    def to_html(self, *, show_numbers: bool = False) -> str:
-        """A self-contained, printable HTML document, numbers masked unless ``show_numbers``."""
-        return _html.document(
-            f"History of {self.campaign_name}",
-            _html.timeline_html(self, show_numbers=show_numbers),
-        )
-
-    def _repr_html_(self) -> str:
-        """An HTML fragment (no ``<html>`` wrapper, numbers masked) for notebooks."""
-        return _html.with_style(_html.timeline_html(self))
-
-    def to_csv(self, *, show_numbers: bool = False) -> dict[str, str]:
-        """``{"history.csv": ...}``: at, kind and details (compact JSON) per event."""
-        return _csv.timeline_files(self, show_numbers=show_numbers)
-
-    def to_json(self, *, indent: int | None = 2, show_numbers: bool = False) -> str:
-        """``to_dict(show_numbers=...)`` as JSON text (UTF-8, ending with a newline)."""
-        data = self.to_dict(show_numbers=show_numbers)
-        return json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
-
-    def to_pandas(self, *, show_numbers: bool = False) -> pd.DataFrame:
-        """One row per event as a DataFrame (needs the ``notebook`` extra)."""
-        from .notebook import timeline_frame
-
-        return timeline_frame(self, show_numbers=show_numbers)
-
-
-def history_for(storage: Storage, campaign_id: str) -> Timeline:
-    """The stored history of a campaign; ``NotFoundError`` for an unknown campaign."""
-    campaign = storage.get_campaign(campaign_id)
-    return Timeline(
-        campaign_id=campaign.id,
-        campaign_name=campaign.name,
-        events=tuple(storage.timeline(campaign_id)),
     )
