@@ -829,3 +829,43 @@ def test_docs_list_every_exit_code_and_command() -> None:
         assert f"| {code} |" in page
     for command in COMMANDS:
         assert f"## `{command}`" in page
+
+
+def test_e2e_import_events_from_standard_input(tmp_path: Path) -> None:
+    """``-`` reads the reports from standard input (JSON lines by default, CSV when asked)."""
+    db = make_db(tmp_path / "stdin.db", ["V1", "V2", "T1"])
+    command = [sys.executable, "-m", "sms_campaign_stats", "import-events", "--db", str(db)]
+    lines = '{"messageId": "V1", "status": "delivered"}\nnot json\n'
+    piped = subprocess.run(
+        [*command, "--provider", "vonage", "-"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert cli.EXIT_BAD_LINES == piped.returncode
+    assert piped.stderr.startswith("<stdin>:2: ")
+    assert "<stdin>: 2 lines read (0 blank), 1 reports, 1 bad lines" in piped.stdout
+    rows = "MessageSid,MessageStatus\nT1,delivered\n"
+    as_csv = subprocess.run(
+        [*command, "--provider", "twilio", "--input-format", "csv", "-"],
+        input=rows,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (0, "") == (as_csv.returncode, as_csv.stderr)
+    assert 2 == figures(db)["delivered"]
+
+
+def test_import_events_from_standard_input_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = make_db(tmp_path / "stdin.db", ["V1"])
+    stdin = io.TextIOWrapper(io.BytesIO(b'{"messageId": "V1", "status": "delivered"}\n'))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    assert 0 == cli.main(["import-events", "--db", str(db), "--provider", "vonage", "-"])
+    assert "<stdin>: 1 lines read" in capsys.readouterr().out
+    assert 1 == figures(db)["delivered"]

@@ -197,7 +197,8 @@ def _parser() -> argparse.ArgumentParser:
     imports.add_argument(
         "--input-format",
         choices=INPUT_FORMATS,
-        help="jsonl or csv (default: from the extension: .jsonl, .ndjson, .json, .csv)",
+        help="jsonl or csv (default: from the extension: .jsonl, .ndjson, .json, .csv; "
+        "jsonl for standard input)",
     )
     imports.add_argument(
         "--batch-size",
@@ -206,7 +207,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="reports applied per transaction (default: 1000)",
     )
-    imports.add_argument("file", metavar="FILE", help="the reports")
+    imports.add_argument("file", metavar="FILE", help="the reports; - for standard input")
     imports.set_defaults(run=_import_events)
     return parser
 

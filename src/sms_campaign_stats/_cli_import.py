@@ -7,6 +7,7 @@ line number and skipped), and the summary. It reads the clock for the receive ti
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -235,29 +236,39 @@ def _apply(engine: CampaignEngine, batch: list[DeliveryReport], tally: _Tally) -
     batch.clear()
 
 
+def _open_input(name: str) -> contextlib.AbstractContextManager[IO[bytes]]:
+    """The file named, or standard input for ``-`` (left open when done: it is not ours)."""
+    if name == "-":
+        return contextlib.nullcontext(sys.stdin.buffer)
+    return open(name, "rb")
+
+
 def _import_events(args: argparse.Namespace) -> int:
+    from_stdin = args.file == "-"
     path = Path(args.file)
-    input_format = args.input_format or _EXTENSIONS.get(path.suffix.lower())
+    input_format = args.input_format or ("jsonl" if from_stdin else None)
+    input_format = input_format or _EXTENSIONS.get(path.suffix.lower())
     if input_format is None:
         raise _UserError(
             EXIT_USAGE,
             f"{args.file}: cannot tell the format from the extension {path.suffix!r}; "
             "pass --input-format jsonl or csv",
         )
-    if not path.exists():
+    if not from_stdin and not path.exists():
         raise _UserError(EXIT_NOT_FOUND, f"{args.file}: no such file")
+    name = "<stdin>" if from_stdin else args.file
     parse = _PROVIDERS[args.provider]
     store = _open_existing(args.db)
     engine = CampaignEngine(store)
     tally = _Tally()
     batch: list[DeliveryReport] = []
     try:
-        with open(path, "rb") as file:
-            size = os.fstat(file.fileno()).st_size
+        with _open_input(args.file) as file:
+            size = None if from_stdin else os.fstat(file.fileno()).st_size
             bar = progress(size or None, description="reading", unit="B")
             try:
                 read = _jsonl_records if input_format == "jsonl" else _csv_records
-                for number, payload in read(file, bar, args.file):
+                for number, payload in read(file, bar, name):
                     tally.lines += 1
                     if payload is _BLANK:
                         tally.blank += 1
@@ -270,7 +281,7 @@ def _import_events(args: argparse.Namespace) -> int:
                             raise _BadLineError("the report has no message id")
                     except (_BadLineError, MalformedReportError) as error:
                         tally.bad += 1
-                        print(f"{args.file}:{number}: {error}", file=sys.stderr)
+                        print(f"{name}:{number}: {error}", file=sys.stderr)
                         continue
                     tally.reports += len(reports)
                     batch.extend(reports)
@@ -284,7 +295,7 @@ def _import_events(args: argparse.Namespace) -> int:
         raise _UserError(EXIT_STORAGE, f"{args.file}: cannot read ({error.strerror})") from None
     finally:
         store.close()
-    _write(_summary(args.file, input_format, tally), None)
+    _write(_summary(name, input_format, tally), None)
     return EXIT_BAD_LINES if tally.bad else EXIT_OK
 
 
