@@ -9,14 +9,8 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
-from sms_campaign_stats import (
-    Attempt,
-    BounceReason,
-    Campaign,
-    Message,
-    MessageStatus,
-    Outcome,
-)
+from sms_campaign_stats import BounceReason, Campaign, Message, MessageStatus, Outcome
+from sms_campaign_stats.model import Attempt
 from sms_campaign_stats.testing import T0, sample_campaign
 
 LISTS = ("newsletter", "vip", "winback")

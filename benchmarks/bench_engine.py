@@ -35,12 +35,12 @@ from _common import best_of, campaign, report_line
 from sms_campaign_stats import (
     CampaignEngine,
     DeliveryReport,
-    ErrorNamespace,
     Message,
     SQLiteStorage,
     parse_smpp_receipt,
 )
-from sms_campaign_stats._sqlite_schema import micros
+from sms_campaign_stats.providers import ErrorNamespace
+from sms_campaign_stats.storage.sqlite._schema import micros
 from sms_campaign_stats.testing import T0
 
 BATCH = 1000

@@ -26,7 +26,7 @@ import sys
 import phonenumbers
 from _common import best_of, report_line
 
-from sms_campaign_stats.numbering import check_numbers
+from sms_campaign_stats.phone_numbers import check_numbers
 
 DUPLICATE_SHARE = 0.30
 DEFAULT_REGION = "FR"

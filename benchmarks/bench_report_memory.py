@@ -12,7 +12,7 @@ from collections import Counter
 
 from _common import best_of, campaign, messages, report_line
 
-from sms_campaign_stats import report_from_messages
+from sms_campaign_stats.reports import report_from_messages
 
 
 def main(count: int = 1_000_000) -> None:

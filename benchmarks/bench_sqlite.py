@@ -21,8 +21,9 @@ from pathlib import Path
 import attrs
 from _common import best_of, campaign, messages, report_line
 
-from sms_campaign_stats import Message, MessageStatus, Reply, SQLiteStorage, Unsubscribe, report_for
-from sms_campaign_stats._sqlite_schema import MESSAGE_COLUMNS
+from sms_campaign_stats import Message, MessageStatus, SQLiteStorage, report_for
+from sms_campaign_stats.model import Reply, Unsubscribe
+from sms_campaign_stats.storage.sqlite._schema import MESSAGE_COLUMNS
 from sms_campaign_stats.testing import T0
 
 INSERT = f"INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES ({', '.join('?' * 15)})"  # noqa: S608

@@ -14,16 +14,9 @@ import sys
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from sms_campaign_stats import (
-    BounceReason,
-    Campaign,
-    Message,
-    NotFoundError,
-    Reply,
-    SQLiteStorage,
-    Unsubscribe,
-    report_for,
-)
+from sms_campaign_stats import BounceReason, Campaign, Message, SQLiteStorage, report_for
+from sms_campaign_stats.errors import NotFoundError
+from sms_campaign_stats.model import Reply, Unsubscribe
 
 CAMPAIGN_ID = "spring-sale-2026"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

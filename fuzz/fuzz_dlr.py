@@ -23,16 +23,16 @@ instrument(__name__)
 
 from sms_campaign_stats import (  # noqa: E402
     DeliveryReport,
-    MalformedReportError,
     classify,
     parse_brevo_event,
     parse_infobip_result,
     parse_kannel_dlr,
     parse_smpp_receipt,
-    parse_smpp_submit_error,
     parse_twilio_callback,
     parse_vonage_receipt,
 )
+from sms_campaign_stats.errors import MalformedReportError  # noqa: E402
+from sms_campaign_stats.providers import parse_smpp_submit_error  # noqa: E402
 
 PARSERS: list[Callable[[Any], DeliveryReport]] = [
     parse_smpp_receipt,  # 0

@@ -17,12 +17,8 @@ from _harness import bounded, instrument, main
 
 instrument(__name__)
 
-from sms_campaign_stats import (  # noqa: E402
-    ValidationError,
-    build_recipients,
-    check_number,
-    check_numbers,
-)
+from sms_campaign_stats import ValidationError, check_number  # noqa: E402
+from sms_campaign_stats.phone_numbers import build_recipients, check_numbers  # noqa: E402
 
 REGIONS = [None, "FR", "US", "GB", "DE", "IN", "BR", "fr", "ZZ", ""]
 

@@ -24,13 +24,8 @@ from _harness import bounded, instrument, main
 
 instrument(__name__)
 
-from sms_campaign_stats import (  # noqa: E402
-    Campaign,
-    StopWords,
-    ThresholdPolicy,
-    ValidationError,
-    WilsonPolicy,
-)
+from sms_campaign_stats import Campaign, ThresholdPolicy, ValidationError  # noqa: E402
+from sms_campaign_stats.engine import StopWords  # noqa: E402
 from sms_campaign_stats.quiet_hours import HolidayCalendar, WeeklySchedule, Window  # noqa: E402
 from sms_campaign_stats.retry import (  # noqa: E402
     stop_after,
@@ -39,6 +34,7 @@ from sms_campaign_stats.retry import (  # noqa: E402
     wait_fixed,
     wait_schedule,
 )
+from sms_campaign_stats.suspension import WilsonPolicy  # noqa: E402
 
 AT = datetime(2025, 3, 4, 10, 0, tzinfo=timezone.utc)
 

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 from hypothesis import strategies as st
 
-from sms_campaign_stats import BounceReason, Campaign, Message, Reply, Unsubscribe
+from sms_campaign_stats import BounceReason, Campaign, Message
+from sms_campaign_stats.model import Reply, Unsubscribe
 from sms_campaign_stats.testing import T0, sample_campaign
 
 SOFT_REASONS = [r for r in BounceReason if r.is_soft]

@@ -7,21 +7,22 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from sms_campaign_stats import (
-    BounceClassifier,
     BounceReason,
     Classification,
-    ClassifierChain,
     DeliveryReport,
-    ErrorCode,
-    ErrorNamespace,
     Outcome,
-    SoftBounceEscalation,
-    TableClassifier,
     ValidationError,
     classify,
     parse_twilio_callback,
 )
-from sms_campaign_stats.bounces import FALLBACK_RULE
+from sms_campaign_stats.bounces import (
+    FALLBACK_RULE,
+    BounceClassifier,
+    ClassifierChain,
+    SoftBounceEscalation,
+    TableClassifier,
+)
+from sms_campaign_stats.providers import ErrorCode, ErrorNamespace
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

@@ -25,14 +25,15 @@ from sms_campaign_stats import (
     DeliveryReport,
     SendMessage,
     SQLiteStorage,
+    cli,
     parse_vonage_receipt,
     report_for,
 )
-from sms_campaign_stats import _cli as cli
-from sms_campaign_stats import _cli_import as cli_import
-from sms_campaign_stats import _cli_numbers as cli_numbers
-from sms_campaign_stats._demo import _CountingStorage, demo_campaign_id, run_demo
-from sms_campaign_stats._progress import _Silent, progress
+from sms_campaign_stats.cli import _import as cli_import
+from sms_campaign_stats.cli import _main as cli_main
+from sms_campaign_stats.cli import _numbers as cli_numbers
+from sms_campaign_stats.cli._demo import _CountingStorage, demo_campaign_id, run_demo
+from sms_campaign_stats.cli._progress import _Silent, progress
 from sms_campaign_stats.errors import (
     DeferralHorizonError,
     DuplicateError,
@@ -359,7 +360,7 @@ def test_demo_errors(
     def raced(*args: Any, **kwargs: Any) -> Any:
         raise DuplicateError("campaign", "sim-2026-default")
 
-    monkeypatch.setattr(cli, "run_demo", raced)
+    monkeypatch.setattr(cli_main, "run_demo", raced)
     code = cli.main(["demo", "--db", str(tmp_path / "new.db"), "--recipients", "5"])
     assert code == cli.EXIT_STORAGE
     assert "already holds the demo campaign" in capsys.readouterr().err
@@ -380,7 +381,7 @@ def test_run_demo_validates_and_counts(tmp_path: Path) -> None:
 # in-process: report, stats, history ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", cli.FORMATS)
+@pytest.mark.parametrize("fmt", cli_main.FORMATS)
 @pytest.mark.parametrize("command", ["report", "stats", "history"])
 def test_every_format_to_stdout_and_file(
     command: str, fmt: str, demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -741,7 +742,7 @@ def test_errors_become_exit_codes(
     def fail(args: Any) -> int:
         raise error
 
-    monkeypatch.setattr(cli, "_stats", fail)
+    monkeypatch.setattr(cli_main, "_stats", fail)
     assert cli.main(["stats", "--db", str(demo_db)]) == code
     err = capsys.readouterr().err
     assert err.count("\n") == 1

@@ -6,19 +6,13 @@ from collections.abc import Iterable, Iterator
 
 import pytest
 
-from sms_campaign_stats import (
-    BounceReason,
-    DeliveryReport,
-    ErrorCode,
-    ErrorNamespace,
-    Outcome,
-    classify,
-)
-from sms_campaign_stats._codes_other import BREVO_REASON_RULES
-from sms_campaign_stats._decisions import DECISIONS
-from sms_campaign_stats._rule import Rule
-from sms_campaign_stats._sources import SOURCES
+from sms_campaign_stats import BounceReason, DeliveryReport, Outcome, classify
 from sms_campaign_stats.bounces import CODE_TABLES, FALLBACK_RULE
+from sms_campaign_stats.providers import ErrorCode, ErrorNamespace
+from sms_campaign_stats.providers._decisions import DECISIONS
+from sms_campaign_stats.providers._other_codes import BREVO_REASON_RULES
+from sms_campaign_stats.providers._rows import Rule
+from sms_campaign_stats.providers._sources import SOURCES
 
 # For each status table: the provider whose reports it reads.
 STATUS_TABLE_PROVIDER = {

@@ -26,18 +26,17 @@ from typing import Any
 
 from sms_campaign_stats import (
     Campaign,
-    CampaignCounts,
     InMemoryStorage,
     MessageStatus,
-    Reply,
     SQLiteStorage,
     Storage,
     report_for,
 )
-from sms_campaign_stats._actions import SendMessage
-from sms_campaign_stats.dlr import parse_vonage_receipt
 from sms_campaign_stats.engine import CampaignEngine
-from sms_campaign_stats.model import BounceReason
+from sms_campaign_stats.engine import SendMessage
+from sms_campaign_stats.model import BounceReason, Reply
+from sms_campaign_stats.providers import parse_vonage_receipt
+from sms_campaign_stats.storage import CampaignCounts
 from sms_campaign_stats.testing import T0, sample_campaign, sample_messages
 
 UTC = timezone.utc

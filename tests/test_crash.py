@@ -21,18 +21,17 @@ from typing import Literal
 
 import pytest
 
-from sms_campaign_stats import (
+from sms_campaign_stats import Message, MessageStatus, SQLiteStorage
+from sms_campaign_stats.model import (
     Block,
-    CampaignCounts,
-    Message,
-    MessageStatus,
+    BounceReason,
     Reply,
-    SQLiteStorage,
     TimelineEvent,
+    TimelineKind,
     Unsubscribe,
 )
-from sms_campaign_stats._sqlite import APPLICATION_ID, SCHEMA_VERSION
-from sms_campaign_stats.model import BounceReason, TimelineKind
+from sms_campaign_stats.storage import CampaignCounts
+from sms_campaign_stats.storage.sqlite import APPLICATION_ID, SCHEMA_VERSION
 from sms_campaign_stats.testing import T0, sample_campaign
 
 RUNS = int(os.environ.get("SMS_CRASH_RUNS", "6"))

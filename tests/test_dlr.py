@@ -10,22 +10,24 @@ import pytest
 from sms_campaign_stats import (
     BounceReason,
     DeliveryReport,
-    ErrorCode,
-    ErrorNamespace,
-    MalformedReportError,
     Outcome,
-    ProviderTime,
     classify,
     parse_brevo_event,
     parse_infobip_result,
     parse_kannel_dlr,
     parse_smpp_receipt,
-    parse_smpp_submit_error,
     parse_twilio_callback,
     parse_vonage_receipt,
 )
-from sms_campaign_stats._dlr_report import new_report
-from sms_campaign_stats.dlr import MAX_PAYLOAD_BYTES
+from sms_campaign_stats.errors import MalformedReportError
+from sms_campaign_stats.providers import (
+    MAX_PAYLOAD_BYTES,
+    ErrorCode,
+    ErrorNamespace,
+    ProviderTime,
+    parse_smpp_submit_error,
+)
+from sms_campaign_stats.providers._report import new_report
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 GSM = ErrorNamespace.GSM_MAP

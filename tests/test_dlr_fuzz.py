@@ -11,16 +11,16 @@ from hypothesis import strategies as st
 
 from sms_campaign_stats import (
     DeliveryReport,
-    MalformedReportError,
     classify,
     parse_brevo_event,
     parse_infobip_result,
     parse_kannel_dlr,
     parse_smpp_receipt,
-    parse_smpp_submit_error,
     parse_twilio_callback,
     parse_vonage_receipt,
 )
+from sms_campaign_stats.errors import MalformedReportError
+from sms_campaign_stats.providers import parse_smpp_submit_error
 
 TIME_BOUND_SECONDS = 0.25
 

@@ -19,21 +19,21 @@ from sms_campaign_stats import (
     MessageStatus,
     SQLiteStorage,
     Storage,
-    TimelineKind,
     ValidationError,
     parse_twilio_callback,
     parse_vonage_receipt,
     report_for,
 )
-from sms_campaign_stats._actions import (
+from sms_campaign_stats.engine import CampaignEngine
+from sms_campaign_stats.engine import (
     BlockRecipient,
     NeedsZone,
     RetryMessage,
     SendMessage,
     SuspendCampaign,
 )
-from sms_campaign_stats.engine import CampaignEngine
 from sms_campaign_stats.errors import DuplicateError, OutsideAllowedHoursError
+from sms_campaign_stats.lifecycle import TimelineKind
 from sms_campaign_stats.quiet_hours import OutsideWindow, ZonePolicy, rule_for
 
 UTC = timezone.utc

@@ -10,9 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from sms_campaign_stats import Campaign, InMemoryStorage, SQLiteStorage, Storage, report_for
-from sms_campaign_stats._actions import SendMessage
-from sms_campaign_stats.dlr import parse_vonage_receipt
 from sms_campaign_stats.engine import CampaignEngine
+from sms_campaign_stats.engine import SendMessage
+from sms_campaign_stats.providers import parse_vonage_receipt
 
 UTC = timezone.utc
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)

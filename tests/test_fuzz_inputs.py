@@ -30,31 +30,29 @@ from sms_campaign_stats import (
     Campaign,
     CampaignEngine,
     InMemoryStorage,
-    MalformedReportError,
     Message,
-    Reply,
     SQLiteStorage,
-    StopWords,
     ThresholdPolicy,
-    TimelineEvent,
-    TimelineKind,
-    Unsubscribe,
     ValidationError,
-    WilsonPolicy,
-    build_recipients,
     check_number,
-    check_numbers,
     classify,
     parse_brevo_event,
     parse_infobip_result,
     parse_kannel_dlr,
     parse_smpp_receipt,
-    parse_smpp_submit_error,
     parse_twilio_callback,
     parse_vonage_receipt,
 )
-from sms_campaign_stats.dlr import MAX_NESTING, DeliveryReport
-from sms_campaign_stats.errors import DeferralHorizonError, SmsCampaignStatsError
+from sms_campaign_stats.engine import StopWords
+from sms_campaign_stats.errors import (
+    DeferralHorizonError,
+    MalformedReportError,
+    SmsCampaignStatsError,
+)
+from sms_campaign_stats.lifecycle import TimelineKind
+from sms_campaign_stats.model import Reply, TimelineEvent, Unsubscribe
+from sms_campaign_stats.phone_numbers import build_recipients, check_numbers
+from sms_campaign_stats.providers import MAX_NESTING, DeliveryReport, parse_smpp_submit_error
 from sms_campaign_stats.quiet_hours import (
     CountryRule,
     HolidayCalendar,
@@ -71,6 +69,7 @@ from sms_campaign_stats.retry import (
     wait_fixed,
     wait_schedule,
 )
+from sms_campaign_stats.suspension import WilsonPolicy
 
 R = TypeVar("R")
 UTC = timezone.utc

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sms_campaign_stats import _cli as cli
+from sms_campaign_stats import cli
 
 from .test_cli import figures, make_db
 

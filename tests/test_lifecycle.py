@@ -7,21 +7,16 @@ from datetime import timedelta
 
 import pytest
 
-from sms_campaign_stats import (
+from sms_campaign_stats import BounceReason, Campaign, CampaignStatus, Message, MessageStatus
+from sms_campaign_stats.errors import InvalidTransitionError
+from sms_campaign_stats.lifecycle import (
     CAMPAIGN_TRANSITIONS,
     MESSAGE_TRANSITIONS,
-    BounceReason,
-    Campaign,
-    CampaignChange,
     CampaignEvent,
-    CampaignStatus,
-    InvalidTransitionError,
-    Message,
     MessageEvent,
-    MessageStatus,
     TimelineKind,
 )
-from sms_campaign_stats.model import CAMPAIGN_EVENT_TIMELINE_KIND
+from sms_campaign_stats.model import CAMPAIGN_EVENT_TIMELINE_KIND, CampaignChange
 from sms_campaign_stats.testing import T0, sample_campaign
 
 AT = T0 + timedelta(hours=1)

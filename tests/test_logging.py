@@ -34,7 +34,7 @@ def test_only_a_null_handler_is_installed() -> None:
 
 def test_every_logger_is_named_after_its_module() -> None:
     """Loggers are created with ``__name__`` only, so they all sit under sms_campaign_stats."""
-    for path in sorted(SOURCE.glob("*.py")):
+    for path in sorted(SOURCE.rglob("*.py")):
         for call in re.findall(r"getLogger\(([^)]*)\)", path.read_text(encoding="utf-8")):
             assert "__name__" == call, f"{path.name}: getLogger({call})"
 
@@ -81,7 +81,7 @@ def test_a_suspension_is_a_warning_record(caplog: pytest.LogCaptureFixture) -> N
         )
     assert any(isinstance(a, SuspendCampaign) for a in result.actions)
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert ["sms_campaign_stats.engine"] == [r.name for r in warnings]
+    assert ["sms_campaign_stats.engine._driver"] == [r.name for r in warnings]
     assert "campaign promo suspended" in warnings[0].getMessage()
 
 

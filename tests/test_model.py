@@ -10,18 +10,9 @@ import attrs
 import pytest
 import pytz
 
-from sms_campaign_stats import (
-    Attempt,
-    BounceReason,
-    Message,
-    MessageStatus,
-    Outcome,
-    Reply,
-    TimelineEvent,
-    TimelineKind,
-    Unsubscribe,
-    ValidationError,
-)
+from sms_campaign_stats import BounceReason, Message, MessageStatus, Outcome, ValidationError
+from sms_campaign_stats.lifecycle import TimelineKind
+from sms_campaign_stats.model import Attempt, Reply, TimelineEvent, Unsubscribe
 from sms_campaign_stats.testing import T0, sample_campaign
 
 CAMPAIGN = sample_campaign()[0]
@@ -334,7 +325,7 @@ def test_messages_pickle_and_copy_with_their_counting_shape() -> None:
     import copy
     import pickle
 
-    from sms_campaign_stats import CampaignCounts
+    from sms_campaign_stats.storage import CampaignCounts
 
     message = queued().submit(at=T0, provider_message_id="p").deliver(at=T0)
     for clone in (
@@ -349,7 +340,8 @@ def test_messages_pickle_and_copy_with_their_counting_shape() -> None:
 def test_counting_does_not_depend_on_interning() -> None:
     """Once the intern table is full, equal shapes are separate objects, and counts still merge
     them by value."""
-    from sms_campaign_stats import CampaignCounts, _shape
+    from sms_campaign_stats._core import shape as _shape
+    from sms_campaign_stats.storage import CampaignCounts
 
     saved = dict(_shape._INTERNED)
     try:

@@ -32,15 +32,13 @@ from sms_campaign_stats import (
     BounceReason,
     InMemoryStorage,
     Message,
-    OptionalDependencyError,
-    Reply,
     SmsCampaignStatsError,
     Timeline,
-    Unsubscribe,
     ValidationError,
     global_statistics,
-    report_from_messages,
 )
+from sms_campaign_stats.errors import OptionalDependencyError
+from sms_campaign_stats.model import Reply, Unsubscribe
 from sms_campaign_stats.notebook import (
     FIGURE_NAMES,
     _optional,
@@ -52,7 +50,7 @@ from sms_campaign_stats.notebook import (
     statistics_frame,
     timeline_frame,
 )
-from sms_campaign_stats.reports import CampaignReport
+from sms_campaign_stats.reports import CampaignReport, report_from_messages
 from sms_campaign_stats.simulation import PolicySet, World, simulate
 from sms_campaign_stats.testing import T0, sample_campaign
 
@@ -571,7 +569,8 @@ import sms_campaign_stats, sms_campaign_stats.notebook, sms_campaign_stats.repor
 assert not {"pandas", "matplotlib"} & set(sys.modules), sorted(sys.modules)
 for name in ("pandas", "matplotlib"):
     sys.modules[name] = None
-from sms_campaign_stats import OptionalDependencyError, report_from_messages
+from sms_campaign_stats.errors import OptionalDependencyError
+from sms_campaign_stats.reports import report_from_messages
 from sms_campaign_stats.notebook import report_frames
 from sms_campaign_stats.testing import sample_campaign
 try:

@@ -16,8 +16,7 @@ from phonenumbers import PhoneNumberType
 from phonenumbers.timezone import time_zones_for_number
 
 from sms_campaign_stats import BounceReason, ValidationError
-from sms_campaign_stats import numbering as n
-from sms_campaign_stats.numbering import (
+from sms_campaign_stats.phone_numbers import (
     DEFAULT_ACCEPTED_LINE_TYPES,
     MAX_RAW_LENGTH,
     LineType,
@@ -31,6 +30,7 @@ from sms_campaign_stats.numbering import (
     check_number,
     check_numbers,
 )
+from sms_campaign_stats.phone_numbers import _numbers as n
 
 E164 = re.compile(r"\+[1-9]\d{1,14}")
 INVALID = BounceReason.INVALID_NUMBER_OR_COUNTRY_CODE

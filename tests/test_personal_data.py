@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import pickle
 from collections.abc import Callable
@@ -13,16 +14,15 @@ import pytest
 import sms_campaign_stats
 from sms_campaign_stats import (
     Campaign,
-    DuplicateError,
     InMemoryStorage,
     Message,
-    NotFoundError,
     SmsCampaignStatsError,
     SQLiteStorage,
     ValidationError,
     check_number,
     parse_vonage_receipt,
 )
+from sms_campaign_stats.errors import DuplicateError, NotFoundError
 
 NUMBER_FIELDS = {"recipient", "e164", "raw", "details"}
 #: Fields with those names that hold no phone number.
@@ -34,8 +34,16 @@ def _public_attrs_classes() -> list[type]:
     found = []
     modules = [sms_campaign_stats]
     modules += [
-        getattr(sms_campaign_stats, name)
-        for name in ("engine", "numbering", "model", "reports", "retry", "suspension", "dlr")
+        importlib.import_module(f"sms_campaign_stats.{name}")
+        for name in (
+            "engine",
+            "phone_numbers",
+            "model",
+            "reports",
+            "retry",
+            "suspension",
+            "providers",
+        )
     ]
     for module in modules:
         for _, value in inspect.getmembers(module, inspect.isclass):

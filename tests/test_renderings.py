@@ -30,22 +30,18 @@ from hypothesis import strategies as st
 from sms_campaign_stats import (
     BounceReason,
     Campaign,
-    CampaignChange,
     CampaignReport,
     GlobalStatistics,
     InMemoryStorage,
     Message,
-    Reply,
-    TimelineEvent,
-    TimelineKind,
-    Unsubscribe,
     ValidationError,
     global_statistics,
-    report_from_messages,
 )
-from sms_campaign_stats._privacy import mask_numbers_in, mask_numbers_in_data
-from sms_campaign_stats._text import detail_items
-from sms_campaign_stats.reports import Timeline
+from sms_campaign_stats._core.privacy import mask_numbers_in, mask_numbers_in_data
+from sms_campaign_stats.lifecycle import TimelineKind
+from sms_campaign_stats.model import CampaignChange, Reply, TimelineEvent, Unsubscribe
+from sms_campaign_stats.render._text import detail_items
+from sms_campaign_stats.reports import Timeline, report_from_messages
 from sms_campaign_stats.testing import T0, sample_campaign
 
 from .strategies import CAMPAIGN, campaign_data

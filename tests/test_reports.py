@@ -11,17 +11,15 @@ from hypothesis import strategies as st
 
 from sms_campaign_stats import (
     BounceReason,
-    CampaignCounts,
     InMemoryStorage,
     Message,
     MessageStatus,
-    Reply,
-    Unsubscribe,
     global_statistics,
     report_for,
-    report_from_messages,
 )
-from sms_campaign_stats.reports import REPORT_SCHEMA_VERSION
+from sms_campaign_stats.model import Reply, Unsubscribe
+from sms_campaign_stats.reports import REPORT_SCHEMA_VERSION, report_from_messages
+from sms_campaign_stats.storage import CampaignCounts
 
 from .strategies import CAMPAIGN, LISTS, campaign_data, messages
 

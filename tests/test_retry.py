@@ -1,4 +1,5 @@
-"""Retry scheduling: the default policy, blocks and their composition, validation, properties."""
+"""Retry scheduling: the default policy, strategies and their composition, validation and
+properties."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sms_campaign_stats import Attempt, BounceReason, Classification, Outcome, ValidationError
+from sms_campaign_stats import BounceReason, Classification, Outcome, ValidationError
 from sms_campaign_stats.bounces import CODE_TABLES
 from sms_campaign_stats.errors import DeferralHorizonError
+from sms_campaign_stats.model import Attempt
 from sms_campaign_stats.retry import (
     DEFAULT_BACKOFF,
     DEFAULT_JITTER,
@@ -343,7 +345,7 @@ def test_throttled_retries_stay_in_allowed_hours_and_the_window() -> None:
 # -- composition and plain functions -----------------------------------------------------------
 
 
-def test_whether_blocks_compose() -> None:
+def test_whether_strategies_compose() -> None:
     """``&``, ``|`` and ``~`` combine built-ins and plain functions, flattening as they go."""
     not_at_night = retry_if_retryable & ~retry_if_reason(BounceReason.SENT_OUTSIDE_ALLOWED_HOURS)
     assert not not_at_night(soft_context(1, found=OUTSIDE_HOURS))
@@ -367,7 +369,7 @@ def test_whether_blocks_compose() -> None:
     assert "is not retried (is_first)" in give_up(by_name).explanation
 
 
-def test_wait_blocks_add() -> None:
+def test_wait_strategies_add() -> None:
     """``+`` adds waits; a fraction jitter scales the other waits of its sum, a max_delta jitter
     stands alone; plain functions are waits."""
     context = soft_context(2)
@@ -405,7 +407,7 @@ def test_wait_exponential_is_capped() -> None:
     assert timedelta(seconds=60) == wait_exponential(10, 2.5, maximum=60)(context, 4)
 
 
-def test_stop_blocks_compose_and_explain() -> None:
+def test_stop_strategies_compose_and_explain() -> None:
     """``|`` stops if any part does, ``&`` only if all do; each explains itself, plain functions
     by name."""
     at = T0 + timedelta(hours=1)
@@ -431,7 +433,7 @@ def test_stop_blocks_compose_and_explain() -> None:
 
     @attrs.frozen
     class Always(Stop):
-        """A user's own stop block, explained by default."""
+        """A user's own stop strategy, explained by default."""
 
         def __call__(self, context: RetryContext, at: datetime, /) -> bool:
             return True
@@ -489,7 +491,7 @@ def test_plain_functions_everywhere() -> None:
 
 
 def test_final_outcomes_are_never_retried_whatever_whether_says() -> None:
-    """A permissive whether block cannot retry an opt-out or a hard bounce."""
+    """A permissive whether strategy cannot retry an opt-out or a hard bounce."""
     everything = Retrying(whether=lambda context: True)
     for found in (classification("twilio", "21610"), classification("twilio", "30005")):
         decision = everything(context_for(history(found.outcome), found))
@@ -497,7 +499,7 @@ def test_final_outcomes_are_never_retried_whatever_whether_says() -> None:
         assert "is final" in decision.explanation
 
 
-def test_throttle_bound_and_block() -> None:
+def test_throttle_bound_and_strategy() -> None:
     """Throttle(max_retries=0) gives up at once; a plain throttle function is used as is."""
     context = context_for(history(Outcome.THROTTLED), THROTTLED)
     assert isinstance(Retrying(throttle=Throttle(max_retries=0))(context), GiveUp)

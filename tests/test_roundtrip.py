@@ -12,19 +12,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sms_campaign_stats import (
-    Attempt,
     BounceReason,
     Campaign,
     CampaignStatus,
     Message,
     MessageStatus,
     Outcome,
-    Reply,
     SQLiteStorage,
-    TimelineEvent,
-    TimelineKind,
-    Unsubscribe,
 )
+from sms_campaign_stats.lifecycle import TimelineKind
+from sms_campaign_stats.model import Attempt, Reply, TimelineEvent, Unsubscribe
 
 _files = itertools.count()
 

@@ -12,7 +12,7 @@ import pytest
 import sms_campaign_stats
 
 SOURCE = Path(sms_campaign_stats.__file__).parent
-MODULES = sorted(SOURCE.glob("*.py"))
+MODULES = sorted(SOURCE.rglob("*.py"))
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|PRAGMA|WHERE|VALUES)\b")
 #: Names an f-string of SQL may interpolate: module constants (column lists, the schema version)
 #: and ``marks``, a run of ``?`` placeholders (checked below).
@@ -121,9 +121,7 @@ def test_sql_is_parameterized(path: Path) -> None:
 
 
 def test_the_sql_modules_are_checked() -> None:
-    assert {"_sqlite.py", "_sqlite_database.py", "_sqlite_schema.py"} <= {
-        m.name for m in MODULES if _talks_sql(m)
-    }
+    assert {"_store.py", "_database.py", "_schema.py"} <= {m.name for m in MODULES if _talks_sql(m)}
 
 
 def test_the_sql_check_catches_string_built_sql(tmp_path: Path) -> None:

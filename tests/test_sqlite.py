@@ -12,19 +12,16 @@ from pathlib import Path
 import attrs
 import pytest
 
-from sms_campaign_stats import (
+from sms_campaign_stats import Message, SQLiteStorage, ValidationError, report_for
+from sms_campaign_stats.errors import (
     DuplicateError,
-    Message,
     NotFoundError,
     SchemaError,
-    SQLiteStorage,
     StorageBusyError,
     StorageError,
-    ValidationError,
-    report_for,
 )
-from sms_campaign_stats._sqlite import APPLICATION_ID, SCHEMA_VERSION
-from sms_campaign_stats._sqlite_database import BUSY_ATTEMPTS, Database
+from sms_campaign_stats.storage.sqlite._database import BUSY_ATTEMPTS, Database
+from sms_campaign_stats.storage.sqlite import APPLICATION_ID, SCHEMA_VERSION
 from sms_campaign_stats.testing import T0, sample_campaign, sample_messages
 
 

@@ -11,23 +11,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from sms_campaign_stats import (
-    CampaignCounts,
-    InMemoryStorage,
-    Message,
-    Reply,
-    SQLiteStorage,
-    Storage,
-    Unsubscribe,
-    _memory,
-    _sqlite,
-    report_for,
-    report_from_messages,
-)
-from sms_campaign_stats._actions import SendMessage
-from sms_campaign_stats.dlr import parse_vonage_receipt
+from sms_campaign_stats import InMemoryStorage, Message, SQLiteStorage, Storage, report_for
 from sms_campaign_stats.engine import CampaignEngine
+from sms_campaign_stats.engine import SendMessage
 from sms_campaign_stats.errors import StorageError
+from sms_campaign_stats.model import Reply, Unsubscribe
+from sms_campaign_stats.providers import parse_vonage_receipt
+from sms_campaign_stats.reports import report_from_messages
+from sms_campaign_stats.storage import CampaignCounts, _memory
+from sms_campaign_stats.storage.sqlite import _store as _sqlite
 from sms_campaign_stats.testing import T0, StorageConformance, sample_campaign, sample_messages
 
 from .strategies import CAMPAIGN, campaign_data

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sms_campaign_stats._sequential import llr_weights, walk_many, walk_step
+from sms_campaign_stats._suspension.sequential import llr_weights, walk_many, walk_step
 from sms_campaign_stats.errors import ValidationError
 from sms_campaign_stats.suspension import (
     CONTRIBUTIONS,

@@ -1,36 +1,28 @@
 """sms_campaign_stats: trustworthy statistics and safe sending decisions for SMS campaigns.
 
-The public API is re-exported here; modules whose names start with ``_`` are private.
+The names here are the common path (the README's example and what most services call). The rest
+is reached through its subpackage or module, each the home of one concept::
+
+    model, lifecycle          the domain values; statuses, outcomes, bounce reasons, transitions
+    providers                 delivery-report parsers and code tables, one module per provider
+    bounces, retry,           the policies: classification, retry scheduling, automatic
+    suspension, quiet_hours,  suspension, send-time rules (building blocks in send_time),
+    phone_numbers             number validation
+    storage                   the storage contract, counts, InMemoryStorage, SQLiteStorage
+    engine                    CampaignEngine, the actions it returns and the results of its calls
+    reports, render           reports as values; text, HTML, CSV and e-mail renderings
+    errors, testing           the error tree; conformance suites for your stores and policies
+
+``docs/architecture.md`` draws the layers and the rule for imports.
 """
 
 from __future__ import annotations
 
 import logging
 
-from ._counts import CampaignCounts
-from ._privacy import mask_number
-from .bounces import (
-    BounceClassifier,
-    Classification,
-    ClassifierChain,
-    SoftBounceEscalation,
-    TableClassifier,
-    classify,
-)
-from .dlr import (
-    DeliveryReport,
-    ErrorCode,
-    ErrorNamespace,
-    ProviderTime,
-    parse_brevo_event,
-    parse_infobip_result,
-    parse_kannel_dlr,
-    parse_smpp_receipt,
-    parse_smpp_submit_error,
-    parse_twilio_callback,
-    parse_vonage_receipt,
-)
-from .engine import (
+from sms_campaign_stats._core.privacy import mask_number
+from sms_campaign_stats.bounces import Classification, classify
+from sms_campaign_stats.engine import (
     BlockRecipient,
     CampaignEngine,
     CampaignWarning,
@@ -40,102 +32,33 @@ from .engine import (
     PlanResult,
     RetryMessage,
     SendMessage,
-    StopWords,
     SuspendCampaign,
 )
-from .errors import (
-    ConflictError,
-    DeferralHorizonError,
-    DuplicateError,
-    InvalidTransitionError,
-    MalformedReportError,
-    NotFoundError,
-    OptionalDependencyError,
-    OutsideAllowedHoursError,
-    SchemaError,
-    SendTimeError,
-    SmsCampaignStatsError,
-    StorageBusyError,
-    StorageError,
-    UnknownTimeZoneError,
-    ValidationError,
+from sms_campaign_stats.errors import SmsCampaignStatsError, ValidationError
+from sms_campaign_stats.lifecycle import BounceReason, CampaignStatus, MessageStatus, Outcome
+from sms_campaign_stats.model import Campaign, Message
+from sms_campaign_stats.phone_numbers import NumberCheck, PhoneNumberValidator, check_number
+from sms_campaign_stats.providers import (
+    DeliveryReport,
+    parse_brevo_event,
+    parse_infobip_result,
+    parse_kannel_dlr,
+    parse_smpp_receipt,
+    parse_twilio_callback,
+    parse_vonage_receipt,
 )
-from .model import (
-    BOUNCE_REASON_TABLE,
-    CAMPAIGN_TRANSITIONS,
-    MESSAGE_TRANSITIONS,
-    Attempt,
-    Block,
-    BounceKind,
-    BounceReason,
-    Campaign,
-    CampaignChange,
-    CampaignEvent,
-    CampaignStatus,
-    Encoding,
-    Message,
-    MessageEvent,
-    MessageStatus,
-    Outcome,
-    Reply,
-    SegmentInfo,
-    TimelineEvent,
-    TimelineKind,
-    Unsubscribe,
-    segment_info,
-)
-from .numbering import (
-    LineType,
-    NumberCheck,
-    NumberValidator,
-    PhoneNumberValidator,
-    Recipient,
-    RecipientSet,
-    build_recipients,
-    check_number,
-    check_numbers,
-)
-from .quiet_hours import (
-    AllOf,
-    CountryRule,
-    NoRule,
-    OutsideWindow,
-    RuleRegistry,
-    SendTimeDecision,
-    SendTimeRule,
-    WeeklySchedule,
-    ZonePolicy,
-    plan_send_time,
-    resolve_zones,
-    rule_for,
-)
-from .reports import (
+from sms_campaign_stats.quiet_hours import CountryRule, plan_send_time, rule_for
+from sms_campaign_stats.reports import (
     CampaignReport,
-    DeliveryFigures,
-    Figure,
     GlobalStatistics,
-    ListFigures,
-    ReasonFigure,
     Timeline,
     global_statistics,
     history_for,
     report_for,
-    report_from_messages,
 )
-from .retry import DEFAULT_RETRY_POLICY, GiveUp, RetryAt, RetryContext, Retrying, RetryPolicy
-from .storage import InMemoryStorage, SQLiteStorage, Storage
-from .suspension import (
-    DEFAULT_SUSPENSION_POLICY,
-    CusumPolicy,
-    Level,
-    Metric,
-    Observation,
-    SprtPolicy,
-    SuspensionPolicy,
-    ThresholdPolicy,
-    Verdict,
-    WilsonPolicy,
-)
+from sms_campaign_stats.retry import DEFAULT_RETRY_POLICY, Retrying
+from sms_campaign_stats.storage import InMemoryStorage, SQLiteStorage, Storage
+from sms_campaign_stats.suspension import DEFAULT_SUSPENSION_POLICY, ThresholdPolicy
 
 __version__ = "0.1.0.dev0"
 
@@ -145,108 +68,41 @@ __version__ = "0.1.0.dev0"
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
-    "BOUNCE_REASON_TABLE",
-    "CAMPAIGN_TRANSITIONS",
     "DEFAULT_RETRY_POLICY",
     "DEFAULT_SUSPENSION_POLICY",
-    "MESSAGE_TRANSITIONS",
-    "AllOf",
-    "Attempt",
-    "Block",
     "BlockRecipient",
-    "BounceClassifier",
-    "BounceKind",
     "BounceReason",
     "Campaign",
-    "CampaignChange",
-    "CampaignCounts",
     "CampaignEngine",
-    "CampaignEvent",
     "CampaignReport",
     "CampaignStatus",
     "CampaignWarning",
     "Classification",
-    "ClassifierChain",
-    "ConflictError",
     "CountryRule",
-    "CusumPolicy",
-    "DeferralHorizonError",
-    "DeliveryFigures",
     "DeliveryReport",
-    "DuplicateError",
-    "Encoding",
-    "ErrorCode",
-    "ErrorNamespace",
-    "Figure",
-    "GiveUp",
     "GlobalStatistics",
     "HandleResult",
     "InMemoryStorage",
     "InboundResult",
-    "InvalidTransitionError",
-    "Level",
-    "LineType",
-    "ListFigures",
-    "MalformedReportError",
     "Message",
-    "MessageEvent",
     "MessageStatus",
-    "Metric",
     "NeedsZone",
-    "NoRule",
-    "NotFoundError",
     "NumberCheck",
-    "NumberValidator",
-    "Observation",
-    "OptionalDependencyError",
     "Outcome",
-    "OutsideAllowedHoursError",
-    "OutsideWindow",
     "PhoneNumberValidator",
     "PlanResult",
-    "ProviderTime",
-    "ReasonFigure",
-    "Recipient",
-    "RecipientSet",
-    "Reply",
-    "RetryAt",
-    "RetryContext",
     "RetryMessage",
-    "RetryPolicy",
     "Retrying",
-    "RuleRegistry",
     "SQLiteStorage",
-    "SchemaError",
-    "SegmentInfo",
     "SendMessage",
-    "SendTimeDecision",
-    "SendTimeError",
-    "SendTimeRule",
     "SmsCampaignStatsError",
-    "SoftBounceEscalation",
-    "SprtPolicy",
-    "StopWords",
     "Storage",
-    "StorageBusyError",
-    "StorageError",
     "SuspendCampaign",
-    "SuspensionPolicy",
-    "TableClassifier",
     "ThresholdPolicy",
     "Timeline",
-    "TimelineEvent",
-    "TimelineKind",
-    "UnknownTimeZoneError",
-    "Unsubscribe",
     "ValidationError",
-    "Verdict",
-    "WeeklySchedule",
-    "WilsonPolicy",
-    "ZonePolicy",
     "__version__",
-    "build_recipients",
     "check_number",
-    "check_numbers",
     "classify",
     "global_statistics",
     "history_for",
@@ -255,13 +111,9 @@ __all__ = [
     "parse_infobip_result",
     "parse_kannel_dlr",
     "parse_smpp_receipt",
-    "parse_smpp_submit_error",
     "parse_twilio_callback",
     "parse_vonage_receipt",
     "plan_send_time",
     "report_for",
-    "report_from_messages",
-    "resolve_zones",
     "rule_for",
-    "segment_info",
 ]

@@ -30,19 +30,24 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from . import _codes_infobip as infobip
-from . import _codes_twilio as twilio
-from . import _codes_vonage as vonage
-from ._codes_gsm import MAP_RULES
-from ._codes_other import BREVO_REASON_RULES, BREVO_STATUS_RULES, KANNEL_RULES, brevo_event_key
-from ._codes_smpp import COMMAND_STATUS_RULES
-from ._codes_smpp import STATUS_RULES as SMPP_STATUS_RULES
-from ._decisions import DECISIONS
-from ._dlr_report import DeliveryReport, ErrorCode, ErrorNamespace
-from ._enums import BounceKind, BounceReason, Outcome
-from ._rule import Rule, rule
-from ._validate import check_utc, describe
-from .errors import ValidationError
+from sms_campaign_stats._core.validate import check_utc, describe
+from sms_campaign_stats.errors import ValidationError
+from sms_campaign_stats.lifecycle._statuses import BounceKind, BounceReason, Outcome
+from sms_campaign_stats.providers import _infobip_codes as infobip
+from sms_campaign_stats.providers import _twilio_codes as twilio
+from sms_campaign_stats.providers import _vonage_codes as vonage
+from sms_campaign_stats.providers._decisions import DECISIONS
+from sms_campaign_stats.providers._other_codes import (
+    BREVO_REASON_RULES,
+    BREVO_STATUS_RULES,
+    KANNEL_RULES,
+    brevo_event_key,
+)
+from sms_campaign_stats.providers._report import DeliveryReport, ErrorCode, ErrorNamespace
+from sms_campaign_stats.providers._rows import Rule, rule
+from sms_campaign_stats.providers._smpp_codes import COMMAND_STATUS_RULES
+from sms_campaign_stats.providers._smpp_codes import STATUS_RULES as SMPP_STATUS_RULES
+from sms_campaign_stats.providers.gsm import MAP_RULES
 
 __all__ = [
     "CODE_TABLES",
@@ -299,7 +304,7 @@ def classify(
 ) -> Classification:
     """What ``report`` means, by ``classifier`` (default: the built-in tables).
 
-    >>> from sms_campaign_stats.dlr import parse_twilio_callback
+    >>> from sms_campaign_stats.providers import parse_twilio_callback
     >>> found = classify(parse_twilio_callback(
     ...     {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30003"}))
     >>> found.outcome, found.reason, found.retryable, found.rule.source

@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from ._privacy import mask_numbers_in
+from sms_campaign_stats._core.privacy import mask_numbers_in
 
 __all__ = [
     "ConflictError",

@@ -18,8 +18,12 @@ from typing import Any, NamedTuple, cast
 
 import attrs
 
-from . import _validate as v
-from ._enums import (
+from sms_campaign_stats._core import validate as v
+from sms_campaign_stats._core.privacy import mask_number, mask_numbers_in_data
+from sms_campaign_stats._core.segments import MAX_SEGMENTS, Encoding, SegmentInfo, segment_info
+from sms_campaign_stats._core.shape import MessageShape, shape_of
+from sms_campaign_stats.errors import ValidationError
+from sms_campaign_stats.lifecycle._statuses import (
     BOUNCE_REASON_TABLE,
     BounceKind,
     BounceReason,
@@ -31,17 +35,13 @@ from ._enums import (
     Outcome,
     TimelineKind,
 )
-from ._lifecycle import (
+from sms_campaign_stats.lifecycle._transitions import (
     CAMPAIGN_EVENT_TIMELINE_KIND,
     CAMPAIGN_TRANSITIONS,
     MESSAGE_TRANSITIONS,
     next_campaign_status,
     next_message_status,
 )
-from ._privacy import mask_number, mask_numbers_in_data
-from ._segments import MAX_SEGMENTS, Encoding, SegmentInfo, segment_info
-from ._shape import MessageShape, shape_of
-from .errors import ValidationError
 
 __all__ = [
     "BOUNCE_REASON_TABLE",

@@ -17,13 +17,13 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from ._csv import CAMPAIGN_COLUMNS
-from ._enums import MessageStatus
-from ._privacy import mask_number, mask_numbers_in
-from .errors import OptionalDependencyError, ValidationError
-from .model import Message
-from .reports import CampaignReport, DeliveryFigures, GlobalStatistics, Timeline
-from .reports import Figure as Figure_
+from sms_campaign_stats._core.privacy import mask_number, mask_numbers_in
+from sms_campaign_stats.errors import OptionalDependencyError, ValidationError
+from sms_campaign_stats.lifecycle._statuses import MessageStatus
+from sms_campaign_stats.model import Message
+from sms_campaign_stats.render._csv import CAMPAIGN_COLUMNS
+from sms_campaign_stats.reports import CampaignReport, DeliveryFigures, GlobalStatistics, Timeline
+from sms_campaign_stats.reports import Figure as Figure_
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -26,9 +26,14 @@ from types import MappingProxyType
 
 import attrs
 
-from ._enums import BounceReason
-from ._rules_data import BUILT_IN_RULES, FRENCH_TERRITORIES
-from ._send_rules import (
+from sms_campaign_stats._core.validate import check_utc, describe
+from sms_campaign_stats.errors import (
+    DeferralHorizonError,
+    OutsideAllowedHoursError,
+    ValidationError,
+)
+from sms_campaign_stats.lifecycle._statuses import BounceReason
+from sms_campaign_stats.send_time._rules import (
     SEARCH_DAYS,
     AllOf,
     CountryRule,
@@ -37,9 +42,8 @@ from ._send_rules import (
     Source,
     next_allowed_in_zones,
 )
-from ._validate import check_utc, describe
-from ._windows import HolidayCalendar, WeeklySchedule, Window, pytz_zone
-from .errors import DeferralHorizonError, OutsideAllowedHoursError, ValidationError
+from sms_campaign_stats.send_time._windows import HolidayCalendar, WeeklySchedule, Window, pytz_zone
+from sms_campaign_stats.send_time.countries._all import BUILT_IN_RULES, FRENCH_TERRITORIES
 
 __all__ = [
     "DEFAULT_RULES",

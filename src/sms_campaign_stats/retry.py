@@ -6,8 +6,8 @@ qualifies (``RetryPolicy``). The policy sees the message's attempts, what the la
 ``now`` and the recipient's send-time rules (``context.next_allowed``); it never reads the clock,
 sleeps or draws random numbers, and running out of retries is an answer, not an exception.
 
-``Retrying(whether=..., wait=..., stop=..., throttle=...)`` assembles a policy from blocks, in the
-manner of tenacity: *whether* the failure may be retried, *when* (the wait before soft retry
+``Retrying(whether=..., wait=..., stop=..., throttle=...)`` assembles a policy from strategies, in
+the manner of tenacity: *whether* the failure may be retried, *when* (the wait before soft retry
 ``n``), *until when* (give up rather than retry at ``at``), and quick retries after throttling,
 which do not use the retry budget. ``DEFAULT_RETRY_POLICY``: soft failures are retried at most
 3 times, after 15 min, 2 h and 12 h (+ up to 10 % deterministic jitter), in allowed hours, within
@@ -15,7 +15,8 @@ which do not use the retry budget. ``DEFAULT_RETRY_POLICY``: soft failures are r
 ``docs/retry.md`` gives the source for every number.
 
 >>> from datetime import datetime, timezone
->>> from sms_campaign_stats import Attempt, Classification, Outcome
+>>> from sms_campaign_stats import Classification, Outcome
+>>> from sms_campaign_stats.model import Attempt
 >>> from sms_campaign_stats.bounces import CODE_TABLES
 >>> failed = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 >>> context = RetryContext(
@@ -29,24 +30,27 @@ which do not use the retry budget. ``DEFAULT_RETRY_POLICY``: soft failures are r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeAlias, cast, runtime_checkable
+from typing import Protocol, TypeAlias, runtime_checkable
 
 import attrs
 
-from ._enums import BounceReason, Outcome
-from ._retry_blocks import (
+from sms_campaign_stats._core.validate import check_text, check_utc, describe, to_utc
+from sms_campaign_stats._retry.context import (
+    RetryContext,
+    always_allowed,
+    check_callable,
+    field_check,
+)
+from sms_campaign_stats._retry.strategies import (
     Stop,
-    StopBlock,
+    StopStrategy,
     Throttle,
-    ThrottleBlock,
+    ThrottleStrategy,
     Wait,
-    WaitBlock,
+    WaitStrategy,
     Whether,
-    WhetherBlock,
-    block_name,
-    check_block,
+    WhetherStrategy,
     checked_wait,
     describe_duration,
     explain_stop,
@@ -56,14 +60,14 @@ from ._retry_blocks import (
     retry_if_retryable,
     stop_after,
     stop_after_retries,
+    strategy_name,
     wait_exponential,
     wait_fixed,
     wait_schedule,
 )
-from ._validate import check_id, check_text, check_utc, describe, to_utc
-from .bounces import Classification
-from .errors import DeferralHorizonError, ValidationError
-from .model import Attempt
+from sms_campaign_stats.bounces import Classification
+from sms_campaign_stats.errors import DeferralHorizonError, ValidationError
+from sms_campaign_stats.lifecycle._statuses import BounceReason, Outcome
 
 __all__ = [
     "DEFAULT_BACKOFF",
@@ -81,13 +85,13 @@ __all__ = [
     "RetryPolicy",
     "Retrying",
     "Stop",
-    "StopBlock",
+    "StopStrategy",
     "Throttle",
-    "ThrottleBlock",
+    "ThrottleStrategy",
     "Wait",
-    "WaitBlock",
+    "WaitStrategy",
     "Whether",
-    "WhetherBlock",
+    "WhetherStrategy",
     "always_allowed",
     "jitter_from_id",
     "retry_if_outcome",
@@ -99,15 +103,6 @@ __all__ = [
     "wait_fixed",
     "wait_schedule",
 ]
-
-_NOT_FAILED = frozenset({None, Outcome.DELIVERED, Outcome.PENDING})
-
-
-def _field_check(field: str, check: Callable[[str, Any], object]) -> Any:
-    def validate(instance: object, attribute: object, value: object) -> None:
-        check(field, value)
-
-    return validate
 
 
 def _check_bool(field: str, value: object) -> None:
@@ -127,12 +122,12 @@ class RetryAt:
     ``throttled``: a quick retry after THROTTLED, which does not use the retry budget.
     """
 
-    at: datetime = attrs.field(converter=to_utc, validator=_field_check("RetryAt.at", check_utc))
+    at: datetime = attrs.field(converter=to_utc, validator=field_check("RetryAt.at", check_utc))
     throttled: bool = attrs.field(
-        default=False, validator=_field_check("RetryAt.throttled", _check_bool)
+        default=False, validator=field_check("RetryAt.throttled", _check_bool)
     )
     explanation: str = attrs.field(
-        default="", validator=_field_check("RetryAt.explanation", check_text)
+        default="", validator=field_check("RetryAt.explanation", check_text)
     )
 
 
@@ -146,126 +141,13 @@ class GiveUp:
     """
 
     reason: BounceReason | None = attrs.field(
-        validator=_field_check("GiveUp.reason", _check_soft_reason)
+        validator=field_check("GiveUp.reason", _check_soft_reason)
     )
-    explanation: str = attrs.field(validator=_field_check("GiveUp.explanation", check_text))
+    explanation: str = attrs.field(validator=field_check("GiveUp.explanation", check_text))
 
 
 #: What a retry policy decides.
 RetryDecision: TypeAlias = RetryAt | GiveUp
-
-
-def always_allowed(at: datetime) -> datetime:
-    """The ``next_allowed`` of a recipient without send-time rules: ``at`` itself."""
-    return at
-
-
-def _attempts(value: Iterable[Attempt]) -> tuple[Attempt, ...]:
-    items: object = value
-    if isinstance(items, Iterable) and not isinstance(items, (str, bytes)):
-        return tuple(cast("Iterable[Attempt]", items))
-    return cast("tuple[Attempt, ...]", items)  # not a sequence: the validator says so by name
-
-
-def _check_attempts(field: str, value: object) -> None:
-    if not isinstance(value, tuple) or not value:
-        raise ValidationError(field, "expected a non-empty sequence of Attempt")
-    for item in value:
-        if not isinstance(item, Attempt):
-            raise ValidationError(field, f"{describe(item)} is not an Attempt")
-
-
-def _check_classification(field: str, value: object) -> None:
-    if not isinstance(value, Classification):
-        raise ValidationError(field, f"{describe(value)} is not a Classification")
-
-
-@attrs.frozen(kw_only=True)
-class RetryContext:
-    """What a retry policy sees when an attempt has failed.
-
-    ``attempts``: every attempt so far, the failed one last, with its outcome set (the one
-    ``classification`` gives). ``now``: when the failure is handled (the policy never reads the
-    clock). ``next_allowed``: the recipient's first allowed send time at or after an instant,
-    from the send-time rules (default: ``always_allowed``); it may raise
-    ``DeferralHorizonError`` when there is none.
-    """
-
-    message_id: str = attrs.field(validator=_field_check("RetryContext.message_id", check_id))
-    attempts: tuple[Attempt, ...] = attrs.field(
-        converter=_attempts, validator=_field_check("RetryContext.attempts", _check_attempts)
-    )
-    classification: Classification = attrs.field(
-        validator=_field_check("RetryContext.classification", _check_classification)
-    )
-    now: datetime = attrs.field(
-        converter=to_utc, validator=_field_check("RetryContext.now", check_utc)
-    )
-    next_allowed: Callable[[datetime], datetime] = attrs.field(
-        default=always_allowed, validator=_field_check("RetryContext.next_allowed", check_block)
-    )
-
-    def __attrs_post_init__(self) -> None:
-        last = self.attempts[-1].outcome
-        if last is not self.classification.outcome:
-            raise ValidationError(
-                "RetryContext.attempts",
-                f"the last attempt's outcome ({last}) must be the classification's "
-                f"({self.classification.outcome})",
-            )
-
-    @property
-    def soft_failures(self) -> int:
-        """Attempts that ended in SOFT_BOUNCE: the number of the soft retry to schedule now."""
-        return sum(1 for attempt in self.attempts if attempt.outcome is Outcome.SOFT_BOUNCE)
-
-    @property
-    def consecutive_throttled(self) -> int:
-        """THROTTLED outcomes in a row at the end of the history."""
-        count = 0
-        for attempt in reversed(self.attempts):
-            if attempt.outcome is not Outcome.THROTTLED:
-                break
-            count += 1
-        return count
-
-    @property
-    def first_failure_at(self) -> datetime:
-        """When the first failed attempt (not delivered, not pending) was submitted: the start of
-        the retry window."""
-        for attempt in self.attempts:
-            if attempt.outcome not in _NOT_FAILED:
-                return attempt.submitted_at
-        return self.attempts[-1].submitted_at
-
-    @property
-    def give_up_reason(self) -> BounceReason | None:
-        """The soft reason to record on giving up: the last failure's, PROVIDER_UNKNOWN_FAILURE
-        after throttling (or a soft bounce without a reason); ``None`` for other outcomes."""
-        found = self.classification
-        if found.outcome is Outcome.THROTTLED:
-            return BounceReason.PROVIDER_UNKNOWN_FAILURE
-        if found.reason is not None and found.reason.is_soft:
-            return found.reason
-        return (
-            BounceReason.PROVIDER_UNKNOWN_FAILURE if found.outcome is Outcome.SOFT_BOUNCE else None
-        )
-
-    def allowed_at(self, candidate: datetime) -> datetime:
-        """``next_allowed(candidate)``, checked: an aware instant, not before ``candidate``."""
-        candidate = check_utc("candidate", candidate)
-        found = self.next_allowed(candidate)
-        if not isinstance(found, datetime) or found.utcoffset() is None:
-            raise ValidationError(
-                "RetryContext.next_allowed", f"returned {describe(found)}, not an aware datetime"
-            )
-        found = check_utc("RetryContext.next_allowed", found)
-        if found < candidate:
-            raise ValidationError(
-                "RetryContext.next_allowed",
-                f"returned {found.isoformat()}, before {candidate.isoformat()}",
-            )
-        return found
 
 
 @runtime_checkable
@@ -301,11 +183,11 @@ def _describe(found: Classification) -> str:
 
 @attrs.frozen(kw_only=True)
 class Retrying:
-    """A retry policy assembled from blocks (each a built-in or a plain function):
+    """A retry policy assembled from strategies (each a built-in or a plain function):
 
     * ``whether(context) -> bool``: may the failure be retried? Only SOFT_BOUNCE and THROTTLED
       outcomes ever are: a hard bounce, an opt-out or a rejected configuration is final,
-      whatever this block says.
+      whatever this strategy says.
     * ``wait(context, retry_number) -> timedelta``: the wait from ``now`` before soft retry
       ``retry_number`` (``context.soft_failures``: 1 for the first retry).
     * ``throttle(context, consecutive) -> timedelta | None``: after ``consecutive`` THROTTLED
@@ -317,17 +199,17 @@ class Retrying:
     The defaults are ``DEFAULT_RETRY_POLICY``'s.
     """
 
-    whether: WhetherBlock = attrs.field(
-        default=retry_if_retryable, validator=_field_check("Retrying.whether", check_block)
+    whether: WhetherStrategy = attrs.field(
+        default=retry_if_retryable, validator=field_check("Retrying.whether", check_callable)
     )
-    wait: WaitBlock = attrs.field(
-        default=DEFAULT_WAIT, validator=_field_check("Retrying.wait", check_block)
+    wait: WaitStrategy = attrs.field(
+        default=DEFAULT_WAIT, validator=field_check("Retrying.wait", check_callable)
     )
-    stop: StopBlock = attrs.field(
-        default=DEFAULT_STOP, validator=_field_check("Retrying.stop", check_block)
+    stop: StopStrategy = attrs.field(
+        default=DEFAULT_STOP, validator=field_check("Retrying.stop", check_callable)
     )
-    throttle: ThrottleBlock = attrs.field(
-        default=DEFAULT_THROTTLE, validator=_field_check("Retrying.throttle", check_block)
+    throttle: ThrottleStrategy = attrs.field(
+        default=DEFAULT_THROTTLE, validator=field_check("Retrying.throttle", check_callable)
     )
 
     def __call__(self, context: RetryContext, /) -> RetryAt | GiveUp:
@@ -341,7 +223,7 @@ class Retrying:
             why = (
                 "is not retryable"
                 if not found.retryable
-                else f"is not retried ({block_name(self.whether)})"
+                else f"is not retried ({strategy_name(self.whether)})"
             )
             return GiveUp(reason, f"{_describe(found)} {why}")
         throttled = found.outcome is Outcome.THROTTLED

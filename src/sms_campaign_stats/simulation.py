@@ -24,12 +24,12 @@ from typing import Any
 import attrs
 import phonenumbers
 
-from ._actions import NeedsZone, RetryMessage, SendMessage, SuspendCampaign
-from .dlr import parse_vonage_receipt
-from .engine import CampaignEngine
-from .model import Campaign
-from .reports import CampaignReport, report_for
-from .storage import InMemoryStorage, Storage
+from sms_campaign_stats.engine import CampaignEngine
+from sms_campaign_stats.engine._actions import NeedsZone, RetryMessage, SendMessage, SuspendCampaign
+from sms_campaign_stats.model import Campaign
+from sms_campaign_stats.providers import parse_vonage_receipt
+from sms_campaign_stats.reports import CampaignReport, report_for
+from sms_campaign_stats.storage import InMemoryStorage, Storage
 
 __all__ = ["CountryProfile", "PolicySet", "SimulationResult", "World", "compare", "simulate"]
 

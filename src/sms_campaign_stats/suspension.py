@@ -27,7 +27,8 @@ from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 import attrs
 
-from ._sequential import (
+from sms_campaign_stats._core.validate import describe, non_negative_int
+from sms_campaign_stats._suspension.sequential import (
     LikelihoodWalk,
     RateCounts,
     llr_weights,
@@ -36,7 +37,7 @@ from ._sequential import (
     wilson_bounds,
     wilson_interval,
 )
-from ._suspension_core import (
+from sms_campaign_stats._suspension.values import (
     CONTRIBUTIONS,
     REPLAY_ORDER,
     Level,
@@ -53,8 +54,7 @@ from ._suspension_core import (
     copy_policy,
     to_metric,
 )
-from ._validate import describe, non_negative_int
-from .errors import ValidationError
+from sms_campaign_stats.errors import ValidationError
 
 __all__ = [
     "CONTRIBUTIONS",

@@ -22,9 +22,14 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from ._counts import CampaignCounts
-from .errors import ConflictError, DuplicateError, NotFoundError, StorageError, ValidationError
-from .model import (
+from sms_campaign_stats.errors import (
+    ConflictError,
+    DuplicateError,
+    NotFoundError,
+    StorageError,
+    ValidationError,
+)
+from sms_campaign_stats.model import (
     Block,
     BounceReason,
     Campaign,
@@ -36,7 +41,8 @@ from .model import (
     TimelineKind,
     Unsubscribe,
 )
-from .storage import Storage
+from sms_campaign_stats.storage import Storage
+from sms_campaign_stats.storage._counts import CampaignCounts
 
 __all__ = ["T0", "StorageConformance", "sample_campaign", "sample_messages"]
 

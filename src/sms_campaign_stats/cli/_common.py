@@ -1,0 +1,122 @@
+"""What the command line's commands share: exit statuses, user errors, databases and output.
+
+Every user error ends with one line on stderr and a documented exit status (``EXIT_CODES``,
+docs/cli.md); the commands raise ``_UserError`` and ``main`` (in _cli.py) prints it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from datetime import timezone
+from pathlib import Path
+
+from sms_campaign_stats.storage import SQLiteStorage
+
+__all__ = [
+    "EXIT_BAD_LINES",
+    "EXIT_BROKEN_PIPE",
+    "EXIT_CODES",
+    "EXIT_NOT_FOUND",
+    "EXIT_NOT_NOW",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_STORAGE",
+    "EXIT_USAGE",
+    "PROG",
+    "UTC",
+]
+
+PROG = "sms-campaign-stats"
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_STORAGE = 4
+EXIT_BAD_LINES = 5
+EXIT_NOT_NOW = 6
+EXIT_BROKEN_PIPE = 141
+
+#: Every exit status, as ``--help`` and docs/cli.md list them.
+EXIT_CODES: Mapping[int, str] = {
+    EXIT_OK: "success (check-number: the number may receive a marketing SMS at that instant)",
+    EXIT_REFUSED: "check-number: the number cannot receive an SMS (invalid, landline, ...)",
+    EXIT_USAGE: "usage error: an unknown command or option, a malformed value",
+    EXIT_NOT_FOUND: "not found: the database or input file does not exist, no such campaign",
+    EXIT_STORAGE: "database or file error: not a database of this library, unreadable, "
+    "unwritable, or the demo campaign is already there",
+    EXIT_BAD_LINES: "import-events: some lines were bad (reported on stderr; the others applied)",
+    EXIT_NOT_NOW: "check-number: a valid number, but not at that instant (the next allowed "
+    "time is printed) or its time zone is unknown",
+    EXIT_BROKEN_PIPE: "the reader of the output went away (e.g. piped into head)",
+}
+
+UTC = timezone.utc
+
+
+class _UserError(Exception):
+    """A user error: its message goes to stderr, its code is the exit status."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# databases and output -------------------------------------------------------------------------
+
+
+def _open_existing(path: str) -> SQLiteStorage:
+    """An existing database: a missing file is an error, never created."""
+    file = Path(path)
+    if not file.exists():
+        raise _UserError(EXIT_NOT_FOUND, f"{path}: no such database file")
+    if file.is_dir():
+        raise _UserError(EXIT_STORAGE, f"{path}: is a directory, not a database file")
+    if file.stat().st_size == 0:
+        raise _UserError(EXIT_STORAGE, f"{path}: an empty file, not an sms_campaign_stats database")
+    return SQLiteStorage(path)
+
+
+def _campaign_not_found(store: SQLiteStorage, path: str, campaign_id: str) -> _UserError:
+    ids = [c.id for c in store.list_campaigns()]
+    known = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    return _UserError(
+        EXIT_NOT_FOUND,
+        f"{path}: no campaign {campaign_id!r}"
+        + (f" (campaigns stored: {known})" if ids else " (no campaign is stored)"),
+    )
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+        return
+    try:
+        with open(output, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+    except OSError as error:
+        raise _UserError(EXIT_STORAGE, f"{output}: cannot write ({error.strerror})") from None
+    print(f"wrote {output}", file=sys.stderr)
+
+
+def _write_tables(tables: Mapping[str, str], output: str | None) -> None:
+    """CSV tables: to stdout, each after a ``# file-name`` line, or one file each in the
+    directory ``output``."""
+    if output is None:
+        for name, text in tables.items():
+            sys.stdout.write(f"# {name}\n{text}")
+            sys.stdout.write("" if text.endswith("\n") else "\n")
+        sys.stdout.flush()
+        return
+    directory = Path(output)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, text in tables.items():
+            with open(directory / name, "w", encoding="utf-8", newline="") as file:
+                file.write(text)
+    except OSError as error:
+        raise _UserError(EXIT_STORAGE, f"{output}: cannot write ({error.strerror})") from None
+    print(f"wrote {len(tables)} files to {output}: {', '.join(tables)}", file=sys.stderr)

@@ -1,0 +1,391 @@
+"""The ``sms-campaign-stats`` command line (also ``python -m sms_campaign_stats``).
+
+The command line is an application embedding the library: unlike the core, it reads the clock
+(``check-number`` without ``--at``, the receive time of imported reports, how long a demo took)
+and does I/O. Every user error ends with one line on stderr and a documented exit status
+(``EXIT_CODES`` in _cli_common.py, docs/cli.md); a traceback means a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from sms_campaign_stats import __version__
+from sms_campaign_stats.cli._common import (
+    EXIT_BAD_LINES,
+    EXIT_BROKEN_PIPE,
+    EXIT_CODES,
+    EXIT_NOT_FOUND,
+    EXIT_NOT_NOW,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_STORAGE,
+    EXIT_USAGE,
+    PROG,
+    _campaign_not_found,
+    _open_existing,
+    _UserError,
+    _write,
+    _write_tables,
+)
+from sms_campaign_stats.cli._demo import DEFAULT_DATABASE, demo_campaign_id, run_demo
+from sms_campaign_stats.cli._import import _PROVIDERS, INPUT_FORMATS, _import_events
+from sms_campaign_stats.cli._numbers import _check_arguments, _check_number
+from sms_campaign_stats.cli._progress import progress
+from sms_campaign_stats.errors import DuplicateError, NotFoundError, StorageError, ValidationError
+from sms_campaign_stats.reports import global_statistics, history_for, report_for
+from sms_campaign_stats.storage import SQLiteStorage
+
+__all__ = [
+    "EXIT_BAD_LINES",
+    "EXIT_BROKEN_PIPE",
+    "EXIT_CODES",
+    "EXIT_NOT_FOUND",
+    "EXIT_NOT_NOW",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_STORAGE",
+    "EXIT_USAGE",
+    "main",
+]
+
+FORMATS = ("text", "html", "csv", "json")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors as one line that points at ``--help``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _epilog() -> str:
+    lines = ["exit status:"]
+    lines += [
+        textwrap.fill(meaning, 79, initial_indent=f"  {code:<4}", subsequent_indent=" " * 6)
+        for code, meaning in EXIT_CODES.items()
+    ]
+    return "\n".join(lines)
+
+
+# option values --------------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+# the parser -----------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(
+        prog=PROG,
+        description="Statistics and safe sending decisions for SMS marketing campaigns.",
+        epilog=_epilog() + "\n\nEach command has its own --help. Reference: docs/cli.md",
+        formatter_class=raw,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=textwrap.fill(description, 79),
+            epilog=_epilog(),
+            formatter_class=raw,
+        )
+
+    demo = command(
+        "demo",
+        "simulate a campaign into a SQLite file and print its report",
+        "Simulate a campaign (several countries, duplicates, landlines, invalid numbers, a "
+        "seeded carrier) through the real engine into a SQLite file, then print its report "
+        "with its history and how long it took. A database that already holds the demo "
+        f"campaign of that seed is left alone (exit {EXIT_STORAGE}).",
+    )
+    demo.add_argument(
+        "--db",
+        default=DEFAULT_DATABASE,
+        metavar="FILE",
+        help=f"the SQLite file to create or add to (default: ./{DEFAULT_DATABASE})",
+    )
+    demo.add_argument(
+        "--recipients",
+        type=_positive_int,
+        default=10_000,
+        metavar="N",
+        help="contacts in the lists (default: 10000)",
+    )
+    demo.add_argument(
+        "--seed", type=int, default=2026, metavar="S", help="the random seed (default: 2026)"
+    )
+    demo.set_defaults(run=_demo)
+
+    report = command(
+        "report",
+        "a campaign's report",
+        "A campaign's report: delivery figures, per list, bounce reasons, cost; the text and "
+        "HTML formats add its history. Without --campaign: the most recently created campaign "
+        "of the database.",
+    )
+    _db_option(report)
+    report.add_argument(
+        "--campaign", metavar="ID", help="the campaign (default: the most recent one)"
+    )
+    _format_options(report)
+    _show_numbers_option(report)
+    report.set_defaults(run=_report)
+
+    stats = command(
+        "stats",
+        "statistics over every campaign",
+        "Figures of every campaign of the database, and their totals.",
+    )
+    _db_option(stats)
+    _format_options(stats)
+    stats.set_defaults(run=_stats)
+
+    history = command("history", "a campaign's history", "Every event of a campaign, in order.")
+    _db_option(history)
+    history.add_argument("--campaign", metavar="ID", required=True, help="the campaign")
+    _format_options(history)
+    _show_numbers_option(history)
+    history.set_defaults(run=_history)
+
+    check = command(
+        "check-number",
+        "can this number receive a marketing SMS, and when",
+        "Check a phone number: validity, line type, region, time zones, and whether it may "
+        "receive a marketing SMS at that instant under the built-in country rules (if not, "
+        "the next allowed time in UTC and local time).",
+    )
+    _check_arguments(check)
+    check.set_defaults(run=_check_number)
+
+    imports = command(
+        "import-events",
+        "apply a file of delivery reports to a database",
+        "Read delivery reports, one payload per line (JSON lines) or per row (CSV with a "
+        "header), parse them with the provider's parser and apply them to the database's "
+        "campaigns. Bad lines are reported on stderr with their line number and skipped; "
+        "applying the same file twice counts nothing twice. Reports for unknown message ids "
+        "are kept as orphans, applied when the message is submitted. Payloads per provider: "
+        "docs/cli.md.",
+    )
+    _db_option(imports)
+    imports.add_argument(
+        "--provider",
+        required=True,
+        choices=sorted(_PROVIDERS),
+        help="whose delivery reports these are",
+    )
+    imports.add_argument(
+        "--input-format",
+        choices=INPUT_FORMATS,
+        help="jsonl or csv (default: from the extension: .jsonl, .ndjson, .json, .csv; "
+        "jsonl for standard input)",
+    )
+    imports.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=1000,
+        metavar="N",
+        help="reports applied per transaction (default: 1000)",
+    )
+    imports.add_argument("file", metavar="FILE", help="the reports; - for standard input")
+    imports.set_defaults(run=_import_events)
+    return parser
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", required=True, metavar="FILE", help="the SQLite database (never created)"
+    )
+
+
+def _show_numbers_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--show-numbers",
+        action="store_true",
+        help="show phone numbers in the history's details (masked by default)",
+    )
+
+
+def _format_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="the output format (default: text)"
+    )
+    parser.add_argument(
+        "--output",
+        metavar="PATH",
+        help="write to this file instead of stdout; for csv, a directory that gets one file "
+        "per table (created if needed)",
+    )
+
+
+# report, stats, history -----------------------------------------------------------------------
+
+
+def _report(args: argparse.Namespace) -> int:
+    store = _open_existing(args.db)
+    try:
+        campaign_id = args.campaign
+        if campaign_id is None:
+            campaigns = store.list_campaigns()
+            if not campaigns:
+                raise _UserError(EXIT_NOT_FOUND, f"{args.db}: no campaign is stored")
+            campaign_id = campaigns[-1].id
+            if len(campaigns) > 1:
+                print(
+                    f"{len(campaigns)} campaigns in {args.db}; the most recent: {campaign_id!r} "
+                    "(choose with --campaign)",
+                    file=sys.stderr,
+                )
+        try:
+            report = report_for(store, campaign_id)
+            timeline = history_for(store, campaign_id)
+        except NotFoundError:
+            raise _campaign_not_found(store, args.db, campaign_id) from None
+    finally:
+        store.close()
+    if args.format == "csv":
+        _write_tables(report.to_csv(), args.output)
+    elif args.format == "json":
+        _write(report.to_json(indent=2), args.output)
+    elif args.format == "html":
+        _write(report.to_html(history=timeline, show_numbers=args.show_numbers), args.output)
+    else:
+        _write(report.to_text(history=timeline, show_numbers=args.show_numbers), args.output)
+    return EXIT_OK
+
+
+def _stats(args: argparse.Namespace) -> int:
+    store = _open_existing(args.db)
+    try:
+        stats = global_statistics(store)
+    finally:
+        store.close()
+    if args.format == "csv":
+        _write_tables(stats.to_csv(), args.output)
+    elif args.format == "json":
+        _write(stats.to_json(indent=2), args.output)
+    elif args.format == "html":
+        _write(stats.to_html(), args.output)
+    else:
+        _write(stats.to_text(), args.output)
+    return EXIT_OK
+
+
+def _history(args: argparse.Namespace) -> int:
+    store = _open_existing(args.db)
+    try:
+        try:
+            timeline = history_for(store, args.campaign)
+        except NotFoundError:
+            raise _campaign_not_found(store, args.db, args.campaign) from None
+    finally:
+        store.close()
+    show = args.show_numbers
+    if args.format == "csv":
+        _write_tables(timeline.to_csv(show_numbers=show), args.output)
+    elif args.format == "json":
+        _write(timeline.to_json(indent=2, show_numbers=show), args.output)
+    elif args.format == "html":
+        _write(timeline.to_html(show_numbers=show), args.output)
+    else:
+        _write(timeline.to_text(show_numbers=show), args.output)
+    return EXIT_OK
+
+
+# demo -----------------------------------------------------------------------------------------
+
+
+def _demo(args: argparse.Namespace) -> int:
+    path = args.db
+    campaign_id = demo_campaign_id(args.seed)
+    if Path(path).is_file() and Path(path).stat().st_size > 0:
+        store = SQLiteStorage(path)
+        try:
+            stored = {c.id for c in store.list_campaigns()}
+        finally:
+            store.close()
+        if campaign_id in stored:
+            raise _UserError(EXIT_STORAGE, _already_there(path, campaign_id))
+    bar = progress(args.recipients, description="messages settled", unit="msg")
+    try:
+        result = run_demo(path, recipients=args.recipients, seed=args.seed, done=bar)
+    except DuplicateError:  # another process ran the same demo meanwhile
+        raise _UserError(EXIT_STORAGE, _already_there(path, campaign_id)) from None
+    finally:
+        bar.close()
+    _write(result.report.to_text(history=result.history), None)
+    print(
+        f"\nSimulated {args.recipients:,} contacts (seed {args.seed}) in {result.seconds:.1f} s, "
+        f"stored in {path} as campaign {result.campaign_id!r}.\n"
+        f"See it again with: {PROG} report --db {path} --campaign {result.campaign_id}"
+    )
+    return EXIT_OK
+
+
+def _already_there(path: str, campaign_id: str) -> str:
+    return (
+        f"{path}: already holds the demo campaign {campaign_id!r}; see it with "
+        f"`{PROG} report --db {path} --campaign {campaign_id}`, or use another --seed or --db"
+    )
+
+
+# main -----------------------------------------------------------------------------------------
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: send what is left to the null device, so that the interpreter's
+    final flush does not fail again."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, usage errors
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    try:
+        code: int = args.run(args)
+        return code
+    except _UserError as failure:
+        message = failure.message
+        code = failure.code
+    except NotFoundError as error:
+        message, code = str(error), EXIT_NOT_FOUND
+    except StorageError as error:
+        message, code = str(error), EXIT_STORAGE
+    except ValidationError as error:
+        message, code = str(error), EXIT_USAGE
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    print(f"{PROG} {args.command}: {message}", file=sys.stderr)
+    return code

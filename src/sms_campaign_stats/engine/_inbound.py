@@ -1,0 +1,89 @@
+"""Recognising opt-out keywords in inbound SMS, whatever the case, accents or punctuation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+import attrs
+
+from sms_campaign_stats._core.validate import describe
+from sms_campaign_stats.errors import ValidationError
+
+__all__ = ["DEFAULT_STOP_WORDS", "StopWords", "normalise_keyword"]
+
+_SPACES = re.compile(r"[\s\-_]+")
+_EDGES = re.compile(r"^[^\w]+|[^\w]+$")
+
+
+def normalise_keyword(text: str) -> str:
+    """Upper case, accents removed, punctuation trimmed at both ends, inner spaces (and dashes,
+    underscores) made single spaces: ``" Arrêt! "`` gives ``"ARRET"``.
+
+    >>> normalise_keyword("stop-sms")
+    'STOP SMS'
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    plain = _EDGES.sub("", plain.strip())
+    return _SPACES.sub(" ", plain).upper()
+
+
+def _keywords(value: Mapping[str, Iterable[str]]) -> Mapping[str, frozenset[str]]:
+    if not isinstance(value, Mapping) or not value:
+        raise ValidationError("StopWords.languages", "a mapping of language to keywords")
+    result = {}
+    for language, words in value.items():
+        if not isinstance(language, str) or not language.strip():
+            raise ValidationError("StopWords.languages", f"{describe(language)} is not a language")
+        if isinstance(words, (str, bytes)) or not isinstance(words, Iterable):
+            raise ValidationError("StopWords.languages", f"{language}: a collection of keywords")
+        words = list(words)
+        for word in words:
+            if not isinstance(word, str) or len(word) > 200:
+                raise ValidationError(
+                    "StopWords.languages", f"{language}: {describe(word)} is not a keyword"
+                )
+        normalised = frozenset(normalise_keyword(word) for word in words)
+        if not normalised or "" in normalised:
+            raise ValidationError("StopWords.languages", f"{language}: empty keyword")
+        result[language] = normalised
+    return MappingProxyType(result)
+
+
+@attrs.frozen
+class StopWords:
+    """Opt-out keywords per language. A whole inbound message equal to one of them (after
+    ``normalise_keyword``) is an unsubscribe: "Stop", "ARRÊT.", "stop sms" are; "don't stop" is
+    not (a keyword inside a sentence is a reply for a human to read)."""
+
+    languages: Mapping[str, frozenset[str]] = attrs.field(converter=_keywords)
+    _all: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_all", frozenset().union(*self.languages.values()))
+
+    def match(self, text: str) -> str | None:
+        """The keyword ``text`` is, normalised, or ``None``."""
+        if not isinstance(text, str) or len(text) > 200:
+            return None
+        keyword = normalise_keyword(text)
+        return keyword if keyword in self._all else None
+
+    def with_language(self, language: str, words: Iterable[str]) -> StopWords:
+        """A copy with more keywords for ``language``."""
+        merged = {k: set(v) for k, v in self.languages.items()}
+        merged.setdefault(language, set()).update(words)
+        return StopWords(merged)
+
+
+#: English and French keywords, as carriers and CTIA practice use them (Twilio's STOP, STOPALL,
+#: UNSUBSCRIBE, CANCEL, END, QUIT; the French ARRET / STOP SMS of the 36xxx short codes).
+DEFAULT_STOP_WORDS = StopWords(
+    {
+        "en": ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "OPT OUT"],
+        "fr": ["STOP", "STOP SMS", "ARRET", "ARRÊT", "DESABONNER", "DÉSABONNEMENT"],
+    }
+)

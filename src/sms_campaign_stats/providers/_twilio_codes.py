@@ -1,0 +1,228 @@
+"""Twilio Programmable Messaging: message statuses and error codes.
+
+Statuses: [W-TW-STATUS], [W-TW-CB], [W-TW-ENUM]. Error names: Twilio's error list as copied in
+[C-COURIER] handlers/twiml/errors.json; meanings and retry advice from [W-TW-ERR] where quoted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sms_campaign_stats.lifecycle._statuses import BounceReason, Outcome
+from sms_campaign_stats.providers._rows import Rule, rule, table
+
+__all__ = ["ERROR_RULES", "INBOUND_STATUSES", "STATUS_RULES"]
+
+_O, _R = Outcome, BounceReason
+_S, _E = "twilio_status", "twilio"
+_SOFT, _HARD = _O.SOFT_BOUNCE, _O.HARD_BOUNCE
+
+#: Statuses of inbound messages: a status callback never carries them.
+INBOUND_STATUSES = frozenset({"receiving", "received"})
+
+STATUS_RULES: Mapping[str, Rule] = table(
+    [
+        rule(_S, "accepted", "accepted", _O.PENDING, source="W-TW-CB"),
+        rule(_S, "scheduled", "scheduled", _O.PENDING, source="W-TW-CB"),
+        rule(_S, "queued", "queued", _O.PENDING, source="W-TW-STATUS"),
+        rule(_S, "sending", "sending", _O.PENDING, source="W-TW-STATUS"),
+        rule(_S, "sent", "sent", _O.PENDING, source="W-TW-STATUS"),
+        rule(_S, "delivered", "delivered", _O.DELIVERED, source="W-TW-STATUS"),
+        rule(_S, "read", "read", _O.DELIVERED, source="W-TW-CB"),
+        rule(
+            _S,
+            "undelivered",
+            "undelivered",
+            _SOFT,
+            _R.PROVIDER_UNKNOWN_FAILURE,
+            source="W-TW-STATUS",
+        ),
+        rule(_S, "failed", "failed", _SOFT, _R.PROVIDER_UNKNOWN_FAILURE, source="W-TW-STATUS"),
+        rule(_S, "canceled", "canceled", _O.REJECTED_CONFIG, source="W-TW-ENUM", decision="LIB"),
+        rule(
+            _S,
+            "partially_delivered",
+            "partially delivered",
+            _O.PENDING,
+            source="W-TW-ENUM",
+            decision="LIB",
+        ),
+    ]
+)
+
+ERROR_RULES: Mapping[str, Rule] = table(
+    [
+        rule(_E, 30001, "Queue overflow", _O.THROTTLED, source="C-COURIER"),
+        rule(_E, 30002, "Account suspended", _O.REJECTED_CONFIG, source="C-COURIER"),
+        rule(
+            _E,
+            30003,
+            "Unreachable destination handset",
+            _SOFT,
+            _R.HANDSET_OFF_OR_OUT_OF_COVERAGE,
+            source="W-TW-ERR",
+        ),
+        rule(
+            _E,
+            30004,
+            "Message blocked",
+            _HARD,
+            _R.BLOCKED_BY_RECIPIENT_OR_OPERATOR,
+            source="C-COURIER",
+            decision="D8",
+        ),
+        rule(
+            _E,
+            30005,
+            "Unknown destination handset",
+            _HARD,
+            _R.NUMBER_DOES_NOT_EXIST,
+            source="C-COURIER",
+            decision="D8",
+        ),
+        rule(
+            _E,
+            30006,
+            "Landline or unreachable carrier",
+            _SOFT,
+            _R.LANDLINE_NUMBER,
+            source="W-TW-ERR",
+            decision="D6",
+        ),
+        rule(
+            _E,
+            30007,
+            "Message filtered",
+            _SOFT,
+            _R.SPAM_FILTERED_BY_OPERATOR,
+            source="C-COURIER",
+            decision="D10",
+        ),
+        rule(_E, 30008, "Unknown error", _SOFT, _R.PROVIDER_UNKNOWN_FAILURE, source="C-COURIER"),
+        rule(_E, 30010, "Message price exceeds max price", _O.REJECTED_CONFIG, source="C-COURIER"),
+        rule(
+            _E,
+            30017,
+            "Carrier network congestion",
+            _SOFT,
+            _R.TEMPORARY_OPERATOR_NETWORK_ISSUE,
+            source="C-COURIER",
+        ),
+        rule(
+            _E,
+            30018,
+            "Destination carrier requires sender ID pre-registration",
+            _O.REJECTED_CONFIG,
+            source="C-COURIER",
+            decision="D9",
+            sender_registration=True,
+        ),
+        rule(
+            _E,
+            30019,
+            "Content size exceeds carrier limit",
+            _SOFT,
+            _R.UNDELIVERABLE_CONTENT,
+            source="C-COURIER",
+        ),
+        rule(_E, 30022, "US A2P 10DLC - Rate Limits Exceeded", _O.THROTTLED, source="C-COURIER"),
+        rule(
+            _E,
+            30023,
+            "US A2P 10DLC - Daily Message Cap Reached",
+            _O.THROTTLED,
+            source="C-COURIER",
+        ),
+        rule(
+            _E,
+            30024,
+            "Numeric Sender ID Not Provisioned on Carrier",
+            _O.REJECTED_CONFIG,
+            source="W-TW-ERR",
+            decision="D9",
+            sender_registration=True,
+        ),
+        rule(
+            _E,
+            30032,
+            "Toll-Free Number Has Not Been Verified",
+            _O.REJECTED_CONFIG,
+            source="C-COURIER",
+            decision="D9",
+            sender_registration=True,
+        ),
+        rule(
+            _E,
+            30034,
+            "US A2P 10DLC - Message from an Unregistered Number",
+            _O.REJECTED_CONFIG,
+            source="LIB",
+            decision="D9",
+            sender_registration=True,
+        ),
+        rule(
+            _E,
+            21211,
+            "Invalid 'To' Phone Number",
+            _SOFT,
+            _R.INVALID_NUMBER_OR_COUNTRY_CODE,
+            source="C-COURIER",
+            decision="D5",
+        ),
+        rule(
+            _E,
+            21408,
+            "Permission to send an SMS has not been enabled for the region",
+            _O.REJECTED_CONFIG,
+            source="C-COURIER",
+        ),
+        rule(
+            _E,
+            21606,
+            "The 'From' number is not a valid message-capable Twilio number",
+            _O.REJECTED_CONFIG,
+            source="C-COURIER",
+        ),
+        rule(
+            _E,
+            21610,
+            "Attempt to send to unsubscribed recipient",
+            _O.UNSUBSCRIBED,
+            source="C-COURIER",
+        ),
+        rule(
+            _E,
+            21612,
+            "The 'To' phone number is not currently reachable via SMS",
+            _SOFT,
+            _R.RECIPIENT_UNREACHABLE,
+            source="C-COURIER",
+        ),
+        rule(
+            _E,
+            21614,
+            "'To' number is not a valid mobile number",
+            _SOFT,
+            _R.LANDLINE_NUMBER,
+            source="C-COURIER",
+            decision="D6",
+        ),
+        rule(
+            _E,
+            21635,
+            "'To' number cannot be a landline",
+            _SOFT,
+            _R.LANDLINE_NUMBER,
+            source="W-TW-ERR",
+            decision="D6",
+        ),
+        rule(
+            _E,
+            63014,
+            "Channel message blocked by user action",
+            _O.UNSUBSCRIBED,
+            source="W-TW-ERR",
+        ),
+        rule(_E, 63018, "Rate limit exceeded for Channel", _O.THROTTLED, source="C-COURIER"),
+    ]
+)

@@ -1,0 +1,251 @@
+"""CSV renderings: one file per table, as ``{file name: CSV text}``.
+
+Written with the ``csv`` module (``\\n`` line ends), a header row even when a table is empty.
+Money is an exact decimal string (never rounded, never in exponent notation), a percentage has
+two decimals and is empty when its base is zero.
+
+Text that a spreadsheet would run as a formula (a cell starting with ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return: a campaign name, a list id, a sender) is written with a leading
+``'``, as OWASP's "CSV injection" page recommends
+(https://owasp.org/www-community/attacks/CSV_Injection). No figure starts with those characters.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sms_campaign_stats._core.privacy import mask_numbers_in_data
+
+if TYPE_CHECKING:
+    from sms_campaign_stats.reports import (
+        CampaignReport,
+        DeliveryFigures,
+        Figure,
+        GlobalStatistics,
+        Timeline,
+    )
+
+__all__ = [
+    "CAMPAIGN_COLUMNS",
+    "FIGURE_COLUMNS",
+    "campaign_report_files",
+    "statistics_files",
+    "timeline_files",
+]
+
+#: The columns every set of figures gives, in order.
+FIGURE_COLUMNS = (
+    "recipients",
+    "cancelled",
+    "delivered",
+    "delivered_percent",
+    "soft_bounces",
+    "soft_bounces_percent",
+    "hard_bounces",
+    "hard_bounces_percent",
+    "processing",
+    "processing_percent",
+    "replies",
+    "replies_percent",
+    "reply_messages",
+    "unsubscribes",
+    "unsubscribes_percent",
+    "sent",
+    "segments_sent",
+)
+
+#: The columns of ``campaigns.csv`` (and of ``notebook.statistics_frame``), in order.
+CAMPAIGN_COLUMNS = (
+    "campaign_id",
+    "campaign_name",
+    "sender",
+    "status",
+    "created_at",
+    *FIGURE_COLUMNS,
+    "currency",
+    "cost",
+    "bounced_cost",
+)
+
+Cell = str | int
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(cell: Cell) -> Cell:
+    """The cell, with a leading ``'`` if a spreadsheet would read it as a formula."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([_inert(cell) for cell in row] for row in rows)
+    return out.getvalue()
+
+
+def _money(amount: Decimal) -> str:
+    return format(amount, "f")
+
+
+def _percent(figure: Figure) -> str:
+    percentage = figure.percentage
+    return "" if percentage is None else f"{percentage:.2f}"
+
+
+def _figures(f: DeliveryFigures) -> list[Cell]:
+    return [
+        f.recipients,
+        f.cancelled,
+        f.delivered.count,
+        _percent(f.delivered),
+        f.soft_bounces.count,
+        _percent(f.soft_bounces),
+        f.hard_bounces.count,
+        _percent(f.hard_bounces),
+        f.processing.count,
+        _percent(f.processing),
+        f.replies.count,
+        _percent(f.replies),
+        f.reply_messages,
+        f.unsubscribes.count,
+        _percent(f.unsubscribes),
+        f.sent,
+        f.segments_sent,
+    ]
+
+
+def campaign_report_files(report: CampaignReport) -> dict[str, str]:
+    """``summary.csv`` (one row), ``lists.csv`` (one row per list) and ``bounce_reasons.csv``."""
+    summary = _table(
+        (
+            "campaign_id",
+            "campaign_name",
+            "sender",
+            "status",
+            "currency",
+            "unit_price",
+            *FIGURE_COLUMNS,
+            "cost",
+            "bounced_cost",
+            "avoidable_bounced_cost",
+        ),
+        [
+            [
+                report.campaign_id,
+                report.campaign_name,
+                report.sender,
+                report.status.value,
+                report.currency,
+                _money(report.unit_price),
+                *_figures(report.totals),
+                _money(report.cost),
+                _money(report.bounced_cost),
+                _money(report.avoidable_bounced_cost),
+            ]
+        ],
+    )
+    lists = _table(
+        ("list_id", *FIGURE_COLUMNS, "currency", "cost", "bounced_cost"),
+        (
+            [
+                item.list_id,
+                *_figures(item.figures),
+                report.currency,
+                _money(item.cost),
+                _money(item.bounced_cost),
+            ]
+            for item in report.lists
+        ),
+    )
+    reasons = _table(
+        (
+            "reason",
+            "kind",
+            "avoidable_by_sender",
+            "count",
+            "percent",
+            "sent",
+            "currency",
+            "cost",
+        ),
+        (
+            [
+                item.reason.value,
+                item.kind.value,
+                "true" if item.avoidable_by_sender else "false",
+                item.recipients.count,
+                _percent(item.recipients),
+                item.sent,
+                report.currency,
+                _money(item.cost),
+            ]
+            for item in report.bounce_reasons
+        ),
+    )
+    return {"summary.csv": summary, "lists.csv": lists, "bounce_reasons.csv": reasons}
+
+
+def statistics_files(stats: GlobalStatistics) -> dict[str, str]:
+    """``campaigns.csv`` (one row per campaign), ``totals.csv`` (one row: the figures over
+    every campaign) and ``costs.csv`` (one row per currency, never converted)."""
+    campaigns = _table(
+        CAMPAIGN_COLUMNS,
+        (
+            [
+                row.campaign_id,
+                row.campaign_name,
+                row.sender,
+                row.status.value,
+                row.created_at_iso,
+                *_figures(row.figures),
+                row.currency,
+                _money(row.cost),
+                _money(row.bounced_cost),
+            ]
+            for row in stats.rows
+        ),
+    )
+    totals = _table(FIGURE_COLUMNS, [_figures(stats.totals)])
+    costs = _table(
+        ("currency", "cost", "bounced_cost"),
+        (
+            [
+                currency,
+                _money(amount),
+                _money(stats.bounced_cost_by_currency.get(currency, Decimal(0))),
+            ]
+            for currency, amount in sorted(stats.cost_by_currency.items())
+        ),
+    )
+    return {"campaigns.csv": campaigns, "totals.csv": totals, "costs.csv": costs}
+
+
+def timeline_files(timeline: Timeline, *, show_numbers: bool = False) -> dict[str, str]:
+    """``history.csv``: one row per event (``at`` in ISO 8601 UTC, ``kind``, ``details`` as
+    compact JSON), phone numbers in the details masked unless ``show_numbers``."""
+    history = _table(
+        ("at", "kind", "details"),
+        (
+            [
+                event.at.isoformat(),
+                event.kind.value,
+                json.dumps(
+                    dict(event.details) if show_numbers else mask_numbers_in_data(event.details),
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                ),
+            ]
+            for event in timeline.events
+        ),
+    )
+    return {"history.csv": history}

@@ -1,0 +1,33 @@
+"""Reports as values: a campaign's report, global statistics across campaigns, a campaign's
+history, and the figures they hold. Built from ``CampaignCounts``, never from every message.
+
+Each value renders itself through ``sms_campaign_stats.render`` (``to_text``, ``to_html``,
+``to_csv``, ``to_email``) and, with the ``notebook`` extra, as DataFrames (``to_pandas``).
+"""
+
+from ._campaign import (
+    CampaignReport,
+    CampaignRow,
+    GlobalStatistics,
+    global_statistics,
+    report_for,
+    report_from_messages,
+)
+from ._figures import REPORT_SCHEMA_VERSION, DeliveryFigures, Figure, ListFigures, ReasonFigure
+from ._history import Timeline, history_for
+
+__all__ = [
+    "REPORT_SCHEMA_VERSION",
+    "CampaignReport",
+    "CampaignRow",
+    "DeliveryFigures",
+    "Figure",
+    "GlobalStatistics",
+    "ListFigures",
+    "ReasonFigure",
+    "Timeline",
+    "global_statistics",
+    "history_for",
+    "report_for",
+    "report_from_messages",
+]

@@ -1,0 +1,22 @@
+"""Storage: the contract (``Storage``), the mergeable counts, and the two stores the library ships.
+
+``InMemoryStorage`` is for tests and small jobs; ``SQLiteStorage`` (in ``storage.sqlite``) is the
+embedded default. Your own store implements ``Storage`` and runs the conformance suite in
+``sms_campaign_stats.testing``.
+"""
+
+from ._contract import Storage
+from ._counts import CampaignCounts, Cell, CellKey, Engagement
+from ._memory import InMemoryStorage
+from .sqlite import SCHEMA_VERSION, SQLiteStorage
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "CampaignCounts",
+    "Cell",
+    "CellKey",
+    "Engagement",
+    "InMemoryStorage",
+    "SQLiteStorage",
+    "Storage",
+]

@@ -1,0 +1,174 @@
+"""``CampaignCounts``: the aggregate every report is built from, and that merges.
+
+A store counts where the data lives (SQL ``GROUP BY`` in SQLite) and returns a
+``CampaignCounts``; ``CampaignCounts.of_messages`` counts an iterable of messages the same way.
+Counts are keyed by the *combination* of lists a message belongs to, so that a message in two
+lists is counted once in the totals and once in each list; the few combinations are expanded
+when the report is built. Merging is pointwise addition: associative, commutative, with
+``CampaignCounts()`` as identity, so chunks, processes or another engine can each count a part.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from operator import attrgetter
+from types import MappingProxyType
+from typing import NamedTuple
+
+import attrs
+
+from sms_campaign_stats._core.shape import MessageShape
+from sms_campaign_stats.lifecycle._statuses import BounceReason, MessageStatus
+from sms_campaign_stats.model import Message, Reply, Unsubscribe
+
+__all__ = ["CampaignCounts", "Cell", "CellKey", "Engagement"]
+
+_CHUNK = 65_536
+
+
+class CellKey(NamedTuple):
+    """What a group of messages shares."""
+
+    list_ids: tuple[str, ...]
+    status: MessageStatus
+    reason: BounceReason | None
+    sent: bool
+
+
+class Cell(NamedTuple):
+    """How many messages a group holds, and their SMS segments."""
+
+    messages: int
+    segments: int
+
+    def __add__(self, other: object) -> Cell:
+        if not isinstance(other, Cell):
+            return NotImplemented
+        return Cell(self.messages + other.messages, self.segments + other.segments)
+
+
+class Engagement(NamedTuple):
+    """Recipients (messages) of one list combination who replied or unsubscribed.
+
+    ``repliers`` and ``unsubscribers`` count recipients once however often they wrote;
+    ``replies`` counts the inbound messages themselves.
+    """
+
+    repliers: int
+    replies: int
+    unsubscribers: int
+
+    def __add__(self, other: object) -> Engagement:
+        if not isinstance(other, Engagement):
+            return NotImplemented
+        return Engagement(
+            self.repliers + other.repliers,
+            self.replies + other.replies,
+            self.unsubscribers + other.unsubscribers,
+        )
+
+
+_NO_ENGAGEMENT = Engagement(0, 0, 0)
+
+
+def _frozen_cells(value: Mapping[CellKey, Cell]) -> Mapping[CellKey, Cell]:
+    return MappingProxyType(dict(value))
+
+
+def _frozen_engagement(
+    value: Mapping[tuple[str, ...], Engagement],
+) -> Mapping[tuple[str, ...], Engagement]:
+    return MappingProxyType(dict(value))
+
+
+@attrs.frozen
+class CampaignCounts:
+    """Message and engagement counts of one campaign (or of a part of one).
+
+    ``cells`` maps (lists, status, reason, sent) to message and segment counts; ``engagement``
+    maps a list combination to its repliers, replies and unsubscribers.
+    """
+
+    cells: Mapping[CellKey, Cell] = attrs.field(factory=dict, converter=_frozen_cells, hash=False)
+    engagement: Mapping[tuple[str, ...], Engagement] = attrs.field(
+        factory=dict, converter=_frozen_engagement, hash=False
+    )
+
+    def __add__(self, other: object) -> CampaignCounts:
+        if not isinstance(other, CampaignCounts):
+            return NotImplemented
+        return CampaignCounts.merge((self, other))
+
+    @classmethod
+    def merge(cls, parts: Iterable[CampaignCounts]) -> CampaignCounts:
+        """The counts of all ``parts`` together."""
+        cells: dict[CellKey, Cell] = {}
+        engagement: dict[tuple[str, ...], Engagement] = {}
+        for part in parts:
+            for key, cell in part.cells.items():
+                present = cells.get(key)
+                cells[key] = cell if present is None else present + cell
+            for lists, value in part.engagement.items():
+                engagement[lists] = engagement.get(lists, _NO_ENGAGEMENT) + value
+        return cls(cells, engagement)
+
+    @property
+    def messages(self) -> int:
+        """All messages counted, whatever their status."""
+        return sum(cell.messages for cell in self.cells.values())
+
+    @classmethod
+    def of_messages(
+        cls,
+        messages: Iterable[Message],
+        *,
+        replies: Iterable[Reply] = (),
+        unsubscribes: Iterable[Unsubscribe] = (),
+    ) -> CampaignCounts:
+        """Count messages in one pass, in bounded memory.
+
+        A reply or an unsubscribe counts for the message of the same campaign and recipient;
+        those not attributed to a campaign (``campaign_id is None``) or to a recipient of it
+        are not counted.
+        """
+        reply_counts = Counter(
+            (reply.campaign_id, reply.recipient)
+            for reply in replies
+            if reply.campaign_id is not None
+        )
+        unsubscribed = {
+            (unsubscribe.campaign_id, unsubscribe.recipient)
+            for unsubscribe in unsubscribes
+            if unsubscribe.campaign_id is not None
+        }
+        engaged = reply_counts.keys() | unsubscribed
+        # Counting interned shapes with C-level map and Counter keeps this close to the speed of
+        # Counter(m.status for m in messages) on millions of messages (see _shape.py).
+        shape = attrgetter("_shape")
+        identity = attrgetter("campaign_id", "recipient")
+        tally: Counter[MessageShape] = Counter()
+        engagement: dict[tuple[str, ...], Engagement] = {}
+        if not engaged:  # the common case: one C-level pass, no chunks to copy
+            tally.update(map(shape, messages))
+            chunks: Iterator[Message] = iter(())
+        else:
+            chunks = iter(messages)
+        while chunk := list(itertools.islice(chunks, _CHUNK)):
+            tally.update(map(shape, chunk))
+            for message in itertools.compress(
+                chunk, map(engaged.__contains__, map(identity, chunk))
+            ):
+                who = (message.campaign_id, message.recipient)
+                replies_here = reply_counts.get(who, 0)
+                found = Engagement(int(replies_here > 0), replies_here, int(who in unsubscribed))
+                engagement[message.list_ids] = (
+                    engagement.get(message.list_ids, _NO_ENGAGEMENT) + found
+                )
+        cells: dict[CellKey, Cell] = {}
+        for found_shape, count in tally.items():
+            lists, status, reason, sent, segments = found_shape.key
+            key = CellKey(lists, status, reason, sent)
+            cells[key] = cells.get(key, Cell(0, 0)) + Cell(count, count * segments)
+        return cls(cells, engagement)

@@ -1,0 +1,165 @@
+"""Connections and transactions for ``SQLiteStorage``: per thread, per process, bounded waits.
+
+Waiting for other writers is bounded: a transaction is begun at most ``BUSY_ATTEMPTS`` times, each
+attempt letting SQLite's busy handler wait up to ``timeout / BUSY_ATTEMPTS`` seconds for the lock
+(SQLite can also answer "busy" at once, without waiting, e.g. while another connection recovers
+the WAL: the next attempt covers that). A read that meets a busy database is run again the same
+number of times. After the last attempt ``StorageBusyError`` is raised and nothing was written:
+the whole wait is bounded by ``timeout`` (plus the time of the statements themselves), and no
+clock is read here, SQLite does the waiting.
+
+Every sqlite3 error leaves here as one of the library's errors: ``StorageBusyError`` when the lock
+was not obtained in time, ``SchemaError`` for a file that is not a database, ``StorageError``
+for anything else the database refused (integrity errors are left to the caller, which knows
+what they mean).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from sms_campaign_stats.errors import SchemaError, StorageBusyError, StorageError
+
+__all__ = ["BUSY_ATTEMPTS", "Database"]
+
+T = TypeVar("T")
+
+#: How many times a transaction is begun (and a read run) before ``StorageBusyError``.
+BUSY_ATTEMPTS = 4
+
+
+def _is_busy(error: sqlite3.DatabaseError) -> bool:
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+class Database:
+    """One SQLite file (or ``":memory:"``), opened lazily once per thread and per process."""
+
+    def __init__(self, path: str, *, timeout: float, synchronous: str) -> None:
+        self.path = path
+        self.memory = path == ":memory:"
+        self.timeout = timeout
+        # SQLite's busy handler waits this long per attempt; BUSY_ATTEMPTS attempts in all.
+        self.attempt_timeout = timeout / BUSY_ATTEMPTS
+        self._synchronous = synchronous
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._closed = False
+        # ":memory:" is one database per connection, so all threads share one connection and this
+        # lock serialises its transactions. A file gets a connection per thread instead.
+        self._shared_lock = threading.RLock() if self.memory else None
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (a forked child opens its own)."""
+        if self._closed:
+            raise StorageError(f"{self.path}: this SQLiteStorage is closed")
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is not None and self._local.pid == os.getpid():
+            return connection
+        connection = self._connections[0] if self.memory and self._connections else self._open()
+        self._local.connection = connection
+        self._local.pid = os.getpid()
+        return connection
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            connection = sqlite3.connect(
+                self.path,
+                timeout=self.attempt_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            connection.execute("PRAGMA foreign_keys = ON")
+            connection.execute(f"PRAGMA synchronous = {self._synchronous}")
+        except sqlite3.DatabaseError as error:
+            raise self.translate(error) from error
+        with self._connections_lock:
+            self._connections.append(connection)
+        return connection
+
+    def translate(self, error: sqlite3.DatabaseError) -> StorageError:
+        """The library's error for an sqlite3 error."""
+        text = str(error)
+        if _is_busy(error):
+            return StorageBusyError(self.path, self.timeout)
+        if "not a database" in text or "malformed" in text:
+            return SchemaError(self.path, f"not a readable SQLite database ({text})")
+        if "unable to open" in text:
+            return StorageError(f"{self.path}: cannot open the database ({text})")
+        return StorageError(f"{self.path}: {text}")
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+        """One transaction: ``BEGIN IMMEDIATE`` (writes) or a consistent read snapshot.
+
+        Committed if the block ends normally, rolled back otherwise.
+        """
+        with self._shared_lock or contextlib.nullcontext():
+            connection = self.connection()
+            self._begin(connection, "BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException as error:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                if isinstance(error, sqlite3.DatabaseError) and not isinstance(
+                    error, sqlite3.IntegrityError
+                ):
+                    raise self.translate(error) from error
+                raise
+
+    def _begin(self, connection: sqlite3.Connection, statement: str) -> None:
+        """Begin a transaction, trying again while the database is busy, BUSY_ATTEMPTS times."""
+        attempt = 1
+        while True:
+            try:
+                connection.execute(statement)
+                return
+            except sqlite3.DatabaseError as error:
+                if attempt == BUSY_ATTEMPTS or not _is_busy(error):
+                    raise self.translate(error) from error
+            attempt += 1
+
+    def read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``query`` in one read transaction (a consistent snapshot of the database).
+
+        A query that meets a busy database is run again, BUSY_ATTEMPTS times in all: ``query``
+        must only read (and may fill caches).
+        """
+        attempt = 1
+        while True:
+            try:
+                with self.transaction(write=False) as connection:
+                    return query(connection)
+            except StorageBusyError:
+                if attempt == BUSY_ATTEMPTS:
+                    raise
+            attempt += 1
+
+    def use_wal(self) -> None:
+        """Switch a file to write-ahead logging (persistent in the file)."""
+        if self.memory:
+            return
+        try:
+            self.connection().execute("PRAGMA journal_mode = WAL")
+        except sqlite3.DatabaseError as error:
+            raise self.translate(error) from error
+
+    def close(self) -> None:
+        """Close every connection; later use raises StorageError."""
+        with self._connections_lock:
+            self._closed = True
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
