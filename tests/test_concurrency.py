@@ -32,8 +32,7 @@ from sms_campaign_stats import (
     Storage,
     report_for,
 )
-from sms_campaign_stats.engine import CampaignEngine
-from sms_campaign_stats.engine import SendMessage
+from sms_campaign_stats.engine import CampaignEngine, SendMessage
 from sms_campaign_stats.model import BounceReason, Reply
 from sms_campaign_stats.providers import parse_vonage_receipt
 from sms_campaign_stats.storage import CampaignCounts

@@ -24,9 +24,9 @@ from sms_campaign_stats import (
     parse_vonage_receipt,
     report_for,
 )
-from sms_campaign_stats.engine import CampaignEngine
 from sms_campaign_stats.engine import (
     BlockRecipient,
+    CampaignEngine,
     NeedsZone,
     RetryMessage,
     SendMessage,

@@ -10,8 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from sms_campaign_stats import Campaign, InMemoryStorage, SQLiteStorage, Storage, report_for
-from sms_campaign_stats.engine import CampaignEngine
-from sms_campaign_stats.engine import SendMessage
+from sms_campaign_stats.engine import CampaignEngine, SendMessage
 from sms_campaign_stats.providers import parse_vonage_receipt
 
 UTC = timezone.utc

@@ -20,8 +20,8 @@ from sms_campaign_stats.errors import (
     StorageBusyError,
     StorageError,
 )
-from sms_campaign_stats.storage.sqlite._database import BUSY_ATTEMPTS, Database
 from sms_campaign_stats.storage.sqlite import APPLICATION_ID, SCHEMA_VERSION
+from sms_campaign_stats.storage.sqlite._database import BUSY_ATTEMPTS, Database
 from sms_campaign_stats.testing import T0, sample_campaign, sample_messages
 
 

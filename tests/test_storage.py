@@ -12,8 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from sms_campaign_stats import InMemoryStorage, Message, SQLiteStorage, Storage, report_for
-from sms_campaign_stats.engine import CampaignEngine
-from sms_campaign_stats.engine import SendMessage
+from sms_campaign_stats.engine import CampaignEngine, SendMessage
 from sms_campaign_stats.errors import StorageError
 from sms_campaign_stats.model import Reply, Unsubscribe
 from sms_campaign_stats.providers import parse_vonage_receipt
