@@ -52,6 +52,7 @@ from sms_campaign_stats.providers.gsm import MAP_RULES
 __all__ = [
     "CODE_TABLES",
     "DECISIONS",
+    "EXPIRED",
     "FALLBACK_RULE",
     "BounceClassifier",
     "Classification",
@@ -294,6 +295,10 @@ class TableClassifier:
             )
         return Classification.from_rule(row)
 
+
+#: What the engine records when a message expires without a final receipt (its pending timeout
+#: passed): a soft bounce, expired at operator, retryable, as SMPP's ``EXPIRED`` row says (D3).
+EXPIRED = Classification.from_rule(SMPP_STATUS_RULES["EXPIRED"])
 
 #: The classifier ``classify`` uses by default.
 DEFAULT_CLASSIFIER = TableClassifier()
