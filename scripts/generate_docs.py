@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sms_campaign_stats.render._tables import GENERATED_PAGES
+from sms_campaign_stats.render import GENERATED_PAGES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import sms_campaign_stats
-from sms_campaign_stats.render._tables import GENERATED_PAGES
+from sms_campaign_stats.render import GENERATED_PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 

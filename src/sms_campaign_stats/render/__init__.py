@@ -6,7 +6,9 @@
   external); ``html_fragment`` is the same without the ``<html>`` wrapper, for notebooks;
 * ``to_csv``: one CSV text per table, by file name;
 * ``to_email``: an ``EmailMessage`` with text and HTML alternatives and the CSV files attached,
-  built but never sent.
+  built but never sent;
+* ``GENERATED_PAGES``: the documentation pages rendered from the library's tables (lifecycles,
+  bounce reasons, code tables, send-time rules), by file name under ``docs/``.
 
 The reports' conveniences (``report.to_html()``, ...) call these lazily: the reports never import
 this package at load time, and this package imports the reports, in that one direction.
@@ -22,11 +24,20 @@ from sms_campaign_stats.errors import ValidationError
 from sms_campaign_stats.reports import CampaignReport, GlobalStatistics, Timeline
 
 from . import _csv, _html, _text
+from ._tables import GENERATED_PAGES
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-__all__ = ["Renderable", "html_fragment", "to_csv", "to_email", "to_html", "to_text"]
+__all__ = [
+    "GENERATED_PAGES",
+    "Renderable",
+    "html_fragment",
+    "to_csv",
+    "to_email",
+    "to_html",
+    "to_text",
+]
 
 #: What the renderers take.
 Renderable = CampaignReport | GlobalStatistics | Timeline
