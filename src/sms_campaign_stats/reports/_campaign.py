@@ -1,4 +1,4 @@
-"""Campaign reports and global statistics, built from ``CampaignCounts``.
+"""A campaign's report, built from ``CampaignCounts``.
 
 Definitions (the denominators matter, so here they are):
 
@@ -17,14 +17,14 @@ Definitions (the denominators matter, so here they are):
 A report is built the same way from a store's aggregates (``report_for``) and from messages in
 memory (``report_from_messages``), so the two cannot differ.
 
-Renderings (text, HTML, CSV, JSON, email) are thin methods over ``_text``, ``_html``, ``_csv``
-and ``_email``; phone numbers in history details are masked unless ``show_numbers=True``.
+Renderings (text, HTML, CSV, email) are conveniences that call ``sms_campaign_stats.render`` at
+call time; phone numbers in history details are masked unless ``show_numbers=True``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -50,14 +50,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-__all__ = [
-    "CampaignReport",
-    "CampaignRow",
-    "GlobalStatistics",
-    "global_statistics",
-    "report_for",
-    "report_from_messages",
-]
+__all__ = ["CampaignReport", "report_for", "report_from_messages"]
 
 
 @attrs.frozen(kw_only=True)
@@ -308,135 +301,3 @@ def report_from_messages(
     """The report of ``campaign`` over messages in memory (one pass, bounded memory)."""
     counts = CampaignCounts.of_messages(messages, replies=replies, unsubscribes=unsubscribes)
     return CampaignReport.from_counts(campaign, counts)
-
-
-@attrs.frozen(kw_only=True)
-class CampaignRow:
-    """One campaign's line in the global statistics."""
-
-    campaign_id: str
-    campaign_name: str
-    sender: str
-    status: CampaignStatus
-    created_at_iso: str
-    figures: DeliveryFigures
-    currency: str
-    cost: Decimal
-    bounced_cost: Decimal
-
-
-@attrs.frozen(kw_only=True)
-class GlobalStatistics:
-    """Figures of every campaign of a store, and their totals.
-
-    Totals count every message once; costs are summed per currency, never converted.
-    """
-
-    rows: tuple[CampaignRow, ...]
-    totals: DeliveryFigures
-    cost_by_currency: Mapping[str, Decimal]
-    bounced_cost_by_currency: Mapping[str, Decimal]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The statistics as JSON-ready data."""
-        return {
-            "schema_version": REPORT_SCHEMA_VERSION,
-            "campaigns": [
-                {
-                    "id": row.campaign_id,
-                    "name": row.campaign_name,
-                    "sender": row.sender,
-                    "status": row.status.value,
-                    "created_at": row.created_at_iso,
-                    **row.figures.to_dict(),
-                    "currency": row.currency,
-                    "cost": str(row.cost),
-                    "bounced_cost": str(row.bounced_cost),
-                }
-                for row in self.rows
-            ],
-            "totals": {
-                **self.totals.to_dict(),
-                "cost": {k: str(v) for k, v in sorted(self.cost_by_currency.items())},
-                "bounced_cost": {
-                    k: str(v) for k, v in sorted(self.bounced_cost_by_currency.items())
-                },
-            },
-        }
-
-    def to_text(self) -> str:
-        """A plain-text rendering that fits 100 columns."""
-        from sms_campaign_stats import render
-
-        return render.to_text(self)
-
-    def to_html(self) -> str:
-        """A self-contained, printable HTML document."""
-        from sms_campaign_stats import render
-
-        return render.to_html(self)
-
-    def _repr_html_(self) -> str:
-        """An HTML fragment (no ``<html>`` wrapper) for notebooks."""
-        from sms_campaign_stats import render
-
-        return render.html_fragment(self)
-
-    def to_csv(self) -> dict[str, str]:
-        """``{"campaigns.csv": ..., "totals.csv": ..., "costs.csv": ...}``: one row per
-        campaign, the totals row, and the costs per currency."""
-        from sms_campaign_stats import render
-
-        return render.to_csv(self)
-
-    def to_json(self, *, indent: int | None = 2) -> str:
-        """``to_dict()`` as JSON text (UTF-8, ending with a newline)."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
-
-    def to_pandas(self) -> pd.DataFrame:
-        """One row per campaign as a DataFrame (needs the ``notebook`` extra)."""
-        from sms_campaign_stats.notebook import statistics_frame
-
-        return statistics_frame(self)
-
-
-def global_statistics(
-    storage: Storage, campaign_ids: Iterable[str] | None = None
-) -> GlobalStatistics:
-    """Statistics over the given campaigns (default: all, oldest first), from aggregates."""
-    if campaign_ids is None:
-        campaigns = storage.list_campaigns()
-    else:
-        campaigns = [storage.get_campaign(campaign_id) for campaign_id in campaign_ids]
-    rows = []
-    all_counts = []
-    cost: dict[str, Decimal] = {}
-    bounced: dict[str, Decimal] = {}
-    for campaign in campaigns:
-        counts = storage.campaign_counts(campaign.id)
-        all_counts.append(counts)
-        report = CampaignReport.from_counts(campaign, counts)
-        rows.append(
-            CampaignRow(
-                campaign_id=campaign.id,
-                campaign_name=campaign.name,
-                sender=campaign.sender,
-                status=campaign.status,
-                created_at_iso=campaign.created_at.isoformat(),
-                figures=report.totals,
-                currency=campaign.currency,
-                cost=report.cost,
-                bounced_cost=report.bounced_cost,
-            )
-        )
-        cost[campaign.currency] = cost.get(campaign.currency, Decimal(0)) + report.cost
-        bounced[campaign.currency] = (
-            bounced.get(campaign.currency, Decimal(0)) + report.bounced_cost
-        )
-    merged = CampaignCounts.merge(all_counts)
-    return GlobalStatistics(
-        rows=tuple(rows),
-        totals=DeliveryFigures.from_cells(merged.cells.items(), merged.engagement.values()),
-        cost_by_currency=cost,
-        bounced_cost_by_currency=bounced,
-    )
