@@ -14,8 +14,8 @@ UNSUBSCRIBE adding to its numerator only.
 The built-ins: ``ThresholdPolicy`` (the observed rate against two levels, as SES, GC Notify and
 HighLevel do), ``WilsonPolicy`` (SUSPEND only when the one-sided Wilson lower bound exceeds the
 level), ``SprtPolicy`` (Wald's sequential test), ``CusumPolicy`` (the Bernoulli CUSUM chart) and
-``AnyOf`` (several at once; the most severe verdict wins). ``replay`` rebuilds a policy from stored
-counts. ``DEFAULT_SUSPENSION_POLICY`` is Wilson on the three metrics at ``DEFAULT_THRESHOLDS``.
+``AnyOf`` (several at once; the most severe verdict wins; ``a | b`` builds it). ``replay``
+rebuilds a policy from stored counts. ``DEFAULT_SUSPENSION_POLICY`` is Wilson on the three metrics at ``DEFAULT_THRESHOLDS``.
 Formulas, defaults and their sources: ``docs/suspension.md``.
 """
 
@@ -109,8 +109,28 @@ class ReplayablePolicy(SuspensionPolicy, Protocol):
 # -- rates against levels ---------------------------------------------------------------------
 
 
+class _Either:
+    """``a | b``: both policies watch the campaign and the more severe verdict wins, i.e.
+    ``AnyOf(a, b)`` (nested ``AnyOf`` are flattened). The same ``|`` means "either" for retry
+    strategies and "the first that answers" for classifiers; ``&`` means "all must agree"."""
+
+    __slots__ = ()
+
+    def __or__(self, other: SuspensionPolicy) -> AnyOf:
+        return AnyOf(*_members(self), *_members(other))
+
+    def __ror__(self, other: SuspensionPolicy) -> AnyOf:
+        return AnyOf(*_members(other), *_members(self))
+
+
+def _members(policy: object) -> tuple[SuspensionPolicy, ...]:
+    if isinstance(policy, AnyOf):
+        return policy.policies
+    return (cast(SuspensionPolicy, policy),)
+
+
 @attrs.frozen(kw_only=True)
-class ThresholdPolicy(RateCounts):
+class ThresholdPolicy(RateCounts, _Either):
     """The observed rate against two levels, once the denominator reaches ``min_sample``.
 
     SUSPEND when rate >= ``suspend_at``, WARN when rate >= ``warn_at`` (">=" as SES, GC Notify
@@ -144,7 +164,7 @@ class ThresholdPolicy(RateCounts):
 
 
 @attrs.frozen(kw_only=True)
-class WilsonPolicy(RateCounts):
+class WilsonPolicy(RateCounts, _Either):
     """SUSPEND only with evidence: when the one-sided Wilson lower bound at ``confidence``
     exceeds ``suspend_at`` (the true rate is above it, with that confidence).
 
@@ -199,7 +219,7 @@ class WilsonPolicy(RateCounts):
 
 
 @attrs.frozen(kw_only=True)
-class SprtPolicy(LikelihoodWalk):
+class SprtPolicy(LikelihoodWalk, _Either):
     """Wald's sequential probability ratio test of H0: rate = ``p0`` (acceptable) against
     H1: rate = ``p1`` (bad).
 
@@ -270,7 +290,7 @@ class SprtPolicy(LikelihoodWalk):
 
 
 @attrs.frozen(kw_only=True)
-class CusumPolicy(LikelihoodWalk):
+class CusumPolicy(LikelihoodWalk, _Either):
     """The Bernoulli CUSUM chart (Reynolds & Stoumbos 1999): S = max(0, S + W) with
     W = x·ln[p1(1-p0)/(p0(1-p1))] + ln[(1-p1)/(1-p0)]; SUSPEND while S >= ``h``, WARN while
     S >= h/2.
@@ -355,7 +375,7 @@ def _observe_many(policy: SuspensionPolicy, observation: Observation, count: int
 
 
 @attrs.frozen(init=False)
-class AnyOf:
+class AnyOf(_Either):
     """Several policies at once: each observes everything; the verdict is the most severe one
     (ties: the first listed), with the deciding policy's name and evidence."""
 
