@@ -15,8 +15,8 @@ The built-ins: ``ThresholdPolicy`` (the observed rate against two levels, as SES
 HighLevel do), ``WilsonPolicy`` (SUSPEND only when the one-sided Wilson lower bound exceeds the
 level), ``SprtPolicy`` (Wald's sequential test), ``CusumPolicy`` (the Bernoulli CUSUM chart) and
 ``AnyOf`` (several at once; the most severe verdict wins; ``a | b`` builds it). ``replay``
-rebuilds a policy from stored counts. ``DEFAULT_SUSPENSION_POLICY`` is Wilson on the three metrics at ``DEFAULT_THRESHOLDS``.
-Formulas, defaults and their sources: ``docs/suspension.md``.
+rebuilds a policy from stored counts. ``DEFAULT_SUSPENSION_POLICY`` is Wilson on the three
+metrics at ``DEFAULT_THRESHOLDS``. Formulas, defaults and their sources: ``docs/suspension.md``.
 """
 
 from __future__ import annotations
