@@ -43,7 +43,7 @@ from sms_campaign_stats.send_time._rules import (
     next_allowed_in_zones,
 )
 from sms_campaign_stats.send_time._windows import HolidayCalendar, WeeklySchedule, Window, pytz_zone
-from sms_campaign_stats.send_time.countries._all import BUILT_IN_RULES, FRENCH_TERRITORIES
+from sms_campaign_stats.send_time.countries import BUILT_IN_RULES, FRENCH_TERRITORIES
 
 __all__ = [
     "DEFAULT_RULES",

@@ -181,7 +181,7 @@ its source (listed at the end) and, where sources disagree or say nothing, the d
 def send_time_rules_page() -> str:
     """docs/send-time-rules.md: every built-in send-time rule, from the data."""
     from sms_campaign_stats.quiet_hours import DEFAULT_RULES
-    from sms_campaign_stats.send_time.countries._all import BUILT_IN_RULES, FRENCH_TERRITORIES
+    from sms_campaign_stats.send_time.countries import BUILT_IN_RULES, FRENCH_TERRITORIES
 
     defaults = {ids[-1] for ids in DEFAULT_RULES.editions.values()}
     main = [rule for rule in BUILT_IN_RULES if rule.subdivision is None or rule.country == "US"]

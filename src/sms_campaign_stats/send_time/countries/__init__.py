@@ -1,5 +1,5 @@
 """The built-in send-time rules for marketing SMS, each with its sources."""
 
-from ._all import BUILT_IN_RULES, FRENCH_TERRITORIES, US_STATE_WINDOWS
+from .united_states import BUILT_IN_RULES, FRENCH_TERRITORIES, US_STATE_WINDOWS
 
 __all__ = ["BUILT_IN_RULES", "FRENCH_TERRITORIES", "US_STATE_WINDOWS"]
