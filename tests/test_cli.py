@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import json
@@ -14,34 +15,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-import attrs
 import pytest
 
 from sms_campaign_stats import (
     Campaign,
     CampaignEngine,
-    DeliveryReport,
     SendMessage,
     SQLiteStorage,
     cli,
-    parse_vonage_receipt,
     report_for,
 )
-from sms_campaign_stats.cli import _import as cli_import
-from sms_campaign_stats.cli import _main as cli_main
-from sms_campaign_stats.cli import _numbers as cli_numbers
-from sms_campaign_stats.cli._demo import _CountingStorage, demo_campaign_id, run_demo
-from sms_campaign_stats.cli._progress import _Silent, progress
-from sms_campaign_stats.errors import (
-    DeferralHorizonError,
-    DuplicateError,
-    NotFoundError,
-    StorageError,
-    ValidationError,
-)
-from sms_campaign_stats.quiet_hours import SendTimeDecision
 
 UTC = timezone.utc
 DATA = Path(__file__).parent / "data"
@@ -49,6 +33,7 @@ TUESDAY = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # 10:00 in Paris
 SATURDAY_NIGHT = "2026-05-09T20:30:00Z"  # 22:30 in Paris: closed until Monday 08:00
 MONDAY_NOON = "2026-05-11T10:00:00Z"  # 12:00 in Paris
 COMMANDS = ("demo", "report", "stats", "history", "check-number", "import-events")
+FORMATS = ("text", "html", "csv", "json")  # of report, stats and history (checked in --help)
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
@@ -101,12 +86,18 @@ def garbage(path: Path) -> Path:
     return path
 
 
+def demo_database(path: Path) -> Path:
+    """A demo database of 300 recipients (seed 2026) at ``path``, built by the ``demo``
+    command (its report printed to nowhere)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert 0 == cli.main(["demo", "--db", str(path), "--recipients", "300", "--seed", "2026"])
+    return path
+
+
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo database, built once for the module."""
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    run_demo(path, recipients=300, seed=2026, done=_Silent())
-    return path
+    return demo_database(tmp_path_factory.mktemp("demo") / "demo.db")
 
 
 @pytest.fixture
@@ -348,40 +339,25 @@ def test_demo_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "(sim-8-default)" in captured.out or "(sim-7-default)" in captured.out
 
 
-def test_demo_errors(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_demo_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = garbage(tmp_path / "bad.db")
     assert cli.main(["demo", "--db", str(bad), "--recipients", "5"]) == cli.EXIT_STORAGE
     assert "not a readable SQLite database" in capsys.readouterr().err
     assert cli.main(["demo", "--db", str(tmp_path), "--recipients", "5"]) == cli.EXIT_STORAGE
     assert "is a directory" in capsys.readouterr().err
 
-    def raced(*args: Any, **kwargs: Any) -> Any:
-        raise DuplicateError("campaign", "sim-2026-default")
-
-    monkeypatch.setattr(cli_main, "run_demo", raced)
-    code = cli.main(["demo", "--db", str(tmp_path / "new.db"), "--recipients", "5"])
-    assert code == cli.EXIT_STORAGE
-    assert "already holds the demo campaign" in capsys.readouterr().err
-
-
-def test_run_demo_validates_and_counts(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="recipients"):
-        run_demo(tmp_path / "x.db", recipients=0, seed=1, done=_Silent())
-    counter = _Silent()
-    result = run_demo(tmp_path / "y.db", recipients=60, seed=3, done=counter)
-    assert result.campaign_id == demo_campaign_id(3) == "sim-3-default"
-    assert counter.n == result.report.recipients  # every message settled, counted once
-    assert result.history.campaign_id == result.campaign_id
-    assert result.seconds > 0
-    assert isinstance(_CountingStorage(tmp_path / "z.db", counter), SQLiteStorage)
-
 
 # in-process: report, stats, history ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", cli_main.FORMATS)
+@pytest.mark.parametrize("command", ["report", "stats", "history"])
+def test_formats_are_the_ones_help_lists(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """FORMATS, which the next test runs one by one, are the choices ``--format`` offers."""
+    assert cli.EXIT_OK == cli.main([command, "--help"])
+    assert f"--format {{{','.join(FORMATS)}}}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("command", ["report", "stats", "history"])
 def test_every_format_to_stdout_and_file(
     command: str, fmt: str, demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -529,37 +505,6 @@ def test_check_number_usage_errors(
     assert err.count("\n") == 1
 
 
-def test_check_number_undecidable(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    def refuse(at: datetime, **kwargs: Any) -> SendTimeDecision:
-        return SendTimeDecision(
-            action="refuse",
-            send_at=None,
-            requested_at=at,
-            rule_id="fr-af2m-2024",
-            zones=(),
-            zone_basis="none",
-            reason=None,
-            explanation="no time zone is known for this recipient: give one explicitly",
-        )
-
-    monkeypatch.setattr(cli_numbers, "plan_send_time", refuse)
-    assert cli.main(["check-number", "+33612345678"]) == cli.EXIT_NOT_NOW
-    assert "cannot tell: no time zone is known" in capsys.readouterr().out
-
-    def beyond(at: datetime, **kwargs: Any) -> SendTimeDecision:
-        raise DeferralHorizonError("fr-af2m-2024", at, cli_numbers._HORIZON)
-
-    monkeypatch.setattr(cli_numbers, "plan_send_time", beyond)
-    assert cli.main(["check-number", "+33612345678"]) == cli.EXIT_NOT_NOW
-    assert "never allowed within 400 days" in capsys.readouterr().out
-
-
-def test_describe_rule_without_country() -> None:
-    assert cli_numbers._describe_rule(None) == "none: the number's country is unknown"
-
-
 # in-process: import-events ---------------------------------------------------------------------
 
 
@@ -645,44 +590,6 @@ def test_import_wrong_payload_types(tmp_path: Path) -> None:
     assert ["got null" in err[0], "got a boolean" in err[1]] == [True, True]
 
 
-def test_import_bytes_long_lines_and_odd_csv(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    db = make_db(tmp_path / "b.db", ["V1", "V2"])
-    monkeypatch.setattr(cli_import, "MAX_LINE_BYTES", 80)
-    good = b'{"messageId": "V1", "status": "delivered", "err-code": "0"}\n'
-    lines = tmp_path / "bytes.ndjson"
-    lines.write_bytes(
-        b"\xef\xbb\xbf" + good + b'{"x": "\xff"}\n' + b"[" * 200 + b"\n" + b"[" * 100 + b"]" * 100
-    )
-    code, out, err = import_events(db, "vonage", lines)
-    assert code == cli.EXIT_BAD_LINES
-    assert [e.split(": ", 1)[1] for e in err] == [
-        "not UTF-8 text",
-        "longer than 80 bytes",
-        "longer than 80 bytes",
-    ]
-    assert "4 lines read (0 blank), 1 reports, 3 bad lines" in out
-
-    deep = tmp_path / "deep.txt"
-    deep.write_bytes(b"[" * 100_000 + b"\n")
-    monkeypatch.setattr(cli_import, "MAX_LINE_BYTES", 1 << 20)
-    code, _, err = import_events(db, "vonage", deep, "--input-format", "jsonl")
-    assert err == [f"{deep}:1: invalid JSON (nested too deeply)"]
-
-    table = tmp_path / "odd.csv"
-    table.write_bytes(
-        b"messageId,status,err-code\nV2,deliv\xffered,0\nV2,deli\rvered,0\n\nV2,delivered,0\n"
-    )
-    code, out, err = import_events(db, "vonage", table)
-    assert [e.split(": ", 1)[1] for e in err] == [
-        "not UTF-8 text",
-        "not CSV (new-line character seen in unquoted field)",
-    ]
-    assert "4 rows read (1 blank), 1 reports, 2 bad rows" in out
-    assert figures(db)["delivered"] == 2
-
-
 def test_import_input_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = make_db(tmp_path / "i.db", ["V1"])
     other = tmp_path / "events.txt"
@@ -705,48 +612,7 @@ def test_import_input_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert code == cli.EXIT_NOT_FOUND
 
 
-def test_import_report_without_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    db = make_db(tmp_path / "n.db", ["V1"])
-    nameless = attrs.evolve(
-        parse_vonage_receipt({"messageId": "V1", "status": "delivered"}), provider_message_id=None
-    )
-
-    def parse(payload: Any, now: datetime) -> list[DeliveryReport]:
-        return [nameless]
-
-    monkeypatch.setitem(cli_import._PROVIDERS, "vonage", parse)
-    code, _, err = import_events(db, "vonage", DATA / "cli_brevo.jsonl")
-    assert code == cli.EXIT_BAD_LINES
-    assert err[0].endswith(":1: the report has no message id")
-
-
 # in-process: errors in general, progress bars ------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("error", "code"),
-    [
-        (NotFoundError("campaign", "x"), cli.EXIT_NOT_FOUND),
-        (StorageError("disk full"), cli.EXIT_STORAGE),
-        (ValidationError("field", "wrong"), cli.EXIT_USAGE),
-        (KeyboardInterrupt(), 130),
-    ],
-)
-def test_errors_become_exit_codes(
-    error: BaseException,
-    code: int,
-    monkeypatch: pytest.MonkeyPatch,
-    demo_db: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    def fail(args: Any) -> int:
-        raise error
-
-    monkeypatch.setattr(cli_main, "_stats", fail)
-    assert cli.main(["stats", "--db", str(demo_db)]) == code
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert err.startswith("sms-campaign-stats")
 
 
 class _ClosedPipe(io.StringIO):
@@ -781,22 +647,6 @@ def test_broken_pipe_in_process(
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
-
-
-def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert isinstance(progress(10, description="x", unit="msg", stream=io.StringIO()), _Silent)
-    screen = _Terminal()
-    bar = progress(10, description="settled", unit="msg", stream=screen)
-    assert not isinstance(bar, _Silent)
-    bar.update(4)
-    bar.close()  # an estimated total ends at the count reached
-    assert "settled" in screen.getvalue()
-    assert "4/4" in screen.getvalue()
-    exact = progress(None, description="reading", unit="B", stream=screen)
-    exact.update(2048)
-    exact.close()
-    monkeypatch.setitem(sys.modules, "tqdm", None)  # not installed
-    assert isinstance(progress(10, description="x", unit="msg", stream=_Terminal()), _Silent)
 
 
 def test_demo_and_import_draw_bars_on_a_terminal(
