@@ -30,7 +30,6 @@ from sms_campaign_stats.phone_numbers import (
     check_number,
     check_numbers,
 )
-from sms_campaign_stats.phone_numbers import _numbers as n
 
 E164 = re.compile(r"\+[1-9]\d{1,14}")
 INVALID = BounceReason.INVALID_NUMBER_OR_COUNTRY_CODE
@@ -516,19 +515,6 @@ def test_recipient_values_are_validated() -> None:
         with pytest.raises(ValidationError) as caught:
             build()
         assert field == caught.value.field
-
-
-def test_type_region_paths_agree() -> None:
-    """The one-look-up path gives what number_type and region_code_for_number give, and an
-    unknown country code types as UNKNOWN."""
-    for raw, region, *_ in TABLE:
-        try:
-            number = phonenumbers.parse(raw, region)
-        except phonenumbers.NumberParseException:
-            continue
-        assert n._type_region_nsn_public(number) == n._type_region_nsn_shared(number)
-    unknown = phonenumbers.PhoneNumber(country_code=999, national_number=123456)
-    assert (PhoneNumberType.UNKNOWN, None, "123456") == n._type_region_nsn_shared(unknown)
 
 
 def calling_codes() -> Iterator[int]:

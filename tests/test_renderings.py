@@ -37,10 +37,8 @@ from sms_campaign_stats import (
     ValidationError,
     global_statistics,
 )
-from sms_campaign_stats._core.privacy import mask_numbers_in, mask_numbers_in_data
 from sms_campaign_stats.lifecycle import TimelineKind
 from sms_campaign_stats.model import CampaignChange, Reply, TimelineEvent, Unsubscribe
-from sms_campaign_stats.render._text import detail_items
 from sms_campaign_stats.reports import Timeline, report_from_messages
 from sms_campaign_stats.testing import T0, sample_campaign
 
@@ -702,48 +700,6 @@ def test_numbers_in_details_are_masked_unless_asked(show_numbers: bool) -> None:
         assert show_numbers == (DIGITS in compact), name
         assert show_numbers == (NUMBER in text), name
         assert show_numbers == ("+336******78" not in text), name
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("+33612345678", "+336******78"),
-        ("to +33 6 12 34 56 78.", "to +33 ***********78."),
-        ("+1-202-555-0143", "+1-2*********43"),
-        ("+44.20.7946.0958", "+44.**********58"),
-        ("+12345678", "+123***78"),
-        ("+1234567", "+1234567"),
-        ("+15% or +1 000", "+15% or +1 000"),
-        ("+1234567890123456789", "+123**************89"),
-        ("a +33612345678, b +447700900123", "a +336******78, b +447*******23"),
-        ("no number", "no number"),
-        ("", ""),
-    ],
-)
-def test_mask_numbers_in(text: str, expected: str) -> None:
-    """E.164-looking numbers (8+ digits, separators tolerated) are masked; nothing else."""
-    assert expected == mask_numbers_in(text)
-
-
-def test_mask_numbers_in_data() -> None:
-    """Strings are masked wherever they are in JSON-like data; other values are kept."""
-    data = {"+33612345678": [("+33612345679", 3)], "n": None, "x": {"y": 1.5, "z": True}}
-    assert {
-        "+336******78": [["+336******79", 3]],
-        "n": None,
-        "x": {"y": 1.5, "z": True},
-    } == mask_numbers_in_data(data)
-
-
-def test_detail_items_flatten() -> None:
-    """Nested details become dotted keys; empty containers and non-strings stay JSON."""
-    assert [
-        ("a.b", "1"),
-        ("a.c", "{}"),
-        ("d", "[]"),
-        ("e", "null"),
-        ("f", "é"),
-    ] == detail_items({"a": {"b": 1, "c": {}}, "d": [], "e": None, "f": "é"})
 
 
 def test_timeline_to_dict_masks_by_default() -> None:

@@ -13,13 +13,11 @@ from hypothesis import HealthCheck, given, settings
 
 from sms_campaign_stats import InMemoryStorage, Message, SQLiteStorage, Storage, report_for
 from sms_campaign_stats.engine import CampaignEngine, SendMessage
-from sms_campaign_stats.errors import StorageError
 from sms_campaign_stats.model import Reply, Unsubscribe
 from sms_campaign_stats.providers import parse_vonage_receipt
 from sms_campaign_stats.reports import report_from_messages
-from sms_campaign_stats.storage import CampaignCounts, _memory
-from sms_campaign_stats.storage.sqlite import _store as _sqlite
-from sms_campaign_stats.testing import T0, StorageConformance, sample_campaign, sample_messages
+from sms_campaign_stats.storage import CampaignCounts
+from sms_campaign_stats.testing import T0, StorageConformance, sample_campaign
 
 from .strategies import CAMPAIGN, campaign_data
 
@@ -157,27 +155,4 @@ def test_forget_keeps_every_report_exactly(kind: str, tmp_path: Path) -> None:
     if isinstance(store, SQLiteStorage):
         text = "\n".join(sqlite3.connect(store.path).iterdump())
         assert not [n for n in numbers if n in text or n[1:] in text]
-    store.close()
-
-
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
-def test_forget_refuses_a_pseudonym_collision(
-    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Two forgotten numbers of one campaign with the same pseudonym (a 1 in 10**12 chance):
-    a StorageError, and nothing of the second forget is written."""
-    store: Storage = InMemoryStorage() if kind == "memory" else SQLiteStorage(tmp_path / "f.db")
-    module = _memory if kind == "memory" else _sqlite
-    monkeypatch.setattr(module, "pseudonym", lambda salt, number: "+999000000000001")
-    campaign, _ = sample_campaign()
-    store.add_campaign(campaign)
-    first, second = sample_messages(campaign, 2)
-    store.add_messages([first, second])
-    reply = Reply(id="r", recipient=second.recipient, at=T0, text="hi", campaign_id=campaign.id)
-    store.record_reply(reply)
-    assert 1 == store.forget(first.recipient)
-    with pytest.raises(StorageError, match="same pseudonym"):
-        store.forget(second.recipient)
-    assert second == store.get_message(second.id)
-    assert [reply] == store.replies(campaign.id)
     store.close()
