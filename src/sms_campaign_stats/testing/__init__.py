@@ -1,8 +1,8 @@
 """Test helpers that are part of the product: conformance suites users subclass to check their
-own store and policies, and sample data (requires pytest).
+own store and policies, and sample data.
 
-Check your own ``Storage`` implementation by subclassing ``StorageConformance`` in a pytest
-module::
+Each suite is a base class: subclass it in a pytest module (pytest collects ``Test*`` classes)
+and give it what it checks, and every test of the suite runs against yours::
 
     from sms_campaign_stats.testing import StorageConformance
 
@@ -10,9 +10,29 @@ module::
         def make_storage(self):
             return MyStorage(...)      # a fresh, empty store for each test
 
-Every test of the suite then runs against your store. Both built-in stores pass it.
+* ``StorageConformance``: define ``make_storage()`` (needs pytest);
+* ``SendTimeRuleConformance``: a ``rule`` fixture (and ``zones`` to choose the zones);
+* ``RetryPolicyConformance``: a ``policy`` fixture, and ``window`` if not 72 h;
+* ``SuspensionPolicyConformance``: a ``policy`` fixture and ``min_sample``;
+* ``ClassifierConformance``: a ``classifier`` fixture.
+
+The policy suites are hypothesis properties (they need hypothesis too, imported only when they
+run). The built-in stores and policies pass them all.
 """
 
+from ._classifiers import ClassifierConformance
+from ._retry import RetryPolicyConformance
+from ._send_time import SendTimeRuleConformance
 from ._storage import T0, StorageConformance, sample_campaign, sample_messages
+from ._suspension import SuspensionPolicyConformance
 
-__all__ = ["T0", "StorageConformance", "sample_campaign", "sample_messages"]
+__all__ = [
+    "T0",
+    "ClassifierConformance",
+    "RetryPolicyConformance",
+    "SendTimeRuleConformance",
+    "StorageConformance",
+    "SuspensionPolicyConformance",
+    "sample_campaign",
+    "sample_messages",
+]

@@ -1,4 +1,4 @@
-"""Test helpers that are part of the product: the storage conformance suite and sample data.
+"""The storage contract as tests (``StorageConformance``) and the sample data it uses.
 
 Check your own ``Storage`` implementation by subclassing ``StorageConformance`` in a pytest
 module (requires pytest)::
