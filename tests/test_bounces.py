@@ -1,4 +1,5 @@
-"""Classification: precedence, overrides, chains, escalation, the sender-registration option."""
+"""Classification: precedence, overrides, chains and ``|``, escalation, the sender-registration
+option, the expiry classification."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from sms_campaign_stats import (
     parse_twilio_callback,
 )
 from sms_campaign_stats.bounces import (
-    FALLBACK_RULE,
+    CODE_TABLES,
+    EXPIRED,
+    FALLBACK_ROW,
     BounceClassifier,
-    ClassifierChain,
+    FirstOf,
     SoftBounceEscalation,
     TableClassifier,
 )
@@ -59,10 +62,10 @@ def test_known_code_refines_a_failure_and_unknown_codes_are_ignored() -> None:
 
 def test_fallback_for_anything_unrecognised() -> None:
     """No status, an unknown provider's unknown word: soft bounce, provider unknown failure."""
-    assert FALLBACK_RULE == classify(report("smpp", None)).rule
+    assert FALLBACK_ROW == classify(report("smpp", None)).rule
     custom = classify(report("my-gateway", "DELIVRD"))
     assert Outcome.DELIVERED == custom.outcome  # unknown providers read SMPP words
-    assert FALLBACK_RULE == classify(report("my-gateway", "WHATEVER")).rule
+    assert FALLBACK_ROW == classify(report("my-gateway", "WHATEVER")).rule
 
 
 def test_avoidable_and_platform_flags() -> None:
@@ -132,21 +135,67 @@ def test_chain_first_answer_wins_and_functions_qualify() -> None:
     def stop_word(found: DeliveryReport) -> Classification | None:
         seen.append("stop_word")
         if found.status == "STOPPED":
-            return Classification.from_rule(
+            return Classification.from_row(
                 TableClassifier()
                 .with_override("smpp_status", "STOPPED", Outcome.UNSUBSCRIBED, source="our SMSC")
                 .overrides[("smpp_status", "STOPPED")]
             )
         return None
 
-    chain = ClassifierChain(declines, stop_word)
+    chain = FirstOf(declines, stop_word)
     assert isinstance(chain, BounceClassifier)
     assert Outcome.UNSUBSCRIBED == chain(report("smpp", "STOPPED")).outcome
     assert Outcome.DELIVERED == chain(report("smpp", "DELIVRD")).outcome
     assert ["declines", "stop_word", "declines", "stop_word"] == seen
     assert Outcome.DELIVERED == classify(report("smpp", "DELIVRD"), classifier=declines).outcome
     with pytest.raises(ValidationError, match="not callable"):
-        ClassifierChain("nope")  # type: ignore[arg-type]
+        FirstOf("nope")  # type: ignore[arg-type]
+
+
+def test_or_builds_first_of_and_flattens() -> None:
+    """``a | b`` is ``FirstOf(a, b)`` for the built-in classifiers; a plain function may be on
+    either side; nested chains are flattened, keeping their default."""
+
+    def declines(found: DeliveryReport) -> Classification | None:
+        return None
+
+    def delivered(found: DeliveryReport) -> Classification | None:
+        return Classification.from_row(CODE_TABLES["smpp_status"]["DELIVRD"])
+
+    table = TableClassifier()
+    assert FirstOf(table, declines) == table | declines
+    assert FirstOf(declines, table) == declines | table
+    assert FirstOf(declines, delivered) == FirstOf(declines) | delivered
+    assert FirstOf(declines, delivered, table) == (declines | FirstOf(delivered)) | table
+    assert FirstOf(declines, delivered, table) == FirstOf(FirstOf(declines, delivered), table)
+    assert (declines,) == (FirstOf(declines) | FirstOf()).classifiers
+    strict = TableClassifier(sender_registration_is_hard_bounce=True)
+    assert strict is (FirstOf(default=strict) | declines).default
+    assert strict is (declines | FirstOf(default=strict)).default
+    other_default = FirstOf(delivered, default=strict)
+    assert (declines, other_default) == (FirstOf(declines) | other_default).classifiers
+    chain = FirstOf(declines) | delivered
+    assert isinstance(chain, FirstOf)
+    assert isinstance(chain, BounceClassifier)
+    assert Outcome.DELIVERED == chain(report("smpp", "UNDELIV")).outcome
+    assert Outcome.SOFT_BOUNCE == (declines | FirstOf(declines))(report("smpp", "UNDELIV")).outcome
+    with pytest.raises(TypeError):
+        table | "nope"
+    with pytest.raises(TypeError):
+        "nope" | table
+    with pytest.raises(ValidationError, match="default"):
+        FirstOf(default="nope")  # type: ignore[arg-type]
+
+
+def test_expired_is_what_the_smpp_expired_row_gives() -> None:
+    """``EXPIRED``, recorded when a message expires without a final receipt, is a retryable soft
+    bounce, expired at operator, from SMPP's EXPIRED row."""
+    assert Classification.from_row(CODE_TABLES["smpp_status"]["EXPIRED"]) == EXPIRED
+    assert (Outcome.SOFT_BOUNCE, BounceReason.EXPIRED_AT_OPERATOR, True) == (
+        EXPIRED.outcome,
+        EXPIRED.reason,
+        EXPIRED.retryable,
+    )
 
 
 def test_escalation_after_repeated_soft_bounces() -> None:

@@ -1,18 +1,38 @@
-"""Every row of every code table, driven from the tables themselves."""
+"""Every row of every code table, driven from the tables themselves; the provider registry
+matches the provider modules."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import pytest
 
-from sms_campaign_stats import BounceReason, DeliveryReport, Outcome, classify
-from sms_campaign_stats.bounces import CODE_TABLES, FALLBACK_RULE
-from sms_campaign_stats.providers import ErrorCode, ErrorNamespace
-from sms_campaign_stats.providers._decisions import DECISIONS
-from sms_campaign_stats.providers._other_codes import BREVO_REASON_RULES
-from sms_campaign_stats.providers._rows import Rule
-from sms_campaign_stats.providers._sources import SOURCES
+from sms_campaign_stats import (
+    BounceReason,
+    DeliveryReport,
+    Outcome,
+    ValidationError,
+    classify,
+    providers,
+)
+from sms_campaign_stats.bounces import CODE_TABLES, FALLBACK_ROW, TableClassifier
+from sms_campaign_stats.providers import (
+    DECISIONS,
+    PROVIDERS,
+    SOURCES,
+    CodeRow,
+    ErrorCode,
+    ErrorNamespace,
+    Provider,
+    ProviderRegistry,
+    UnknownProviderError,
+    code_row,
+    code_table,
+)
+from sms_campaign_stats.providers.brevo import REASON_TABLE
 
 # For each status table: the provider whose reports it reads.
 STATUS_TABLE_PROVIDER = {
@@ -33,14 +53,14 @@ ERROR_TABLE = {
 }
 
 
-def rows(names: Iterable[str]) -> Iterator[tuple[str, str, Rule]]:
+def rows(names: Iterable[str]) -> Iterator[tuple[str, str, CodeRow]]:
     """(table, key, rule) for the tables named."""
     for table_name in names:
         for key, row in CODE_TABLES[table_name].items():
             yield table_name, key, row
 
 
-def row_id(item: tuple[str, str, Rule]) -> str:
+def row_id(item: tuple[str, str, CodeRow]) -> str:
     """A readable test id."""
     return f"{item[0]}:{item[1]}"
 
@@ -54,7 +74,7 @@ def report(provider: str, status: str, error: ErrorCode | None = None) -> Delive
 
 
 @pytest.mark.parametrize("item", list(rows(STATUS_TABLE_PROVIDER)), ids=row_id)
-def test_status_rows(item: tuple[str, str, Rule]) -> None:
+def test_status_rows(item: tuple[str, str, CodeRow]) -> None:
     """A report with the status word and no error is classified by its row."""
     table_name, key, row = item
     found = classify(report(STATUS_TABLE_PROVIDER[table_name], key))
@@ -67,7 +87,7 @@ def test_status_rows(item: tuple[str, str, Rule]) -> None:
 
 
 @pytest.mark.parametrize("item", list(rows(ERROR_TABLE)), ids=row_id)
-def test_error_rows(item: tuple[str, str, Rule]) -> None:
+def test_error_rows(item: tuple[str, str, CodeRow]) -> None:
     """A failed report carrying the code is classified by the code's row."""
     table_name, key, row = item
     namespace, provider, failure = ERROR_TABLE[table_name]
@@ -77,7 +97,7 @@ def test_error_rows(item: tuple[str, str, Rule]) -> None:
 
 
 @pytest.mark.parametrize("item", list(rows({"infobip_group"})), ids=row_id)
-def test_infobip_groups(item: tuple[str, str, Rule]) -> None:
+def test_infobip_groups(item: tuple[str, str, CodeRow]) -> None:
     """An Infobip status not listed on its own is read by its group."""
     _, key, row = item
     found = classify(
@@ -91,8 +111,8 @@ def test_infobip_groups(item: tuple[str, str, Rule]) -> None:
     assert row == found.rule
 
 
-@pytest.mark.parametrize(("pattern", "row"), BREVO_REASON_RULES, ids=lambda v: str(v)[:30])
-def test_brevo_reason_rows(pattern: object, row: Rule) -> None:
+@pytest.mark.parametrize(("pattern", "row"), list(REASON_TABLE.items()), ids=lambda v: str(v)[:30])
+def test_brevo_reason_rows(pattern: object, row: CodeRow) -> None:
     """Brevo's own sentence for each reason is recognised by its row."""
     sentences = {
         "not registered": "The account is not linked to a registered Sender ID",
@@ -118,12 +138,12 @@ def test_brevo_reason_rows(pattern: object, row: Rule) -> None:
 
 
 def test_every_row_cites_a_known_source_and_decision() -> None:
-    """Sources are tags listed in _sources.py; decisions are explained in _decisions.py."""
+    """Sources are tags listed in SOURCES; decisions are explained in DECISIONS."""
     for table in CODE_TABLES.values():
         for row in table.values():
             assert row.source in SOURCES, row
             assert row.decision == "" or row.decision in DECISIONS, row
-    assert FALLBACK_RULE.source in SOURCES
+    assert FALLBACK_ROW.source in SOURCES
 
 
 def test_every_disagreement_has_a_decision_in_use() -> None:
@@ -131,7 +151,7 @@ def test_every_disagreement_has_a_decision_in_use() -> None:
     cited = {row.decision for table in CODE_TABLES.values() for row in table.values()}
     for number in range(1, 14):
         assert f"D{number}" in DECISIONS
-        assert f"D{number}" in cited | {FALLBACK_RULE.decision}
+        assert f"D{number}" in cited | {FALLBACK_ROW.decision}
 
 
 def test_rules_are_consistent() -> None:
@@ -147,3 +167,150 @@ def test_rules_are_consistent() -> None:
                 assert not row.retryable, row
             if row.outcome in (Outcome.PENDING, Outcome.DELIVERED):
                 assert not row.retryable, row
+
+
+# The registry, as the holidays library checks its own: it matches the modules.
+PACKAGE = Path(providers.__file__).parent
+PUBLIC_MODULES = sorted(
+    info.name for info in pkgutil.iter_modules([str(PACKAGE)]) if not info.name.startswith("_")
+)
+
+
+def test_every_public_provider_module_is_registered() -> None:
+    """Each public module of ``providers`` is one provider, registered under its own name with
+    the ``PROVIDER`` it declares; nothing else is registered."""
+    assert ["brevo", "gsm", "infobip", "kannel", "smpp", "twilio", "vonage"] == PUBLIC_MODULES
+    assert PUBLIC_MODULES == sorted(PROVIDERS.names)
+    for name in PUBLIC_MODULES:
+        module = importlib.import_module(f"sms_campaign_stats.providers.{name}")
+        assert module.PROVIDER is PROVIDERS[name]
+        assert "PROVIDER" in module.__all__
+
+
+@pytest.mark.parametrize("provider", list(PROVIDERS), ids=lambda p: p.name)
+def test_registered_parsers_and_tables_exist(provider: Provider) -> None:
+    """Every parser and table a provider registers is a public name of its module (parsers also
+    of the package), and every table it names for reading exists."""
+    module = importlib.import_module(f"sms_campaign_stats.providers.{provider.name}")
+    public = [getattr(module, name) for name in module.__all__]
+    for name, parser in provider.parsers.items():
+        assert parser is getattr(module, name)
+        assert name in module.__all__
+        assert parser is getattr(providers, name)
+        assert name in providers.__all__
+    for name, table in provider.tables.items():
+        assert any(table is value for value in public), name
+        assert table is CODE_TABLES[name]
+        for code, row in table.items():
+            assert (name, code) == (row.namespace, row.code)
+    named = [*provider.status_tables, *(n for ns in provider.error_tables.values() for n in ns)]
+    for name in [*named, *([provider.group_table] if provider.group_table else [])]:
+        assert name in CODE_TABLES
+
+
+@pytest.mark.parametrize("provider", list(PROVIDERS), ids=lambda p: p.name)
+def test_every_row_source_exists_and_is_cited_by_its_provider(provider: Provider) -> None:
+    """A row's source tag is one of ``SOURCES`` and one its provider cites; every tag a provider
+    cites is in ``SOURCES``, and in its rows or its module's docstring."""
+    module = importlib.import_module(f"sms_campaign_stats.providers.{provider.name}")
+    cited_by_rows = {row.source for table in provider.tables.values() for row in table.values()}
+    for tag in cited_by_rows:
+        assert tag in SOURCES, tag
+        assert tag in provider.sources, tag
+    for tag in provider.sources:
+        assert tag in SOURCES, tag
+        assert tag in cited_by_rows or f"[{tag}]" in (module.__doc__ or ""), tag
+
+
+def test_code_tables_are_the_registry_tables_in_order() -> None:
+    """``CODE_TABLES`` is built from the registry: every table of every provider, in order."""
+    expected = [name for provider in PROVIDERS for name in provider.tables]
+    assert expected == list(CODE_TABLES)
+    assert dict(PROVIDERS.tables) == dict(CODE_TABLES)
+
+
+def test_an_unknown_provider_is_a_typed_lookup_error() -> None:
+    """Lookup by name raises the library's error, which is also a ``LookupError``."""
+    with pytest.raises(UnknownProviderError, match="no provider named 'nope'") as raised:
+        PROVIDERS["nope"]
+    assert isinstance(raised.value, LookupError)
+    assert "nope" == raised.value.name
+    assert PROVIDERS.names == raised.value.known
+    assert PROVIDERS.get("nope") is None
+    assert "nope" not in PROVIDERS
+    assert "twilio" in PROVIDERS
+    assert len(PROVIDERS.names) == len(PROVIDERS)
+
+
+def acme(table_name: str = "acme_status") -> Provider:
+    """A made-up provider whose status words ``OK`` and ``GONE`` one table reads."""
+    return Provider(
+        name="acme",
+        title="Acme",
+        parsers={},
+        tables={
+            table_name: code_table(
+                [
+                    code_row(table_name, "OK", "delivered", Outcome.DELIVERED, source="LIB"),
+                    code_row(
+                        table_name,
+                        "GONE",
+                        "gone",
+                        Outcome.HARD_BOUNCE,
+                        BounceReason.NUMBER_DOES_NOT_EXIST,
+                        source="LIB",
+                    ),
+                ]
+            )
+        },
+        sources=("LIB",),
+        status_tables=(table_name,),
+    )
+
+
+def test_with_provider_returns_a_copy() -> None:
+    """``with_provider`` adds (or replaces) in a copy; the built-in registry is unchanged; a
+    classifier given the copy reads the new provider's reports."""
+    names = PROVIDERS.names
+    mine = PROVIDERS.with_provider(acme())
+    assert names == PROVIDERS.names
+    assert (*names, "acme") == mine.names
+    assert "acme_status" in mine.tables
+    assert "acme_status" not in CODE_TABLES
+    replaced = mine.with_provider(acme("acme_words"))
+    assert mine.names == replaced.names
+    assert "acme_words" in replaced.tables
+    assert "acme_status" not in replaced.tables
+    found = classify(
+        DeliveryReport(provider="acme", provider_message_id="1", status="gone"),
+        classifier=TableClassifier(providers=mine),
+    )
+    assert (Outcome.HARD_BOUNCE, "LIB") == (found.outcome, found.rule.source)
+
+
+def test_a_registry_refuses_inconsistent_providers() -> None:
+    """Names, tables and namespaces are unique; named tables exist; rows carry their table's
+    name; only providers are registered."""
+    made_up = acme()
+    with pytest.raises(ValidationError, match="listed twice"):
+        ProviderRegistry((made_up, made_up), fallback="acme")
+    with pytest.raises(ValidationError, match="two providers have a table"):
+        ProviderRegistry((made_up, Provider("b", "B", {}, made_up.tables, ())), fallback="acme")
+    with pytest.raises(ValidationError, match="no table named nowhere"):
+        ProviderRegistry((Provider("b", "B", {}, {}, (), status_tables=("nowhere",)),), "b")
+    with pytest.raises(ValidationError, match="two providers read"):
+        PROVIDERS.with_provider(
+            Provider("b", "B", {}, {}, (), error_tables={ErrorNamespace.TWILIO: ("twilio",)})
+        )
+    with pytest.raises(ValidationError, match="fallback"):
+        ProviderRegistry((made_up,), fallback="smpp")
+    with pytest.raises(ValidationError, match="not a Provider"):
+        PROVIDERS.with_provider("acme")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="not a CodeRow of namespace 'elsewhere'"):
+        Provider("b", "B", {}, {"elsewhere": made_up.tables["acme_status"]}, ())
+    with pytest.raises(ValidationError, match="not callable"):
+        Provider("b", "B", {"parse_b": "nope"}, {}, ())  # type: ignore[dict-item]
+    with pytest.raises(ValidationError, match="not a name"):
+        Provider(" ", "B", {}, {}, ())
+    with pytest.raises(ValidationError, match="pattern_tables"):
+        Provider("b", "B", {}, {}, (), pattern_tables=frozenset({"nowhere"}))

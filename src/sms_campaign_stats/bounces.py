@@ -1,7 +1,7 @@
 """What a delivery report means: outcome, bounce reason, and whether a retry can help.
 
-``classify(report)`` answers with a ``Classification`` and the table row (``Rule``) that decided.
-The order of precedence:
+``classify(report)`` answers with a ``Classification`` and the code-table row (``CodeRow``) that
+decided. The order of precedence:
 
 1. an opt-out signal (Twilio 21610 and 63014, Vonage err 9, Infobip 603, a Brevo unsubscribe)
    gives UNSUBSCRIBED, whatever the status says;
@@ -12,13 +12,16 @@ The order of precedence:
    Vonage, Infobip, Brevo reason texts); a provider's own codes (``ErrorNamespace.PROVIDER``)
    are kept but not interpreted;
 4. otherwise the provider's status word decides;
-5. any other final failure is a SOFT_BOUNCE with PROVIDER_UNKNOWN_FAILURE.
+5. any other final failure is a SOFT_BOUNCE with PROVIDER_UNKNOWN_FAILURE (``FALLBACK_ROW``).
 
-The tables are data (``CODE_TABLES``), each row citing its source; ``docs/code-tables.md`` is
-generated from them. A classifier is anything callable as ``classifier(report)`` returning a
-``Classification`` or ``None`` (no answer): a plain function qualifies. ``ClassifierChain`` asks
-several in turn; ``TableClassifier.with_override`` changes single codes without copying a table;
-``SoftBounceEscalation`` turns a number's repeated soft bounces into a hard bounce.
+The tables are data, one provider module each, listed by the registry
+``sms_campaign_stats.providers.PROVIDERS``; ``CODE_TABLES`` gathers them, each row citing its
+source; ``docs/code-tables.md`` is generated from them. A classifier is anything callable as
+``classifier(report)`` returning a ``Classification`` or ``None`` (no answer): a plain function
+qualifies. ``FirstOf`` asks several in turn, the first that answers wins (``a | b`` builds one);
+``TableClassifier.with_override`` changes single codes without copying a table, and
+``TableClassifier(providers=...)`` reads a registry you extended; ``SoftBounceEscalation`` turns a
+number's repeated soft bounces into a hard bounce.
 """
 
 from __future__ import annotations
@@ -33,58 +36,37 @@ import attrs
 from sms_campaign_stats._core.validate import check_utc, describe
 from sms_campaign_stats.errors import ValidationError
 from sms_campaign_stats.lifecycle._statuses import BounceKind, BounceReason, Outcome
-from sms_campaign_stats.providers import _infobip_codes as infobip
-from sms_campaign_stats.providers import _twilio_codes as twilio
-from sms_campaign_stats.providers import _vonage_codes as vonage
-from sms_campaign_stats.providers._decisions import DECISIONS
-from sms_campaign_stats.providers._other_codes import (
-    BREVO_REASON_RULES,
-    BREVO_STATUS_RULES,
-    KANNEL_RULES,
-    brevo_event_key,
+from sms_campaign_stats.providers import (
+    DECISIONS,
+    PROVIDERS,
+    CodeRow,
+    DeliveryReport,
+    ErrorCode,
+    ProviderRegistry,
+    code_row,
 )
-from sms_campaign_stats.providers._report import DeliveryReport, ErrorCode, ErrorNamespace
-from sms_campaign_stats.providers._rows import Rule, rule
-from sms_campaign_stats.providers._smpp_codes import COMMAND_STATUS_RULES
-from sms_campaign_stats.providers._smpp_codes import STATUS_RULES as SMPP_STATUS_RULES
-from sms_campaign_stats.providers.gsm import MAP_RULES
 
 __all__ = [
     "CODE_TABLES",
     "DECISIONS",
     "EXPIRED",
-    "FALLBACK_RULE",
+    "FALLBACK_ROW",
     "BounceClassifier",
     "Classification",
-    "ClassifierChain",
+    "CodeRow",
+    "FirstOf",
     "Outcome",
-    "Rule",
     "SoftBounceEscalation",
     "TableClassifier",
     "classify",
 ]
 
-#: Every table, by the namespace its rows carry. Brevo reasons are patterns, listed in order.
-CODE_TABLES: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
-    {
-        "smpp_status": SMPP_STATUS_RULES,
-        "smpp_command_status": COMMAND_STATUS_RULES,
-        "gsm_map": MAP_RULES,
-        "twilio_status": twilio.STATUS_RULES,
-        "twilio": twilio.ERROR_RULES,
-        "vonage_status": vonage.STATUS_RULES,
-        "vonage": vonage.ERROR_RULES,
-        "infobip_group": infobip.GROUP_RULES,
-        "infobip_status": infobip.STATUS_RULES,
-        "infobip": infobip.ERROR_RULES,
-        "brevo_event": BREVO_STATUS_RULES,
-        "brevo": MappingProxyType({r.code: r for _, r in BREVO_REASON_RULES}),
-        "kannel": KANNEL_RULES,
-    }
-)
+#: Every table of every registered provider, by the namespace its rows carry, in the registry's
+#: order. Brevo reasons are patterns, listed in order.
+CODE_TABLES: Mapping[str, Mapping[str, CodeRow]] = PROVIDERS.tables
 
 #: What a final failure nothing recognises is.
-FALLBACK_RULE = rule(
+FALLBACK_ROW = code_row(
     "fallback",
     "final",
     "a final failure no table recognises",
@@ -93,7 +75,7 @@ FALLBACK_RULE = rule(
     source="LIB",
     decision="D4",
 )
-_INTERMEDIATE_RULE = rule(
+_INTERMEDIATE_ROW = code_row(
     "intermediate",
     "intermediate",
     "marked as an intermediate notification",
@@ -101,12 +83,12 @@ _INTERMEDIATE_RULE = rule(
     source="W-SMSCENTRAL",
     decision="D2",
 )
-_REGISTRATION_RULE_REASON = BounceReason.BLOCKED_BY_RECIPIENT_OR_OPERATOR
+_REGISTRATION_REASON = BounceReason.BLOCKED_BY_RECIPIENT_OR_OPERATOR
 
 
 @attrs.frozen
 class Classification:
-    """What a report means. ``rule`` is the table row that decided.
+    """What a report means. ``rule`` is the code-table row (``CodeRow``) that decided.
 
     ``avoidable_by_sender``: checking before sending (numbers, send-time rules, sender set-up)
     would have prevented it. ``platform_fault``: a technical failure of the provider's platform,
@@ -119,18 +101,30 @@ class Classification:
     retryable: bool
     avoidable_by_sender: bool
     platform_fault: bool
-    rule: Rule
+    rule: CodeRow
     escalated_from: BounceReason | None = None
 
     @classmethod
-    def from_rule(cls, row: Rule) -> Classification:
-        """The classification a table row gives."""
+    def from_row(cls, row: CodeRow) -> Classification:
+        """The classification a code-table row gives.
+
+        >>> Classification.from_row(CODE_TABLES["twilio"]["30003"]).retryable
+        True
+        """
         avoidable = (
             row.reason.avoidable_by_sender
             if row.reason is not None
             else row.outcome is Outcome.REJECTED_CONFIG
         )
         return cls(row.outcome, row.reason, row.retryable, avoidable, row.platform_fault, row)
+
+    # TEMPORARY (task B): engine/_driver.py still calls from_rule; removed once it uses EXPIRED.
+    from_rule = from_row
+
+
+#: What the engine records when a message expires without a final receipt (its pending timeout
+#: passed): a soft bounce, expired at operator, retryable, as SMPP's ``EXPIRED`` row says (D3).
+EXPIRED = Classification.from_row(CODE_TABLES["smpp_status"]["EXPIRED"])
 
 
 @runtime_checkable
@@ -142,49 +136,61 @@ class BounceClassifier(Protocol):
         ...
 
 
-_PROVIDER_STATUS_TABLES: Mapping[str, tuple[Mapping[str, Rule], ...]] = {
-    "smpp": (SMPP_STATUS_RULES,),
-    "twilio": (twilio.STATUS_RULES,),
-    "vonage": (vonage.STATUS_RULES,),
-    "brevo": (BREVO_STATUS_RULES,),
-    "kannel": (KANNEL_RULES, SMPP_STATUS_RULES),
-    "infobip": (infobip.STATUS_RULES,),
-}
-_ERROR_TABLES: Mapping[ErrorNamespace, tuple[Mapping[str, Rule], ...]] = {
-    ErrorNamespace.SMPP_COMMAND_STATUS: (COMMAND_STATUS_RULES,),
-    ErrorNamespace.GSM_MAP: (MAP_RULES,),
-    ErrorNamespace.TWILIO: (twilio.ERROR_RULES,),
-    ErrorNamespace.VONAGE: (vonage.ERROR_RULES,),
-    ErrorNamespace.INFOBIP: (infobip.ERROR_RULES, MAP_RULES),  # ids 1-71 are MAP codes
-}
+_Classifier = Callable[[DeliveryReport], "Classification | None"]
 
 
-def _status_key(provider: str, status: str) -> str:
-    if provider == "brevo":
-        return brevo_event_key(status)
-    if provider in ("twilio", "vonage"):
-        return status.lower()
-    return status.upper()
+class _FirstOfOperator:
+    """``a | b`` is ``FirstOf(a, b)``: ask ``a``, then ``b`` if ``a`` declines. Either side may be
+    a plain function; a ``FirstOf`` on either side is flattened (its classifiers joined, its
+    default kept)."""
+
+    __slots__ = ()
+
+    def __or__(self, other: object) -> FirstOf:
+        if not callable(other):
+            return NotImplemented
+        return FirstOf(self, other, default=_default_of(self, other))  # type: ignore[arg-type]
+
+    def __ror__(self, other: object) -> FirstOf:
+        if not callable(other):
+            return NotImplemented
+        return FirstOf(other, self, default=_default_of(other, self))  # type: ignore[arg-type]
 
 
-def _frozen_overrides(value: Mapping[tuple[str, str], Rule]) -> Mapping[tuple[str, str], Rule]:
+def _default_of(left: object, right: object) -> BounceClassifier:
+    """The default of a chain joined by ``|``: the left chain's, else the right chain's."""
+    for side in (left, right):
+        if isinstance(side, FirstOf):
+            return side.default
+    return DEFAULT_CLASSIFIER
+
+
+def _frozen_overrides(
+    value: Mapping[tuple[str, str], CodeRow],
+) -> Mapping[tuple[str, str], CodeRow]:
     return MappingProxyType(dict(value))
 
 
 @attrs.frozen
-class TableClassifier:
-    """The built-in classifier: the code tables, plus your overrides.
+class TableClassifier(_FirstOfOperator):
+    """The built-in classifier: the registered providers' code tables, plus your overrides.
 
-    ``overrides`` maps ``(namespace, code)`` to a ``Rule``, where namespace is a table's name in
+    ``overrides`` maps ``(namespace, code)`` to a ``CodeRow``, where namespace is a table's name in
     ``CODE_TABLES`` (``"twilio"``, ``"smpp_status"``, ...) and code its key there (status words
     in the table's case). ``sender_registration_is_hard_bounce`` counts a missing sender
     registration as a hard bounce, as Brevo does (decision D9), instead of REJECTED_CONFIG.
+    ``providers`` is the registry whose tables are read (``PROVIDERS`` by default; pass
+    ``PROVIDERS.with_provider(yours)`` to read a provider of your own). It always answers, so
+    in ``a | b`` it belongs last.
     """
 
-    overrides: Mapping[tuple[str, str], Rule] = attrs.field(
+    overrides: Mapping[tuple[str, str], CodeRow] = attrs.field(
         factory=dict, converter=_frozen_overrides, hash=False
     )
     sender_registration_is_hard_bounce: bool = False
+    providers: ProviderRegistry = attrs.field(
+        default=PROVIDERS, validator=attrs.validators.instance_of(ProviderRegistry)
+    )
     _cache: dict[tuple[object, ...], Classification] = attrs.field(
         factory=dict, init=False, eq=False, repr=False
     )
@@ -202,13 +208,14 @@ class TableClassifier:
         platform_fault: bool | None = None,
     ) -> TableClassifier:
         """A copy that reads ``code`` of ``namespace`` your way; ``source`` says who says so."""
-        if namespace not in CODE_TABLES:
+        tables = self.providers.tables
+        if namespace not in tables:
             raise ValidationError(
                 "TableClassifier.with_override.namespace",
-                f"{describe(namespace)} is not one of: {', '.join(CODE_TABLES)}",
+                f"{describe(namespace)} is not one of: {', '.join(tables)}",
             )
         try:
-            row = rule(
+            row = code_row(
                 namespace,
                 code,
                 name or str(code),
@@ -222,55 +229,58 @@ class TableClassifier:
             raise ValidationError("TableClassifier.with_override", str(error)) from None
         return attrs.evolve(self, overrides={**self.overrides, (namespace, row.code): row})
 
-    def _lookup(self, tables: tuple[Mapping[str, Rule], ...], code: str) -> Rule | None:
-        for found_table in tables:
-            found = found_table.get(code)
+    def _lookup(self, names: Iterable[str], code: str) -> CodeRow | None:
+        tables = self.providers.tables
+        for name in names:
+            found = tables[name].get(code)
             if found is not None:
                 return self.overrides.get((found.namespace, code), found)
         return None
 
-    def _override(self, namespaces: Iterable[str], code: str) -> Rule | None:
+    def _override(self, namespaces: Iterable[str], code: str) -> CodeRow | None:
         for namespace in namespaces:
             found = self.overrides.get((namespace, code))
             if found is not None:
                 return found
         return None
 
-    def _error_rule(self, error: ErrorCode) -> Rule | None:
-        if error.namespace is ErrorNamespace.BREVO:
-            for pattern, row in BREVO_REASON_RULES:
+    def _error_row(self, error: ErrorCode) -> CodeRow | None:
+        names = self.providers.error_tables(error.namespace)
+        patterns = self.providers.patterns(names[0]) if names else ()
+        if patterns:  # a reason text (Brevo): the first pattern found in it decides
+            for pattern, row in patterns:
                 if pattern.search(error.code):
-                    return self.overrides.get(("brevo", row.code), row)
+                    return self.overrides.get((row.namespace, row.code), row)
             return None
-        tables = _ERROR_TABLES.get(error.namespace, ())
         return self._override((error.namespace.value,), error.code) or self._lookup(
-            tables, error.code
+            names, error.code
         )
 
-    def _status_rule(self, report: DeliveryReport) -> Rule | None:
+    def _status_row(self, report: DeliveryReport) -> CodeRow | None:
         if report.status is None:
             return None
-        key = _status_key(report.provider, report.status)
-        tables = _PROVIDER_STATUS_TABLES.get(report.provider, (SMPP_STATUS_RULES,))
-        namespaces = [next(iter(t.values())).namespace for t in tables if t]
-        found = self._override(namespaces, key) or self._lookup(tables, key)
-        if found is None and report.provider == "infobip":
+        reader = self.providers.reader(report.provider)
+        key = reader.status_key(report.status)
+        found = self._override(reader.status_tables, key) or self._lookup(reader.status_tables, key)
+        if found is None and reader.group_table:
             group = report.details.get("group", "").upper()
-            found = self._override(("infobip_group",), group) or infobip.GROUP_RULES.get(group)
+            found = self._override((reader.group_table,), group) or self._lookup(
+                (reader.group_table,), group
+            )
         return found
 
-    def _decide(self, report: DeliveryReport) -> Rule:
-        error_rule = None if report.error is None else self._error_rule(report.error)
-        if error_rule is not None and error_rule.outcome is Outcome.UNSUBSCRIBED:
-            return error_rule
-        status_rule = self._status_rule(report)
+    def _decide(self, report: DeliveryReport) -> CodeRow:
+        error_row = None if report.error is None else self._error_row(report.error)
+        if error_row is not None and error_row.outcome is Outcome.UNSUBSCRIBED:
+            return error_row
+        status_row = self._status_row(report)
         if report.intermediate:
-            return _INTERMEDIATE_RULE
-        if status_rule is not None and status_rule.outcome in (Outcome.PENDING, Outcome.DELIVERED):
-            return status_rule
-        if status_rule is not None and status_rule.outcome is Outcome.UNSUBSCRIBED:
-            return status_rule
-        return error_rule or status_rule or FALLBACK_RULE
+            return _INTERMEDIATE_ROW
+        if status_row is not None and status_row.outcome in (Outcome.PENDING, Outcome.DELIVERED):
+            return status_row
+        if status_row is not None and status_row.outcome is Outcome.UNSUBSCRIBED:
+            return status_row
+        return error_row or status_row or FALLBACK_ROW
 
     def __call__(self, report: DeliveryReport, /) -> Classification:
         """Classify ``report``; this classifier always answers."""
@@ -279,7 +289,7 @@ class TableClassifier:
             report.status,
             report.error,
             report.intermediate,
-            report.details.get("group") if report.provider == "infobip" else None,
+            report.details.get("group"),
         )
         found = self._cache.get(key)
         if found is None:
@@ -288,17 +298,13 @@ class TableClassifier:
                 self._cache[key] = found
         return found
 
-    def _classification(self, row: Rule) -> Classification:
+    def _classification(self, row: CodeRow) -> Classification:
         if row.sender_registration and self.sender_registration_is_hard_bounce:
             return Classification(
-                Outcome.HARD_BOUNCE, _REGISTRATION_RULE_REASON, False, True, False, row
+                Outcome.HARD_BOUNCE, _REGISTRATION_REASON, False, True, False, row
             )
-        return Classification.from_rule(row)
+        return Classification.from_row(row)
 
-
-#: What the engine records when a message expires without a final receipt (its pending timeout
-#: passed): a soft bounce, expired at operator, retryable, as SMPP's ``EXPIRED`` row says (D3).
-EXPIRED = Classification.from_rule(SMPP_STATUS_RULES["EXPIRED"])
 
 #: The classifier ``classify`` uses by default.
 DEFAULT_CLASSIFIER = TableClassifier()
@@ -321,28 +327,37 @@ def classify(
 
 
 @attrs.frozen(init=False)
-class ClassifierChain:
-    """Asks each classifier in turn; the first that answers wins, then ``default``.
+class FirstOf(_FirstOfOperator):
+    """The first classifier that answers: each in turn, then ``default`` (which always answers).
+
+    ``a | b`` builds ``FirstOf(a, b)``; a nested ``FirstOf`` with the same default is flattened,
+    so ``(a | b) | c == FirstOf(a, b, c)``. A plain function qualifies, on either side of ``|``.
 
     >>> def stop_means_unsubscribe(report):
     ...     return None  # a plain function qualifies; None lets the next one answer
-    >>> chain = ClassifierChain(stop_means_unsubscribe)
+    >>> def my_gateway(report):
+    ...     return None
+    >>> FirstOf(stop_means_unsubscribe) | my_gateway == FirstOf(stop_means_unsubscribe, my_gateway)
+    True
     """
 
-    classifiers: tuple[Callable[[DeliveryReport], Classification | None], ...]
+    classifiers: tuple[_Classifier, ...]
     default: BounceClassifier
 
     def __init__(
-        self,
-        *classifiers: Callable[[DeliveryReport], Classification | None],
-        default: BounceClassifier = DEFAULT_CLASSIFIER,
+        self, *classifiers: _Classifier, default: BounceClassifier = DEFAULT_CLASSIFIER
     ) -> None:
+        flat: list[_Classifier] = []
         for index, item in enumerate(classifiers):
             if not callable(item):
-                raise ValidationError(
-                    f"ClassifierChain[{index}]", f"{describe(item)} is not callable"
-                )
-        self.__attrs_init__(tuple(classifiers), default)
+                raise ValidationError(f"FirstOf[{index}]", f"{describe(item)} is not callable")
+            if isinstance(item, FirstOf) and item.default == default:
+                flat.extend(item.classifiers)
+            else:
+                flat.append(item)
+        if not callable(default):
+            raise ValidationError("FirstOf.default", f"{describe(default)} is not callable")
+        self.__attrs_init__(tuple(flat), default)
 
     def __call__(self, report: DeliveryReport, /) -> Classification:
         """The first answer, or the default's."""
@@ -404,7 +419,7 @@ class SoftBounceEscalation:
         )
         if recent + 1 < self.threshold:
             return classification
-        row = rule(
+        row = code_row(
             "escalation",
             f"{self.threshold}/{self.window.days}d",
             f"{self.threshold} soft bounces within {self.window}",

@@ -36,6 +36,7 @@ from sms_campaign_stats.cli._progress import Progress, progress
 from sms_campaign_stats.engine import CampaignEngine
 from sms_campaign_stats.errors import MalformedReportError
 from sms_campaign_stats.providers import (
+    MAX_PAYLOAD_BYTES,
     DeliveryReport,
     parse_brevo_event,
     parse_infobip_result,
@@ -44,7 +45,6 @@ from sms_campaign_stats.providers import (
     parse_twilio_callback,
     parse_vonage_receipt,
 )
-from sms_campaign_stats.providers._report import MAX_PAYLOAD_BYTES
 
 __all__ = ["INPUT_FORMATS", "MAX_LINE_BYTES"]
 

@@ -1,4 +1,11 @@
-"""Delivery reports in: every provider's receipt read into one ``DeliveryReport``.
+"""Delivery reports in: every provider's receipt read into one ``DeliveryReport``; one module per
+provider, and the registry that lists them.
+
+Each provider module (``smpp``, ``gsm``, ``twilio``, ``vonage``, ``infobip``, ``brevo``,
+``kannel``) holds that provider's parsers, its code tables (``CodeRow`` values, each citing a
+source tag of ``SOURCES`` and, where sources disagree, a decision of ``DECISIONS``) and its
+``PROVIDER`` entry; ``PROVIDERS`` is the registry of them all (a value: ``with_provider`` returns
+a copy). ``docs/providers.md`` shows how to add one.
 
 One parser per provider or protocol; each returns a ``DeliveryReport`` or raises
 ``MalformedReportError`` (carrying the raw payload and what was wrong): never a bare
@@ -10,13 +17,9 @@ never reads the clock). What a report means is decided by ``sms_campaign_stats.b
 
 from __future__ import annotations
 
-from ._parsers import (
-    parse_brevo_event,
-    parse_infobip_result,
-    parse_kannel_dlr,
-    parse_twilio_callback,
-    parse_vonage_receipt,
-)
+from ._decisions import DECISIONS
+from ._provider import Provider, ProviderRegistry, UnknownProviderError
+from ._registry import PROVIDERS
 from ._report import (
     MAX_NESTING,
     MAX_PAYLOAD_BYTES,
@@ -25,15 +28,31 @@ from ._report import (
     ErrorNamespace,
     ProviderTime,
 )
+from ._rows import CodeRow, code_row, code_table
+from ._sources import SOURCES
+from .brevo import parse_brevo_event
+from .infobip import parse_infobip_result
+from .kannel import parse_kannel_dlr
 from .smpp import parse_smpp_receipt, parse_smpp_submit_error
+from .twilio import parse_twilio_callback
+from .vonage import parse_vonage_receipt
 
 __all__ = [
+    "DECISIONS",
     "MAX_NESTING",
     "MAX_PAYLOAD_BYTES",
+    "PROVIDERS",
+    "SOURCES",
+    "CodeRow",
     "DeliveryReport",
     "ErrorCode",
     "ErrorNamespace",
+    "Provider",
+    "ProviderRegistry",
     "ProviderTime",
+    "UnknownProviderError",
+    "code_row",
+    "code_table",
     "parse_brevo_event",
     "parse_infobip_result",
     "parse_kannel_dlr",

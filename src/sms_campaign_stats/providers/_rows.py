@@ -1,6 +1,6 @@
-"""``Rule``: one row of a code table, and the helpers that keep the tables short and uniform.
+"""``CodeRow``: one row of a code table, and the helpers that keep the tables short and uniform.
 
-A rule says what one status word or error code means: the outcome, the bounce reason, whether a
+A row says what one status word or error code means: the outcome, the bounce reason, whether a
 retry can help, whether it is a failure of the provider's platform, and which source says so
 (tags listed in ``_sources.py``). ``decision`` names the reference's disagreement (D1..D13) or
 the library's own choice where sources disagree or are silent; ``docs/code-tables.md`` explains
@@ -16,7 +16,7 @@ import attrs
 
 from sms_campaign_stats.lifecycle._statuses import BounceReason, Outcome
 
-__all__ = ["Rule", "rule", "table"]
+__all__ = ["NOT_RETRYABLE_REASONS", "PLATFORM_FAULT_REASONS", "CodeRow", "code_row", "code_table"]
 
 _R = BounceReason
 
@@ -36,8 +36,13 @@ PLATFORM_FAULT_REASONS = frozenset({_R.PROVIDER_UNKNOWN_FAILURE})
 
 
 @attrs.frozen
-class Rule:
-    """What one code or status word means, and who says so."""
+class CodeRow:
+    """What one code or status word means, and who says so.
+
+    ``namespace`` is the name of the table the row belongs to (``"twilio"``, ``"smpp_status"``),
+    ``code`` its key there; ``source`` a tag of ``SOURCES``, ``decision`` a key of ``DECISIONS``
+    (or empty). Build rows with ``code_row``, which fills in the retry and platform-fault flags.
+    """
 
     namespace: str
     code: str
@@ -58,7 +63,7 @@ class Rule:
             raise ValueError(f"{self.namespace}:{self.code}: reason kind and outcome disagree")
 
 
-def rule(
+def code_row(
     namespace: str,
     code: str | int,
     name: str,
@@ -70,15 +75,25 @@ def rule(
     retryable: bool | None = None,
     platform_fault: bool | None = None,
     sender_registration: bool = False,
-) -> Rule:
-    """A table row, with the default retry and platform-fault flags for its outcome and reason."""
+) -> CodeRow:
+    """A table row, with the default retry and platform-fault flags for its outcome and reason.
+
+    A soft bounce is retryable unless its reason says sending again cannot help (landline,
+    invalid number, spam filter, content); a throttled request is retryable; nothing else is.
+    ``ValueError`` if the outcome and the reason disagree (a reason goes with bounces only).
+
+    >>> from sms_campaign_stats import BounceReason, Outcome
+    >>> code_row("acme", 7, "number gone", Outcome.HARD_BOUNCE,
+    ...          BounceReason.NUMBER_DOES_NOT_EXIST, source="LIB").retryable
+    False
+    """
     if retryable is None:
         retryable = outcome is Outcome.THROTTLED or (
             outcome is Outcome.SOFT_BOUNCE and reason not in NOT_RETRYABLE_REASONS
         )
     if platform_fault is None:
         platform_fault = reason in PLATFORM_FAULT_REASONS
-    return Rule(
+    return CodeRow(
         namespace=namespace,
         code=str(code),
         name=name,
@@ -92,9 +107,10 @@ def rule(
     )
 
 
-def table(rows: Iterable[Rule]) -> Mapping[str, Rule]:
-    """Rows keyed by code; a code listed twice is a mistake in the table."""
-    keyed: dict[str, Rule] = {}
+def code_table(rows: Iterable[CodeRow]) -> Mapping[str, CodeRow]:
+    """Rows keyed by code, read-only, in the order given; a code listed twice is a mistake in the
+    table (``ValueError``)."""
+    keyed: dict[str, CodeRow] = {}
     for row in rows:
         if row.code in keyed:
             raise ValueError(f"{row.namespace}: code {row.code} is listed twice")

@@ -1,10 +1,17 @@
-"""SMPP delivery receipts (``deliver_sm`` / ``data_sm``) and ``submit_sm_resp`` failures.
+"""SMPP: delivery receipts (``deliver_sm`` / ``data_sm``), ``submit_sm_resp`` failures, and the
+tables that read them: receipt ``stat`` words, ``message_state`` values, command statuses.
 
 The receipt text follows SMPP 3.4 Appendix B: ``id: sub: dlvrd: submit date: done date: stat:
 err: text:``. Real SMSCs drop fields, reorder them, write ``Text:``, leave numbers unpadded,
 send 10-, 12- or 14-digit dates, put bytes that are not UTF-8 in the text, or send only TLVs
 ([C-JAS] tests, [C-KAN] handle_dlr). The canonical form is matched by one regular expression;
 anything else goes through a field-by-field reading. TLVs win over the text.
+
+Sources of the tables: SMPP 3.4 / 5.0 states as quoted by [C-RUSMPP], [C-SMPP5], [C-SMPPLIB];
+real-world words from Kannel [C-KAN], SMS Central [W-SMSCENTRAL], Huawei [W-HUAWEI]; command
+statuses and their descriptions from python-smpplib [C-SMPPLIB]; Jasmin's default submit retries
+[C-JAS]. A receipt's ``err:`` codes are the provider's own unless you say they are GSM MAP codes
+(``sms_campaign_stats.providers.gsm``).
 """
 
 from __future__ import annotations
@@ -12,10 +19,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from sms_campaign_stats._core.validate import MAX_ID_LENGTH
 from sms_campaign_stats.errors import MalformedReportError
+from sms_campaign_stats.lifecycle._statuses import BounceReason, Outcome
+from sms_campaign_stats.providers._provider import Provider
 from sms_campaign_stats.providers._report import (
     MAX_PAYLOAD_BYTES,
     NO_DETAILS,
@@ -28,9 +38,215 @@ from sms_campaign_stats.providers._report import (
     is_digits,
     new_report,
 )
-from sms_campaign_stats.providers._smpp_codes import COMMAND_STATUS_NAMES, MESSAGE_STATES
+from sms_campaign_stats.providers._rows import CodeRow, code_row, code_table
 
-__all__ = ["parse_smpp_receipt", "parse_smpp_submit_error"]
+__all__ = [
+    "COMMAND_STATUS_NAMES",
+    "COMMAND_STATUS_TABLE",
+    "MESSAGE_STATES",
+    "PROVIDER",
+    "STATUS_TABLE",
+    "parse_smpp_receipt",
+    "parse_smpp_submit_error",
+]
+
+_O, _R = Outcome, BounceReason
+
+#: SMPP ``message_state`` (TLV 0x0427) -> the receipt's ``stat`` word. [C-RUSMPP], [C-SMPP5];
+#: Jasmin's ``message_state_map`` for the words [C-JAS].
+MESSAGE_STATES: Mapping[int, str] = MappingProxyType(
+    {
+        0: "SCHEDULED",
+        1: "ENROUTE",
+        2: "DELIVRD",
+        3: "EXPIRED",
+        4: "DELETED",
+        5: "UNDELIV",
+        6: "ACCEPTD",
+        7: "UNKNOWN",
+        8: "REJECTD",
+        9: "SKIPPED",
+    }
+)
+
+_S = "smpp_status"
+#: Receipt ``stat`` words (upper case). Words not listed are final failures of unknown cause.
+STATUS_TABLE: Mapping[str, CodeRow] = code_table(
+    [
+        code_row(_S, "DELIVRD", "delivered", _O.DELIVERED, source="C-RUSMPP"),
+        code_row(_S, "ENROUTE", "en route", _O.PENDING, source="C-RUSMPP"),
+        code_row(_S, "SCHEDULED", "scheduled (5.0)", _O.PENDING, source="C-SMPP5"),
+        code_row(_S, "ACCEPTD", "accepted", _O.PENDING, source="C-KAN", decision="D1"),
+        code_row(_S, "BUFFRED", "buffered", _O.PENDING, source="C-KAN"),
+        code_row(_S, "BUFFERD", "buffered", _O.PENDING, source="C-KAN"),
+        code_row(_S, "ACKED", "acknowledged", _O.PENDING, source="C-KAN"),
+        code_row(
+            _S,
+            "UNKNOWN",
+            "unknown",
+            _O.SOFT_BOUNCE,
+            _R.PROVIDER_UNKNOWN_FAILURE,
+            source="C-RUSMPP",
+            decision="D2",
+        ),
+        code_row(
+            _S,
+            "EXPIRED",
+            "expired",
+            _O.SOFT_BOUNCE,
+            _R.EXPIRED_AT_OPERATOR,
+            source="C-RUSMPP",
+            decision="D3",
+        ),
+        code_row(
+            _S,
+            "DELETED",
+            "deleted by the SMSC",
+            _O.SOFT_BOUNCE,
+            _R.PROVIDER_UNKNOWN_FAILURE,
+            source="C-RUSMPP",
+        ),
+        code_row(
+            _S,
+            "UNDELIV",
+            "undeliverable",
+            _O.SOFT_BOUNCE,
+            _R.PROVIDER_UNKNOWN_FAILURE,
+            source="C-RUSMPP",
+            decision="D4",
+        ),
+        code_row(
+            _S,
+            "REJECTD",
+            "rejected",
+            _O.SOFT_BOUNCE,
+            _R.PROVIDER_UNKNOWN_FAILURE,
+            source="C-RUSMPP",
+            decision="D4",
+        ),
+        code_row(
+            _S,
+            "SKIPPED",
+            "skipped (5.0)",
+            _O.SOFT_BOUNCE,
+            _R.PROVIDER_UNKNOWN_FAILURE,
+            source="C-SMPP5",
+        ),
+        code_row(
+            _S,
+            "FAILED",
+            "failed",
+            _O.SOFT_BOUNCE,
+            _R.PROVIDER_UNKNOWN_FAILURE,
+            source="W-SMSCENTRAL",
+        ),
+        code_row(
+            _S,
+            "SYSERR",
+            "system error",
+            _O.SOFT_BOUNCE,
+            _R.PROVIDER_UNKNOWN_FAILURE,
+            source="W-SMSCENTRAL",
+        ),
+        code_row(_S, "NOCRED", "no credit", _O.REJECTED_CONFIG, source="W-SMSCENTRAL"),
+        code_row(
+            _S,
+            "NOROUTE",
+            "no route",
+            _O.SOFT_BOUNCE,
+            _R.PROVIDER_UNKNOWN_FAILURE,
+            source="W-HUAWEI",
+        ),
+    ]
+)
+
+#: ``command_status`` value -> ESME name, for the codes a ``submit_sm_resp`` may carry.
+#: [C-SMPPLIB] consts.py; same hex values in SMPP 3.4 section 5.1.3.
+COMMAND_STATUS_NAMES: Mapping[int, str] = MappingProxyType(
+    {
+        0x00: "ESME_ROK",
+        0x01: "ESME_RINVMSGLEN",
+        0x02: "ESME_RINVCMDLEN",
+        0x03: "ESME_RINVCMDID",
+        0x04: "ESME_RINVBNDSTS",
+        0x05: "ESME_RALYBND",
+        0x06: "ESME_RINVPRTFLG",
+        0x07: "ESME_RINVREGDLVFLG",
+        0x08: "ESME_RSYSERR",
+        0x0A: "ESME_RINVSRCADR",
+        0x0B: "ESME_RINVDSTADR",
+        0x0C: "ESME_RINVMSGID",
+        0x0D: "ESME_RBINDFAIL",
+        0x0E: "ESME_RINVPASWD",
+        0x0F: "ESME_RINVSYSID",
+        0x11: "ESME_RCANCELFAIL",
+        0x13: "ESME_RREPLACEFAIL",
+        0x14: "ESME_RMSGQFUL",
+        0x15: "ESME_RINVSERTYP",
+        0x33: "ESME_RINVNUMDESTS",
+        0x34: "ESME_RINVDLNAME",
+        0x40: "ESME_RINVDESTFLAG",
+        0x42: "ESME_RINVSUBREP",
+        0x43: "ESME_RINVESMCLASS",
+        0x44: "ESME_RCNTSUBDL",
+        0x45: "ESME_RSUBMITFAIL",
+        0x48: "ESME_RINVSRCTON",
+        0x49: "ESME_RINVSRCNPI",
+        0x50: "ESME_RINVDSTTON",
+        0x51: "ESME_RINVDSTNPI",
+        0x53: "ESME_RINVSYSTYP",
+        0x54: "ESME_RINVREPFLAG",
+        0x55: "ESME_RINVNUMMSGS",
+        0x58: "ESME_RTHROTTLED",
+        0x61: "ESME_RINVSCHED",
+        0x62: "ESME_RINVEXPIRY",
+        0x63: "ESME_RINVDFTMSGID",
+        0x64: "ESME_RX_T_APPN",
+        0x65: "ESME_RX_P_APPN",
+        0x66: "ESME_RX_R_APPN",
+        0x67: "ESME_RQUERYFAIL",
+        0xC0: "ESME_RINVOPTPARSTREAM",
+        0xC1: "ESME_ROPTPARNOTALLWD",
+        0xC2: "ESME_RINVPARLEN",
+        0xC3: "ESME_RMISSINGOPTPARAM",
+        0xC4: "ESME_RINVOPTPARAMVAL",
+        0xFE: "ESME_RDELIVERYFAILURE",
+        0xFF: "ESME_RUNKNOWNERR",
+    }
+)
+
+_C = "smpp_command_status"
+_THROTTLED = {0x08: "C-JAS", 0x14: "C-JAS", 0x58: "C-JAS"}  # Jasmin retries these by default
+_INVALID_NUMBER = {0x0B: "D5", 0x50: "", 0x51: ""}
+_UNKNOWN_FAILURE = (0x45, 0x64, 0xFE, 0xFF)
+
+
+def _command_row(value: int, name: str) -> CodeRow:
+    if value in _THROTTLED:
+        return code_row(_C, value, name, _O.THROTTLED, source="C-JAS")
+    if value in _INVALID_NUMBER:
+        return code_row(
+            _C,
+            value,
+            name,
+            _O.SOFT_BOUNCE,
+            _R.INVALID_NUMBER_OR_COUNTRY_CODE,
+            source="C-SMPPLIB",
+            decision=_INVALID_NUMBER[value],
+        )
+    if value in _UNKNOWN_FAILURE:
+        return code_row(
+            _C, value, name, _O.SOFT_BOUNCE, _R.PROVIDER_UNKNOWN_FAILURE, source="C-SMPPLIB"
+        )
+    # A request, account or sender problem: not the recipient's fault, not a bounce.
+    return code_row(_C, value, name, _O.REJECTED_CONFIG, source="C-SMPPLIB")
+
+
+#: Failures a ``submit_sm_resp`` may report, keyed by the decimal value of ``command_status``.
+COMMAND_STATUS_TABLE: Mapping[str, CodeRow] = code_table(
+    _command_row(value, name) for value, name in COMMAND_STATUS_NAMES.items() if value != 0
+)
+
 
 # The canonical receipt, in the order and spelling of the specification, then its text or its
 # end. ([^ ] and [0-9] rather than \S and \d: this runs a million times, and they are faster.)
@@ -278,3 +494,27 @@ def parse_smpp_submit_error(
         NO_DETAILS,
         raw,
     )
+
+
+#: SMPP in the registry: its reports are read by the receipt words, a ``submit_sm_resp`` failure
+#: by its command status; reports of providers nobody registered are read as SMPP receipts.
+PROVIDER = Provider(
+    name="smpp",
+    title="SMPP",
+    parsers={
+        "parse_smpp_receipt": parse_smpp_receipt,
+        "parse_smpp_submit_error": parse_smpp_submit_error,
+    },
+    tables={"smpp_status": STATUS_TABLE, "smpp_command_status": COMMAND_STATUS_TABLE},
+    sources=(
+        "C-RUSMPP",
+        "C-SMPP5",
+        "C-SMPPLIB",
+        "C-JAS",
+        "C-KAN",
+        "W-SMSCENTRAL",
+        "W-HUAWEI",
+    ),
+    status_tables=("smpp_status",),
+    error_tables={ErrorNamespace.SMPP_COMMAND_STATUS: ("smpp_command_status",)},
+)

@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from typing import TypeVar
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 from sms_campaign_stats.lifecycle._statuses import BOUNCE_REASON_TABLE
 from sms_campaign_stats.lifecycle._transitions import (
@@ -15,6 +15,9 @@ from sms_campaign_stats.lifecycle._transitions import (
     CAMPAIGN_TRANSITIONS,
     MESSAGE_TRANSITIONS,
 )
+
+if TYPE_CHECKING:
+    from sms_campaign_stats.providers import CodeRow, Provider
 
 __all__ = [
     "GENERATED_PAGES",
@@ -130,34 +133,62 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def code_tables_page() -> str:
-    """docs/code-tables.md: every code table, the decisions, and the sources."""
-    from sms_campaign_stats.bounces import CODE_TABLES, DECISIONS, FALLBACK_RULE
-    from sms_campaign_stats.providers._sources import SOURCES
+def _table_section(name: str, table: Mapping[str, CodeRow]) -> str:
+    rows = "\n".join(
+        f"| `{_cell(code)}` | {_cell(row.name)} | {row.outcome.value} | "
+        f"{row.reason.value if row.reason else ''} | {'yes' if row.retryable else 'no'} | "
+        f"{'yes' if row.platform_fault else ''} | {row.source} | {row.decision} |"
+        for code, row in table.items()
+    )
+    return (
+        f"### `{name}`\n\n| code | name | outcome | reason | retryable | platform fault "
+        f"| source | decision |\n|---|---|---|---|---|---|---|---|\n{rows}\n"
+    )
 
-    sections = []
-    for name, table in CODE_TABLES.items():
-        rows = "\n".join(
-            f"| `{_cell(code)}` | {_cell(row.name)} | {row.outcome.value} | "
-            f"{row.reason.value if row.reason else ''} | {'yes' if row.retryable else 'no'} | "
-            f"{'yes' if row.platform_fault else ''} | {row.source} | {row.decision} |"
-            for code, row in table.items()
-        )
-        sections.append(
-            f"### `{name}`\n\n| code | name | outcome | reason | retryable | platform fault "
-            f"| source | decision |\n|---|---|---|---|---|---|---|---|\n{rows}\n"
-        )
+
+def _names(names: Iterable[str]) -> str:
+    return ", then ".join(f"`{name}`" for name in names)
+
+
+def _provider_section(provider: Provider) -> str:
+    parsers = ", ".join(f"`{name}`" for name in provider.parsers) or "none"
+    reads = []
+    if provider.status_tables:
+        reads.append(f"status words by {_names(provider.status_tables)}")
+    if provider.group_table:
+        reads.append(f"an unlisted status by its group, in `{provider.group_table}`")
+    for namespace, names in provider.error_tables.items():
+        kind = "texts" if provider.pattern_tables & set(names) else "codes"
+        reads.append(f"error {kind} of `{namespace.value}` by {_names(names)}")
+    sources = ", ".join(f"`{tag}`" for tag in provider.sources)
+    header = (
+        f"## {provider.title}\n\n- module: `sms_campaign_stats.providers.{provider.name}`\n"
+        f"- parsers: {parsers}\n- reads: {'; '.join(reads)}\n- sources: {sources}\n"
+    )
+    tables = [_table_section(name, table) for name, table in provider.tables.items()]
+    return "\n".join([header, *tables])
+
+
+def code_tables_page() -> str:
+    """docs/code-tables.md: every registered provider's code tables, the decisions, the sources."""
+    from sms_campaign_stats.bounces import DECISIONS, FALLBACK_ROW
+    from sms_campaign_stats.providers import PROVIDERS, SOURCES
+
+    sections = "\n".join(_provider_section(provider) for provider in PROVIDERS)
     decisions = "\n".join(f"- **{key}.** {text}" for key, text in DECISIONS.items())
     sources = "\n".join(f"| `{tag}` | {_cell(where)} |" for tag, where in SOURCES.items())
-    fallback = FALLBACK_RULE
+    fallback = FALLBACK_ROW
+    reason = fallback.reason.value if fallback.reason else ""
     return f"""{_NOTICE}
 # Code tables
 
-What every status word and error code means, as `TableClassifier` reads them. Status tables
-(`*_status`, `brevo_event`, `kannel`, `infobip_group`) are keyed by the provider's status word;
-error tables by the code in its namespace (`ErrorNamespace`). Brevo reasons are patterns over
-the reason text, tried in order. A final failure that no table recognises is
-`{fallback.outcome.value}` / `{fallback.reason.value if fallback.reason else ""}`.
+What every status word and error code means, as `TableClassifier` reads them, one section per
+provider module of the registry (`sms_campaign_stats.providers.PROVIDERS`; see
+[providers](providers.md)). Status tables (`*_status`, `brevo_event`, `kannel`, `infobip_group`)
+are keyed by the provider's status word; error tables by the code in its namespace
+(`ErrorNamespace`). Brevo reasons are patterns over the reason text, tried in order. A report of
+a provider that is not registered is read as `{PROVIDERS.fallback}`'s. A final failure that no
+table recognises is `{fallback.outcome.value}` / `{reason}`.
 Precedence: opt-out codes, then intermediate and delivered statuses, then a known error code,
 then the status word, then that fallback (see `sms_campaign_stats.bounces`).
 
@@ -165,7 +196,7 @@ then the status word, then that fallback (see `sms_campaign_stats.bounces`).
 provider's own platform (the soft bounces a customer may claim compensation for). Each row names
 its source (listed at the end) and, where sources disagree or say nothing, the decision taken.
 
-{chr(10).join(sections)}
+{sections}
 ## Decisions
 
 {decisions}

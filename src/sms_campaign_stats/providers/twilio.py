@@ -1,0 +1,313 @@
+"""Twilio Programmable Messaging: status callbacks, and the tables of statuses and error codes.
+
+Statuses: [W-TW-STATUS], [W-TW-CB], [W-TW-ENUM]. Error names: Twilio's error list as copied in
+[C-COURIER] handlers/twiml/errors.json; meanings and retry advice from [W-TW-ERR] where quoted.
+``RawDlrDoneDate`` (the carrier's receipt time, ``YYMMDDhhmm``, no zone) is kept naive
+[W-TW-RAWDLR].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sms_campaign_stats.errors import MalformedReportError
+from sms_campaign_stats.lifecycle._statuses import BounceReason, Outcome
+from sms_campaign_stats.providers._fields import (
+    count,
+    field,
+    numeric_code,
+    payload_fields,
+    required,
+    status_word,
+    time_text,
+)
+from sms_campaign_stats.providers._provider import Provider
+from sms_campaign_stats.providers._report import (
+    NO_DETAILS,
+    DeliveryReport,
+    ErrorNamespace,
+    new_report,
+)
+from sms_campaign_stats.providers._rows import CodeRow, code_row, code_table
+
+__all__ = ["ERROR_TABLE", "INBOUND_STATUSES", "PROVIDER", "STATUS_TABLE", "parse_twilio_callback"]
+
+_O, _R = Outcome, BounceReason
+_S, _E = "twilio_status", "twilio"
+_SOFT, _HARD = _O.SOFT_BOUNCE, _O.HARD_BOUNCE
+
+#: Statuses of inbound messages: a status callback never carries them.
+INBOUND_STATUSES = frozenset({"receiving", "received"})
+
+#: Message statuses (lower case).
+STATUS_TABLE: Mapping[str, CodeRow] = code_table(
+    [
+        code_row(_S, "accepted", "accepted", _O.PENDING, source="W-TW-CB"),
+        code_row(_S, "scheduled", "scheduled", _O.PENDING, source="W-TW-CB"),
+        code_row(_S, "queued", "queued", _O.PENDING, source="W-TW-STATUS"),
+        code_row(_S, "sending", "sending", _O.PENDING, source="W-TW-STATUS"),
+        code_row(_S, "sent", "sent", _O.PENDING, source="W-TW-STATUS"),
+        code_row(_S, "delivered", "delivered", _O.DELIVERED, source="W-TW-STATUS"),
+        code_row(_S, "read", "read", _O.DELIVERED, source="W-TW-CB"),
+        code_row(
+            _S,
+            "undelivered",
+            "undelivered",
+            _SOFT,
+            _R.PROVIDER_UNKNOWN_FAILURE,
+            source="W-TW-STATUS",
+        ),
+        code_row(_S, "failed", "failed", _SOFT, _R.PROVIDER_UNKNOWN_FAILURE, source="W-TW-STATUS"),
+        code_row(
+            _S, "canceled", "canceled", _O.REJECTED_CONFIG, source="W-TW-ENUM", decision="LIB"
+        ),
+        code_row(
+            _S,
+            "partially_delivered",
+            "partially delivered",
+            _O.PENDING,
+            source="W-TW-ENUM",
+            decision="LIB",
+        ),
+    ]
+)
+
+#: Error codes (decimal).
+ERROR_TABLE: Mapping[str, CodeRow] = code_table(
+    [
+        code_row(_E, 30001, "Queue overflow", _O.THROTTLED, source="C-COURIER"),
+        code_row(_E, 30002, "Account suspended", _O.REJECTED_CONFIG, source="C-COURIER"),
+        code_row(
+            _E,
+            30003,
+            "Unreachable destination handset",
+            _SOFT,
+            _R.HANDSET_OFF_OR_OUT_OF_COVERAGE,
+            source="W-TW-ERR",
+        ),
+        code_row(
+            _E,
+            30004,
+            "Message blocked",
+            _HARD,
+            _R.BLOCKED_BY_RECIPIENT_OR_OPERATOR,
+            source="C-COURIER",
+            decision="D8",
+        ),
+        code_row(
+            _E,
+            30005,
+            "Unknown destination handset",
+            _HARD,
+            _R.NUMBER_DOES_NOT_EXIST,
+            source="C-COURIER",
+            decision="D8",
+        ),
+        code_row(
+            _E,
+            30006,
+            "Landline or unreachable carrier",
+            _SOFT,
+            _R.LANDLINE_NUMBER,
+            source="W-TW-ERR",
+            decision="D6",
+        ),
+        code_row(
+            _E,
+            30007,
+            "Message filtered",
+            _SOFT,
+            _R.SPAM_FILTERED_BY_OPERATOR,
+            source="C-COURIER",
+            decision="D10",
+        ),
+        code_row(
+            _E, 30008, "Unknown error", _SOFT, _R.PROVIDER_UNKNOWN_FAILURE, source="C-COURIER"
+        ),
+        code_row(
+            _E, 30010, "Message price exceeds max price", _O.REJECTED_CONFIG, source="C-COURIER"
+        ),
+        code_row(
+            _E,
+            30017,
+            "Carrier network congestion",
+            _SOFT,
+            _R.TEMPORARY_OPERATOR_NETWORK_ISSUE,
+            source="C-COURIER",
+        ),
+        code_row(
+            _E,
+            30018,
+            "Destination carrier requires sender ID pre-registration",
+            _O.REJECTED_CONFIG,
+            source="C-COURIER",
+            decision="D9",
+            sender_registration=True,
+        ),
+        code_row(
+            _E,
+            30019,
+            "Content size exceeds carrier limit",
+            _SOFT,
+            _R.UNDELIVERABLE_CONTENT,
+            source="C-COURIER",
+        ),
+        code_row(
+            _E, 30022, "US A2P 10DLC - Rate Limits Exceeded", _O.THROTTLED, source="C-COURIER"
+        ),
+        code_row(
+            _E,
+            30023,
+            "US A2P 10DLC - Daily Message Cap Reached",
+            _O.THROTTLED,
+            source="C-COURIER",
+        ),
+        code_row(
+            _E,
+            30024,
+            "Numeric Sender ID Not Provisioned on Carrier",
+            _O.REJECTED_CONFIG,
+            source="W-TW-ERR",
+            decision="D9",
+            sender_registration=True,
+        ),
+        code_row(
+            _E,
+            30032,
+            "Toll-Free Number Has Not Been Verified",
+            _O.REJECTED_CONFIG,
+            source="C-COURIER",
+            decision="D9",
+            sender_registration=True,
+        ),
+        code_row(
+            _E,
+            30034,
+            "US A2P 10DLC - Message from an Unregistered Number",
+            _O.REJECTED_CONFIG,
+            source="LIB",
+            decision="D9",
+            sender_registration=True,
+        ),
+        code_row(
+            _E,
+            21211,
+            "Invalid 'To' Phone Number",
+            _SOFT,
+            _R.INVALID_NUMBER_OR_COUNTRY_CODE,
+            source="C-COURIER",
+            decision="D5",
+        ),
+        code_row(
+            _E,
+            21408,
+            "Permission to send an SMS has not been enabled for the region",
+            _O.REJECTED_CONFIG,
+            source="C-COURIER",
+        ),
+        code_row(
+            _E,
+            21606,
+            "The 'From' number is not a valid message-capable Twilio number",
+            _O.REJECTED_CONFIG,
+            source="C-COURIER",
+        ),
+        code_row(
+            _E,
+            21610,
+            "Attempt to send to unsubscribed recipient",
+            _O.UNSUBSCRIBED,
+            source="C-COURIER",
+        ),
+        code_row(
+            _E,
+            21612,
+            "The 'To' phone number is not currently reachable via SMS",
+            _SOFT,
+            _R.RECIPIENT_UNREACHABLE,
+            source="C-COURIER",
+        ),
+        code_row(
+            _E,
+            21614,
+            "'To' number is not a valid mobile number",
+            _SOFT,
+            _R.LANDLINE_NUMBER,
+            source="C-COURIER",
+            decision="D6",
+        ),
+        code_row(
+            _E,
+            21635,
+            "'To' number cannot be a landline",
+            _SOFT,
+            _R.LANDLINE_NUMBER,
+            source="W-TW-ERR",
+            decision="D6",
+        ),
+        code_row(
+            _E,
+            63014,
+            "Channel message blocked by user action",
+            _O.UNSUBSCRIBED,
+            source="W-TW-ERR",
+        ),
+        code_row(_E, 63018, "Rate limit exceeded for Channel", _O.THROTTLED, source="C-COURIER"),
+    ]
+)
+
+
+def parse_twilio_callback(
+    form: Mapping[str, Any] | str | bytes, *, received_at: datetime | None = None
+) -> DeliveryReport:
+    """A Twilio status callback: ``MessageSid``, ``MessageStatus``, ``ErrorCode``, ...
+
+    ``RawDlrDoneDate`` (``YYMMDDhhmm``, carrier local time, no zone) is kept naive.
+
+    >>> r = parse_twilio_callback({"MessageSid": "SM1", "MessageStatus": "undelivered",
+    ...                            "ErrorCode": "30003"})
+    >>> r.status, r.error
+    ('undelivered', ErrorCode(namespace=<ErrorNamespace.TWILIO: 'twilio'>, code='30003'))
+    """
+    what = "Twilio status callback"
+    fields = payload_fields(form, what)
+    sid = required(fields, ("MessageSid", "SmsSid"), form, what)
+    status = status_word(required(fields, ("MessageStatus", "SmsStatus"), form, what), form, what)
+    if status.lower() in INBOUND_STATUSES:
+        raise MalformedReportError(
+            f"{what}: an inbound message (status {status!r}), not a delivery report", form
+        )
+    details: dict[str, str] = {}
+    message = field(fields, ("ErrorMessage",), form)
+    if message:
+        details["error_message"] = message[:200]
+    return new_report(
+        "twilio",
+        sid,
+        status,
+        numeric_code(ErrorNamespace.TWILIO, field(fields, ("ErrorCode",), form), form, what),
+        None,
+        time_text(fields, "RawDlrDoneDate", form),
+        False,
+        received_at,
+        count(field(fields, ("NumSegments",), form)),
+        None,
+        False,
+        details or NO_DETAILS,
+        form,
+    )
+
+
+#: Twilio in the registry: status words in lower case, error codes of ``ErrorNamespace.TWILIO``.
+PROVIDER = Provider(
+    name="twilio",
+    title="Twilio",
+    parsers={"parse_twilio_callback": parse_twilio_callback},
+    tables={"twilio_status": STATUS_TABLE, "twilio": ERROR_TABLE},
+    sources=("W-TW-STATUS", "W-TW-CB", "W-TW-ENUM", "W-TW-ERR", "W-TW-RAWDLR", "C-COURIER", "LIB"),
+    status_tables=("twilio_status",),
+    status_key=str.lower,
+    error_tables={ErrorNamespace.TWILIO: ("twilio",)},
+)

@@ -1,0 +1,224 @@
+"""Vonage (Nexmo) SMS API: delivery receipts, and the tables of ``status`` and ``err-code`` values.
+
+Statuses and codes 0-15 and 99 with their descriptions: Vonage's documentation source
+[C-VONAGEDOC]; err 9 as an opt-out: [W-VN-OPTOUT]; codes 16 and 50-54 by name only, from
+courier's ``dlrErrorCodes`` [C-COURIER]. Vonage's SMPP help [W-NEXMO-SMPP] reads err 9 and 11
+otherwise (decisions D11, D12). ``scts`` and ``message-timestamp`` carry no zone and stay naive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sms_campaign_stats.lifecycle._statuses import BounceReason, Outcome
+from sms_campaign_stats.providers._fields import (
+    field,
+    numeric_code,
+    payload_fields,
+    required,
+    status_word,
+    time_text,
+)
+from sms_campaign_stats.providers._provider import Provider
+from sms_campaign_stats.providers._report import (
+    NO_DETAILS,
+    DeliveryReport,
+    ErrorNamespace,
+    new_report,
+)
+from sms_campaign_stats.providers._rows import CodeRow, code_row, code_table
+
+__all__ = ["ERROR_TABLE", "PROVIDER", "STATUS_TABLE", "parse_vonage_receipt"]
+
+_O, _R = Outcome, BounceReason
+_S, _E = "vonage_status", "vonage"
+_SOFT, _HARD = _O.SOFT_BOUNCE, _O.HARD_BOUNCE
+
+#: Receipt ``status`` values (lower case).
+STATUS_TABLE: Mapping[str, CodeRow] = code_table(
+    [
+        code_row(_S, "delivered", "delivered", _O.DELIVERED, source="C-VONAGEDOC"),
+        code_row(_S, "accepted", "accepted", _O.PENDING, source="C-VONAGEDOC"),
+        code_row(_S, "buffered", "buffered", _O.PENDING, source="C-VONAGEDOC"),
+        code_row(_S, "unknown", "unknown", _O.PENDING, source="C-COURIER", decision="D2"),
+        code_row(_S, "expired", "expired", _SOFT, _R.EXPIRED_AT_OPERATOR, source="C-VONAGEDOC"),
+        code_row(_S, "failed", "failed", _SOFT, _R.PROVIDER_UNKNOWN_FAILURE, source="C-VONAGEDOC"),
+        code_row(
+            _S, "rejected", "rejected", _SOFT, _R.PROVIDER_UNKNOWN_FAILURE, source="C-VONAGEDOC"
+        ),
+    ]
+)
+
+#: ``err-code`` values (decimal).
+ERROR_TABLE: Mapping[str, CodeRow] = code_table(
+    [
+        code_row(_E, 1, "Unknown", _SOFT, _R.PROVIDER_UNKNOWN_FAILURE, source="C-VONAGEDOC"),
+        code_row(
+            _E,
+            2,
+            "Absent Subscriber - Temporary",
+            _SOFT,
+            _R.HANDSET_OFF_OR_OUT_OF_COVERAGE,
+            source="C-VONAGEDOC",
+        ),
+        code_row(
+            _E,
+            3,
+            "Absent Subscriber - Permanent",
+            _HARD,
+            _R.NUMBER_DOES_NOT_EXIST,
+            source="C-VONAGEDOC",
+        ),
+        code_row(
+            _E,
+            4,
+            "Call Barred by User",
+            _HARD,
+            _R.BLOCKED_BY_RECIPIENT_OR_OPERATOR,
+            source="C-VONAGEDOC",
+            decision="D7",
+        ),
+        code_row(
+            _E,
+            5,
+            "Portability Error",
+            _SOFT,
+            _R.TEMPORARY_OPERATOR_NETWORK_ISSUE,
+            source="C-VONAGEDOC",
+        ),
+        code_row(
+            _E,
+            6,
+            "Anti-Spam Rejection",
+            _SOFT,
+            _R.SPAM_FILTERED_BY_OPERATOR,
+            source="C-VONAGEDOC",
+            decision="D10",
+        ),
+        code_row(_E, 7, "Handset Busy", _SOFT, _R.HANDSET_TEMPORARY_ERROR, source="C-VONAGEDOC"),
+        code_row(
+            _E,
+            8,
+            "Network Error",
+            _SOFT,
+            _R.TEMPORARY_OPERATOR_NETWORK_ISSUE,
+            source="C-VONAGEDOC",
+        ),
+        code_row(_E, 9, "Illegal Number", _O.UNSUBSCRIBED, source="W-VN-OPTOUT", decision="D11"),
+        code_row(_E, 10, "Illegal Message", _SOFT, _R.UNDELIVERABLE_CONTENT, source="C-VONAGEDOC"),
+        code_row(
+            _E,
+            11,
+            "Unroutable",
+            _SOFT,
+            _R.PROVIDER_UNKNOWN_FAILURE,
+            source="C-VONAGEDOC",
+            decision="D12",
+        ),
+        code_row(
+            _E,
+            12,
+            "Destination Unreachable",
+            _SOFT,
+            _R.RECIPIENT_UNREACHABLE,
+            source="C-VONAGEDOC",
+        ),
+        code_row(
+            _E,
+            13,
+            "Subscriber Age Restriction",
+            _SOFT,
+            _R.UNDELIVERABLE_CONTENT,
+            source="C-VONAGEDOC",
+        ),
+        code_row(
+            _E,
+            14,
+            "Number Blocked by Carrier",
+            _HARD,
+            _R.BLOCKED_BY_RECIPIENT_OR_OPERATOR,
+            source="C-VONAGEDOC",
+        ),
+        code_row(
+            _E,
+            15,
+            "Prepaid Insufficient Funds",
+            _SOFT,
+            _R.RECIPIENT_UNREACHABLE,
+            source="C-VONAGEDOC",
+        ),
+        code_row(_E, 16, "Gateway Quota Exceeded", _O.THROTTLED, source="C-COURIER"),
+        code_row(_E, 50, "Entity Filter", _O.REJECTED_CONFIG, source="C-COURIER", decision="LIB"),
+        code_row(_E, 51, "Header Filter", _O.REJECTED_CONFIG, source="C-COURIER", decision="LIB"),
+        code_row(
+            _E,
+            52,
+            "Content Filter",
+            _SOFT,
+            _R.SPAM_FILTERED_BY_OPERATOR,
+            source="C-COURIER",
+            decision="D10",
+        ),
+        code_row(_E, 53, "Consent Filter", _O.UNSUBSCRIBED, source="C-COURIER", decision="LIB"),
+        code_row(
+            _E, 54, "Regulation Error", _O.REJECTED_CONFIG, source="C-COURIER", decision="LIB"
+        ),
+        code_row(_E, 99, "General Error", _SOFT, _R.PROVIDER_UNKNOWN_FAILURE, source="C-VONAGEDOC"),
+    ]
+)
+
+
+def parse_vonage_receipt(
+    params: Mapping[str, Any] | str | bytes, *, received_at: datetime | None = None
+) -> DeliveryReport:
+    """A Vonage SMS API delivery receipt, as a JSON body or query-string parameters.
+
+    ``scts`` (``YYMMDDhhmm``) and ``message-timestamp`` carry no zone and stay naive.
+
+    >>> parse_vonage_receipt("messageId=0C0000002EEBDA56&status=failed&err-code=9").error
+    ErrorCode(namespace=<ErrorNamespace.VONAGE: 'vonage'>, code='9')
+    """
+    what = "Vonage delivery receipt"
+    fields = payload_fields(params, what)
+    message_id = required(fields, ("messageId", "message-id", "message_id"), params, what)
+    status = status_word(required(fields, ("status",), params, what), params, what)
+    details: dict[str, str] = {}
+    for name in ("network-code", "price", "client-ref"):
+        value = field(fields, (name,), params)
+        if value:
+            details[name] = value[:64]
+    timestamp = field(fields, ("message-timestamp",), params)
+    if timestamp:
+        details["message-timestamp"] = timestamp[:40]
+    return new_report(
+        "vonage",
+        message_id,
+        status,
+        numeric_code(
+            ErrorNamespace.VONAGE, field(fields, ("err-code", "err_code"), params), params, what
+        ),
+        None,
+        time_text(fields, "scts", params),
+        False,
+        received_at,
+        None,
+        None,
+        False,
+        details or NO_DETAILS,
+        params,
+    )
+
+
+#: Vonage in the registry: status words in lower case, error codes of ``ErrorNamespace.VONAGE``.
+PROVIDER = Provider(
+    name="vonage",
+    title="Vonage (Nexmo)",
+    parsers={"parse_vonage_receipt": parse_vonage_receipt},
+    tables={"vonage_status": STATUS_TABLE, "vonage": ERROR_TABLE},
+    sources=("C-VONAGEDOC", "W-VN-OPTOUT", "C-COURIER", "W-NEXMO-SMPP"),
+    status_tables=("vonage_status",),
+    status_key=str.lower,
+    error_tables={ErrorNamespace.VONAGE: ("vonage",)},
+)
