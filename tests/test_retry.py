@@ -49,13 +49,13 @@ SCHEDULE = (timedelta(minutes=15), timedelta(hours=2), timedelta(hours=12))
 
 def classification(namespace: str, code: str) -> Classification:
     """What a code-table row means."""
-    return Classification.from_rule(CODE_TABLES[namespace][code])
+    return Classification.from_row(CODE_TABLES[namespace][code])
 
 
 HANDSET_OFF = classification("twilio", "30003")
 UNKNOWN_FAILURE = classification("twilio", "30008")
 THROTTLED = classification("smpp_command_status", "88")
-OUTSIDE_HOURS = Classification.from_rule(
+OUTSIDE_HOURS = Classification.from_row(
     next(
         r
         for r in CODE_TABLES["brevo"].values()
@@ -168,7 +168,7 @@ def test_each_kind_of_report(
 def test_every_code_table_row(row: object) -> None:
     """Every row: retried exactly when retryable and temporary; a give-up records a reason
     exactly when the outcome was a soft bounce or throttling."""
-    found = Classification.from_rule(row)  # type: ignore[arg-type]
+    found = Classification.from_row(row)  # type: ignore[arg-type]
     decision = DEFAULT_RETRY_POLICY(context_for(history(found.outcome), found))
     temporary = found.outcome in (Outcome.SOFT_BOUNCE, Outcome.THROTTLED)
     assert (found.retryable and temporary) == isinstance(decision, RetryAt)

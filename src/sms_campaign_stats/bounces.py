@@ -118,9 +118,6 @@ class Classification:
         )
         return cls(row.outcome, row.reason, row.retryable, avoidable, row.platform_fault, row)
 
-    # TEMPORARY (task B): engine/_driver.py still calls from_rule; removed once it uses EXPIRED.
-    from_rule = from_row
-
 
 #: What the engine records when a message expires without a final receipt (its pending timeout
 #: passed): a soft bounce, expired at operator, retryable, as SMPP's ``EXPIRED`` row says (D3).
