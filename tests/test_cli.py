@@ -62,7 +62,7 @@ def make_db(path: Path, provider_ids: list[str]) -> Path:
     sends = [a for a in planned.actions if isinstance(a, SendMessage)]
     assert len(sends) == len(provider_ids)
     for action, provider_id in zip(sends, provider_ids, strict=True):
-        engine.submitted(action.message_id, provider_id, action.send_at)
+        engine.submitted(action.message_id, provider_id, action.at)
     store.close()
     return path
 

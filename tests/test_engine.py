@@ -95,7 +95,7 @@ def test_plan_checks_merges_and_schedules(store: Storage) -> None:
     )
     assert (3, 2, 1, 0) == (planned.messages, planned.refused, planned.blocked, planned.needs_zone)
     action = send_action(planned.actions, FR_MOBILE)
-    assert datetime(2026, 3, 4, 7, 0, tzinfo=UTC) == action.send_at  # Wednesday 08:00 Paris
+    assert datetime(2026, 3, 4, 7, 0, tzinfo=UTC) == action.at  # Wednesday 08:00 Paris
     assert CampaignStatus.SENDING == planned.campaign.status
     assert TimelineKind.STARTED == store.timeline("spring")[-1].kind
     report = report_for(store, "spring")
@@ -135,9 +135,9 @@ def test_outside_window_policies_and_unknown_zones(store: Storage) -> None:
     assert IDAHO == waiting.recipient  # Boise or Los Angeles: the policy asks
     russia = next(a for a in planned.actions if isinstance(a, SendMessage))
     assert RU_MOBILE == russia.recipient  # no rule for Russia: any time, any zone
-    scheduled = strict.schedule(waiting.message_id, "America/Boise", TUESDAY + timedelta(hours=8))
-    assert isinstance(scheduled, SendMessage)
-    assert TUESDAY + timedelta(hours=8) == scheduled.send_at  # 10:00 in Boise
+    assigned = strict.assign_zone(waiting.message_id, "America/Boise", TUESDAY + timedelta(hours=8))
+    assert isinstance(assigned, SendMessage)
+    assert TUESDAY + timedelta(hours=8) == assigned.at  # 10:00 in Boise
 
 
 def test_delivery_and_idempotence(store: Storage) -> None:

@@ -73,11 +73,11 @@ def test_a_suspension_is_a_warning_record(caplog: pytest.LogCaptureFixture) -> N
     engine = _engine()
     planned = engine.plan("promo", {"vip": ["06 12 34 56 78"]}, NOW)
     send = next(a for a in planned.actions if isinstance(a, SendMessage))
-    engine.submitted(send.message_id, "p1", send.send_at)
+    engine.submitted(send.message_id, "p1", send.at)
     with caplog.at_level(logging.DEBUG, logger="sms_campaign_stats"):
         result = engine.handle(
             parse_vonage_receipt({"messageId": "p1", "status": "failed", "err-code": "3"}),
-            send.send_at + timedelta(seconds=5),
+            send.at + timedelta(seconds=5),
         )
     assert any(isinstance(a, SuspendCampaign) for a in result.actions)
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]

@@ -24,8 +24,13 @@ from typing import Any
 import attrs
 import phonenumbers
 
-from sms_campaign_stats.engine import CampaignEngine
-from sms_campaign_stats.engine._actions import NeedsZone, RetryMessage, SendMessage, SuspendCampaign
+from sms_campaign_stats.engine import (
+    CampaignEngine,
+    NeedsZone,
+    RetryMessage,
+    SendMessage,
+    SuspendCampaign,
+)
 from sms_campaign_stats.model import Campaign
 from sms_campaign_stats.providers import parse_vonage_receipt
 from sms_campaign_stats.reports import CampaignReport, report_for
@@ -208,7 +213,7 @@ def simulate(
 
     for action in planned.actions:
         if isinstance(action, SendMessage):
-            push(action.send_at, "send", action.message_id)
+            push(action.at, "send", action.message_id)
         elif isinstance(action, NeedsZone):
             events["needs zone"] += 1
     end = world.start + world.duration
@@ -224,8 +229,8 @@ def simulate(
             continue
         if kind == "send":
             due = engine.due(payload, at)
-            if isinstance(due, SendMessage) and due.send_at > at:
-                push(due.send_at, "send", payload)
+            if isinstance(due, SendMessage) and due.at > at:
+                push(due.at, "send", payload)
                 continue
             if not isinstance(due, SendMessage):
                 events["not sent"] += 1

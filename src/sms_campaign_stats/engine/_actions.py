@@ -27,12 +27,12 @@ __all__ = [
 
 @attrs.frozen(kw_only=True)
 class SendMessage:
-    """Hand this message to your provider at ``send_at`` (then call ``engine.submitted``)."""
+    """Hand this message to your provider at ``at`` (then call ``engine.submitted``)."""
 
     message_id: str
     campaign_id: str
     recipient: str = attrs.field(repr=mask_number)
-    send_at: datetime
+    at: datetime
 
 
 @attrs.frozen(kw_only=True)
@@ -50,7 +50,7 @@ class RetryMessage:
 @attrs.frozen(kw_only=True)
 class NeedsZone:
     """The recipient's time zone is unknown or ambiguous: nothing is sent until you give one
-    (``engine.schedule(message_id, zone, now)``)."""
+    (``engine.assign_zone(message_id, zone, now)``)."""
 
     message_id: str
     campaign_id: str

@@ -1,18 +1,24 @@
-"""Recognising opt-out keywords in inbound SMS, whatever the case, accents or punctuation."""
+"""Inbound messages: opt-out keywords recognised whatever the case, accents or punctuation, and
+an inbound SMS attributed, as a reply or an unsubscribe, to the campaign last sent to its sender.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from types import MappingProxyType
 
 import attrs
 
+from sms_campaign_stats._core.defaults import named_default, repr_naming_defaults
 from sms_campaign_stats._core.validate import describe
 from sms_campaign_stats.errors import ValidationError
+from sms_campaign_stats.model import Message, Reply, Unsubscribe
 
-__all__ = ["DEFAULT_STOP_WORDS", "StopWords", "normalise_keyword"]
+__all__ = ["DEFAULT_STOP_WORDS", "StopWords", "attribute", "digest", "normalise_keyword"]
 
 _SPACES = re.compile(r"[\s\-_]+")
 _EDGES = re.compile(r"^[^\w]+|[^\w]+$")
@@ -62,6 +68,8 @@ class StopWords:
     languages: Mapping[str, frozenset[str]] = attrs.field(converter=_keywords)
     _all: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
 
+    __repr__ = repr_naming_defaults  # DEFAULT_STOP_WORDS prints as its name
+
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_all", frozenset().union(*self.languages.values()))
 
@@ -81,9 +89,41 @@ class StopWords:
 
 #: English and French keywords, as carriers and CTIA practice use them (Twilio's STOP, STOPALL,
 #: UNSUBSCRIBE, CANCEL, END, QUIT; the French ARRET / STOP SMS of the 36xxx short codes).
-DEFAULT_STOP_WORDS = StopWords(
-    {
-        "en": ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "OPT OUT"],
-        "fr": ["STOP", "STOP SMS", "ARRET", "ARRÊT", "DESABONNER", "DÉSABONNEMENT"],
-    }
+DEFAULT_STOP_WORDS = named_default(
+    StopWords(
+        {
+            "en": ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "OPT OUT"],
+            "fr": ["STOP", "STOP SMS", "ARRET", "ARRÊT", "DESABONNER", "DÉSABONNEMENT"],
+        }
+    ),
+    "DEFAULT_STOP_WORDS",
 )
+
+
+def digest(*parts: str) -> str:
+    """A short stable id made of ``parts`` (for an inbound message, a carrier's opt-out)."""
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
+
+
+def attribute(
+    sender: str,
+    text: str,
+    at: datetime,
+    *,
+    latest: Message | None,
+    stop_words: StopWords,
+    inbound_id: str | None,
+) -> Reply | Unsubscribe:
+    """What ``text`` from ``sender`` (E.164) is: an ``Unsubscribe`` if it is one of
+    ``stop_words``, else a ``Reply``; attributed to the campaign of ``latest``, the message last
+    sent to that number within the reply window (``None``: no campaign). Without an
+    ``inbound_id``, the id is made of the sender, the instant and the text: the same inbound
+    message twice has one id."""
+    campaign_id = None if latest is None else latest.campaign_id
+    ident = inbound_id or f"in:{digest(sender, at.isoformat(), text)}"
+    keyword = stop_words.match(text)
+    if keyword is not None:
+        return Unsubscribe(
+            id=ident, recipient=sender, at=at, keyword=keyword, campaign_id=campaign_id
+        )
+    return Reply(id=ident, recipient=sender, at=at, text=text, campaign_id=campaign_id)

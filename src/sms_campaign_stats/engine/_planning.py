@@ -1,0 +1,237 @@
+"""Planning: which messages a campaign's lists give, and when each may be sent.
+
+Pure decisions over what the driver read (the campaign, the checked recipients, the blocked
+numbers, a message) and ``now``: nothing here reads or writes a store.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Collection, Mapping
+from datetime import datetime, timedelta
+
+import attrs
+
+from sms_campaign_stats.engine._actions import Action, NeedsZone, SendMessage
+from sms_campaign_stats.errors import ValidationError
+from sms_campaign_stats.lifecycle._statuses import BounceReason, CampaignStatus, MessageStatus
+from sms_campaign_stats.model import Campaign, CampaignChange, Message
+from sms_campaign_stats.phone_numbers import NumberCheck, RecipientSet, check_number
+from sms_campaign_stats.quiet_hours import OutsideWindow, RuleRegistry, ZonePolicy, plan_send_time
+
+__all__ = [
+    "Plan",
+    "check_plannable",
+    "message_id",
+    "next_allowed_for",
+    "plan_messages",
+    "send_action",
+    "start",
+    "stored_number",
+]
+
+_PLANNABLE = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.SENDING)
+
+
+@functools.lru_cache(maxsize=65_536)
+def stored_number(e164: str) -> NumberCheck:
+    """The check of a stored recipient (its region and zones), for every send and retry: a pure
+    function of the number and the numbering-plan data, so it is cached (bounded)."""
+    return check_number(e164)
+
+
+def message_id(campaign_id: str, index: int) -> str:
+    """The id of a campaign's ``index``-th message."""
+    # Deterministic (the same lists planned twice give the same ids: refused, not duplicated)
+    # and carrying nothing of the number, not even a hash one could test guesses against once
+    # the number is forgotten: the recipient's rank in the campaign.
+    return f"{campaign_id}:{index:06d}"
+
+
+@attrs.frozen(kw_only=True)
+class Plan:
+    """What planning decided: the ``messages`` to store, the ``actions`` to return, and how many
+    were refused (one per refused number), dropped for the hour, or wait for a zone."""
+
+    messages: tuple[Message, ...]
+    actions: tuple[Action, ...]
+    refused: int
+    dropped: int
+    needs_zone: int
+
+
+def check_plannable(campaign: Campaign) -> None:
+    """Refuse a campaign that can no longer be planned (completed, cancelled, suspended)."""
+    if campaign.status not in _PLANNABLE:
+        raise ValidationError(
+            "plan", f"campaign {campaign.id!r} is {campaign.status.value}: it cannot be planned"
+        )
+
+
+def plan_messages(
+    campaign: Campaign,
+    recipients: RecipientSet,
+    blocked: Collection[str],
+    now: datetime,
+    *,
+    zones: Mapping[str, str],
+    category: str,
+    rules: RuleRegistry,
+    zone_policy: ZonePolicy,
+    outside_window: OutsideWindow,
+    horizon: timedelta,
+) -> Plan:
+    """The messages of ``campaign`` to ``recipients`` (those in ``blocked`` left out), each
+    with its send time, or refused. Raises (and so stores nothing) when a send-time policy
+    refuses: RAISE outside the allowed hours, a deferral past ``horizon``."""
+    messages: list[Message] = []
+    actions: list[Action] = []
+    dropped = needs_zone = 0
+    # Refused numbers: one message per number (or per text, when it is not a number at all),
+    # with every list it appears in, however it was spelt.
+    refused: dict[str, tuple[set[str], BounceReason]] = {}
+    for rejected in recipients.rejected:
+        key = rejected.check.e164 or rejected.raw.strip()
+        reason = rejected.check.reason or BounceReason.INVALID_NUMBER_OR_COUNTRY_CODE
+        refused.setdefault(key, (set(), reason))[0].update(rejected.list_ids)
+    for key, (list_ids, reason) in refused.items():
+        messages.append(
+            Message.refused(
+                campaign,
+                id=message_id(campaign.id, len(messages)),
+                recipient=key,
+                list_ids=list_ids,
+                reason=reason,
+                at=now,
+            )
+        )
+    for recipient in recipients.recipients:
+        if recipient.e164 in blocked:
+            continue
+        ident = message_id(campaign.id, len(messages))
+        decision = plan_send_time(
+            now,
+            country=recipient.check.region,
+            candidate_zones=recipient.check.time_zones,
+            explicit_zone=zones.get(recipient.e164),
+            category=category,
+            registry=rules,
+            zone_policy=zone_policy,
+            action=outside_window,
+            horizon=horizon,
+        )
+        if decision.action == "drop":
+            dropped += 1
+            messages.append(
+                Message.refused(
+                    campaign,
+                    id=ident,
+                    recipient=recipient.e164,
+                    list_ids=recipient.list_ids,
+                    reason=BounceReason.SENT_OUTSIDE_ALLOWED_HOURS,
+                    at=now,
+                )
+            )
+            continue
+        messages.append(
+            Message.for_campaign(
+                campaign,
+                id=ident,
+                recipient=recipient.e164,
+                list_ids=recipient.list_ids,
+                queued_at=now,
+            )
+        )
+        if decision.send_at is None:
+            needs_zone += 1
+            actions.append(
+                NeedsZone(
+                    message_id=ident,
+                    campaign_id=campaign.id,
+                    recipient=recipient.e164,
+                    explanation=decision.explanation,
+                )
+            )
+        else:
+            actions.append(
+                SendMessage(
+                    message_id=ident,
+                    campaign_id=campaign.id,
+                    recipient=recipient.e164,
+                    at=decision.send_at,
+                )
+            )
+    return Plan(
+        messages=tuple(messages),
+        actions=tuple(actions),
+        refused=len(refused),
+        dropped=dropped,
+        needs_zone=needs_zone,
+    )
+
+
+def start(campaign: Campaign, now: datetime) -> CampaignChange | None:
+    """A planned campaign starts sending (``None``: it already is)."""
+    return None if campaign.status is CampaignStatus.SENDING else campaign.start(at=now)
+
+
+def send_action(
+    message: Message,
+    campaign: Campaign,
+    now: datetime,
+    *,
+    explicit_zone: str | None,
+    rules: RuleRegistry,
+    zone_policy: ZonePolicy,
+    horizon: timedelta,
+) -> Action | None:
+    """When to send ``message`` of ``campaign``, from ``now``: ``None`` if it is not to be sent
+    (no longer queued, or its campaign is not sending); ``NeedsZone`` if its zone is unknown."""
+    if message.status is not MessageStatus.QUEUED:
+        return None
+    if campaign.status is not CampaignStatus.SENDING:
+        return None
+    check = stored_number(message.recipient)
+    decision = plan_send_time(
+        now,
+        country=check.region,
+        candidate_zones=check.time_zones,
+        explicit_zone=explicit_zone,
+        registry=rules,
+        zone_policy=zone_policy,
+        horizon=horizon,
+    )
+    if decision.send_at is None:
+        return NeedsZone(
+            message_id=message.id,
+            campaign_id=message.campaign_id,
+            recipient=message.recipient,
+            explanation=decision.explanation,
+        )
+    return SendMessage(
+        message_id=message.id,
+        campaign_id=message.campaign_id,
+        recipient=message.recipient,
+        at=decision.send_at,
+    )
+
+
+def next_allowed_for(
+    recipient: str, *, rules: RuleRegistry, zone_policy: ZonePolicy
+) -> Callable[[datetime], datetime]:
+    """The next instant a stored ``recipient`` may be sent to, from a given one (a retry
+    policy moves its retries there)."""
+    check = stored_number(recipient)
+
+    def next_allowed(at: datetime) -> datetime:
+        decision = plan_send_time(
+            at,
+            country=check.region,
+            candidate_zones=check.time_zones,
+            registry=rules,
+            zone_policy=zone_policy,
+            horizon=timedelta(days=400),
+        )
+        return at if decision.send_at is None else decision.send_at
+
+    return next_allowed

@@ -1,0 +1,198 @@
+"""Transitions: what a classified report, or an expiry, does to a message.
+
+Pure decisions over the message as read, the classification and ``now``: ``decide`` says whether
+the report applies (``"late"``, ``"duplicate"``, ``"pending"``: nothing changes) and, when it
+does, the message after it and the actions (a retry, a block), asking the retry policy for a
+temporary failure. ``aftermath`` says what an applied outcome does beyond the message: a
+carrier's opt-out to record, a suspension, an observation for the campaign's monitor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import attrs
+
+from sms_campaign_stats.bounces import Classification
+from sms_campaign_stats.engine._actions import Action, BlockRecipient, RetryMessage
+from sms_campaign_stats.engine._inbound import digest
+from sms_campaign_stats.engine._monitors import Suspension
+from sms_campaign_stats.engine._planning import next_allowed_for
+from sms_campaign_stats.lifecycle._statuses import BounceReason, MessageStatus, Outcome
+from sms_campaign_stats.model import Block, Message, Unsubscribe
+from sms_campaign_stats.providers import DeliveryReport
+from sms_campaign_stats.quiet_hours import RuleRegistry, ZonePolicy
+from sms_campaign_stats.retry import GiveUp, RetryContext, RetryPolicy
+from sms_campaign_stats.suspension import Observation
+
+__all__ = [
+    "Aftermath",
+    "Transition",
+    "aftermath",
+    "attempt_of",
+    "blocks_of",
+    "cancel",
+    "decide",
+    "submit",
+]
+
+_OBSERVATION = {
+    MessageStatus.DELIVERED: Observation.DELIVERED,
+    MessageStatus.SOFT_BOUNCE: Observation.SOFT_BOUNCE,
+    MessageStatus.HARD_BOUNCE: Observation.HARD_BOUNCE,
+}
+
+
+@attrs.frozen(kw_only=True)
+class Transition:
+    """What a report does to a message. ``effect`` is ``"applied"`` (``message`` is the message
+    after it, ``actions`` what it asks for), or ``"pending"``, ``"duplicate"``, ``"late"``
+    (nothing changes: ``message`` is ``None``)."""
+
+    effect: str
+    message: Message | None = None
+    actions: tuple[Action, ...] = ()
+
+
+def submit(message: Message, provider_message_id: str, at: datetime) -> Message | None:
+    """The provider took a queued message (``None``: it is not queued)."""
+    if message.status is not MessageStatus.QUEUED:
+        return None
+    return message.submit(at=at, provider_message_id=provider_message_id)
+
+
+def cancel(message: Message, now: datetime) -> Message | None:
+    """A message of a cancelled campaign (``None``: it is final already)."""
+    return None if message.status.is_final else message.cancel(at=now)
+
+
+def attempt_of(message: Message, provider_message_id: str | None) -> int:
+    """The index of the attempt the provider knows as ``provider_message_id``."""
+    return next(
+        i for i, a in enumerate(message.attempts) if a.provider_message_id == provider_message_id
+    )
+
+
+def decide(
+    message: Message,
+    attempt: int,
+    found: Classification,
+    report: DeliveryReport | None,
+    now: datetime,
+    *,
+    retry: RetryPolicy,
+    rules: RuleRegistry,
+    zone_policy: ZonePolicy,
+) -> Transition:
+    """What ``found`` (the classification of ``report``, or ``EXPIRED`` without one) does to
+    ``message``'s attempt number ``attempt``."""
+    if message.status.is_final or attempt != len(message.attempts) - 1:
+        return Transition(effect="late")  # final already, or a report for a superseded attempt
+    if message.status is MessageStatus.QUEUED and message.attempts[attempt].outcome is not None:
+        return Transition(effect="duplicate")  # this attempt's failure was already applied
+    if message.status is not MessageStatus.PROCESSING:
+        return Transition(effect="late")
+    code = None if report is None or report.error is None else report.error.code
+    result = found.outcome
+    if result is Outcome.PENDING:
+        return Transition(effect="pending")
+    if result is Outcome.DELIVERED:
+        return _applied(message.deliver(at=now, provider_error_code=code))
+    if result is Outcome.HARD_BOUNCE:
+        return _applied(
+            message.hard_bounce(
+                found.reason or BounceReason.NUMBER_DOES_NOT_EXIST, at=now, provider_error_code=code
+            ),
+            _block(message, "hard_bounce"),
+        )
+    if result is Outcome.UNSUBSCRIBED:
+        return _applied(
+            message.hard_bounce(
+                BounceReason.BLOCKED_BY_RECIPIENT_OR_OPERATOR, at=now, provider_error_code=code
+            ),
+            _block(message, "unsubscribed"),
+        )
+    if result is Outcome.REJECTED_CONFIG:
+        # Not the recipient's doing: back to the queue, the campaign stops (see aftermath).
+        return _applied(
+            message.requeue(None, outcome=Outcome.REJECTED_CONFIG, provider_error_code=code)
+        )
+    failed = message.requeue(found.reason, outcome=result, provider_error_code=code)
+    decision = retry(
+        RetryContext(
+            message_id=message.id,
+            attempts=failed.attempts,
+            classification=found,
+            now=now,
+            next_allowed=next_allowed_for(message.recipient, rules=rules, zone_policy=zone_policy),
+        )
+    )
+    if isinstance(decision, GiveUp):
+        reason = decision.reason or found.reason or BounceReason.PROVIDER_UNKNOWN_FAILURE
+        if not reason.is_soft:
+            reason = BounceReason.PROVIDER_UNKNOWN_FAILURE
+        return _applied(message.soft_bounce(reason, at=now, provider_error_code=code))
+    return _applied(
+        failed,
+        RetryMessage(
+            message_id=message.id,
+            campaign_id=message.campaign_id,
+            recipient=message.recipient,
+            at=decision.at,
+            throttled=decision.throttled,
+            explanation=decision.explanation,
+        ),
+    )
+
+
+def _applied(message: Message, *actions: Action) -> Transition:
+    return Transition(effect="applied", message=message, actions=actions)
+
+
+def _block(message: Message, reason: str) -> BlockRecipient:
+    return BlockRecipient(
+        recipient=message.recipient, reason=reason, campaign_id=message.campaign_id
+    )
+
+
+def blocks_of(actions: Iterable[Action], now: datetime) -> list[Block]:
+    """The blocklist entries among ``actions``: written with the outcome that asks for them."""
+    return [
+        Block(recipient=a.recipient, reason=a.reason, at=now)
+        for a in actions
+        if isinstance(a, BlockRecipient)
+    ]
+
+
+@attrs.frozen(kw_only=True)
+class Aftermath:
+    """What an applied outcome does beyond its message: a carrier's opt-out to record, a
+    suspension of the campaign, an observation for its suspension monitor."""
+
+    unsubscribe: Unsubscribe | None
+    suspension: Suspension | None
+    observation: Observation | None
+
+
+def aftermath(message: Message, attempt: int, found: Classification, now: datetime) -> Aftermath:
+    """The aftermath of ``found`` applied to ``message`` (as written) at ``attempt``."""
+    unsubscribe = suspension = None
+    if found.outcome is Outcome.UNSUBSCRIBED:
+        unsubscribe = Unsubscribe(
+            id=f"carrier:{digest(message.id, str(attempt))}",
+            recipient=message.recipient,
+            at=now,
+            keyword=f"carrier:{found.rule.namespace}:{found.rule.code}",
+            campaign_id=message.campaign_id,
+        )
+    if found.outcome is Outcome.REJECTED_CONFIG:
+        suspension = Suspension(
+            reason="the provider refused the sender's configuration",
+            evidence={"rule": f"{found.rule.namespace}:{found.rule.code}", "name": found.rule.name},
+        )
+    return Aftermath(
+        unsubscribe=unsubscribe,
+        suspension=suspension,
+        observation=_OBSERVATION.get(message.status),
+    )
