@@ -9,6 +9,8 @@ Griffe reads the source without importing it, and knows dataclasses but not attr
   shown as ``f()``); and shows each field with its default, not with its ``attrs.field(...)``;
 * shows an attribute that ``__init__`` sets (``self.kind = kind``) with the type of the argument
   it takes, not with the right-hand side of the assignment;
+* shows ``DEFAULT_X = named_default(value, "DEFAULT_X")`` as ``DEFAULT_X = value`` (the name
+  only changes how the object prints);
 * makes a ``#:`` comment above a module or class attribute its docstring, as Sphinx does;
 * renders the docstrings' reStructuredText-isms in Markdown: a doctest block (from a ``>>>``
   line to the next blank line) becomes a fenced ``pycon`` block, and the ``::`` that ends a
@@ -41,6 +43,7 @@ _SPECIAL_COMMENT = re.compile(r"^\s*#:\s?(.*)$")
 _KEYWORD_ONLY = cast(griffe.ParameterKind, griffe.ParameterKind.keyword_only)
 _POSITIONAL = cast(griffe.ParameterKind, griffe.ParameterKind.positional_or_keyword)
 _EXTRA = "sms_campaign_stats_reference"
+_NAMED_DEFAULT = "sms_campaign_stats._core.defaults.named_default"
 
 Default = str | griffe.Expr | None
 
@@ -224,6 +227,8 @@ class ReferenceExtension(griffe.Extension):
         if isinstance(obj, griffe.Class):
             _add_attrs_init(obj)
             _typed_constructor_attributes(obj)
+        if isinstance(obj, griffe.Attribute) and _path(obj.value) == _NAMED_DEFAULT:
+            obj.value = cast(griffe.ExprCall, obj.value).arguments[0]
         if isinstance(obj, griffe.Attribute) and obj.docstring is None:
             comment = _special_comment(obj)
             if comment is not None:

@@ -26,6 +26,7 @@ from types import MappingProxyType
 
 import attrs
 
+from sms_campaign_stats._core.defaults import default_name, named_default
 from sms_campaign_stats._core.validate import check_utc, describe
 from sms_campaign_stats.errors import (
     DeferralHorizonError,
@@ -97,6 +98,13 @@ class RuleRegistry:
     rules: Mapping[str, SendTimeRule]
     editions: Mapping[tuple[str, str | None, str], tuple[str, ...]]
     aliases: Mapping[str, tuple[str, str]] = MappingProxyType({})
+
+    def __repr__(self) -> str:
+        """``DEFAULT_RULES``, or a count: the rules in full would be some 75,000 characters."""
+        return default_name(self) or (
+            f"RuleRegistry({len(self.rules)} rules, {len(self.editions)} editions, "
+            f"{len(self.aliases)} aliases)"
+        )
 
     def by_id(self, rule_id: str) -> SendTimeRule:
         """The rule with this id; ``ValidationError`` listing the known ids otherwise."""
@@ -178,7 +186,7 @@ def _default_registry() -> RuleRegistry:
 
 
 #: The built-in rules. Yours: ``DEFAULT_RULES.with_rule(my_rule, country="FR")``.
-DEFAULT_RULES = _default_registry()
+DEFAULT_RULES = named_default(_default_registry(), "DEFAULT_RULES")
 
 
 def rule_for(

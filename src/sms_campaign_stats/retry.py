@@ -35,6 +35,7 @@ from typing import Protocol, TypeAlias, runtime_checkable
 
 import attrs
 
+from sms_campaign_stats._core.defaults import name_or_repr, named_default, repr_naming_defaults
 from sms_campaign_stats._core.validate import check_text, check_utc, describe, to_utc
 from sms_campaign_stats._retry.context import (
     RetryContext,
@@ -165,15 +166,19 @@ DEFAULT_MAX_RETRIES = 3
 #: default SMS time-to-live of Vonage and AWS End User Messaging).
 DEFAULT_WINDOW = timedelta(hours=72)
 #: The waits before soft retries 1, 2 and 3.
-DEFAULT_BACKOFF = wait_schedule(timedelta(minutes=15), timedelta(hours=2), timedelta(hours=12))
+DEFAULT_BACKOFF = named_default(
+    wait_schedule(timedelta(minutes=15), timedelta(hours=2), timedelta(hours=12)), "DEFAULT_BACKOFF"
+)
 #: Up to 10 % more, from a hash of the message id: spreads retries of messages that failed together.
-DEFAULT_JITTER = jitter_from_id(0.1)
+DEFAULT_JITTER = named_default(jitter_from_id(0.1), "DEFAULT_JITTER")
 #: The default *when*: ``DEFAULT_BACKOFF + DEFAULT_JITTER``.
-DEFAULT_WAIT = DEFAULT_BACKOFF + DEFAULT_JITTER
+DEFAULT_WAIT = named_default(DEFAULT_BACKOFF + DEFAULT_JITTER, "DEFAULT_WAIT")
 #: The default *until when*: after 3 retries, or past 72 hours.
-DEFAULT_STOP = stop_after_retries(DEFAULT_MAX_RETRIES) | stop_after(DEFAULT_WINDOW)
+DEFAULT_STOP = named_default(
+    stop_after_retries(DEFAULT_MAX_RETRIES) | stop_after(DEFAULT_WINDOW), "DEFAULT_STOP"
+)
 #: Every 30 s, at most 20 times in a row (Jasmin's ESME_RTHROTTLED default).
-DEFAULT_THROTTLE = Throttle()
+DEFAULT_THROTTLE = named_default(Throttle(), "DEFAULT_THROTTLE")
 
 
 def _describe(found: Classification) -> str:
@@ -203,14 +208,22 @@ class Retrying:
         default=retry_if_retryable, validator=field_check("Retrying.whether", check_callable)
     )
     wait: WaitStrategy = attrs.field(
-        default=DEFAULT_WAIT, validator=field_check("Retrying.wait", check_callable)
+        default=DEFAULT_WAIT,
+        validator=field_check("Retrying.wait", check_callable),
+        repr=name_or_repr,
     )
     stop: StopStrategy = attrs.field(
-        default=DEFAULT_STOP, validator=field_check("Retrying.stop", check_callable)
+        default=DEFAULT_STOP,
+        validator=field_check("Retrying.stop", check_callable),
+        repr=name_or_repr,
     )
     throttle: ThrottleStrategy = attrs.field(
-        default=DEFAULT_THROTTLE, validator=field_check("Retrying.throttle", check_callable)
+        default=DEFAULT_THROTTLE,
+        validator=field_check("Retrying.throttle", check_callable),
+        repr=name_or_repr,
     )
+
+    __repr__ = repr_naming_defaults  # DEFAULT_RETRY_POLICY prints as its name
 
     def __call__(self, context: RetryContext, /) -> RetryAt | GiveUp:
         """Retry at the first allowed instant after the wait, or give up, saying why."""
@@ -253,4 +266,4 @@ class Retrying:
 
 #: Soft failures retried at most 3 times, after 15 min, 2 h and 12 h (+ up to 10 % jitter), in
 #: allowed hours, within 72 h of the first failed attempt; throttling every 30 s, 20 times in a row.
-DEFAULT_RETRY_POLICY = Retrying()
+DEFAULT_RETRY_POLICY = named_default(Retrying(), "DEFAULT_RETRY_POLICY")

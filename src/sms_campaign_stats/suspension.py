@@ -27,6 +27,7 @@ from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 import attrs
 
+from sms_campaign_stats._core.defaults import named_default, repr_naming_defaults
 from sms_campaign_stats._core.validate import describe, non_negative_int
 from sms_campaign_stats._suspension.sequential import (
     LikelihoodWalk,
@@ -381,6 +382,8 @@ class AnyOf(_Either):
 
     policies: tuple[SuspensionPolicy, ...]
 
+    __repr__ = repr_naming_defaults  # DEFAULT_SUSPENSION_POLICY prints as its name
+
     def __init__(self, *policies: SuspensionPolicy) -> None:
         if not policies:
             raise ValidationError("AnyOf.policies", "give at least one policy")
@@ -508,15 +511,18 @@ DEFAULT_THRESHOLDS: Mapping[Metric, SuspensionThresholds] = MappingProxyType(
 )
 
 #: Wilson at 95 % on the three metrics, hard bounces first (a tie reports the hard bounces).
-DEFAULT_SUSPENSION_POLICY = AnyOf(
-    *(
-        WilsonPolicy(
-            metric=metric,
-            warn_at=levels.warn_at,
-            suspend_at=levels.suspend_at,
-            min_sample=levels.min_sample,
-            confidence=0.95,
+DEFAULT_SUSPENSION_POLICY = named_default(
+    AnyOf(
+        *(
+            WilsonPolicy(
+                metric=metric,
+                warn_at=levels.warn_at,
+                suspend_at=levels.suspend_at,
+                min_sample=levels.min_sample,
+                confidence=0.95,
+            )
+            for metric, levels in DEFAULT_THRESHOLDS.items()
         )
-        for metric, levels in DEFAULT_THRESHOLDS.items()
-    )
+    ),
+    "DEFAULT_SUSPENSION_POLICY",
 )
