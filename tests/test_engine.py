@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from sms_campaign_stats import (
@@ -27,7 +29,11 @@ from sms_campaign_stats import (
 from sms_campaign_stats.engine import (
     BlockRecipient,
     CampaignEngine,
+    CampaignWarning,
+    HandleResult,
+    InboundResult,
     NeedsZone,
+    PlanResult,
     RetryMessage,
     SendMessage,
     SuspendCampaign,
@@ -42,6 +48,7 @@ NIGHT = datetime(2026, 3, 3, 22, 0, tzinfo=UTC)  # 23:00 in Paris
 FR_MOBILE, FR_MOBILE_2, FR_LANDLINE = "+33612345678", "+33698765432", "+33142685300"
 RU_MOBILE = "+79123456789"
 IDAHO = "+12085551234"  # Boise or Los Angeles, says phonenumbers
+ENGINE_PAGE = Path(__file__).resolve().parent.parent / "docs" / "engine.md"
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -448,3 +455,29 @@ def test_a_report_racing_its_submission_is_applied_once(store: Storage, many: bo
     assert [] == store.take_orphans("p-7")  # nothing left behind
     again = sender.handle(report, TUESDAY + timedelta(seconds=1))
     assert "late" == again.effect  # applied once: the same report again changes nothing
+
+
+def test_the_engine_page_lists_every_returned_field() -> None:
+    """docs/engine.md lists each value the engine returns with exactly its fields, in order,
+    each with its type as the class declares it."""
+    values = [
+        SendMessage,
+        RetryMessage,
+        NeedsZone,
+        SuspendCampaign,
+        CampaignWarning,
+        BlockRecipient,
+        PlanResult,
+        HandleResult,
+        InboundResult,
+    ]
+    text = ENGINE_PAGE.read_text(encoding="utf-8")
+    section = text.split("\n## What the calls return: every field\n", 1)[1].split("\n## ", 1)[0]
+    listed = {}
+    for heading in re.split(r"^### ", section, flags=re.MULTILINE)[1:]:
+        name = re.match(r"`(\w+)`", heading)
+        assert name is not None, heading
+        rows = re.findall(r"^\| `(\w+)` \| `((?:[^`])+)` \| \S", heading, flags=re.MULTILINE)
+        listed[name.group(1)] = [(field, kind.replace("\\|", "|")) for field, kind in rows]
+    expected = {cls.__name__: [(f.name, str(f.type)) for f in attrs.fields(cls)] for cls in values}
+    assert expected == listed
