@@ -49,6 +49,11 @@ def _read_only_errors(
     return MappingProxyType({namespace: tuple(names) for namespace, names in value.items()})
 
 
+def _names_only(value: Iterable[object]) -> str:
+    """A short repr: the names (of parsers, tables or providers), not their contents."""
+    return "<" + ", ".join(getattr(item, "name", str(item)) for item in value) + ">"
+
+
 def _name_set(value: Iterable[str]) -> frozenset[str]:
     return frozenset(_names(value))
 
@@ -76,8 +81,12 @@ class Provider:
 
     name: str
     title: str
-    parsers: Mapping[str, Parser] = attrs.field(converter=_read_only_parsers, hash=False)
-    tables: Mapping[str, Table] = attrs.field(converter=_read_only_tables, hash=False)
+    parsers: Mapping[str, Parser] = attrs.field(
+        converter=_read_only_parsers, hash=False, repr=_names_only
+    )
+    tables: Mapping[str, Table] = attrs.field(
+        converter=_read_only_tables, hash=False, repr=_names_only
+    )
     sources: tuple[str, ...] = attrs.field(converter=_names)
     status_tables: tuple[str, ...] = attrs.field(default=(), converter=_names)
     status_key: Callable[[str], str] = str.upper
@@ -132,7 +141,7 @@ class ProviderRegistry:
     ``parse_smpp_receipt(provider=...)`` names gateways the registry cannot know).
     """
 
-    providers: tuple[Provider, ...] = attrs.field(converter=_providers)
+    providers: tuple[Provider, ...] = attrs.field(converter=_providers, repr=_names_only)
     fallback: str = "smpp"
     _by_name: Mapping[str, Provider] = attrs.field(init=False, eq=False, hash=False, repr=False)
     _tables: Mapping[str, Table] = attrs.field(init=False, eq=False, hash=False, repr=False)
