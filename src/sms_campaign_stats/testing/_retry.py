@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = ["RetryPolicyConformance", "RuleClock", "decide"]
 
 UTC = timezone.utc
+_HOUR = timedelta(hours=1)
 _EARLIER_OUTCOMES = (Outcome.SOFT_BOUNCE, Outcome.THROTTLED)
 
 
@@ -204,8 +205,8 @@ class RetryPolicyConformance(PropertySuite):
             if isinstance(found, RetryAt):
                 limit = context.first_failure_at + self.window
                 assert found.at <= limit, (
-                    f"retry at {found.at.isoformat()}, past the {self.window} window from the "
-                    f"first failure (until {limit.isoformat()})"
+                    f"retry at {found.at.isoformat()}, past the {self.window / _HOUR:g} h window "
+                    f"from the first failure (until {limit.isoformat()})"
                 )
 
         self.for_all_contexts(check)
