@@ -104,3 +104,40 @@ def test_guarantees_name_existing_tests() -> None:
             assert re.search(rf"    def {name}\(", conformance), name
             cited += 1
     assert cited >= 40
+
+
+def _public_objects() -> dict[str, object]:
+    """Every name a public module or subpackage exports, and the public modules themselves."""
+    found: dict[str, object] = {
+        name: getattr(sms_campaign_stats, name) for name in sms_campaign_stats.__all__
+    }
+    package = Path(sms_campaign_stats.__file__).parent
+    for info in pkgutil.walk_packages([str(package)], prefix="sms_campaign_stats."):
+        if any(part.startswith("_") for part in info.name.split(".")):
+            continue
+        module = importlib.import_module(info.name)
+        found.setdefault(info.name.rsplit(".", 1)[1], module)
+        for name in getattr(module, "__all__", ()):
+            found.setdefault(name, getattr(module, name))
+    return found
+
+
+def test_the_vocabulary_names_what_exists() -> None:
+    """Every name in the code column of docs/concepts.md's vocabulary exists in the public API:
+    ``Name`` is exported by a public module, ``module.Name`` and ``Class.attribute`` resolve."""
+    text = (ROOT / "docs" / "concepts.md").read_text(encoding="utf-8")
+    section = text.split("## Vocabulary", 1)[1].split("\n### ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    objects = _public_objects()
+    cited = []
+    for row in rows[1:]:
+        code = row.rstrip(" |").rsplit(" | ", 1)[1]
+        for name in re.findall(r"`([A-Za-z_][\w.]*)", code):
+            cited.append(name)
+            first, *rest = name.split(".")
+            assert first in objects, f"{first!r} of {name!r} is not public"
+            value = objects[first]
+            for part in rest:
+                assert hasattr(value, part), f"{name!r} does not resolve"
+                value = getattr(value, part)
+    assert len(cited) >= 20
