@@ -4,7 +4,9 @@ The input is a JSON object; each key present feeds one constructor: ``schedule``
 (``WeeklySchedule.from_spec``), ``stop_words`` (``StopWords``), ``holidays`` (``HolidayCalendar``
 arguments), ``wait`` / ``exponential`` / ``stop`` (retry blocks), ``threshold`` / ``wilson``
 (suspension policy keyword arguments), ``campaign`` (``Campaign.create`` keyword arguments, with
-a fixed ``at``) and ``window`` (``Window.parse`` arguments). Only ``ValidationError`` may escape.
+a fixed ``at``), ``window`` (``Window.parse`` arguments), ``all_of`` (``AllOf`` arguments) and
+``and`` / ``and_reflected`` (France's rule ``&`` the value, the value ``&`` France's rule). Only
+``ValidationError`` may escape.
 Run: ``python fuzz/fuzz_rules.py fuzz/corpus/rules``.
 """
 
@@ -26,7 +28,12 @@ instrument(__name__)
 
 from sms_campaign_stats import Campaign, ThresholdPolicy, ValidationError  # noqa: E402
 from sms_campaign_stats.engine import StopWords  # noqa: E402
-from sms_campaign_stats.quiet_hours import HolidayCalendar, WeeklySchedule, Window  # noqa: E402
+from sms_campaign_stats.quiet_hours import (  # noqa: E402
+    AllOf,
+    HolidayCalendar,
+    WeeklySchedule,
+    Window,
+)
 from sms_campaign_stats.retry import (  # noqa: E402
     stop_after,
     stop_after_retries,
@@ -34,9 +41,11 @@ from sms_campaign_stats.retry import (  # noqa: E402
     wait_fixed,
     wait_schedule,
 )
+from sms_campaign_stats.send_time.countries import BUILT_IN_RULES  # noqa: E402
 from sms_campaign_stats.suspension import WilsonPolicy  # noqa: E402
 
 AT = datetime(2025, 3, 4, 10, 0, tzinfo=timezone.utc)
+FRANCE = next(rule for rule in BUILT_IN_RULES if rule.id == "fr-af2m-2024")
 
 
 def _args(value: Any) -> list[Any]:
@@ -58,6 +67,9 @@ BUILDERS: dict[str, Callable[[Any], object]] = {
     "wilson": lambda value: WilsonPolicy(**_kwargs(value)).verdict(),
     "campaign": lambda value: Campaign.create(**{**_kwargs(value), "at": AT}),
     "window": lambda value: Window.parse(*_args(value)[:2]),
+    "all_of": lambda value: AllOf(*_args(value)[:4]),
+    "and": lambda value: FRANCE & value,
+    "and_reflected": lambda value: value & FRANCE,
 }
 
 

@@ -360,6 +360,69 @@ def test_composition_takes_the_strictest() -> None:
         AllOf(("nope",))  # type: ignore[arg-type]
 
 
+class ClosedOnTheFirst:
+    """A user's own rule, no base class: nothing on the first day of a month (UTC)."""
+
+    id = "closed-on-the-first"
+
+    def is_allowed(self, at: datetime, zone: str) -> bool:
+        """Every day but the first of the month."""
+        return at.astimezone(UTC).day != 1
+
+    def next_allowed(self, at: datetime, zone: str) -> datetime:
+        """Midnight on the 2nd, when ``at`` is on the 1st."""
+        if self.is_allowed(at, zone):
+            return at
+        return at.astimezone(UTC).replace(day=2, hour=0, minute=0, second=0, microsecond=0)
+
+
+def test_and_is_all_of() -> None:
+    """``a & b`` is ``AllOf(a, b)`` for every built-in rule class; nested ``AllOf`` are flattened;
+    a rule of your own may be on either side; anything else is refused."""
+    france = DEFAULT_RULES.rules["fr-af2m-2024"]
+    late = custom({"mon-sun": [("10:00", "24:00")]}, "not-before-10")
+    assert isinstance(france, CountryRule)
+    assert AllOf(france, late) == france & late
+    assert "fr-af2m-2024+not-before-10" == (france & late).id
+    assert AllOf((france, late)) == AllOf(france, late)  # one sequence, as before
+    none = NoRule("DE", "no rule")
+    assert AllOf(none, late) == none & late
+    texas = rule_for("US", subdivision="TX")
+    assert isinstance(texas, AllOf)
+    federal, state = texas.rules
+    assert AllOf(federal, state, late) == texas & late
+    assert AllOf(late, federal, state) == late & texas
+    assert AllOf(federal, state, federal, state) == texas & texas
+    assert (france & late) & none == france & (late & none) == AllOf(france, late, none)
+    assert "us-tcpa+us-tx+not-before-10" == (AllOf(federal, state, id="tx") & late).id
+    mine = ClosedOnTheFirst()
+    assert AllOf(france, mine) == france & mine
+    assert AllOf(mine, france) == mine & france
+    assert AllOf(federal, state, mine) == texas & mine
+    for bad in ("FR", 3, None, (france,)):
+        with pytest.raises(ValidationError, match="not a SendTimeRule"):
+            france & bad  # type: ignore[operator]
+        with pytest.raises(ValidationError, match="not a SendTimeRule"):
+            bad & france  # type: ignore[operator]
+
+
+def test_and_takes_the_strictest() -> None:
+    """France ``&`` not before 10:00 ``&`` never on the 1st (UTC): Saturday 31 October at 22:30
+    waits for Monday 2 November at 10:00 (Sunday 1 November is closed by all three); Sunday
+    28 February at 23:00 waits past Monday 1 March, for Tuesday at 10:00."""
+    late = custom({"mon-sun": [("10:00", "24:00")]}, "not-before-10")
+    france = DEFAULT_RULES.rules["fr-af2m-2024"]
+    assert isinstance(france, CountryRule)
+    strict = france & late & ClosedOnTheFirst()
+    paris = "Europe/Paris"
+    saturday = local(paris, 2026, 10, 31, 22, 30)
+    assert "2026-11-02T10:00+01:00" == wall(strict.next_allowed(saturday, paris), paris)
+    monday_first = local(paris, 2027, 2, 28, 23, 0)  # Sunday 28 February, then Monday 1 March
+    assert "2027-03-02T10:00+01:00" == wall(strict.next_allowed(monday_first, paris), paris)
+    assert not strict.is_allowed(local(paris, 2027, 3, 1, 12, 0), paris)
+    assert strict.is_allowed(local(paris, 2027, 3, 2, 12, 0), paris)
+
+
 def custom(spec: dict[str, list[tuple[str, str]]], rule_id: str = "custom") -> CountryRule:
     """A rule built from plain data."""
     return CountryRule(

@@ -9,7 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sms_campaign_stats.quiet_hours import (
+    AllOf,
     CountryRule,
+    NoRule,
     SendTimeRule,
     Source,
     WeeklySchedule,
@@ -105,4 +107,51 @@ def test_around_every_clock_change(
     zone, moment = transition
     test_next_allowed_is_allowed_minimal_and_idempotent.hypothesis.inner_test(  # type: ignore[attr-defined]
         rule, zone, moment + shift + seconds
+    )
+
+
+class LunchBreak:
+    """A user's own rule, no base class: closed 12:00-14:00 UTC every day, whatever the zone."""
+
+    id = "lunch-break"
+
+    def is_allowed(self, at: datetime, zone: str) -> bool:
+        """Outside 12:00-14:00 UTC."""
+        return not 12 <= at.astimezone(UTC).hour < 14
+
+    def next_allowed(self, at: datetime, zone: str) -> datetime:
+        """14:00 UTC when ``at`` is in the break, else ``at``."""
+        if self.is_allowed(at, zone):
+            return at
+        return at.astimezone(UTC).replace(hour=14, minute=0, second=0, microsecond=0)
+
+
+def _built_in(rule: SendTimeRule) -> CountryRule | AllOf | NoRule:
+    assert isinstance(rule, (CountryRule, AllOf, NoRule))
+    return rule
+
+
+BUILT_INS = [_built_in(rule) for rule in RULES]
+OTHERS: list[SendTimeRule] = [*RULES, LunchBreak(), NoRule("DE", "no rule is known")]
+
+
+@given(st.sampled_from(BUILT_INS), st.sampled_from(OTHERS), st.booleans(), zones, instants)
+def test_and_allows_an_instant_iff_both_allow(
+    built_in: CountryRule | AllOf | NoRule,
+    other: SendTimeRule,
+    built_in_first: bool,
+    zone: str,
+    at: datetime,
+) -> None:
+    """``a & b`` (either order, your own rule on either side) allows an instant exactly when both
+    allow it, and its next allowed instant has every property above."""
+    both = built_in & other if built_in_first else other & built_in
+    assert (built_in.is_allowed(at, zone) and other.is_allowed(at, zone)) == both.is_allowed(
+        at, zone
+    )
+    found = both.next_allowed(at, zone)
+    assert built_in.is_allowed(found, zone)
+    assert other.is_allowed(found, zone)
+    test_next_allowed_is_allowed_minimal_and_idempotent.hypothesis.inner_test(  # type: ignore[attr-defined]
+        both, zone, at
     )

@@ -1,11 +1,16 @@
 """Send-time rules as data: ``CountryRule`` (weekly windows minus holidays), ``NoRule`` and
-``AllOf`` (the strictest of several rules), all answering ``is_allowed`` and ``next_allowed``."""
+``AllOf`` (the strictest of several rules), all answering ``is_allowed`` and ``next_allowed``.
+
+The built-in rules compose with ``&``: ``a & b`` is ``AllOf(a, b)``, allowed only when both
+allow, as ``&`` means "all must agree" for retry strategies too (``|`` is "either" or "the first
+that answers", ``+`` sums waits).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, overload, runtime_checkable
 
 import attrs
 
@@ -114,8 +119,28 @@ def _in_calendar(at: datetime) -> datetime:
     return at
 
 
+class _AllMustAgree:
+    """``a & b``: allowed only when both allow, i.e. ``AllOf(a, b)``. Nested ``AllOf`` are
+    flattened (``(a & b) & c`` is ``AllOf(a, b, c)``, with the id ``"a+b+c"``); either side may be
+    any ``SendTimeRule``, your own included."""
+
+    __slots__ = ()
+
+    def __and__(self, other: SendTimeRule) -> AllOf:
+        return AllOf(*_parts(self), *_parts(other))
+
+    def __rand__(self, other: SendTimeRule) -> AllOf:
+        return AllOf(*_parts(other), *_parts(self))
+
+
+def _parts(rule: object) -> tuple[SendTimeRule, ...]:
+    if isinstance(rule, AllOf):
+        return rule.rules
+    return (cast(SendTimeRule, rule),)  # AllOf checks that it is a rule
+
+
 @attrs.frozen(kw_only=True)
-class CountryRule:
+class CountryRule(_AllMustAgree):
     """Weekly allowed windows, minus a holiday calendar, in the recipient's local time.
 
     ``category`` is the kind of message it applies to (``"marketing"``); ``version`` and
@@ -181,7 +206,7 @@ class CountryRule:
 
 
 @attrs.frozen
-class NoRule:
+class NoRule(_AllMustAgree):
     """No send-time rule is known: every instant is allowed. ``reason`` says why."""
 
     country: str | None
@@ -208,19 +233,33 @@ def _rules(value: Sequence[SendTimeRule]) -> tuple[SendTimeRule, ...]:
         raise ValidationError("AllOf.rules", "needs at least one rule")
     for rule in rules:
         if not isinstance(rule, SendTimeRule):
-            raise ValidationError("AllOf.rules", f"{rule!r} is not a SendTimeRule")
+            raise ValidationError("AllOf.rules", f"{describe(rule)} is not a SendTimeRule")
     return rules
 
 
-@attrs.frozen
-class AllOf:
+@attrs.frozen(init=False)
+class AllOf(_AllMustAgree):
     """Several rules at once: allowed only when every one allows (the strictest wins).
 
-    E.g. a country's rule and your own quiet hours, or US federal and state rules.
+    E.g. a country's rule and your own quiet hours, or US federal and state rules:
+    ``AllOf(rule_for("FR"), mine)``, or ``rule_for("FR") & mine``. ``id`` defaults to the rules'
+    ids joined by ``+``. The rules may also be given as one sequence, ``AllOf((a, b))``.
     """
 
     rules: tuple[SendTimeRule, ...] = attrs.field(converter=_rules)
     id: str = ""
+
+    @overload
+    def __init__(self, rules: Sequence[SendTimeRule], /, *, id: str = "") -> None: ...
+
+    @overload
+    def __init__(self, *rules: SendTimeRule, id: str = "") -> None: ...
+
+    def __init__(self, *rules: SendTimeRule | Sequence[SendTimeRule], id: str = "") -> None:
+        given: Sequence[object] = rules
+        if len(rules) == 1 and isinstance(rules[0], (tuple, list)):
+            given = rules[0]
+        self.__attrs_init__(rules=cast(Sequence[SendTimeRule], given), id=id)
 
     def __attrs_post_init__(self) -> None:
         if not self.id:
