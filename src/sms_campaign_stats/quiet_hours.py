@@ -4,7 +4,9 @@
   (``is_allowed(at, zone)``, ``next_allowed(at, zone)``); a country without a rule gets a
   ``NoRule`` that allows every instant and says so, never an error. Rules are data
   (``CountryRule``: weekly windows, a holiday calendar, an id, a version, sources) and compose
-  (``AllOf``: the strictest wins). ``RuleRegistry`` is a value you own (``with_rule`` copies).
+  (``a & b``, i.e. ``AllOf(a, b)``: the strictest wins). ``RuleRegistry`` is a value you own
+  (``with_rule`` copies). The built-in rules come from ``send_time.countries``, one module per
+  country, through its registry (``RULE_MODULES``).
 * ``resolve_zones`` picks the zones to honour: an explicit zone; else the number's candidates,
   intersected while their offsets span at most ``ZonePolicy.max_span``; else a representative
   zone or a refusal, as the policy says. No zone at all is a refusal with its reason, never a
@@ -44,7 +46,8 @@ from sms_campaign_stats.send_time._rules import (
     next_allowed_in_zones,
 )
 from sms_campaign_stats.send_time._windows import HolidayCalendar, WeeklySchedule, Window, pytz_zone
-from sms_campaign_stats.send_time.countries import BUILT_IN_RULES, FRENCH_TERRITORIES
+from sms_campaign_stats.send_time.countries import FRENCH_TERRITORIES, load_rules
+from sms_campaign_stats.send_time.countries.france import ALSACE_MOSELLE
 
 __all__ = [
     "DEFAULT_RULES",
@@ -71,7 +74,6 @@ __all__ = [
 ]
 
 _COUNTRY = re.compile(r"[A-Z]{2}")
-_ALSACE_MOSELLE = {"57": "57", "67": "6AE", "68": "6AE", "6AE": "6AE"}
 
 
 def _check_country(country: object) -> str:
@@ -158,24 +160,24 @@ class RuleRegistry:
         return RuleRegistry(MappingProxyType(rules), MappingProxyType(editions), self.aliases)
 
 
-def _default_registry() -> RuleRegistry:
+def _default_registry(built_in: Sequence[CountryRule]) -> RuleRegistry:
     rules: dict[str, SendTimeRule] = {}
     editions: dict[tuple[str, str | None, str], list[str]] = {}
-    federal = next(r for r in BUILT_IN_RULES if r.id == "us-tcpa")
-    for rule in BUILT_IN_RULES:
+    federal = next(r for r in built_in if r.id == "us-tcpa")
+    for rule in built_in:
         rules[rule.id] = rule
         if rule.id.startswith(("br-short-codes",)):
             continue  # a variant, selectable by id only
         chosen: SendTimeRule = rule
         if rule.country == "US" and rule.subdivision is not None:
-            chosen = AllOf((federal, rule), id=f"us-tcpa+{rule.id}")
+            chosen = AllOf(federal, rule, id=f"us-tcpa+{rule.id}")
             rules[chosen.id] = chosen
         key = (rule.country, rule.subdivision, rule.category)
         editions.setdefault(key, []).append(chosen.id)
     for ids in editions.values():  # oldest edition first
         ids.sort(key=lambda i: _effective(rules[i]))
     aliases = {region: ("FR", subdivision) for region, subdivision in FRENCH_TERRITORIES.items()}
-    for subdivision, calendar in _ALSACE_MOSELLE.items():
+    for subdivision, calendar in ALSACE_MOSELLE.items():
         if subdivision != calendar:  # Bas-Rhin and Haut-Rhin use the Alsace calendar
             editions[("FR", subdivision, "marketing")] = editions[("FR", calendar, "marketing")]
     return RuleRegistry(
@@ -186,7 +188,7 @@ def _default_registry() -> RuleRegistry:
 
 
 #: The built-in rules. Yours: ``DEFAULT_RULES.with_rule(my_rule, country="FR")``.
-DEFAULT_RULES = named_default(_default_registry(), "DEFAULT_RULES")
+DEFAULT_RULES = named_default(_default_registry(load_rules()), "DEFAULT_RULES")
 
 
 def rule_for(
@@ -375,7 +377,7 @@ def plan_send_time(
     """Decide when a message to one recipient may go, asked for at ``at``.
 
     ``country`` and ``candidate_zones`` usually come from a number check (its region and time
-    zones); ``rule`` overrides the registry's choice (e.g. ``AllOf((rule_for("FR"), mine))``).
+    zones); ``rule`` overrides the registry's choice (e.g. ``rule_for("FR") & mine``).
     """
     at = check_utc("at", at)
     if not isinstance(horizon, timedelta) or horizon <= timedelta(0):

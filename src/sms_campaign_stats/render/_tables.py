@@ -210,9 +210,13 @@ its source (listed at the end) and, where sources disagree or say nothing, the d
 
 
 def send_time_rules_page() -> str:
-    """docs/send-time-rules.md: every built-in send-time rule, from the data."""
+    """docs/send-time-rules.md: every built-in send-time rule, and the module holding it."""
     from sms_campaign_stats.quiet_hours import DEFAULT_RULES
-    from sms_campaign_stats.send_time.countries import BUILT_IN_RULES, FRENCH_TERRITORIES
+    from sms_campaign_stats.send_time.countries import (
+        BUILT_IN_RULES,
+        FRENCH_TERRITORIES,
+        RULE_MODULES,
+    )
 
     defaults = {ids[-1] for ids in DEFAULT_RULES.editions.values()}
     main = [rule for rule in BUILT_IN_RULES if rule.subdivision is None or rule.country == "US"]
@@ -229,6 +233,14 @@ def send_time_rules_page() -> str:
             f"| `{rule.id}` | {where} | {_cell(rule.describe())} | {used_as} | {sources} | "
             f"{_cell(rule.notes)} |"
         )
+    modules = []
+    for region, module in RULE_MODULES.items():
+        held = [rule for rule in BUILT_IN_RULES if rule.country == region]
+        named = ", ".join(f"`{rule.id}`" for rule in held if rule.subdivision is None)
+        by_subdivision = sum(1 for rule in held if rule.subdivision is not None)
+        if by_subdivision:
+            named += f", and {by_subdivision} by subdivision"
+        modules.append(f"| {region} | `countries/{module}.py` | {len(held)} | {named} |")
     territories = ", ".join(f"{region} ({code})" for region, code in FRENCH_TERRITORIES.items())
     return f"""{_NOTICE}
 # Built-in send-time rules
@@ -253,6 +265,32 @@ French rules also exist for Alsace-Moselle (`fr-af2m-2024/57`, `/6AE`: Good Frid
 December are holidays; departments 67 and 68 use `6AE`) and for the overseas territories, in
 their own local time with their own holidays, reached by their region code: {territories}.
 Each French rule has a `fr-legacy-20h/...` twin.
+
+## Applied together: `&`
+
+Rules compose with `&`: `a & b` is `AllOf(a, b)`, which allows an instant only when both rules
+allow it, so the strictest wins. A US state's rule is the federal rule `&` the state's own
+window:
+
+```python
+>>> from sms_campaign_stats.quiet_hours import DEFAULT_RULES, rule_for
+>>> texas = DEFAULT_RULES.by_id("us-tcpa") & DEFAULT_RULES.by_id("us-tx")
+>>> texas.id, texas == rule_for("US", subdivision="TX")
+('us-tcpa+us-tx', True)
+
+```
+
+## Where the rules live
+
+One module per country under `sms_campaign_stats/send_time/countries/`, each holding its
+`RULES` with their sources beside them. The registry, `RULE_MODULES`, maps each region code to
+its module; `load_rules()` imports the modules by name and builds `BUILT_IN_RULES` in this
+order. Adding a country is one module and one row in the registry; a test checks that the two
+agree.
+
+| region | module | rules | ids |
+|---|---|---|---|
+{chr(10).join(modules)}
 """
 
 

@@ -1,0 +1,25 @@
+"""Vietnam: advertising messages 07:00-22:00 under Decree 91/2020 (reference 2.2)."""
+
+from __future__ import annotations
+
+from sms_campaign_stats.send_time._rules import CountryRule, Source
+from sms_campaign_stats.send_time._windows import WeeklySchedule
+
+__all__ = ["RULES"]
+
+RULES: tuple[CountryRule, ...] = (
+    CountryRule(
+        id="vn-decree-91-2020",
+        country="VN",
+        title="Vietnam, advertising messages (Decree 91/2020)",
+        schedule=WeeklySchedule.every_day("07:00", "22:00"),
+        version="91/2020",
+        sources=(
+            Source(
+                "LAW",
+                "Decree 91/2020, as summarised by DLA Piper: "
+                "https://www.dlapiperdataprotection.com/index.html?c=VN&t=electronic-marketing",
+            ),
+        ),
+    ),
+)
