@@ -55,6 +55,12 @@ class Transition:
     actions: tuple[Action, ...] = ()
 
 
+# The transitions that change nothing, made once (a late or duplicate report is common).
+_LATE = Transition(effect="late")
+_DUPLICATE = Transition(effect="duplicate")
+_PENDING = Transition(effect="pending")
+
+
 def submit(message: Message, provider_message_id: str, at: datetime) -> Message | None:
     """The provider took a queued message (``None``: it is not queued)."""
     if message.status is not MessageStatus.QUEUED:
@@ -88,15 +94,15 @@ def decide(
     """What ``found`` (the classification of ``report``, or ``EXPIRED`` without one) does to
     ``message``'s attempt number ``attempt``."""
     if message.status.is_final or attempt != len(message.attempts) - 1:
-        return Transition(effect="late")  # final already, or a report for a superseded attempt
+        return _LATE  # final already, or a report for a superseded attempt
     if message.status is MessageStatus.QUEUED and message.attempts[attempt].outcome is not None:
-        return Transition(effect="duplicate")  # this attempt's failure was already applied
+        return _DUPLICATE  # this attempt's failure was already applied
     if message.status is not MessageStatus.PROCESSING:
-        return Transition(effect="late")
+        return _LATE
     code = None if report is None or report.error is None else report.error.code
     result = found.outcome
     if result is Outcome.PENDING:
-        return Transition(effect="pending")
+        return _PENDING
     if result is Outcome.DELIVERED:
         return _applied(message.deliver(at=now, provider_error_code=code))
     if result is Outcome.HARD_BOUNCE:
