@@ -4,6 +4,11 @@ it returns (actions for your service, results of each call).
 Actions: ``SendMessage``, ``RetryMessage``, ``NeedsZone``, ``SuspendCampaign``,
 ``CampaignWarning``, ``BlockRecipient``. Results: ``PlanResult``, ``HandleResult``,
 ``InboundResult``. ``docs/engine.md`` lists every field.
+
+The parts: ``_driver`` (``CampaignEngine``: reads, asks the decisions, writes), ``_planning``
+(the messages a campaign's lists give and when each may be sent), ``_transitions`` (what a
+report or an expiry does to a message), ``_monitors`` (the suspension monitors), ``_inbound``
+(replies and opt-outs attributed, the stop words), ``_actions`` (the values returned).
 """
 
 from ._actions import (
