@@ -22,7 +22,7 @@ which do not use the retry budget. ``DEFAULT_RETRY_POLICY``: soft failures are r
 >>> context = RetryContext(
 ...     message_id="m-1",
 ...     attempts=[Attempt(number=1, submitted_at=failed, outcome=Outcome.SOFT_BOUNCE)],
-...     classification=Classification.from_rule(CODE_TABLES["twilio"]["30003"]),
+...     classification=Classification.from_row(CODE_TABLES["twilio"]["30003"]),
 ...     now=failed)
 >>> Retrying(wait=DEFAULT_BACKOFF)(context).at.isoformat()
 '2026-03-02T09:15:00+00:00'
