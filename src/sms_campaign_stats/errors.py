@@ -9,6 +9,7 @@ The tree (each error also subclasses the builtin a caller would naturally catch)
     ├── InvalidTransitionError (ValueError)     a lifecycle event that is illegal in the
     │                                           current state; nothing was changed
     ├── MalformedReportError (ValueError)       a provider payload that is not a delivery report
+    ├── UnknownProviderError (LookupError)      no provider of that name in a registry
     ├── OptionalDependencyError (ImportError)   an optional package (pandas, matplotlib) is
     │                                           missing: says which, and what to install
     ├── SendTimeError                           a send time the rules do not allow
@@ -55,6 +56,7 @@ __all__ = [
     "SmsCampaignStatsError",
     "StorageBusyError",
     "StorageError",
+    "UnknownProviderError",
     "UnknownTimeZoneError",
     "ValidationError",
 ]
@@ -173,6 +175,26 @@ class MalformedReportError(SmsCampaignStatsError, ValueError):
         super().__init__(f"malformed delivery report: {problem}")
         self.problem = problem
         self.raw = raw
+
+
+class UnknownProviderError(SmsCampaignStatsError, LookupError):
+    """No provider of that name is registered (``providers.ProviderRegistry``). Also a
+    ``LookupError``.
+
+    >>> error = UnknownProviderError("nope", ("smpp", "twilio"))
+    >>> str(error)
+    "no provider named 'nope' is registered (known: smpp, twilio)"
+    >>> error.name, error.known, isinstance(error, LookupError)
+    ('nope', ('smpp', 'twilio'), True)
+
+    :param name: the name asked for.
+    :param known: the names the registry has.
+    """
+
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"no provider named {name!r} is registered (known: {', '.join(known)})")
+        self.name = name
+        self.known = known
 
 
 class OptionalDependencyError(SmsCampaignStatsError, ImportError):

@@ -17,8 +17,10 @@ never reads the clock). What a report means is decided by ``sms_campaign_stats.b
 
 from __future__ import annotations
 
+from sms_campaign_stats.errors import UnknownProviderError
+
 from ._decisions import DECISIONS
-from ._provider import Provider, ProviderRegistry, UnknownProviderError
+from ._provider import Provider, ProviderRegistry
 from ._registry import PROVIDERS
 from ._report import (
     MAX_NESTING,

@@ -15,24 +15,14 @@ from types import MappingProxyType
 import attrs
 
 from sms_campaign_stats._core.validate import describe
-from sms_campaign_stats.errors import SmsCampaignStatsError, ValidationError
+from sms_campaign_stats.errors import UnknownProviderError, ValidationError
 from sms_campaign_stats.providers._report import DeliveryReport, ErrorNamespace
 from sms_campaign_stats.providers._rows import CodeRow
 
-__all__ = ["Provider", "ProviderRegistry", "UnknownProviderError"]
+__all__ = ["Provider", "ProviderRegistry"]
 
 Parser = Callable[..., DeliveryReport]
 Table = Mapping[str, CodeRow]
-
-
-class UnknownProviderError(SmsCampaignStatsError, LookupError):
-    """No provider of that name is registered. ``name`` is the name asked for, ``known`` the
-    names the registry has."""
-
-    def __init__(self, name: str, known: tuple[str, ...]) -> None:
-        super().__init__(f"no provider named {name!r} is registered (known: {', '.join(known)})")
-        self.name = name
-        self.known = known
 
 
 def _read_only_tables(value: Mapping[str, Table]) -> Mapping[str, Table]:
