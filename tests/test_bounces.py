@@ -57,15 +57,15 @@ def test_known_code_refines_a_failure_and_unknown_codes_are_ignored() -> None:
     assert BounceReason.PROVIDER_UNKNOWN_FAILURE == unknown.reason
     assert unknown.platform_fault
     twilio_unknown = classify(report("twilio", "failed", ErrorCode(ErrorNamespace.TWILIO, "99999")))
-    assert "failed" == twilio_unknown.rule.code
+    assert "failed" == twilio_unknown.row.code
 
 
 def test_fallback_for_anything_unrecognised() -> None:
     """No status, an unknown provider's unknown word: soft bounce, provider unknown failure."""
-    assert FALLBACK_ROW == classify(report("smpp", None)).rule
+    assert FALLBACK_ROW == classify(report("smpp", None)).row
     custom = classify(report("my-gateway", "DELIVRD"))
     assert Outcome.DELIVERED == custom.outcome  # unknown providers read SMPP words
-    assert FALLBACK_ROW == classify(report("my-gateway", "WHATEVER")).rule
+    assert FALLBACK_ROW == classify(report("my-gateway", "WHATEVER")).row
 
 
 def test_avoidable_and_platform_flags() -> None:
@@ -97,7 +97,7 @@ def test_override_single_codes_without_copying_tables() -> None:
     )
     spam = report("vonage", "rejected", ErrorCode(ErrorNamespace.VONAGE, "6"))
     assert Outcome.HARD_BOUNCE == classify(spam, classifier=strict).outcome
-    assert "our carrier contract, 2026" == classify(spam, classifier=strict).rule.source
+    assert "our carrier contract, 2026" == classify(spam, classifier=strict).row.source
     assert Outcome.SOFT_BOUNCE == classify(spam).outcome
     pending_accepted = TableClassifier().with_override(
         "smpp_status", "ACCEPTD", Outcome.DELIVERED, source="our SMSC's documentation"
@@ -214,7 +214,7 @@ def test_escalation_after_repeated_soft_bounces() -> None:
         escalated.retryable,
     )
     assert BounceReason.HANDSET_OFF_OR_OUT_OF_COVERAGE == escalated.escalated_from
-    assert "W-VOYADO" == escalated.rule.source
+    assert "W-VOYADO" == escalated.row.source
     old = [*recent[:3], NOW - timedelta(days=91)]
     assert soft == policy.apply(soft, earlier_soft_bounces=old, now=NOW)
     landline = classify(report("twilio", "undelivered", ErrorCode(ErrorNamespace.TWILIO, "30006")))

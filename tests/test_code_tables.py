@@ -78,7 +78,7 @@ def test_status_rows(item: tuple[str, str, CodeRow]) -> None:
     """A report with the status word and no error is classified by its row."""
     table_name, key, row = item
     found = classify(report(STATUS_TABLE_PROVIDER[table_name], key))
-    assert row == found.rule
+    assert row == found.row
     assert (row.outcome, row.reason, row.retryable) == (
         found.outcome,
         found.reason,
@@ -92,7 +92,7 @@ def test_error_rows(item: tuple[str, str, CodeRow]) -> None:
     table_name, key, row = item
     namespace, provider, failure = ERROR_TABLE[table_name]
     found = classify(report(provider, failure, ErrorCode(namespace, key)))
-    assert row == found.rule
+    assert row == found.row
     assert (row.outcome, row.reason) == (found.outcome, found.reason)
 
 
@@ -108,7 +108,7 @@ def test_infobip_groups(item: tuple[str, str, CodeRow]) -> None:
             details={"group": key},
         )
     )
-    assert row == found.rule
+    assert row == found.row
 
 
 @pytest.mark.parametrize(("pattern", "row"), list(REASON_TABLE.items()), ids=lambda v: str(v)[:30])
@@ -134,7 +134,7 @@ def test_brevo_reason_rows(pattern: object, row: CodeRow) -> None:
     found = classify(
         report("brevo", "softBounce", ErrorCode(ErrorNamespace.BREVO, sentence.lower()))
     )
-    assert row == found.rule
+    assert row == found.row
 
 
 def test_every_row_cites_a_known_source_and_decision() -> None:
@@ -285,7 +285,7 @@ def test_with_provider_returns_a_copy() -> None:
         DeliveryReport(provider="acme", provider_message_id="1", status="gone"),
         classifier=TableClassifier(providers=mine),
     )
-    assert (Outcome.HARD_BOUNCE, "LIB") == (found.outcome, found.rule.source)
+    assert (Outcome.HARD_BOUNCE, "LIB") == (found.outcome, found.row.source)
 
 
 def test_a_registry_refuses_inconsistent_providers() -> None:

@@ -88,7 +88,7 @@ _REGISTRATION_REASON = BounceReason.BLOCKED_BY_RECIPIENT_OR_OPERATOR
 
 @attrs.frozen
 class Classification:
-    """What a report means. ``rule`` is the code-table row (``CodeRow``) that decided.
+    """What a report means. ``row`` is the code-table row (``CodeRow``) that decided.
 
     ``avoidable_by_sender``: checking before sending (numbers, send-time rules, sender set-up)
     would have prevented it. ``platform_fault``: a technical failure of the provider's platform,
@@ -101,7 +101,7 @@ class Classification:
     retryable: bool
     avoidable_by_sender: bool
     platform_fault: bool
-    rule: CodeRow
+    row: CodeRow
     escalated_from: BounceReason | None = None
 
     @classmethod
@@ -315,7 +315,7 @@ def classify(
     >>> from sms_campaign_stats.providers import parse_twilio_callback
     >>> found = classify(parse_twilio_callback(
     ...     {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30003"}))
-    >>> found.outcome, found.reason, found.retryable, found.rule.source
+    >>> found.outcome, found.reason, found.retryable, found.row.source
     (<Outcome.SOFT_BOUNCE: 'soft_bounce'>, <BounceReason.HANDSET_OFF_OR_OUT_OF_COVERAGE: \
 'handset_off_or_out_of_coverage'>, True, 'W-TW-ERR')
     """

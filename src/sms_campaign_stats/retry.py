@@ -183,7 +183,7 @@ DEFAULT_THROTTLE = named_default(Throttle(), "DEFAULT_THROTTLE")
 
 def _describe(found: Classification) -> str:
     reason = f", {found.reason}" if found.reason is not None else ""
-    return f"{found.rule.namespace} {found.rule.code!r} ({found.outcome}{reason})"
+    return f"{found.row.namespace} {found.row.code!r} ({found.outcome}{reason})"
 
 
 @attrs.frozen(kw_only=True)

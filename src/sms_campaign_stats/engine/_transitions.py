@@ -189,13 +189,13 @@ def aftermath(message: Message, attempt: int, found: Classification, now: dateti
             id=f"carrier:{digest(message.id, str(attempt))}",
             recipient=message.recipient,
             at=now,
-            keyword=f"carrier:{found.rule.namespace}:{found.rule.code}",
+            keyword=f"carrier:{found.row.namespace}:{found.row.code}",
             campaign_id=message.campaign_id,
         )
     if found.outcome is Outcome.REJECTED_CONFIG:
         suspension = Suspension(
             reason="the provider refused the sender's configuration",
-            evidence={"rule": f"{found.rule.namespace}:{found.rule.code}", "name": found.rule.name},
+            evidence={"rule": f"{found.row.namespace}:{found.row.code}", "name": found.row.name},
         )
     return Aftermath(
         unsubscribe=unsubscribe,
