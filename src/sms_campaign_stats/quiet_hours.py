@@ -28,7 +28,7 @@ from types import MappingProxyType
 
 import attrs
 
-from sms_campaign_stats._core.defaults import default_name, named_default
+from sms_campaign_stats._core.defaults import default_name, named_default, repr_naming_defaults
 from sms_campaign_stats._core.validate import check_utc, describe
 from sms_campaign_stats.errors import (
     DeferralHorizonError,
@@ -51,6 +51,7 @@ from sms_campaign_stats.send_time.countries.france import ALSACE_MOSELLE
 
 __all__ = [
     "DEFAULT_RULES",
+    "DEFAULT_ZONE_POLICY",
     "REPRESENTATIVE_ZONES",
     "SEARCH_DAYS",
     "AllOf",
@@ -259,13 +260,21 @@ class ZonePolicy:
 
     max_span: timedelta = timedelta(hours=3)
     fallback: ZoneFallback = ZoneFallback.REFUSE
-    representatives: Mapping[str, str] = REPRESENTATIVE_ZONES
+    representatives: Mapping[str, str] = attrs.field(
+        default=REPRESENTATIVE_ZONES, repr=lambda zones: f"<{len(zones)} representative zones>"
+    )
+
+    __repr__ = repr_naming_defaults  # DEFAULT_ZONE_POLICY prints as its name
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.max_span, timedelta) or self.max_span < timedelta(0):
             raise ValidationError("ZonePolicy.max_span", "must be a non-negative timedelta")
         if not isinstance(self.fallback, ZoneFallback):
             raise ValidationError("ZonePolicy.fallback", "must be a ZoneFallback")
+
+
+#: The zone policy the engine uses unless told otherwise.
+DEFAULT_ZONE_POLICY = named_default(ZonePolicy(), "DEFAULT_ZONE_POLICY")
 
 
 @attrs.frozen

@@ -78,7 +78,13 @@ from sms_campaign_stats.lifecycle._statuses import CampaignStatus, MessageStatus
 from sms_campaign_stats.model import Block, Campaign, CampaignChange, Message, Unsubscribe
 from sms_campaign_stats.phone_numbers import NumberValidator, build_recipients, check_number
 from sms_campaign_stats.providers import DeliveryReport
-from sms_campaign_stats.quiet_hours import DEFAULT_RULES, OutsideWindow, RuleRegistry, ZonePolicy
+from sms_campaign_stats.quiet_hours import (
+    DEFAULT_RULES,
+    DEFAULT_ZONE_POLICY,
+    OutsideWindow,
+    RuleRegistry,
+    ZonePolicy,
+)
 from sms_campaign_stats.retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from sms_campaign_stats.storage import Storage
 from sms_campaign_stats.suspension import DEFAULT_SUSPENSION_POLICY, Observation, SuspensionPolicy
@@ -86,8 +92,6 @@ from sms_campaign_stats.suspension import DEFAULT_SUSPENSION_POLICY, Observation
 _log = logging.getLogger(__name__)
 
 __all__ = ["CampaignEngine"]
-
-_ZONE_POLICY = ZonePolicy()
 
 
 class CampaignEngine:
@@ -100,7 +104,7 @@ class CampaignEngine:
         validator: NumberValidator | None = None,
         default_region: str | None = None,
         rules: RuleRegistry = DEFAULT_RULES,
-        zone_policy: ZonePolicy = _ZONE_POLICY,
+        zone_policy: ZonePolicy = DEFAULT_ZONE_POLICY,
         outside_window: OutsideWindow = OutsideWindow.DEFER,
         horizon: timedelta = timedelta(days=30),
         classifier: BounceClassifier | None = None,
