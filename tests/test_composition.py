@@ -12,6 +12,7 @@ from sms_campaign_stats.suspension import (
     Observation,
     SprtPolicy,
     ThresholdPolicy,
+    Verdict,
     WilsonPolicy,
 )
 
@@ -43,3 +44,25 @@ def test_either_observes_like_any_of() -> None:
         union, union_verdict = union.observe(observation)
         named, named_verdict = named.observe(observation)
         assert named_verdict == union_verdict
+
+
+class _Mine:
+    """A user's own suspension policy: no base class, no operators of its own."""
+
+    def __init__(self, inner: ThresholdPolicy) -> None:
+        self.inner = inner
+
+    def observe(self, observation: Observation, /) -> tuple[_Mine, Verdict]:
+        updated, verdict = self.inner.observe(observation)
+        return _Mine(updated), verdict
+
+    def verdict(self) -> Verdict:
+        return self.inner.verdict()
+
+
+def test_a_users_policy_joins_either_side() -> None:
+    """A policy of one's own, without ``|``, still composes when a built-in is on the right."""
+    mine = _Mine(_threshold())
+    union = mine | _wilson()
+    assert (mine, _wilson()) == union.policies
+    assert (_wilson(), mine) == (_wilson() | mine).policies

@@ -6,7 +6,7 @@ from __future__ import annotations
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from sms_campaign_stats.phone_numbers import _numbers as n
+from sms_campaign_stats.phone_numbers import _check as n
 
 from ..test_numbering import TABLE
 
