@@ -4,6 +4,7 @@ evaluate it, import it. Checked on the syntax tree of every module of the packag
 from __future__ import annotations
 
 import ast
+import pkgutil
 import re
 from pathlib import Path
 
@@ -118,6 +119,18 @@ def _talks_sql(path: Path) -> bool:
 def test_sql_is_parameterized(path: Path) -> None:
     """Values reach SQL as parameters only; SQL text is literals and module constants."""
     assert [] == _sql_problems(path)
+
+
+def test_every_module_is_walked() -> None:
+    """The walk covers every ``.py`` file at any depth, subpackages included: a moved module
+    is never skipped silently."""
+    importable = {
+        info.name.rsplit(".", 1)[-1]
+        for info in pkgutil.walk_packages([str(SOURCE)], prefix="sms_campaign_stats.")
+        if not info.ispkg
+    }
+    assert importable <= {path.stem for path in MODULES}
+    assert any(path.parent.parent.name == "storage" for path in MODULES)  # storage/sqlite/*.py
 
 
 def test_the_sql_modules_are_checked() -> None:
