@@ -35,46 +35,32 @@ from sms_campaign_stats.send_time.countries import (
 
 __all__ = ["BUILT_IN_RULES", "RULE_MODULES", "load_rules"]
 
-#: Region code -> the module (under ``send_time/countries/``) that holds its rules, in the order
-#: ``BUILT_IN_RULES`` lists them. The French territories (Réunion, ...) are rules of ``FR``,
-#: reached by their region code through ``FRENCH_TERRITORIES``.
+_BY_REGION: Mapping[str, ModuleType] = {
+    "FR": france,
+    "US": united_states,
+    "ZA": south_africa,
+    "IN": india,
+    "IT": italy,
+    "BR": brazil,
+    "AE": united_arab_emirates,
+    "SA": saudi_arabia,
+    "VN": vietnam,
+    "TH": thailand,
+    "TW": taiwan,
+    "CO": colombia,
+    "JO": jordan,
+    "CN": china,
+}
+
+#: Region code -> the name of the module (under ``send_time/countries/``) that holds its rules,
+#: in the order ``BUILT_IN_RULES`` lists them. The French territories (Réunion, ...) are rules of
+#: ``FR``, reached by their region code through ``FRENCH_TERRITORIES``.
 RULE_MODULES: Mapping[str, str] = MappingProxyType(
-    {
-        "FR": "france",
-        "US": "united_states",
-        "ZA": "south_africa",
-        "IN": "india",
-        "IT": "italy",
-        "BR": "brazil",
-        "AE": "united_arab_emirates",
-        "SA": "saudi_arabia",
-        "VN": "vietnam",
-        "TH": "thailand",
-        "TW": "taiwan",
-        "CO": "colombia",
-        "JO": "jordan",
-        "CN": "china",
-    }
+    {region: module.__name__.rpartition(".")[2] for region, module in _BY_REGION.items()}
 )
 
 _MODULES: Mapping[str, ModuleType] = {
-    module.__name__.rpartition(".")[2]: module
-    for module in (
-        brazil,
-        china,
-        colombia,
-        france,
-        india,
-        italy,
-        jordan,
-        saudi_arabia,
-        south_africa,
-        taiwan,
-        thailand,
-        united_arab_emirates,
-        united_states,
-        vietnam,
-    )
+    module.__name__.rpartition(".")[2]: module for module in _BY_REGION.values()
 }
 
 
