@@ -18,13 +18,10 @@ from typing import NoReturn
 
 from sms_campaign_stats import __version__
 from sms_campaign_stats.cli._common import (
-    EXIT_BAD_LINES,
     EXIT_BROKEN_PIPE,
     EXIT_CODES,
     EXIT_NOT_FOUND,
-    EXIT_NOT_NOW,
     EXIT_OK,
-    EXIT_REFUSED,
     EXIT_STORAGE,
     EXIT_USAGE,
     PROG,
@@ -42,18 +39,7 @@ from sms_campaign_stats.errors import DuplicateError, NotFoundError, StorageErro
 from sms_campaign_stats.reports import global_statistics, history_for, report_for
 from sms_campaign_stats.storage import SQLiteStorage
 
-__all__ = [
-    "EXIT_BAD_LINES",
-    "EXIT_BROKEN_PIPE",
-    "EXIT_CODES",
-    "EXIT_NOT_FOUND",
-    "EXIT_NOT_NOW",
-    "EXIT_OK",
-    "EXIT_REFUSED",
-    "EXIT_STORAGE",
-    "EXIT_USAGE",
-    "main",
-]
+__all__ = ["main"]
 
 FORMATS = ("text", "html", "csv", "json")
 
