@@ -127,6 +127,11 @@ def _aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> 
     v.check_utc(_field(instance, attribute), value)
 
 
+def _optional_zone(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        v.check_text("Message.zone", value, allow_empty=False)
+
+
 def _optional_aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None:
         v.check_utc(_field(instance, attribute), value)
@@ -394,6 +399,12 @@ class Message(_Counted):
     handed to a provider; unsent messages (invalid numbers, landlines, dropped outside allowed
     hours) cost nothing. ``bounce_reason`` is set on bounces, and on queued or processing messages
     that failed temporarily and wait for a retry (the last failure's reason).
+
+    ``due_at`` is when a queued message is to be sent (its planned send time, or its retry's),
+    kept in the store so that a restarted service finds it (``None``: not queued, or waiting for
+    a zone). ``zone`` is the IANA zone its send-time rules were applied in when it was given one
+    (``explicit_zones=``, ``assign_zone``); ``None``: the number's own zones. A retry is planned in
+    the same zone.
     """
 
     id: str = attrs.field(validator=_an_id)
@@ -421,8 +432,17 @@ class Message(_Counted):
     )
     sent: bool = attrs.field(default=False, validator=_a_bool)
     version: int = attrs.field(default=0, validator=_a_count)
+    zone: str | None = attrs.field(default=None, validator=_optional_zone)
+    due_at: datetime | None = attrs.field(
+        default=None, converter=v.optional_to_utc, validator=_optional_aware
+    )
 
     def __attrs_post_init__(self) -> None:
+        v.ensure(
+            "Message.due_at",
+            self.due_at is None or self.status is MessageStatus.QUEUED,
+            "only a queued message is due to be sent",
+        )
         v.ensure(
             "Message.segments",
             1 <= self.segments <= MAX_SEGMENTS,
@@ -587,6 +607,7 @@ class Message(_Counted):
             attempts=(*self.attempts, attempt),
             submitted_at=self.submitted_at or attempt.submitted_at,
             sent=True,
+            due_at=None,
         )
 
     def deliver(self, *, at: datetime, provider_error_code: str | None = None) -> Message:
@@ -621,6 +642,7 @@ class Message(_Counted):
             bounce_reason=reason,
             attempts=self._closed_attempts(outcome, _code(provider_error_code)),
             final_at=v.check_utc("Message.final_at", at),
+            due_at=None,
         )
 
     def soft_bounce(
@@ -670,10 +692,26 @@ class Message(_Counted):
     def cancel(self, *, at: datetime) -> Message:
         """Withdrawn before it was handed to a provider (its campaign was cancelled)."""
         status = self._next(MessageEvent.CANCEL)
-        return self._replace(status=status, final_at=v.check_utc("Message.final_at", at))
+        return self._replace(
+            status=status, final_at=v.check_utc("Message.final_at", at), due_at=None
+        )
+
+    def wait_until(self, at: datetime | None, *, zone: str | None = None) -> Message:
+        """The queued message, to be sent at ``at`` (``None``: not before a zone is given), its
+        send-time rules applied in ``zone`` (``None``: the number's own zones). Kept in the
+        store, so that a restarted service finds when each message is due."""
+        if self.status is not MessageStatus.QUEUED:
+            raise ValidationError(
+                "Message.due_at", f"message {self.id!r} is {self.status.value}, not queued"
+            )
+        if zone is not None:
+            v.check_text("Message.zone", zone, allow_empty=False)
+        return self._replace(due_at=v.optional_to_utc(at), zone=zone)
 
 
 _MESSAGE_FIELDS = tuple(field.name for field in attrs.fields(Message))
+#: Fields a row written before they existed may lack (schema version 2).
+_MESSAGE_DEFAULTS: Mapping[str, Any] = {"zone": None, "due_at": None}
 _ATTEMPT_FIELDS = tuple(field.name for field in attrs.fields(Attempt))
 _new = object.__new__
 _set = object.__setattr__
@@ -692,7 +730,7 @@ def trusted_message(values: Mapping[str, Any]) -> Message:
     wrote), without running the validators: a tenth of the cost, for the hot paths."""
     message: Message = _new(Message)
     for name in _MESSAGE_FIELDS:
-        _set(message, name, values[name])
+        _set(message, name, values[name] if name in values else _MESSAGE_DEFAULTS[name])
     shape = shape_of(
         message.list_ids, message.status, message.bounce_reason, message.sent, message.segments
     )

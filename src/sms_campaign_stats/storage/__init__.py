@@ -5,6 +5,7 @@ embedded default. Your own store implements ``Storage`` and runs the conformance
 ``sms_campaign_stats.testing``.
 """
 
+from ._change import Change, Committed, Completion, Evidence, Orphan
 from ._contract import Storage
 from ._counts import CampaignCounts, Cell, CellKey, Engagement
 from ._memory import InMemoryStorage
@@ -15,8 +16,13 @@ __all__ = [
     "CampaignCounts",
     "Cell",
     "CellKey",
+    "Change",
+    "Committed",
+    "Completion",
     "Engagement",
+    "Evidence",
     "InMemoryStorage",
+    "Orphan",
     "SQLiteStorage",
     "Storage",
 ]
