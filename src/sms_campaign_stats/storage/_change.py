@@ -3,8 +3,8 @@
 The engine reads what an event needs, decides with pure functions of what it read and ``now``,
 and hands the store one ``Change``: the campaigns and messages to compare-and-set, the new
 messages, the history events, the replies and unsubscribes, the numbers to block, the orphan
-reports kept or consumed, the suspension evidence the outcomes add, and a campaign to complete
-if nothing of it is left to send. ``Storage.commit(change)`` writes all of it in one
+reports kept or consumed, the suspension evidence the outcomes add, and the campaigns to
+complete if nothing of them is left to send. ``Storage.commit(change)`` writes all of it in one
 transaction, or nothing: a conflict (``ConflictError``), a duplicate (``DuplicateError``), a
 full disk or a killed process leaves the store exactly as it was, and the engine reads again and
 decides again. Replaying an event whose change was committed decides nothing more (the message
@@ -121,7 +121,7 @@ class Change:
     * ``orphans``: reports kept for a provider id no message has yet; ``taken_orphans``: the
       provider ids whose kept reports this change applied (removed);
     * ``evidence``: suspension evidence added to (or restarting) each campaign's;
-    * ``completion``: the campaign completed if nothing of it is left to send.
+    * ``completions``: campaigns completed if nothing of them is left to send.
     """
 
     campaigns: tuple[Campaign, ...] = attrs.field(
@@ -151,7 +151,9 @@ class Change:
     evidence: tuple[Evidence, ...] = attrs.field(
         default=(), converter=_tuple_of(Evidence, "evidence")
     )
-    completion: Completion | None = None
+    completions: tuple[Completion, ...] = attrs.field(
+        default=(), converter=_tuple_of(Completion, "completions")
+    )
 
     def __attrs_post_init__(self) -> None:
         seen: set[str] = set()
@@ -178,7 +180,7 @@ class Change:
             or self.orphans
             or self.taken_orphans
             or any(not e.is_empty for e in self.evidence)
-            or self.completion is not None
+            or self.completions
         )
 
     def merge(self, other: Change) -> Change:
@@ -196,7 +198,7 @@ class Change:
             orphans=(*self.orphans, *other.orphans),
             taken_orphans=(*self.taken_orphans, *other.taken_orphans),
             evidence=(*self.evidence, *other.evidence),
-            completion=other.completion or self.completion,
+            completions=(*self.completions, *other.completions),
         )
 
 
@@ -215,14 +217,14 @@ def _last_of(first: tuple[Any, ...], second: tuple[Any, ...]) -> tuple[Any, ...]
 class Committed:
     """What ``commit`` wrote: the campaigns and messages as stored now (their new versions, new
     ones included), the replies, unsubscribes and blocks that were not already stored (a
-    repeated webhook writes none), and the campaign it completed, if any."""
+    repeated webhook writes none), and the campaigns it completed."""
 
     campaigns: tuple[Campaign, ...] = ()
     messages: tuple[Message, ...] = ()
     replies: tuple[Reply, ...] = ()
     unsubscribes: tuple[Unsubscribe, ...] = ()
     blocks: tuple[Block, ...] = ()
-    completed: Campaign | None = None
+    completed: tuple[Campaign, ...] = ()
 
     def message(self, message_id: str) -> Message | None:
         """The stored message of that id, if this commit wrote it."""
