@@ -25,7 +25,7 @@ The contract, for every implementation:
 * **Iteration.** ``iter_messages`` yields each message of a campaign exactly once, in no particular
   order, holding at most about ``batch_size`` messages in memory at a time.
 * **History.** ``timeline`` returns a campaign's events in the order they were appended.
-* **Engine support.** ``latest_message_to`` uses the last attempt's submission time
+* **Engine support.** ``messages_to`` uses the last attempt's submission time
   (``Message.last_attempt_at``). Orphan reports are kept as given (JSON-like mappings) in arrival
   order until a change takes them. The blocklist holds each number once, with its first reason.
   ``evidence`` is what a change's ``Evidence`` added up to since its last restart.
@@ -95,11 +95,13 @@ class Storage(Protocol):
         """Opt-outs attributed to the campaign, oldest first."""
         ...
 
-    def latest_message_to(
+    def messages_to(
         self, recipient: str, *, since: datetime, before: datetime | None = None
-    ) -> Message | None:
-        """The message most recently sent to ``recipient`` (any campaign) whose last attempt was
-        submitted at or after ``since`` and, when ``before`` is given, at or before it."""
+    ) -> list[Message]:
+        """The messages sent to ``recipient`` (any campaign) whose last attempt was submitted at
+        or after ``since`` and, when ``before`` is given, at or before it; oldest last attempt
+        first (the engine attributes an inbound message to the last one, and counts a number's
+        recent soft bounces in them)."""
         ...
 
     def orphans(self, provider_message_ids: Iterable[str]) -> list[Orphan]:
