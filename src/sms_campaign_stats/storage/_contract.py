@@ -1,7 +1,8 @@
 """The storage contract: a few reads and ``commit(change)``.
 
-``Storage`` is a ``Protocol`` of fifteen methods: the reads the engine and the reports need, and
-``commit``, which writes one event's ``Change`` whole. Implement them on any class (no base class
+``Storage`` is a ``Protocol`` of seventeen methods: the reads the engine and the reports need,
+and ``commit``, which writes one event's ``Change`` whole (``StorageBase`` gives three of them,
+``campaign_counts``, ``iter_due`` and ``iter_stale``, a default: fourteen to write). Implement them on any class (no base class
 to import), or subclass ``StorageBase``, which derives every convenience (``add_campaign``,
 ``update_messages``, ``record_reply``, ``block``, ``iter_due``, ``campaign_counts``, ...) from
 them; check your store with the conformance suite in ``sms_campaign_stats.testing``.
@@ -81,6 +82,17 @@ class Storage(Protocol):
 
     def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> Iterator[Message]:
         """Each message of the campaign once, in bounded memory."""
+        ...
+
+    def iter_due(self, now: datetime, *, batch_size: int = 1000) -> Iterator[Message]:
+        """QUEUED messages whose ``due_at`` is at or before ``now``, of campaigns that are
+        SENDING (``StorageBase`` scans the campaigns; a SQL store uses an index)."""
+        ...
+
+    def iter_stale(
+        self, *, submitted_before: datetime, batch_size: int = 1000
+    ) -> Iterator[Message]:
+        """PROCESSING messages whose last attempt was submitted before the cutoff."""
         ...
 
     def timeline(self, campaign_id: str) -> list[TimelineEvent]:
