@@ -1,10 +1,12 @@
 """Storage: the contract (``Storage``), the mergeable counts, and the two stores the library ships.
 
 ``InMemoryStorage`` is for tests and small jobs; ``SQLiteStorage`` (in ``storage.sqlite``) is the
-embedded default. Your own store implements ``Storage`` and runs the conformance suite in
-``sms_campaign_stats.testing``.
+embedded default. Your own store implements ``Storage`` (a few reads and
+``commit(change)``), or subclasses ``StorageBase`` to get every convenience derived from them,
+and runs the conformance suite in ``sms_campaign_stats.testing``.
 """
 
+from ._base import StorageBase
 from ._change import Change, Committed, Completion, Evidence, Orphan
 from ._contract import Storage
 from ._counts import CampaignCounts, Cell, CellKey, Engagement
@@ -25,4 +27,5 @@ __all__ = [
     "Orphan",
     "SQLiteStorage",
     "Storage",
+    "StorageBase",
 ]

@@ -1,9 +1,17 @@
-"""``InMemoryStorage``: the reference implementation of the storage contract, thread-safe."""
+"""``InMemoryStorage``: the reference implementation of the storage contract, thread-safe.
+
+``commit`` checks a whole ``Change`` against the store before it changes anything, then writes
+it, noting how to undo each write: if a write still fails (a bug, an injected failure, a
+``MemoryError``), the writes already made are undone before the error leaves, so nothing of the
+change is ever visible, and one lock makes every call atomic and isolated.
+"""
 
 from __future__ import annotations
 
+import copy
+import itertools
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -18,8 +26,10 @@ from sms_campaign_stats.errors import (
     StorageError,
     ValidationError,
 )
-from sms_campaign_stats.lifecycle._statuses import MessageStatus
+from sms_campaign_stats.lifecycle._statuses import CampaignStatus, MessageStatus
 from sms_campaign_stats.model import Block, Campaign, Message, Reply, TimelineEvent, Unsubscribe
+from sms_campaign_stats.storage._base import StorageBase, check_batch_size
+from sms_campaign_stats.storage._change import Change, Committed, Evidence, Orphan
 from sms_campaign_stats.storage._counts import CampaignCounts
 from sms_campaign_stats.storage._forgetting import (
     blocklist_key,
@@ -32,22 +42,44 @@ from sms_campaign_stats.storage._forgetting import (
 __all__ = ["InMemoryStorage"]
 
 _Inbound = TypeVar("_Inbound", Reply, Unsubscribe)
-
-
-def _require(kind: str, value: object, expected: type) -> None:
-    if not isinstance(value, expected):
-        raise ValidationError(kind, f"expected {expected.__name__}, got {type(value).__name__}")
+#: Statuses of messages still to be sent or still with a provider: a campaign with none of them
+#: is complete.
+_OPEN = frozenset({MessageStatus.QUEUED, MessageStatus.PROCESSING})
+_MISSING: Any = object()
+# How to undo one write: a function and its arguments.
+_Undo = list[tuple[Callable[..., None], tuple[Any, ...]]]
 
 
 def _provider_ids(message: Message) -> list[str]:
     return [a.provider_message_id for a in message.attempts if a.provider_message_id is not None]
 
 
-class InMemoryStorage:
+def _restore(table: dict[Any, Any], key: Any, old: Any) -> None:
+    if old is _MISSING:
+        table.pop(key, None)
+    else:
+        table[key] = old
+
+
+def _truncate(items: list[Any], length: int) -> None:
+    del items[length:]
+
+
+@attrs.frozen
+class _Plan:
+    """What a checked change writes besides its campaigns and messages: the inbound items and
+    blocks not stored yet."""
+
+    replies: tuple[Reply, ...]
+    unsubscribes: tuple[Unsubscribe, ...]
+    blocks: tuple[Block, ...]
+
+
+class InMemoryStorage(StorageBase):
     """A store in this process's memory; one lock makes every operation atomic and isolated.
 
     Good for tests, notebooks and short-lived simulations. Values are immutable, so what it
-    returns is shared, never copied.
+    returns is shared, never copied (orphan reports, which are mappings, are copied).
     """
 
     def __init__(self) -> None:
@@ -55,14 +87,17 @@ class InMemoryStorage:
         self._campaigns: dict[str, Campaign] = {}
         self._messages: dict[str, Message] = {}
         self._by_campaign: dict[str, dict[str, None]] = {}  # insertion-ordered id sets
+        self._open: dict[str, dict[str, None]] = {}  # per campaign: queued or processing ids
         self._by_recipient: dict[tuple[str, str], str] = {}
         self._by_provider_id: dict[str, str] = {}
         self._timeline: dict[str, list[TimelineEvent]] = {}
         self._replies: dict[str, Reply] = {}
         self._unsubscribes: dict[str, Unsubscribe] = {}
-        self._orphans: dict[str, list[Mapping[str, Any]]] = {}
+        self._orphans: dict[str, list[tuple[int, Orphan]]] = {}  # (arrival number, report)
+        self._arrivals = itertools.count()
         self._blocklist: dict[str, tuple[str, datetime]] = {}
         self._forgotten_blocks = 0  # blocklist entries under a forgotten number's hash
+        self._evidence: dict[str, Evidence] = {}
         # Drawn once, for the hashes of forgotten numbers (secrecy, never a decision).
         self._salt = new_salt()
         self._closed = False
@@ -80,89 +115,17 @@ class InMemoryStorage:
         except KeyError:
             raise NotFoundError("campaign", campaign_id) from None
 
-    def _check_events(self, events: Sequence[TimelineEvent], known: set[str]) -> None:
-        for event in events:
-            _require("TimelineEvent", event, TimelineEvent)
-            if event.campaign_id not in known:
-                raise NotFoundError("campaign", event.campaign_id)
-
-    # campaigns ---------------------------------------------------------------------------
-
-    def add_campaign(self, campaign: Campaign, *, events: Sequence[TimelineEvent] = ()) -> None:
-        _require("Campaign", campaign, Campaign)
-        with self._lock:
-            self._check_open()
-            if campaign.id in self._campaigns:
-                raise DuplicateError("campaign", campaign.id)
-            self._check_events(events, {*self._campaigns, campaign.id})
-            self._campaigns[campaign.id] = campaign
-            self._by_campaign[campaign.id] = {}
-            self._timeline[campaign.id] = []
-            self._append(events)
+    # reads ------------------------------------------------------------------------------------
 
     def get_campaign(self, campaign_id: str) -> Campaign:
         with self._lock:
             self._check_open()
             return self._campaign(campaign_id)
 
-    def update_campaign(
-        self, campaign: Campaign, *, events: Sequence[TimelineEvent] = ()
-    ) -> Campaign:
-        _require("Campaign", campaign, Campaign)
-        with self._lock:
-            self._check_open()
-            stored = self._campaign(campaign.id)
-            if stored.version != campaign.version:
-                raise ConflictError("campaign", campaign.id, campaign.version, stored.version)
-            self._check_events(events, set(self._campaigns))
-            new = attrs.evolve(campaign, version=campaign.version + 1)
-            self._campaigns[campaign.id] = new
-            self._append(events)
-            return new
-
     def list_campaigns(self) -> list[Campaign]:
         with self._lock:
             self._check_open()
             return sorted(self._campaigns.values(), key=lambda c: (c.created_at, c.id))
-
-    # messages ----------------------------------------------------------------------------
-
-    def add_messages(self, messages: Iterable[Message]) -> int:
-        batch = list(messages)
-        with self._lock:
-            self._check_open()
-            seen_ids: set[str] = set()
-            seen_recipients: set[tuple[str, str]] = set()
-            seen_provider_ids: set[str] = set()
-            for message in batch:
-                _require("Message", message, Message)
-                self._campaign(message.campaign_id)
-                if message.id in self._messages or message.id in seen_ids:
-                    raise DuplicateError("message", message.id)
-                key = (message.campaign_id, message.recipient)
-                if key in self._by_recipient or key in seen_recipients:
-                    raise DuplicateError(
-                        "message",
-                        message.id,
-                        f"campaign {message.campaign_id!r} already has a message to "
-                        f"{mask_number(message.recipient)}",
-                    )
-                for provider_id in _provider_ids(message):
-                    if provider_id in self._by_provider_id or provider_id in seen_provider_ids:
-                        raise DuplicateError("provider message id", provider_id)
-                    seen_provider_ids.add(provider_id)
-                seen_ids.add(message.id)
-                seen_recipients.add(key)
-            for message in batch:
-                self._put(message)
-            return len(batch)
-
-    def _put(self, message: Message) -> None:
-        self._messages[message.id] = message
-        self._by_campaign[message.campaign_id][message.id] = None
-        self._by_recipient[(message.campaign_id, message.recipient)] = message.id
-        for provider_id in _provider_ids(message):
-            self._by_provider_id[provider_id] = message.id
 
     def get_message(self, message_id: str) -> Message:
         with self._lock:
@@ -187,56 +150,8 @@ class InMemoryStorage:
             owners = {pid: self._by_provider_id.get(pid) for pid in wanted}
             return {pid: self._messages[mid] for pid, mid in owners.items() if mid is not None}
 
-    def update_message(self, message: Message) -> Message:
-        return self.update_messages([message])[0]
-
-    def update_messages(
-        self, messages: Sequence[Message], *, blocks: Sequence[Block] = ()
-    ) -> list[Message]:
-        batch = list(messages)
-        new_blocks = list(blocks)
-        for block in new_blocks:
-            _require("Block", block, Block)
-        with self._lock:
-            self._check_open()
-            claimed: dict[str, str] = {}
-            seen: set[str] = set()
-            for message in batch:
-                _require("Message", message, Message)
-                stored = self._messages.get(message.id)
-                if stored is None:
-                    raise NotFoundError("message", message.id)
-                if message.id in seen:
-                    raise ValidationError(
-                        "update_messages", f"message {message.id!r} appears twice in one batch"
-                    )
-                seen.add(message.id)
-                if stored.version != message.version:
-                    raise ConflictError("message", message.id, message.version, stored.version)
-                if (stored.campaign_id, stored.recipient) != (
-                    message.campaign_id,
-                    message.recipient,
-                ):
-                    raise ValidationError(
-                        "Message", f"message {message.id!r}: campaign and recipient cannot change"
-                    )
-                for provider_id in _provider_ids(message):
-                    owner = self._by_provider_id.get(provider_id, claimed.get(provider_id))
-                    if owner is not None and owner != message.id:
-                        raise DuplicateError(
-                            "provider message id", provider_id, f"it belongs to message {owner!r}"
-                        )
-                    claimed[provider_id] = message.id
-            updated = [m._replace(version=m.version + 1) for m in batch]
-            for message in updated:
-                self._put(message)
-            for block in new_blocks:
-                self._add_block(block.recipient, block.reason, block.at)
-            return updated
-
     def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> Iterator[Message]:
-        if batch_size < 1:
-            raise ValidationError("iter_messages.batch_size", "must be at least 1")
+        check_batch_size("iter_messages.batch_size", batch_size)
         with self._lock:
             self._check_open()
             self._campaign(campaign_id)
@@ -249,37 +164,11 @@ class InMemoryStorage:
                 batch = [self._messages[i] for i in ids[start : start + batch_size]]
             yield from batch
 
-    # history -----------------------------------------------------------------------------
-
-    def _append(self, events: Sequence[TimelineEvent]) -> None:
-        for event in events:
-            self._timeline[event.campaign_id].append(event)
-
-    def append_events(self, events: Sequence[TimelineEvent]) -> None:
-        batch = list(events)
-        with self._lock:
-            self._check_open()
-            self._check_events(batch, set(self._campaigns))
-            self._append(batch)
-
     def timeline(self, campaign_id: str) -> list[TimelineEvent]:
         with self._lock:
             self._check_open()
             self._campaign(campaign_id)
             return list(self._timeline[campaign_id])
-
-    # replies and unsubscribes -----------------------------------------------------------
-
-    def _record(self, kind: str, table: dict[str, _Inbound], item: _Inbound) -> bool:
-        _require(kind, item, Reply if kind == "Reply" else Unsubscribe)
-        with self._lock:
-            self._check_open()
-            if item.campaign_id is not None:
-                self._campaign(item.campaign_id)
-            if item.id in table:
-                return False
-            table[item.id] = item
-            return True
 
     def _attributed(self, table: dict[str, _Inbound], campaign_id: str) -> list[_Inbound]:
         """Items attributed to the campaign, oldest first (call with the lock held)."""
@@ -287,23 +176,15 @@ class InMemoryStorage:
         found = [item for item in table.values() if item.campaign_id == campaign_id]
         return sorted(found, key=lambda item: (item.at, item.id))
 
-    def record_reply(self, reply: Reply) -> bool:
-        return self._record("Reply", self._replies, reply)
-
     def replies(self, campaign_id: str) -> list[Reply]:
         with self._lock:
             self._check_open()
             return self._attributed(self._replies, campaign_id)
 
-    def record_unsubscribe(self, unsubscribe: Unsubscribe) -> bool:
-        return self._record("Unsubscribe", self._unsubscribes, unsubscribe)
-
     def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
         with self._lock:
             self._check_open()
             return self._attributed(self._unsubscribes, campaign_id)
-
-    # aggregates ---------------------------------------------------------------------------
 
     def campaign_counts(self, campaign_id: str) -> CampaignCounts:
         with self._lock:
@@ -315,10 +196,17 @@ class InMemoryStorage:
                 unsubscribes=self._attributed(self._unsubscribes, campaign_id),
             )
 
-    # engine support -----------------------------------------------------------------------
+    def evidence(self, campaign_id: str) -> Evidence:
+        with self._lock:
+            self._check_open()
+            self._campaign(campaign_id)
+            return self._evidence.get(campaign_id) or Evidence(campaign_id=campaign_id)
 
-    def latest_message_to(self, recipient: str, *, since: datetime) -> Message | None:
+    def messages_to(
+        self, recipient: str, *, since: datetime, before: datetime | None = None
+    ) -> list[Message]:
         since = check_utc("since", since)
+        until = None if before is None else check_utc("before", before)
         with self._lock:
             self._check_open()
             found = [
@@ -327,55 +215,62 @@ class InMemoryStorage:
                 if m.recipient == recipient
                 and m.last_attempt_at is not None
                 and m.last_attempt_at >= since
+                and (until is None or m.last_attempt_at <= until)
             ]
-        return max(found, key=lambda m: (m.last_attempt_at, m.id), default=None)
+        return sorted(found, key=lambda m: (m.last_attempt_at, m.id))
 
     def iter_stale(
         self, *, submitted_before: datetime, batch_size: int = 1000
     ) -> Iterator[Message]:
         cutoff = check_utc("submitted_before", submitted_before)
-        if batch_size < 1:
-            raise ValidationError("iter_stale.batch_size", "must be at least 1")
+        check_batch_size("iter_stale.batch_size", batch_size)
         with self._lock:
             self._check_open()
-            ids = [
-                m.id
-                for m in self._messages.values()
+            found = [
+                m
+                for ids in self._open.values()
+                for m in map(self._messages.__getitem__, ids)
                 if m.status is MessageStatus.PROCESSING
                 and m.last_attempt_at is not None
                 and m.last_attempt_at < cutoff
             ]
-        return self._iterate(ids, batch_size)
+        found.sort(key=lambda m: (m.last_attempt_at, m.id))
+        return self._iterate([m.id for m in found], batch_size)
 
-    def add_orphan(
-        self, provider_message_id: str, report: Mapping[str, Any], *, received_at: datetime
-    ) -> None:
-        check_utc("received_at", received_at)
-        if not isinstance(report, Mapping):
-            raise ValidationError("report", "an orphan report is a mapping")
+    def iter_due(self, now: datetime, *, batch_size: int = 1000) -> Iterator[Message]:
+        now = check_utc("now", now)
+        check_batch_size("iter_due.batch_size", batch_size)
         with self._lock:
             self._check_open()
-            self._orphans.setdefault(provider_message_id, []).append(dict(report))
+            found = [
+                m
+                for campaign_id, ids in self._open.items()
+                if self._campaigns[campaign_id].status is CampaignStatus.SENDING
+                for m in map(self._messages.__getitem__, ids)
+                if m.status is MessageStatus.QUEUED and m.due_at is not None and m.due_at <= now
+            ]
+        found.sort(key=lambda m: (m.due_at, m.id))
+        return self._iterate([m.id for m in found], batch_size)
+
+    def orphans(self, provider_message_ids: Iterable[str]) -> list[Orphan]:
+        wanted = set(provider_message_ids)
+        with self._lock:
+            self._check_open()
+            kept = [entry for pid in wanted for entry in self._orphans.get(pid, ())]
+        kept.sort(key=lambda entry: entry[0])
+        return [attrs.evolve(o, report=copy.deepcopy(o.report)) for _, o in kept]
 
     def take_orphans(self, provider_message_id: str) -> list[Mapping[str, Any]]:
+        # One atomic take: a report kept by another thread is taken now or left for later.
         with self._lock:
             self._check_open()
-            return self._orphans.pop(provider_message_id, [])
+            return [orphan.report for _, orphan in self._orphans.pop(provider_message_id, [])]
 
-    def _add_block(self, recipient: str, reason: str, at: datetime) -> bool:
-        """Block a number unless it is blocked already, plainly or forgotten (lock held)."""
-        if recipient in self._blocklist or (
-            self._forgotten_blocks and blocklist_key(self._salt, recipient) in self._blocklist
-        ):
-            return False
-        self._blocklist[recipient] = (reason, at)
-        return True
-
-    def block(self, recipient: str, *, reason: str, at: datetime) -> bool:
-        at = check_utc("at", at)
-        with self._lock:
-            self._check_open()
-            return self._add_block(recipient, reason, at)
+    def _is_blocked(self, recipient: str) -> bool:
+        """Blocked plainly or, once forgotten, under its hash (lock held)."""
+        return recipient in self._blocklist or (
+            self._forgotten_blocks > 0 and blocklist_key(self._salt, recipient) in self._blocklist
+        )
 
     def blocked(self, recipients: Iterable[str]) -> frozenset[str]:
         wanted = set(recipients)
@@ -388,7 +283,217 @@ class InMemoryStorage:
                 )
             return frozenset(found)
 
-    # personal data ------------------------------------------------------------------------
+    # commit: check everything, then write with an undo log ------------------------------------
+
+    def commit(self, change: Change) -> Committed:
+        if not isinstance(change, Change):
+            raise ValidationError("commit", f"expected a Change, got {type(change).__name__}")
+        with self._lock:
+            self._check_open()
+            plan = self._check(change)
+            undo: _Undo = []
+            try:
+                return self._write(change, plan, undo)
+            except BaseException:
+                for function, arguments in reversed(undo):
+                    function(*arguments)
+                raise
+
+    def _check(self, change: Change) -> _Plan:
+        """Everything that could refuse the change, before anything is written (lock held)."""
+        new_campaigns = {c.id for c in change.new_campaigns}
+        for campaign in change.new_campaigns:
+            if campaign.id in self._campaigns:
+                raise DuplicateError("campaign", campaign.id)
+        for campaign in change.campaigns:
+            stored = self._campaign(campaign.id)
+            if stored.version != campaign.version:
+                raise ConflictError("campaign", campaign.id, campaign.version, stored.version)
+
+        def require(campaign_id: str) -> None:
+            if campaign_id not in self._campaigns and campaign_id not in new_campaigns:
+                raise NotFoundError("campaign", campaign_id)
+
+        claimed: dict[str, str] = {}  # provider ids this change gives a message
+        for message in change.messages:
+            stored_message = self._messages.get(message.id)
+            if stored_message is None:
+                raise NotFoundError("message", message.id)
+            if stored_message.version != message.version:
+                raise ConflictError("message", message.id, message.version, stored_message.version)
+            if (stored_message.campaign_id, stored_message.recipient) != (
+                message.campaign_id,
+                message.recipient,
+            ):
+                raise ValidationError(
+                    "Message", f"message {message.id!r}: campaign and recipient cannot change"
+                )
+            self._claim(message, claimed)
+        recipients: set[tuple[str, str]] = set()
+        for message in change.new_messages:
+            require(message.campaign_id)
+            if message.id in self._messages:
+                raise DuplicateError("message", message.id)
+            key = (message.campaign_id, message.recipient)
+            if key in self._by_recipient or key in recipients:
+                raise DuplicateError(
+                    "message",
+                    message.id,
+                    f"campaign {message.campaign_id!r} already has a message to "
+                    f"{mask_number(message.recipient)}",
+                )
+            recipients.add(key)
+            self._claim(message, claimed)
+        for event in change.events:
+            require(event.campaign_id)
+        for campaign_id in itertools.chain(
+            (r.campaign_id for r in change.replies), (u.campaign_id for u in change.unsubscribes)
+        ):
+            if campaign_id is not None:
+                require(campaign_id)
+        for orphan in change.orphans:
+            if not isinstance(orphan.report, Mapping):
+                raise ValidationError("Orphan.report", "an orphan report is a mapping")
+        for evidence in change.evidence:
+            require(evidence.campaign_id)
+        for completion in change.completions:
+            require(completion.campaign_id)
+        return _Plan(
+            replies=_new_items(change.replies, self._replies),
+            unsubscribes=_new_items(change.unsubscribes, self._unsubscribes),
+            blocks=self._new_blocks(change.blocks),
+        )
+
+    def _claim(self, message: Message, claimed: dict[str, str]) -> None:
+        """Refuse a provider id that another message has, stored or in this change."""
+        for provider_id in _provider_ids(message):
+            owner = self._by_provider_id.get(provider_id, claimed.get(provider_id))
+            if owner is not None and owner != message.id:
+                raise DuplicateError(
+                    "provider message id", provider_id, f"it belongs to message {owner!r}"
+                )
+            claimed[provider_id] = message.id
+
+    def _new_blocks(self, blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+        """The blocks of numbers not blocked yet, the first of each number."""
+        fresh: dict[str, Block] = {}
+        for block in blocks:
+            if block.recipient not in fresh and not self._is_blocked(block.recipient):
+                fresh[block.recipient] = block
+        return tuple(fresh.values())
+
+    def _write(self, change: Change, plan: _Plan, undo: _Undo) -> Committed:
+        """Write a checked change, noting in ``undo`` how to take back each write."""
+        campaigns: dict[str, Campaign] = {}
+        for campaign in change.campaigns:
+            campaigns[campaign.id] = attrs.evolve(campaign, version=campaign.version + 1)
+            self._set(self._campaigns, campaign.id, campaigns[campaign.id], undo)
+        for campaign in change.new_campaigns:
+            campaigns[campaign.id] = campaign
+            self._set(self._campaigns, campaign.id, campaign, undo)
+            for table in (self._by_campaign, self._open):
+                self._set(table, campaign.id, {}, undo)
+            self._set(self._timeline, campaign.id, [], undo)
+        updated = [m._replace(version=m.version + 1) for m in change.messages]
+        for message in itertools.chain(updated, change.new_messages):
+            self._put(message, undo)
+        for event in change.events:
+            self._append(event, undo)
+        for reply in plan.replies:
+            self._set(self._replies, reply.id, reply, undo)
+        for unsubscribe in plan.unsubscribes:
+            self._set(self._unsubscribes, unsubscribe.id, unsubscribe, undo)
+        for block in plan.blocks:
+            self._set(self._blocklist, block.recipient, (block.reason, block.at), undo)
+        for provider_id in change.taken_orphans:
+            if provider_id in self._orphans:
+                self._set(self._orphans, provider_id, _MISSING, undo)
+        for orphan in change.orphans:
+            kept = (next(self._arrivals), attrs.evolve(orphan, report=copy.deepcopy(orphan.report)))
+            waiting = self._orphans.get(orphan.provider_message_id, [])
+            self._set(self._orphans, orphan.provider_message_id, [*waiting, kept], undo)
+        for evidence in change.evidence:
+            stored = self._evidence.get(evidence.campaign_id)
+            total = (stored or Evidence(campaign_id=evidence.campaign_id)).plus(evidence)
+            self._set(self._evidence, evidence.campaign_id, total, undo)
+        completed = []
+        for completion in change.completions:
+            done = self._complete(completion.campaign_id, completion.at, undo)
+            if done is not None:
+                campaigns[done.id] = done
+                completed.append(done)
+        return Committed(
+            campaigns=tuple(campaigns.values()),
+            messages=(*updated, *change.new_messages),
+            replies=plan.replies,
+            unsubscribes=plan.unsubscribes,
+            blocks=plan.blocks,
+            completed=tuple(completed),
+        )
+
+    def _complete(self, campaign_id: str, at: datetime, undo: _Undo) -> Campaign | None:
+        """Complete the campaign if it is SENDING and none of its messages is open."""
+        campaign = self._campaigns[campaign_id]
+        if campaign.status is not CampaignStatus.SENDING or self._open[campaign_id]:
+            return None
+        done = campaign.complete(at=at)
+        completed = attrs.evolve(done.campaign, version=campaign.version + 1)
+        self._set(self._campaigns, campaign_id, completed, undo)
+        self._append(done.event, undo)
+        return completed
+
+    # single writes, each noted in the undo log ---------------------------------------------
+
+    def _set(self, table: dict[Any, Any], key: Any, value: Any, undo: _Undo) -> None:
+        """``table[key] = value`` (``_MISSING``: delete it)."""
+        undo.append((_restore, (table, key, table.get(key, _MISSING))))
+        if value is _MISSING:
+            del table[key]
+        else:
+            table[key] = value
+
+    def _append(self, event: TimelineEvent, undo: _Undo) -> None:
+        history = self._timeline[event.campaign_id]
+        undo.append((_truncate, (history, len(history))))
+        history.append(event)
+
+    def _put(self, message: Message, undo: _Undo) -> None:
+        """Store a message (new, or a new version of a stored one) and index it."""
+        old = self._messages.get(message.id)
+        added = [pid for pid in _provider_ids(message) if pid not in self._by_provider_id]
+        undo.append((self._unput, (message, old, added)))
+        campaign_id = message.campaign_id
+        self._messages[message.id] = message
+        self._by_campaign[campaign_id][message.id] = None
+        if old is not None and old.recipient != message.recipient:  # forget() renames
+            del self._by_recipient[(campaign_id, old.recipient)]
+        self._by_recipient[(campaign_id, message.recipient)] = message.id
+        for provider_id in added:
+            self._by_provider_id[provider_id] = message.id
+        if message.status in _OPEN:
+            self._open[campaign_id][message.id] = None
+        else:
+            self._open[campaign_id].pop(message.id, None)
+
+    def _unput(self, message: Message, old: Message | None, added: list[str]) -> None:
+        """Undo ``_put(message)``: ``old`` stored again, as it was indexed."""
+        campaign_id = message.campaign_id
+        for provider_id in added:
+            self._by_provider_id.pop(provider_id, None)
+        self._by_recipient.pop((campaign_id, message.recipient), None)
+        if old is None:
+            self._messages.pop(message.id, None)
+            self._by_campaign[campaign_id].pop(message.id, None)
+            self._open[campaign_id].pop(message.id, None)
+            return
+        self._messages[old.id] = old
+        self._by_recipient[(campaign_id, old.recipient)] = old.id
+        if old.status in _OPEN:
+            self._open[campaign_id][old.id] = None
+        else:
+            self._open[campaign_id].pop(old.id, None)
+
+    # personal data ----------------------------------------------------------------------------
 
     def forget(self, recipient: str) -> int:
         recipient = check_forgettable(recipient)
@@ -414,35 +519,49 @@ class InMemoryStorage:
                 for u in self._unsubscribes.values()
                 if u.recipient == recipient
             ]
-            orphans: list[tuple[list[Mapping[str, Any]], int, Mapping[str, Any]]] = []
-            for waiting in self._orphans.values():
-                for index, report in enumerate(waiting):
-                    cleaned, found = scrub(report, recipient, alias)
+            orphans: dict[str, list[tuple[int, Orphan]]] = {}
+            scrubbed = 0  # reports that named the number
+            for provider_id, waiting in self._orphans.items():
+                kept = list(waiting)
+                for index, (arrival, orphan) in enumerate(waiting):
+                    cleaned, found = scrub(orphan.report, recipient, alias)
                     if found:
-                        orphans.append((waiting, index, cleaned))
+                        kept[index] = (arrival, attrs.evolve(orphan, report=cleaned))
+                        orphans[provider_id] = kept
+                        scrubbed += 1
             blocked = self._blocklist.get(recipient)
-            for message in renamed:
-                del self._by_recipient[(message.campaign_id, recipient)]
-                self._put(message)
-            for reply in replies:
-                self._replies[reply.id] = reply
-            for unsubscribe in unsubscribes:
-                self._unsubscribes[unsubscribe.id] = unsubscribe
-            for waiting, index, cleaned in orphans:
-                waiting[index] = cleaned
+            undo: _Undo = []
+            try:
+                for message in renamed:
+                    self._put(message, undo)
+                for reply in replies:
+                    self._set(self._replies, reply.id, reply, undo)
+                for unsubscribe in unsubscribes:
+                    self._set(self._unsubscribes, unsubscribe.id, unsubscribe, undo)
+                for provider_id, kept in orphans.items():
+                    self._set(self._orphans, provider_id, kept, undo)
+                if blocked is not None:
+                    self._set(self._blocklist, recipient, _MISSING, undo)
+                    # Never also under its hash: block() refuses a forgotten number's hash.
+                    self._set(self._blocklist, blocklist_key(self._salt, recipient), blocked, undo)
+            except BaseException:
+                for function, arguments in reversed(undo):
+                    function(*arguments)
+                raise
             if blocked is not None:
-                del self._blocklist[recipient]
-                # Never also under its hash: block() refuses a forgotten number's hash.
-                self._blocklist[blocklist_key(self._salt, recipient)] = blocked
                 self._forgotten_blocks += 1
-            return (
-                len(renamed)
-                + len(replies)
-                + len(unsubscribes)
-                + len(orphans)
-                + (blocked is not None)
-            )
+            named = len(renamed) + len(replies) + len(unsubscribes) + scrubbed
+            return named + (blocked is not None)
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
+
+
+def _new_items(items: tuple[_Inbound, ...], stored: Mapping[str, _Inbound]) -> tuple[_Inbound, ...]:
+    """The items whose id is not stored, the first of each id."""
+    fresh: dict[str, _Inbound] = {}
+    for item in items:
+        if item.id not in stored and item.id not in fresh:
+            fresh[item.id] = item
+    return tuple(fresh.values())

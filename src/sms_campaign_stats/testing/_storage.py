@@ -15,7 +15,7 @@ Every test of the suite then runs against your store. Both built-in stores pass 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -41,7 +41,14 @@ from sms_campaign_stats.model import (
     TimelineKind,
     Unsubscribe,
 )
-from sms_campaign_stats.storage import Storage
+from sms_campaign_stats.storage import (
+    Change,
+    Committed,
+    Evidence,
+    Orphan,
+    Storage,
+    StorageBase,
+)
 from sms_campaign_stats.storage._counts import CampaignCounts
 
 __all__ = ["T0", "StorageConformance", "sample_campaign", "sample_messages"]
@@ -108,6 +115,76 @@ def _settle(message: Message, index: int) -> Message:
     return sent.requeue(BounceReason.TEMPORARY_OPERATOR_NETWORK_ISSUE)
 
 
+class _Conveniences(StorageBase):
+    """A store that implements ``Storage`` alone, with ``StorageBase``'s conveniences: each goes
+    through the store's own methods (its ``commit``, its reads)."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    def get_campaign(self, campaign_id: str) -> Campaign:
+        return self.storage.get_campaign(campaign_id)
+
+    def list_campaigns(self) -> list[Campaign]:
+        return self.storage.list_campaigns()
+
+    def get_message(self, message_id: str) -> Message:
+        return self.storage.get_message(message_id)
+
+    def find_messages_by_provider_ids(
+        self, provider_message_ids: Iterable[str]
+    ) -> dict[str, Message]:
+        return self.storage.find_messages_by_provider_ids(provider_message_ids)
+
+    def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> Iterator[Message]:
+        return self.storage.iter_messages(campaign_id, batch_size=batch_size)
+
+    def iter_due(self, now: datetime, *, batch_size: int = 1000) -> Iterator[Message]:
+        return self.storage.iter_due(now, batch_size=batch_size)
+
+    def iter_stale(
+        self, *, submitted_before: datetime, batch_size: int = 1000
+    ) -> Iterator[Message]:
+        return self.storage.iter_stale(submitted_before=submitted_before, batch_size=batch_size)
+
+    def timeline(self, campaign_id: str) -> list[TimelineEvent]:
+        return self.storage.timeline(campaign_id)
+
+    def replies(self, campaign_id: str) -> list[Reply]:
+        return self.storage.replies(campaign_id)
+
+    def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
+        return self.storage.unsubscribes(campaign_id)
+
+    def messages_to(
+        self, recipient: str, *, since: datetime, before: datetime | None = None
+    ) -> list[Message]:
+        return self.storage.messages_to(recipient, since=since, before=before)
+
+    def orphans(self, provider_message_ids: Iterable[str]) -> list[Orphan]:
+        return self.storage.orphans(provider_message_ids)
+
+    def blocked(self, recipients: Iterable[str]) -> frozenset[str]:
+        return self.storage.blocked(recipients)
+
+    def campaign_counts(self, campaign_id: str) -> CampaignCounts:
+        return self.storage.campaign_counts(campaign_id)
+
+    def evidence(self, campaign_id: str) -> Evidence:
+        return self.storage.evidence(campaign_id)
+
+    def commit(self, change: Change) -> Committed:
+        return self.storage.commit(change)
+
+    def forget(self, recipient: str) -> int:
+        return self.storage.forget(recipient)
+
+    def close(self) -> None:
+        close = getattr(self.storage, "close", None)
+        if callable(close):
+            close()
+
+
 class StorageConformance:
     """The storage contract as tests. Subclass it and define ``make_storage``."""
 
@@ -116,14 +193,16 @@ class StorageConformance:
         raise TypeError(f"{type(self).__name__} must define make_storage() returning a new store")
 
     @pytest.fixture
-    def store(self) -> Iterator[Storage]:
-        """The store under test, closed afterwards."""
+    def store(self) -> Iterator[StorageBase]:
+        """The store under test (given ``StorageBase``'s conveniences if it implements
+        ``Storage`` alone), closed afterwards."""
         storage = self.make_storage()
-        yield storage
-        storage.close()
+        store = storage if isinstance(storage, StorageBase) else _Conveniences(storage)
+        yield store
+        store.close()
 
     @pytest.fixture
-    def campaign(self, store: Storage) -> Campaign:
+    def campaign(self, store: StorageBase) -> Campaign:
         """A stored sample campaign."""
         campaign, created = sample_campaign()
         store.add_campaign(campaign, events=[created])
@@ -131,7 +210,7 @@ class StorageConformance:
 
     # campaigns ---------------------------------------------------------------------------
 
-    def test_campaign_round_trips(self, store: Storage) -> None:
+    def test_campaign_round_trips(self, store: StorageBase) -> None:
         """A stored campaign reads back equal, field for field, with its history."""
         campaign, created = sample_campaign()
         campaign = campaign.schedule(T0 + timedelta(days=1), at=T0).campaign
@@ -140,14 +219,14 @@ class StorageConformance:
         assert [created] == store.timeline(campaign.id)
         assert [campaign] == store.list_campaigns()
 
-    def test_campaign_ids_are_unique(self, store: Storage, campaign: Campaign) -> None:
+    def test_campaign_ids_are_unique(self, store: StorageBase, campaign: Campaign) -> None:
         """Adding a campaign id twice raises DuplicateError and keeps the first."""
         other, _ = sample_campaign(campaign.id, lists=("other",))
         with pytest.raises(DuplicateError):
             store.add_campaign(other)
         assert campaign == store.get_campaign(campaign.id)
 
-    def test_unknown_campaign(self, store: Storage) -> None:
+    def test_unknown_campaign(self, store: StorageBase) -> None:
         """Every campaign lookup of an unknown id raises NotFoundError, a LookupError."""
         for call in (
             store.get_campaign,
@@ -161,7 +240,9 @@ class StorageConformance:
                 call("nope")
             assert isinstance(caught.value, LookupError)
 
-    def test_update_campaign_is_compare_and_set(self, store: Storage, campaign: Campaign) -> None:
+    def test_update_campaign_is_compare_and_set(
+        self, store: StorageBase, campaign: Campaign
+    ) -> None:
         """An update based on the stored version wins once; a stale one changes nothing."""
         started = campaign.start(at=T0)
         stored = store.update_campaign(started.campaign, events=[started.event])
@@ -178,13 +259,13 @@ class StorageConformance:
         kinds = [event.kind for event in store.timeline(campaign.id)]
         assert [TimelineKind.CREATED, TimelineKind.STARTED] == kinds
 
-    def test_update_unknown_campaign(self, store: Storage) -> None:
+    def test_update_unknown_campaign(self, store: StorageBase) -> None:
         """Updating a campaign that was never added raises NotFoundError."""
         campaign, _ = sample_campaign()
         with pytest.raises(NotFoundError):
             store.update_campaign(campaign)
 
-    def test_list_campaigns_oldest_first(self, store: Storage) -> None:
+    def test_list_campaigns_oldest_first(self, store: StorageBase) -> None:
         """Campaigns are listed by creation time, then id."""
         late, _ = sample_campaign("b-late")
         late = attrs.evolve(late, created_at=T0 + timedelta(hours=1))
@@ -195,7 +276,7 @@ class StorageConformance:
         assert ["a-early", "b-early", "b-late"] == [c.id for c in store.list_campaigns()]
 
     def test_events_for_unknown_campaign_are_refused(
-        self, store: Storage, campaign: Campaign
+        self, store: StorageBase, campaign: Campaign
     ) -> None:
         """A batch of events with one for an unknown campaign appends nothing."""
         ok = TimelineEvent(campaign_id=campaign.id, at=T0, kind=TimelineKind.STARTED)
@@ -208,7 +289,7 @@ class StorageConformance:
 
     # messages ----------------------------------------------------------------------------
 
-    def test_messages_round_trip(self, store: Storage, campaign: Campaign) -> None:
+    def test_messages_round_trip(self, store: StorageBase, campaign: Campaign) -> None:
         """Messages in every state read back equal, attempts and timestamps included."""
         messages = [_settle(m, i) for i, m in enumerate(sample_messages(campaign, 12))]
         assert 12 == store.add_messages(messages)
@@ -218,7 +299,7 @@ class StorageConformance:
             store.iter_messages(campaign.id), key=lambda m: m.id
         )
 
-    def test_failed_batch_stores_nothing(self, store: Storage, campaign: Campaign) -> None:
+    def test_failed_batch_stores_nothing(self, store: StorageBase, campaign: Campaign) -> None:
         """A batch with one bad message (unknown campaign, repeated id or recipient) is refused
         whole, with a typed error."""
         good = sample_messages(campaign, 5)
@@ -240,7 +321,7 @@ class StorageConformance:
             store.add_messages(sample_messages(campaign, 2, start=4))
         assert 5 == len(list(store.iter_messages(campaign.id)))
 
-    def test_unknown_message(self, store: Storage, campaign: Campaign) -> None:
+    def test_unknown_message(self, store: StorageBase, campaign: Campaign) -> None:
         """Unknown message ids raise NotFoundError; unknown provider ids give None."""
         with pytest.raises(NotFoundError):
             store.get_message("nope")
@@ -249,7 +330,7 @@ class StorageConformance:
         with pytest.raises(NotFoundError):
             store.update_message(message)
 
-    def test_find_by_provider_id(self, store: Storage, campaign: Campaign) -> None:
+    def test_find_by_provider_id(self, store: StorageBase, campaign: Campaign) -> None:
         """Every attempt's provider id finds its message; a provider id names one message."""
         first, second = sample_messages(campaign, 2)
         store.add_messages([first, second])
@@ -262,7 +343,7 @@ class StorageConformance:
             store.update_message(second.submit(at=T0, provider_message_id="p-1"))
         assert second == store.get_message(second.id)
 
-    def test_find_many_by_provider_ids(self, store: Storage, campaign: Campaign) -> None:
+    def test_find_many_by_provider_ids(self, store: StorageBase, campaign: Campaign) -> None:
         """Many provider ids at once: each known one with its message, unknown ones absent."""
         messages = sample_messages(campaign, 3)
         store.add_messages(messages)
@@ -275,7 +356,9 @@ class StorageConformance:
         many = [f"x{i}" for i in range(1100)] + ["bulk-1"]
         assert {"bulk-1": sent[1]} == store.find_messages_by_provider_ids(many)
 
-    def test_update_message_is_compare_and_set(self, store: Storage, campaign: Campaign) -> None:
+    def test_update_message_is_compare_and_set(
+        self, store: StorageBase, campaign: Campaign
+    ) -> None:
         """The first update based on a version wins; the stale one raises and writes nothing."""
         (message,) = sample_messages(campaign, 1)
         store.add_messages([message])
@@ -285,7 +368,7 @@ class StorageConformance:
             store.update_message(message.cancel(at=T0))
         assert submitted == store.get_message(message.id)
 
-    def test_update_messages_is_atomic(self, store: Storage, campaign: Campaign) -> None:
+    def test_update_messages_is_atomic(self, store: StorageBase, campaign: Campaign) -> None:
         """One stale message in a batch: nothing of the batch is written."""
         messages = sample_messages(campaign, 4)
         store.add_messages(messages)
@@ -300,7 +383,7 @@ class StorageConformance:
         assert written == [store.get_message(m.id) for m in batch[:3]]
 
     def test_update_messages_of_every_kind_in_one_batch(
-        self, store: Storage, campaign: Campaign
+        self, store: StorageBase, campaign: Campaign
     ) -> None:
         """One batch may deliver, submit again and move a message to other lists; a stale
         message anywhere in it writes nothing."""
@@ -328,7 +411,9 @@ class StorageConformance:
         assert later == written[1].last_attempt_at
         assert written[1] == store.find_message_by_provider_id(f"p2-{messages[1].id}")
 
-    def test_update_messages_writes_their_blocks(self, store: Storage, campaign: Campaign) -> None:
+    def test_update_messages_writes_their_blocks(
+        self, store: StorageBase, campaign: Campaign
+    ) -> None:
         """Blocks given with a batch are written with it, or not at all; a number already
         blocked is no error."""
         messages = sample_messages(campaign, 2)
@@ -352,7 +437,7 @@ class StorageConformance:
         )
         assert not store.block(messages[0].recipient, reason="again", at=T0)
 
-    def test_update_cannot_move_a_message(self, store: Storage, campaign: Campaign) -> None:
+    def test_update_cannot_move_a_message(self, store: StorageBase, campaign: Campaign) -> None:
         """Campaign and recipient of a stored message are its identity: they cannot change."""
         (message,) = sample_messages(campaign, 1)
         store.add_messages([message])
@@ -363,7 +448,7 @@ class StorageConformance:
             store.update_messages([message, message])
         assert message == store.get_message(message.id)
 
-    def test_iteration_in_batches(self, store: Storage, campaign: Campaign) -> None:
+    def test_iteration_in_batches(self, store: StorageBase, campaign: Campaign) -> None:
         """Iteration yields each message exactly once, whatever the batch size."""
         messages = sample_messages(campaign, 23)
         store.add_messages(messages)
@@ -375,7 +460,7 @@ class StorageConformance:
             store.iter_messages(campaign.id, batch_size=0)
 
     def test_concurrent_compare_and_set_loses_no_update(
-        self, store: Storage, campaign: Campaign
+        self, store: StorageBase, campaign: Campaign
     ) -> None:
         """Threads that re-read and retry on conflict apply every increment exactly once."""
         (message,) = sample_messages(campaign, 1)
@@ -401,7 +486,7 @@ class StorageConformance:
 
     # replies, unsubscribes, counts ------------------------------------------------------
 
-    def test_replies_and_unsubscribes(self, store: Storage, campaign: Campaign) -> None:
+    def test_replies_and_unsubscribes(self, store: StorageBase, campaign: Campaign) -> None:
         """Recording is idempotent by id; lists come back oldest first; unknown campaigns fail."""
         later = Reply(id="r2", recipient="+33600000001", at=T0 + timedelta(hours=1), text="Oui")
         later = attrs.evolve(later, campaign_id=campaign.id)
@@ -427,7 +512,9 @@ class StorageConformance:
                 Unsubscribe(id="u9", recipient="+33600000000", at=T0, campaign_id="nope")
             )
 
-    def test_counts_match_counting_the_messages(self, store: Storage, campaign: Campaign) -> None:
+    def test_counts_match_counting_the_messages(
+        self, store: StorageBase, campaign: Campaign
+    ) -> None:
         """The store's aggregate equals CampaignCounts.of_messages over the same data."""
         messages = [_settle(m, i) for i, m in enumerate(sample_messages(campaign, 60))]
         store.add_messages(messages)
@@ -445,7 +532,9 @@ class StorageConformance:
         assert 60 == store.campaign_counts(campaign.id).messages
         assert CampaignCounts() == store.campaign_counts(_empty(store).id)
 
-    def test_counts_whatever_the_order_of_arrival(self, store: Storage, campaign: Campaign) -> None:
+    def test_counts_whatever_the_order_of_arrival(
+        self, store: StorageBase, campaign: Campaign
+    ) -> None:
         """Replies and opt-outs recorded before their messages (a late import) count the same,
         and updating messages keeps them."""
         messages = [_settle(m, i) for i, m in enumerate(sample_messages(campaign, 30))]
@@ -467,7 +556,7 @@ class StorageConformance:
 
     # engine support -----------------------------------------------------------------------
 
-    def test_latest_message_to(self, store: Storage, campaign: Campaign) -> None:
+    def test_latest_message_to(self, store: StorageBase, campaign: Campaign) -> None:
         """The latest message sent to a number, any campaign, since a time; None otherwise."""
         (first,) = sample_messages(campaign, 1)
         other, _ = sample_campaign("other")
@@ -483,7 +572,7 @@ class StorageConformance:
         assert store.latest_message_to(first.recipient, since=T0 + timedelta(hours=2)) is None
         assert store.latest_message_to("+33700000000", since=T0) is None
 
-    def test_iter_stale(self, store: Storage, campaign: Campaign) -> None:
+    def test_iter_stale(self, store: StorageBase, campaign: Campaign) -> None:
         """Processing messages whose last attempt is older than the cutoff, each once."""
         messages = sample_messages(campaign, 7)
         store.add_messages(messages)
@@ -500,7 +589,7 @@ class StorageConformance:
         with pytest.raises(ValidationError):
             store.iter_stale(submitted_before=cutoff, batch_size=0)
 
-    def test_orphan_reports(self, store: Storage) -> None:
+    def test_orphan_reports(self, store: StorageBase) -> None:
         """Orphans are kept in arrival order and taken once."""
         store.add_orphan("p-1", {"status": "DELIVRD", "n": 1}, received_at=T0)
         store.add_orphan("p-2", {"status": "UNDELIV"}, received_at=T0)
@@ -513,7 +602,7 @@ class StorageConformance:
         with pytest.raises(ValidationError):
             store.add_orphan("p-3", ["not", "a", "mapping"], received_at=T0)  # type: ignore[arg-type]
 
-    def test_blocklist(self, store: Storage) -> None:
+    def test_blocklist(self, store: StorageBase) -> None:
         """A number is blocked once; blocked() answers for many numbers at a time."""
         assert store.block("+33600000001", reason="hard_bounce", at=T0)
         assert not store.block("+33600000001", reason="unsubscribed", at=T0)
@@ -525,7 +614,7 @@ class StorageConformance:
     # personal data --------------------------------------------------------------------------
 
     def test_forget_erases_a_number_and_keeps_the_counts(
-        self, store: Storage, campaign: Campaign
+        self, store: StorageBase, campaign: Campaign
     ) -> None:
         """forget() leaves no trace of the number, nor its texts, and changes no count."""
         messages = [_settle(m, i) for i, m in enumerate(sample_messages(campaign, 24))]
@@ -574,7 +663,7 @@ class StorageConformance:
         assert frozenset({number}) == store.blocked([number])
         assert neighbour == store.get_message(messages[3].id).recipient
 
-    def test_forget_keeps_compare_and_set(self, store: Storage, campaign: Campaign) -> None:
+    def test_forget_keeps_compare_and_set(self, store: StorageBase, campaign: Campaign) -> None:
         """A writer holding a message read before forget() gets ConflictError, and re-reading
         lets it apply its change to the pseudonymous message."""
         (message,) = sample_messages(campaign, 1)
@@ -586,7 +675,7 @@ class StorageConformance:
         cancelled = store.update_message(store.get_message(message.id).cancel(at=T0))
         assert MessageStatus.CANCELLED is cancelled.status
 
-    def test_forget_an_unknown_or_unblocked_number(self, store: Storage) -> None:
+    def test_forget_an_unknown_or_unblocked_number(self, store: StorageBase) -> None:
         """Forgetting a number the store never saw changes nothing; a number that was not
         blocked does not become blocked; bad input is refused with ValidationError."""
         assert 0 == store.forget("+33600000009")
@@ -599,7 +688,7 @@ class StorageConformance:
             with pytest.raises(ValidationError):
                 store.forget(bad)  # type: ignore[arg-type]
 
-    def test_closed_store_refuses_work(self, store: Storage, campaign: Campaign) -> None:
+    def test_closed_store_refuses_work(self, store: StorageBase, campaign: Campaign) -> None:
         """After close(), operations raise StorageError."""
         store.close()
         with pytest.raises(StorageError):
@@ -607,7 +696,7 @@ class StorageConformance:
 
 
 def _engage(
-    store: Storage, campaign: Campaign, *, replying: Sequence[str], unsubscribing: Sequence[str]
+    store: StorageBase, campaign: Campaign, *, replying: Sequence[str], unsubscribing: Sequence[str]
 ) -> None:
     """Record one reply per entry of ``replying`` (repeat a number for several replies) and one
     opt-out per entry of ``unsubscribing``, all attributed to ``campaign``."""
@@ -633,7 +722,7 @@ def _engage(
         )
 
 
-def _counted(store: Storage, campaign: Campaign, messages: Sequence[Message]) -> CampaignCounts:
+def _counted(store: StorageBase, campaign: Campaign, messages: Sequence[Message]) -> CampaignCounts:
     """What the aggregate must be: the messages counted in memory with the store's engagement."""
     return CampaignCounts.of_messages(
         messages,
@@ -642,7 +731,7 @@ def _counted(store: Storage, campaign: Campaign, messages: Sequence[Message]) ->
     )
 
 
-def _empty(store: Storage) -> Campaign:
+def _empty(store: StorageBase) -> Campaign:
     campaign, _ = sample_campaign("empty")
     store.add_campaign(campaign)
     return campaign
