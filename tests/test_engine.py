@@ -241,7 +241,7 @@ def test_carrier_opt_out_is_an_unsubscribe(store: Storage) -> None:
 
 def test_sender_configuration_problem_suspends_and_resume_resends(store: Storage) -> None:
     """REJECTED_CONFIG: the campaign is suspended, the message back in the queue; resuming is
-    recorded and sends the queued messages again."""
+    recorded and retries the queued message."""
     new_campaign(store)
     engine = CampaignEngine(store)
     action = send_action(engine.plan("spring", {"a": [FR_MOBILE]}, TUESDAY).actions, FR_MOBILE)
@@ -257,7 +257,10 @@ def test_sender_configuration_problem_suspends_and_resume_resends(store: Storage
     assert MessageStatus.QUEUED == store.get_message(action.message_id).status
     assert engine.due(action.message_id, TUESDAY) is None
     resumed = engine.resume("spring", TUESDAY + timedelta(hours=1), reason="number verified")
-    assert [action.message_id] == [a.message_id for a in resumed if isinstance(a, SendMessage)]
+    # A second attempt of a message that failed: a retry, planned in allowed hours from now.
+    again = [a for a in resumed if isinstance(a, RetryMessage)]
+    assert [action.message_id] == [a.message_id for a in again]
+    assert TUESDAY + timedelta(hours=1) == again[0].at
     kinds = [e.kind for e in store.timeline("spring")]
     assert [TimelineKind.SUSPENDED, TimelineKind.RESUMED] == kinds[-2:]
 
@@ -402,7 +405,7 @@ def test_handle_many_equals_handle_one_by_one(store: Storage) -> None:
 
 def test_message_ids_carry_no_number(store: Storage) -> None:
     """Ids are the campaign and a rank: nothing a guessed number could be checked against once
-    the number is forgotten; planning the same lists twice gives the same ids (refused)."""
+    the number is forgotten; planning the same lists again plans nothing more (the ids stay)."""
     new_campaign(store)
     engine = CampaignEngine(store, default_region="FR")
     lists = {"a": [FR_MOBILE, "01 42 68 53 00", "not a number"]}
@@ -410,8 +413,9 @@ def test_message_ids_carry_no_number(store: Storage) -> None:
     ids = sorted(m.id for m in store.iter_messages("spring"))
     assert ["spring:000000", "spring:000001", "spring:000002"] == ids
     assert 3 == planned.messages
-    with pytest.raises(DuplicateError):
-        engine.plan("spring", lists, TUESDAY)
+    again = engine.plan("spring", lists, TUESDAY)
+    assert (0, 3) == (again.messages, again.already_planned)
+    assert ids == sorted(m.id for m in store.iter_messages("spring"))
 
 
 class _LateCommit:

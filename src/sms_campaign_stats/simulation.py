@@ -34,7 +34,7 @@ from sms_campaign_stats.engine import (
 from sms_campaign_stats.model import Campaign
 from sms_campaign_stats.providers import parse_vonage_receipt
 from sms_campaign_stats.reports import CampaignReport, report_for
-from sms_campaign_stats.storage import InMemoryStorage, Storage
+from sms_campaign_stats.storage import Change, InMemoryStorage, Storage
 
 __all__ = ["CountryProfile", "PolicySet", "SimulationResult", "World", "compare", "simulate"]
 
@@ -198,7 +198,7 @@ def simulate(
         at=world.start,
         unit_price=Decimal("0.045"),
     )
-    store.add_campaign(created.campaign, events=[created.event])
+    store.commit(Change(new_campaigns=(created.campaign,), events=(created.event,)))
     planned = engine.plan(created.campaign.id, contact_lists(world), world.start)
     carrier = _Carrier(world)
     events: Counter[str] = Counter()

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 
 import attrs
 
 from sms_campaign_stats.cli._progress import Progress
 from sms_campaign_stats.errors import ValidationError
-from sms_campaign_stats.model import Block, Message
 from sms_campaign_stats.reports import CampaignReport, Timeline, history_for
 from sms_campaign_stats.simulation import PolicySet, World, simulate
-from sms_campaign_stats.storage import SQLiteStorage
+from sms_campaign_stats.storage import Change, Committed, SQLiteStorage
 
 __all__ = ["DEFAULT_DATABASE", "DemoResult", "demo_campaign_id", "run_demo"]
 
@@ -46,18 +45,12 @@ class _CountingStorage(SQLiteStorage):
         super().__init__(path, durability="normal")
         self._done = done
 
-    def add_messages(self, messages: Iterable[Message]) -> int:
-        batch = list(messages)
-        added = super().add_messages(batch)
-        self._done.update(sum(1 for m in batch if m.status.is_final))
-        return added
-
-    def update_messages(
-        self, messages: Sequence[Message], *, blocks: Sequence[Block] = ()
-    ) -> list[Message]:
-        written = super().update_messages(messages, blocks=blocks)
-        self._done.update(sum(1 for m in written if m.status.is_final))
-        return written
+    def commit(self, change: Change) -> Committed:
+        committed = super().commit(change)
+        # Final states are terminal: every final message a commit writes (new or changed)
+        # became final with it.
+        self._done.update(sum(1 for m in committed.messages if m.status.is_final))
+        return committed
 
 
 def demo_campaign_id(seed: int) -> str:

@@ -96,7 +96,8 @@ class PlanResult:
 
     ``messages`` stored in all; ``refused`` of them invalid numbers or landlines (soft bounces,
     never sent); ``dropped`` refused for the hour; ``needs_zone`` waiting for a zone; ``blocked``
-    numbers left out because they are on the blocklist (no message).
+    numbers left out because they are on the blocklist (no message); ``already_planned``
+    numbers left as they were because an earlier ``plan`` of the campaign planned them.
     """
 
     campaign: Campaign
@@ -106,6 +107,7 @@ class PlanResult:
     dropped: int
     needs_zone: int
     blocked: int
+    already_planned: int = 0
 
 
 @attrs.frozen(kw_only=True)

@@ -1,34 +1,33 @@
-"""``CampaignEngine``: every policy applied to every event, without doing any I/O.
+"""``CampaignEngine``: every policy applied to every event, one atomic change per event.
 
 Your service owns the clock, the provider and the network; for each event it calls the engine
 with the time, and acts on the values returned:
 
 * ``plan(campaign_id, lists, now)``: numbers checked and merged, blocked numbers left out,
   invalid numbers and landlines stored as avoidable soft bounces (never sent), send times chosen
-  by the send-time rules; returns ``SendMessage`` (or ``NeedsZone``) actions.
+  by the send-time rules and stored; returns ``SendMessage`` (or ``NeedsZone``) actions. Planning
+  again adds only what is new.
 * ``assign_zone(message_id, zone, now)``: the zone a ``NeedsZone`` asked for.
 * ``due(message_id, now)``: just before sending, is it still to be sent, and now?
+* ``due_retries(now)``: the stored retries whose time has come (after a restart).
 * ``submitted(message_id, provider_message_id, at)``: the provider took it (orphan reports that
-  arrived first are applied now).
+  arrived first are applied in the same change).
 * ``handle(report, now)``: a delivery report classified, the message moved along its lifecycle,
-  the retry policy asked, the campaign's rates watched: ``RetryMessage``, ``BlockRecipient``,
-  ``SuspendCampaign``, ``CampaignWarning`` actions.
-* ``inbound(sender, text, at)``: a reply or an opt-out (STOP keywords), attributed to the most
-  recent campaign sent to that number within ``reply_window``.
+  the retry policy asked and the retry stored, the campaign's evidence counted:
+  ``RetryMessage``, ``BlockRecipient``, ``SuspendCampaign``, ``CampaignWarning`` actions.
+* ``inbound(sender, text, at)``: a reply or an opt-out (STOP keywords), attributed to the campaign
+  last sent to that number within ``reply_window`` before it.
 * ``expire(now)``: messages without a final report after ``pending_timeout``: retried or soft
   bounces (EXPIRED_AT_OPERATOR).
 * ``resume``, ``cancel``, ``complete_if_done``: explicit campaign decisions, recorded.
 
-Each call reads, decides and writes: the decisions are the engine's other modules (planning,
-transitions, the suspension monitors, inbound messages); this one reads what they need, writes
-what they decided, and logs.
-
-Reliability: writes are compare-and-set, re-read and re-applied on conflict (two threads or two
-processes on one SQLite file lose no update and count nothing twice); the same report twice
-changes nothing; a final state never moves back (late intermediate reports are ignored); a
-report for an unknown provider id is kept and applied when ``submitted`` records that id.
-The suspension monitors live in this engine's memory: rebuilt from the store's counts on first
-use, they see the outcomes this engine applies (see docs/engine.md for several processes).
+One event, one change: each call reads what it needs, decides with the pure functions of the
+engine's other modules (planning, transitions, the suspension monitors, inbound messages), and
+hands the store one ``Change`` that ``Storage.commit`` writes whole or not at all. On a conflict
+(another writer changed what was read) it reads again and decides again. Replaying an event after
+a crash decides nothing more: the message is final, its attempt known, its opt-out recorded.
+What a restart needs is in the store: the due time and zone of every queued message, the
+suspension evidence since the campaign last started or resumed. The monitors here are caches.
 """
 
 from __future__ import annotations
@@ -37,45 +36,64 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+import attrs
 
 from sms_campaign_stats._core.privacy import mask_number
 from sms_campaign_stats._core.validate import check_text, check_utc
-from sms_campaign_stats.bounces import EXPIRED, BounceClassifier, Classification, classify
+from sms_campaign_stats.bounces import (
+    EXPIRED,
+    BounceClassifier,
+    Classification,
+    SoftBounceEscalation,
+    classify,
+)
 from sms_campaign_stats.engine._actions import (
     Action,
     BlockRecipient,
-    CampaignWarning,
     HandleResult,
     InboundResult,
     PlanResult,
+    RetryMessage,
+    SendMessage,
 )
 from sms_campaign_stats.engine._inbound import DEFAULT_STOP_WORDS, StopWords, attribute
 from sms_campaign_stats.engine._monitors import (
-    Monitors,
+    Monitor,
+    MonitorCache,
     Suspension,
-    alarm,
-    monitor_from_counts,
+    evidence_of,
     suspend,
+    watch,
 )
 from sms_campaign_stats.engine._planning import (
+    Plan,
     check_plannable,
     plan_messages,
     send_action,
     start,
 )
 from sms_campaign_stats.engine._transitions import (
-    Transition,
     aftermath,
     attempt_of,
     blocks_of,
     cancel,
     decide,
+    soft_reason,
     submit,
 )
-from sms_campaign_stats.errors import ConflictError, ValidationError
-from sms_campaign_stats.lifecycle._statuses import CampaignStatus, MessageStatus
-from sms_campaign_stats.model import Block, Campaign, CampaignChange, Message, Unsubscribe
+from sms_campaign_stats.errors import ConflictError, DuplicateError, ValidationError
+from sms_campaign_stats.lifecycle import CampaignStatus, MessageStatus, Outcome
+from sms_campaign_stats.model import (
+    Block,
+    Campaign,
+    CampaignChange,
+    Message,
+    Reply,
+    TimelineEvent,
+    Unsubscribe,
+)
 from sms_campaign_stats.phone_numbers import NumberValidator, build_recipients, check_number
 from sms_campaign_stats.providers import DeliveryReport
 from sms_campaign_stats.quiet_hours import (
@@ -85,17 +103,138 @@ from sms_campaign_stats.quiet_hours import (
     RuleRegistry,
     ZonePolicy,
 )
-from sms_campaign_stats.retry import DEFAULT_RETRY_POLICY, RetryPolicy
-from sms_campaign_stats.storage import Storage
+from sms_campaign_stats.retry import DEFAULT_RETRY_POLICY, DEFAULT_WINDOW, RetryPolicy
+from sms_campaign_stats.storage import Change, Committed, Completion, Evidence, Orphan, Storage
 from sms_campaign_stats.suspension import DEFAULT_SUSPENSION_POLICY, Observation, SuspensionPolicy
 
 _log = logging.getLogger(__name__)
 
 __all__ = ["CampaignEngine"]
 
+_NOTHING = Committed()
+_OBSERVATION = {
+    MessageStatus.DELIVERED: Observation.DELIVERED,
+    MessageStatus.SOFT_BOUNCE: Observation.SOFT_BOUNCE,
+    MessageStatus.HARD_BOUNCE: Observation.HARD_BOUNCE,
+}
+T = TypeVar("T")
+
+
+class _Step:
+    """What one event decides, gathered while it is decided: the ``Change`` to commit and the
+    monitors it leaves (kept in the cache once the change is written)."""
+
+    def __init__(self, engine: CampaignEngine, now: datetime) -> None:
+        self._engine = engine
+        self.now = now
+        self.campaigns: dict[str, Campaign] = {}  # as read, or as this event changes them
+        self.changed_campaigns: set[str] = set()
+        self.messages: dict[str, Message] = {}  # as this event leaves them
+        self.read_messages: dict[str, Message] = {}
+        self.events: list[TimelineEvent] = []
+        self.unsubscribes: list[Unsubscribe] = []
+        self.replies: list[Reply] = []
+        self.blocks: list[Block] = []
+        self.orphans: list[Orphan] = []
+        self.taken_orphans: list[str] = []
+        self.completions: list[str] = []
+        self.new_messages: tuple[Message, ...] = ()
+        self.restarts: list[str] = []  # campaigns whose evidence starts afresh (start, resume)
+        self._evidence: dict[str, Evidence] = {}  # the store's, as read
+        self._monitors: dict[str, Monitor] = {}
+        self._observed: dict[str, list[Observation]] = {}
+
+    def campaign(self, campaign_id: str) -> Campaign:
+        """The campaign, as read once per event or as this event changed it."""
+        found = self.campaigns.get(campaign_id)
+        if found is None:
+            found = self.campaigns[campaign_id] = self._engine.storage.get_campaign(campaign_id)
+        return found
+
+    def change_campaign(self, changed: CampaignChange) -> None:
+        self.campaigns[changed.campaign.id] = changed.campaign
+        self.changed_campaigns.add(changed.campaign.id)
+        self.events.append(changed.event)
+
+    def message(self, read: Message) -> Message:
+        """The latest state of a message this event read (``read``) or changed."""
+        self.read_messages.setdefault(read.id, read)
+        return self.messages.get(read.id, self.read_messages[read.id])
+
+    def set_message(self, message: Message) -> None:
+        self.messages[message.id] = message
+
+    def observe(self, campaign_id: str, observation: Observation) -> list[Action]:
+        """Feed the campaign's monitor (from the store's evidence) one outcome; what it asks."""
+        monitor = self._monitors.get(campaign_id)
+        if monitor is None:
+            read = self._engine.storage.evidence(campaign_id)
+            self._evidence[campaign_id] = read
+            monitor = self._engine._monitors.get(self._engine.suspension, read)
+        monitor, raised = watch(monitor, (observation,), campaign_id, self.now)
+        self._monitors[campaign_id] = monitor
+        self._observed.setdefault(campaign_id, []).append(observation)
+        actions: list[Action] = []
+        for found in raised:
+            if isinstance(found, Suspension):
+                actions.extend(self.suspend(campaign_id, found))
+            else:
+                actions.append(found)
+        return actions
+
+    def suspend(self, campaign_id: str, suspension: Suspension) -> list[Action]:
+        decided = suspend(self.campaign(campaign_id), suspension, self.now)
+        if decided is None:
+            return []
+        change, action = decided
+        self.change_campaign(change)
+        return [action]
+
+    def complete_if_last(self, message: Message) -> None:
+        """Complete the campaign with this change if this final outcome was its last one."""
+        if message.status.is_final and message.campaign_id not in self.completions:
+            self.completions.append(message.campaign_id)
+
+    def change(self) -> Change:
+        evidence = [Evidence(campaign_id=cid, restart=True) for cid in self.restarts]
+        evidence.extend(evidence_of(cid, seen) for cid, seen in self._observed.items())
+        return Change(
+            new_messages=self.new_messages,
+            campaigns=tuple(self.campaigns[cid] for cid in self.changed_campaigns),
+            messages=tuple(self.messages.values()),
+            events=tuple(self.events),
+            replies=tuple(self.replies),
+            unsubscribes=tuple(self.unsubscribes),
+            blocks=tuple(self.blocks),
+            orphans=tuple(self.orphans),
+            taken_orphans=tuple(self.taken_orphans),
+            evidence=tuple(evidence),
+            completions=tuple(
+                Completion(campaign_id=cid, at=self.now)
+                for cid in self.completions
+                if self.campaign(cid).status is CampaignStatus.SENDING
+            ),
+        )
+
+    def written(self) -> None:
+        """The change is committed: its monitors stand for the store's evidence now."""
+        for campaign_id, monitor in self._monitors.items():
+            after = self._evidence[campaign_id].plus(
+                evidence_of(campaign_id, self._observed[campaign_id])
+            )
+            self._engine._monitors.put(after, monitor)
+
 
 class CampaignEngine:
-    """The sans-IO campaign engine over a ``Storage`` and replaceable policies."""
+    """The sans-IO campaign engine over a ``Storage`` and replaceable policies.
+
+    Every call reads what it needs, decides with pure functions of what it read and ``now``, and
+    hands the store one ``Change``, committed whole (``Storage.commit``); on a conflict it reads
+    again and decides again. ``escalation``: a ``SoftBounceEscalation`` turning a number's
+    repeated soft bounces across campaigns into a hard bounce (off by default).
+    ``retry_window``: the longest a waiting retry is held, from the first failure, before
+    ``resume`` gives it up (the default retry policy's 72 hours).
+    """
 
     def __init__(
         self,
@@ -114,12 +253,22 @@ class CampaignEngine:
         reply_window: timedelta = timedelta(days=7),
         pending_timeout: timedelta = timedelta(hours=72),
         conflict_retries: int = 50,
+        escalation: SoftBounceEscalation | None = None,
+        retry_window: timedelta = DEFAULT_WINDOW,
     ) -> None:
-        for name, value in (("reply_window", reply_window), ("pending_timeout", pending_timeout)):
+        for name, value in (
+            ("reply_window", reply_window),
+            ("pending_timeout", pending_timeout),
+            ("retry_window", retry_window),
+        ):
             if not isinstance(value, timedelta) or value <= timedelta(0):
                 raise ValidationError(f"CampaignEngine.{name}", "must be a positive timedelta")
         if not isinstance(conflict_retries, int) or conflict_retries < 1:
             raise ValidationError("CampaignEngine.conflict_retries", "must be at least 1")
+        if escalation is not None and not isinstance(escalation, SoftBounceEscalation):
+            raise ValidationError(
+                "CampaignEngine.escalation", "must be a SoftBounceEscalation or None"
+            )
         self.storage = storage
         self.validator = validator
         self.default_region = default_region
@@ -133,51 +282,40 @@ class CampaignEngine:
         self.stop_words = stop_words
         self.reply_window = reply_window
         self.pending_timeout = pending_timeout
+        self.escalation = escalation
+        self.retry_window = retry_window
         self._conflict_retries = conflict_retries
-        self._monitors = Monitors()
+        self._monitors = MonitorCache()
 
-    # writes: compare-and-set, read again on a conflict ---------------------------------------
+    # one change per event: decide, commit, decide again on a conflict -------------------------
 
-    def _change_campaign(
-        self, campaign_id: str, change: Callable[[Campaign], CampaignChange | None]
-    ) -> Campaign:
-        """Apply ``change`` by compare-and-set, re-reading on conflict."""
-        for _ in range(self._conflict_retries):
-            campaign = self.storage.get_campaign(campaign_id)
-            changed = change(campaign)
-            if changed is None:
-                return campaign
-            try:
-                return self.storage.update_campaign(changed.campaign, events=[changed.event])
-            except ConflictError:
-                _log.debug("campaign %s changed concurrently: read again, re-apply", campaign_id)
-                continue
-        raise ConflictError("campaign", campaign_id, -1, -1)
-
-    def _change_message(
+    def _commit(
         self,
-        message_id: str,
-        change: Callable[[Message], Message | None],
-        blocks: Callable[[], Sequence[Block]] = tuple,
+        decide: Callable[[], tuple[_Step, T]],
         *,
-        read: Message | None = None,
-    ) -> tuple[Message, bool]:
-        """Apply ``change`` by compare-and-set, re-reading on conflict; (message, changed).
-        ``blocks`` says which numbers the change blocklists, written with it. ``read`` is the
-        message as just read from the store, if the caller has it: the first try uses it (a
-        stale one only costs a conflict, and a read)."""
+        also: tuple[type[Exception], ...] = (),
+    ) -> tuple[Committed, T]:
+        """Decide and commit, reading again and deciding again when another writer got there
+        first (``ConflictError``, and ``also``)."""
+        catch: tuple[type[Exception], ...] = (ConflictError, *also)
         for _ in range(self._conflict_retries):
-            message = read if read is not None else self.storage.get_message(message_id)
-            read = None
-            changed = change(message)
-            if changed is None:
-                return message, False
+            step, value = decide()
+            change = step.change()
+            if change.is_empty:
+                return _NOTHING, value
             try:
-                return self.storage.update_messages([changed], blocks=blocks())[0], True
-            except ConflictError:
-                _log.debug("message %s changed concurrently: read again, re-apply", message_id)
+                committed = self.storage.commit(change)
+            except catch:
+                _log.debug("a concurrent writer changed what this event read: decide again")
                 continue
-        raise ConflictError("message", message_id, -1, -1)
+            step.written()
+            for campaign in committed.completed:
+                _log.info("campaign %s completed", campaign.id)
+            for campaign in committed.campaigns:
+                if campaign.status is CampaignStatus.SUSPENDED:
+                    _log.warning("campaign %s suspended", campaign.id)
+            return committed, value
+        raise ConflictError("event", "change", -1, -1)
 
     # planning and sending --------------------------------------------------------------------
 
@@ -190,67 +328,94 @@ class CampaignEngine:
         explicit_zones: Mapping[str, str] | None = None,
         category: str = "marketing",
     ) -> PlanResult:
-        """Plan a campaign's messages to its contact lists and start it.
+        """Plan a campaign's messages to its contact lists and start it, in one change.
 
         Everything is decided before anything is stored: a refusal (a RAISE send-time policy, a
-        deferral past the horizon, a campaign that cannot start) stores nothing.
-        ``explicit_zones`` maps E.164 numbers to known IANA zones.
+        deferral past the horizon, a campaign that cannot start) stores nothing. Planning again
+        adds what is new (other lists, more numbers): numbers already planned are left as they
+        are and counted in ``already_planned``. ``explicit_zones`` maps E.164 numbers to known
+        IANA zones, kept with their messages (their retries are planned in the same zone).
         """
         now = check_utc("now", now)
-        campaign = self.storage.get_campaign(campaign_id)
-        check_plannable(campaign)
         zones = dict(explicit_zones or {})
         recipients = build_recipients(
             lists, default_region=self.default_region, validator=self.validator
         )
-        blocked = self.storage.blocked(r.e164 for r in recipients.recipients)
-        planned = plan_messages(
-            campaign,
-            recipients,
-            blocked,
-            now,
-            zones=zones,
-            category=category,
-            rules=self.rules,
-            zone_policy=self.zone_policy,
-            outside_window=self.outside_window,
-            horizon=self.horizon,
-        )
-        self.storage.add_messages(planned.messages)
+
+        def decide() -> tuple[_Step, tuple[Plan, frozenset[str]]]:
+            step = _Step(self, now)
+            campaign = step.campaign(campaign_id)
+            check_plannable(campaign)
+            blocked = self.storage.blocked(r.e164 for r in recipients.recipients)
+            existing = [m.recipient for m in self.storage.iter_messages(campaign_id)]
+            planned = plan_messages(
+                campaign,
+                recipients,
+                blocked,
+                now,
+                zones=zones,
+                category=category,
+                rules=self.rules,
+                zone_policy=self.zone_policy,
+                outside_window=self.outside_window,
+                horizon=self.horizon,
+                planned=frozenset(existing),
+                first_rank=len(existing),
+            )
+            started = start(campaign, now)
+            if started is not None:
+                step.change_campaign(started)
+                step.restarts.append(campaign_id)
+            step.new_messages = planned.messages
+            return step, (planned, blocked)
+
+        committed, (planned, blocked) = self._commit(decide, also=(DuplicateError,))
+        campaign = next(iter(committed.campaigns), None) or self.storage.get_campaign(campaign_id)
         _log.info(
-            "campaign %s planned: %d messages, %d refused, %d dropped, %d need a zone, %d blocked",
-            campaign.id,
+            "campaign %s planned: %d messages, %d refused, %d dropped, %d need a zone, "
+            "%d blocked, %d planned already",
+            campaign_id,
             len(planned.messages),
             planned.refused,
             planned.dropped,
             planned.needs_zone,
             len(blocked),
+            planned.already_planned,
         )
-        started = self._change_campaign(campaign.id, lambda c: start(c, now))
         return PlanResult(
-            campaign=started,
+            campaign=campaign,
             actions=planned.actions,
             messages=len(planned.messages),
             refused=planned.refused,
             dropped=planned.dropped,
             needs_zone=planned.needs_zone,
             blocked=len(blocked),
+            already_planned=planned.already_planned,
         )
 
     def assign_zone(self, message_id: str, zone: str, now: datetime) -> Action | None:
-        """Give a queued message the zone it was missing: when to send it, in that zone."""
-        message = self.storage.get_message(message_id)
-        return self._send_action(message, now, explicit_zone=zone)
+        """Give a queued message the zone it was missing: when to send it, in that zone (kept
+        with the message: its retries are planned in the same zone)."""
+        now = check_utc("now", now)
+
+        def decide() -> tuple[_Step, Action | None]:
+            step = _Step(self, now)
+            message = self.storage.get_message(message_id)
+            if message.status is not MessageStatus.QUEUED:
+                return step, None
+            action = self._send_action(step, message, now, explicit_zone=zone)
+            if isinstance(action, SendMessage):
+                step.set_message(step.message(message).wait_until(action.at, zone=zone))
+            return step, action
+
+        return self._commit(decide)[1]
 
     def _send_action(
-        self, message: Message, now: datetime, *, explicit_zone: str | None = None
+        self, step: _Step, message: Message, now: datetime, *, explicit_zone: str | None = None
     ) -> Action | None:
-        now = check_utc("now", now)
-        if message.status is not MessageStatus.QUEUED:
-            return None  # not to be sent, whatever its campaign: no need to read it
         return send_action(
             message,
-            self.storage.get_campaign(message.campaign_id),
+            step.campaign(message.campaign_id),
             now,
             explicit_zone=explicit_zone,
             rules=self.rules,
@@ -261,312 +426,348 @@ class CampaignEngine:
     def due(self, message_id: str, now: datetime) -> Action | None:
         """Just before sending: ``None`` if the message is no longer to be sent (its campaign
         was suspended or cancelled, it was already sent); else when to send it (``at == now``
-        means now; a later time if the allowed hours moved on; ``NeedsZone`` if unknown)."""
-        return self._send_action(self.storage.get_message(message_id), now)
+        means now; its stored due time if that is later, a retry's backoff; a later time if the
+        allowed hours moved on; ``NeedsZone`` if its zone is unknown). Reads only."""
+        now = check_utc("now", now)
+        message = self.storage.get_message(message_id)
+        if message.status is not MessageStatus.QUEUED:
+            return None  # not to be sent, whatever its campaign: no need to read it
+        return self._send_action(_Step(self, now), message, now)
+
+    def due_retries(self, now: datetime, *, batch_size: int = 1000) -> list[RetryMessage]:
+        """The retries whose time has come (at or before ``now``), of campaigns that are
+        sending, as stored: what a restarted service sends first. Reads only."""
+        now = check_utc("now", now)
+        return [
+            self._retry_action(message, message.due_at, "a stored retry whose time has come")
+            for message in self.storage.iter_due(now, batch_size=batch_size)
+            if message.attempts and message.due_at is not None
+        ]
 
     # campaign decisions ----------------------------------------------------------------------
 
     def resume(self, campaign_id: str, now: datetime, *, reason: str = "") -> list[Action]:
-        """Resume a suspended campaign (recorded in its history) and send its queued messages.
+        """Resume a suspended campaign and plan its queued messages again, in one change.
 
-        The rate monitors start afresh: resuming is a decision that the cause was dealt with.
+        The suspension evidence starts afresh in the store (resuming is a decision that the
+        cause was dealt with), for every engine. A message whose due time is still to come keeps
+        it; one whose time passed while the campaign was suspended is planned at the first
+        allowed instant from ``now``; a waiting retry that could then only be sent more than
+        ``retry_window`` after its first failure is given up (a soft bounce, its reason kept).
         """
         now = check_utc("now", now)
-        self._change_campaign(campaign_id, lambda c: c.resume(at=now, reason=reason))
-        self._monitors.restart(campaign_id, self.suspension)
-        actions = []
-        for message in self.storage.iter_messages(campaign_id):
-            action = self._send_action(message, now)
-            if action is not None:
-                actions.append(action)
-        return actions
+
+        def decide() -> tuple[_Step, list[Action]]:
+            step = _Step(self, now)
+            step.change_campaign(step.campaign(campaign_id).resume(at=now, reason=reason))
+            step.restarts.append(campaign_id)
+            actions: list[Action] = []
+            for read in self.storage.iter_messages(campaign_id):
+                if read.status is not MessageStatus.QUEUED:
+                    continue
+                message = step.message(read)
+                planned = self._replan(step, message, now)
+                if planned is None:
+                    continue
+                if isinstance(planned, Message):  # given up
+                    step.set_message(planned)
+                    step.complete_if_last(planned)
+                    continue
+                actions.append(planned)
+            return step, actions
+
+        return self._commit(decide)[1]
+
+    def _replan(self, step: _Step, message: Message, now: datetime) -> Action | Message | None:
+        """A queued message of a resumed campaign: its action (its time kept, or moved to now
+        in allowed hours, and stored), or the message given up (a retry past its window)."""
+        if message.due_at is not None and message.due_at > now:
+            if message.attempts:
+                return self._retry_action(message, message.due_at, "the retry planned before")
+            return SendMessage(
+                message_id=message.id,
+                campaign_id=message.campaign_id,
+                recipient=message.recipient,
+                at=message.due_at,
+            )
+        action = self._send_action(step, message.wait_until(None, zone=message.zone), now)
+        if not isinstance(action, SendMessage):
+            return action  # a zone still to be given
+        if message.attempts:
+            opened = _first_failure(message)
+            if action.at > opened + self.retry_window:
+                return message.soft_bounce(soft_reason(message.bounce_reason), at=now)
+            step.set_message(message.wait_until(action.at, zone=message.zone))
+            return self._retry_action(message, action.at, "planned again on resume")
+        step.set_message(message.wait_until(action.at, zone=message.zone))
+        return action
+
+    @staticmethod
+    def _retry_action(message: Message, at: datetime, why: str) -> RetryMessage:
+        return RetryMessage(
+            message_id=message.id,
+            campaign_id=message.campaign_id,
+            recipient=message.recipient,
+            at=at,
+            throttled=bool(message.attempts) and message.attempts[-1].outcome is Outcome.THROTTLED,
+            explanation=why,
+        )
 
     def cancel(self, campaign_id: str, now: datetime, *, reason: str = "") -> Campaign:
-        """Cancel a campaign: recorded, and its queued messages cancelled (never sent)."""
+        """Cancel a campaign and its queued messages (never sent), in one change. Its messages
+        still processing take their outcomes as they come, final: nothing is retried."""
         now = check_utc("now", now)
-        campaign = self._change_campaign(campaign_id, lambda c: c.cancel(at=now, reason=reason))
-        for message in self.storage.iter_messages(campaign_id):
-            if message.status is MessageStatus.QUEUED:
-                self._change_message(message.id, lambda m: cancel(m, now))
-        return campaign
+
+        def decide() -> tuple[_Step, None]:
+            step = _Step(self, now)
+            step.change_campaign(step.campaign(campaign_id).cancel(at=now, reason=reason))
+            for read in self.storage.iter_messages(campaign_id):
+                if read.status is MessageStatus.QUEUED:
+                    cancelled = cancel(step.message(read), now)
+                    if cancelled is not None:
+                        step.set_message(cancelled)
+            return step, None
+
+        committed, _ = self._commit(decide)
+        return committed.campaigns[0]
 
     def complete_if_done(self, campaign_id: str, now: datetime) -> Campaign:
-        """Mark a sending campaign completed when none of its messages is queued or processing."""
+        """Mark a sending campaign completed when none of its messages is queued or processing.
+        (A campaign completes by itself with its last final outcome; this is for a campaign
+        whose last message was settled some other way.)"""
         now = check_utc("now", now)
-        counts = self.storage.campaign_counts(campaign_id)
-        busy = sum(
-            cell.messages
-            for key, cell in counts.cells.items()
-            if key.status in (MessageStatus.QUEUED, MessageStatus.PROCESSING)
-        )
-        return self._change_campaign(
-            campaign_id,
-            lambda c: (
-                c.complete(at=now) if busy == 0 and c.status is CampaignStatus.SENDING else None
-            ),
-        )
+        self.storage.get_campaign(campaign_id)  # NotFoundError for an unknown campaign
+        self.storage.commit(Change(completions=(Completion(campaign_id=campaign_id, at=now),)))
+        return self.storage.get_campaign(campaign_id)
 
     # reports ---------------------------------------------------------------------------------
 
     def submitted(
         self, message_id: str, provider_message_id: str, at: datetime
     ) -> list[HandleResult]:
-        """The provider accepted the message under ``provider_message_id``: the first result is
-        the submission's own (``"applied"``, or ``"duplicate"`` when it was already recorded;
-        no classification), then one per report that arrived before (orphans), applied now in
-        arrival order."""
+        """The provider accepted the message under ``provider_message_id``, in one change with
+        the reports that arrived before it (orphans), applied in arrival order: the first
+        result is the submission's own (``"applied"``, or ``"duplicate"`` when that provider id
+        was already recorded: no second attempt; no classification), then one per orphan."""
         at = check_utc("at", at)
-        message, changed = self._change_message(
-            message_id, lambda m: submit(m, provider_message_id, at)
-        )
-        if not changed and provider_message_id not in {
-            a.provider_message_id for a in message.attempts
-        }:
-            raise ValidationError(
-                "submitted", f"message {message_id!r} is {message.status.value}, not queued"
-            )
-        results = [
-            HandleResult(
-                effect="applied" if changed else "duplicate", message=message, classification=None
-            )
-        ]
-        results.extend(
-            self.handle(DeliveryReport.from_dict(stored), at)
-            for stored in self.storage.take_orphans(provider_message_id)
-        )
-        return results
+        if not isinstance(provider_message_id, str) or not provider_message_id:
+            raise ValidationError("provider_message_id", "must be a non-empty string")
+
+        def decide() -> tuple[_Step, list[_Result]]:
+            step = _Step(self, at)
+            read = self.storage.get_message(message_id)
+            message = step.message(read)
+            submitted = submit(message, provider_message_id, at)
+            if submitted is None and provider_message_id not in {
+                a.provider_message_id for a in message.attempts
+            }:
+                raise ValidationError(
+                    "submitted", f"message {message_id!r} is {message.status.value}, not queued"
+                )
+            results = [_Result("applied" if submitted is not None else "duplicate", read.id)]
+            if submitted is not None:
+                step.set_message(submitted)
+            kept = self.storage.orphans([provider_message_id])
+            if kept:
+                step.taken_orphans.append(provider_message_id)
+            for orphan in kept:
+                report = DeliveryReport.from_dict(orphan.report)
+                results.append(self._apply(step, read, report, self._classify(report), at))
+            return step, results
+
+        committed, results = self._commit(decide)
+        return [result.handled(committed, self.storage) for result in results]
+
+    def _classify(self, report: DeliveryReport) -> Classification:
+        return classify(report, classifier=self.classifier)
 
     def handle(self, report: DeliveryReport, now: datetime) -> HandleResult:
-        """Apply one delivery report (parsed with ``sms_campaign_stats.providers``)."""
+        """Apply one delivery report (parsed with ``sms_campaign_stats.providers``), in one
+        change: the message, its retry, the numbers it blocks, a carrier's opt-out, the
+        campaign's suspension evidence, its suspension or its completion."""
         now = check_utc("now", now)
         if not isinstance(report, DeliveryReport):
             raise ValidationError(
                 "report", f"expected a DeliveryReport, got {type(report).__name__}"
             )
-        found = classify(report, classifier=self.classifier)
         if report.provider_message_id is None:
             raise ValidationError("report", "a delivery report without a provider message id")
-        message = self.storage.find_message_by_provider_id(report.provider_message_id)
-        if message is None:
-            return self._keep_orphan(report, found, now)
-        return self._apply(
-            message, attempt_of(message, report.provider_message_id), found, report, now
-        )
-
-    def _keep_orphan(
-        self, report: DeliveryReport, found: Classification, now: datetime
-    ) -> HandleResult:
-        """Keep a report whose provider id no message has, then look once more: ``submitted``
-        may have recorded that id between the lookup and this write, and looked for orphans
-        before this one was stored. Whoever takes an orphan applies it: exactly once."""
-        provider_id = report.provider_message_id or ""
-        self.storage.add_orphan(
-            provider_id, report.to_dict(), received_at=report.received_at or now
-        )
-        if self.storage.find_message_by_provider_id(provider_id) is not None:
-            ours, result = _as_json(report.to_dict()), None
-            for stored in self.storage.take_orphans(provider_id):
-                applied = self.handle(DeliveryReport.from_dict(stored), now)
-                if result is None and _as_json(stored) == ours:
-                    result = applied
-            if result is not None:
-                return result
-        _log.info("report for unknown provider id %r kept as an orphan", provider_id)
-        return HandleResult(effect="orphan", message=None, classification=found)
+        return self.handle_many([report], now)[0]
 
     def expire(self, now: datetime, *, batch_size: int = 1000) -> list[HandleResult]:
         """Messages still processing ``pending_timeout`` after their last attempt: retried, or
-        soft bounces with EXPIRED_AT_OPERATOR, as the retry policy decides."""
+        soft bounces with EXPIRED_AT_OPERATOR, as the retry policy decides; one change."""
         now = check_utc("now", now)
-        stale = list(
-            self.storage.iter_stale(
-                submitted_before=now - self.pending_timeout, batch_size=batch_size
-            )
-        )
-        return [self._apply(m, len(m.attempts) - 1, EXPIRED, None, now) for m in stale]
+        cutoff = now - self.pending_timeout
+        stale = list(self.storage.iter_stale(submitted_before=cutoff, batch_size=batch_size))
+        if not stale:
+            return []
 
-    def _decide(
+        def decide() -> tuple[_Step, list[_Result]]:
+            step = _Step(self, now)
+            results = []
+            for message in stale:
+                read = self.storage.get_message(message.id)
+                results.append(self._apply(step, read, None, EXPIRED, now))
+            return step, results
+
+        committed, results = self._commit(decide)
+        return [result.handled(committed, self.storage) for result in results]
+
+    def _apply(
         self,
-        message: Message,
-        attempt: int,
-        found: Classification,
+        step: _Step,
+        read: Message,
         report: DeliveryReport | None,
+        found: Classification,
         now: datetime,
-    ) -> Transition:
-        return decide(
+    ) -> _Result:
+        """Decide what ``found`` (of ``report``, or an expiry) does to the message ``read``,
+        as this event has left it so far; gather it into ``step``."""
+        message = step.message(read)
+        pid = None if report is None else report.provider_message_id
+        attempt = len(message.attempts) - 1 if report is None else attempt_of(message, pid)
+        if self.escalation is not None:
+            found = self._escalate(message, attempt, found, now)
+        decided = decide(
             message,
             attempt,
             found,
             report,
             now,
+            campaign=step.campaign(message.campaign_id).status,
             retry=self.retry,
             rules=self.rules,
             zone_policy=self.zone_policy,
         )
-
-    def _apply(
-        self,
-        read: Message,
-        attempt: int,
-        found: Classification,
-        report: DeliveryReport | None,
-        now: datetime,
-    ) -> HandleResult:
-        """Apply ``found`` to the message ``read`` (as just read from the store)."""
-        self._monitor(read.campaign_id)  # built from the counts before this outcome is stored
-        decided = Transition(effect="pending")
-
-        def change(message: Message) -> Message | None:
-            nonlocal decided
-            decided = self._decide(message, attempt, found, report, now)
-            return decided.message
-
-        message, changed = self._change_message(
-            read.id, change, lambda: blocks_of(decided.actions, now), read=read
+        if decided.message is None:
+            return _Result(decided.effect, read.id, found)
+        changed = decided.message
+        step.set_message(changed)
+        actions = list(decided.actions)
+        step.blocks.extend(blocks_of(actions, now))
+        effects = aftermath(
+            changed, attempt, found, max(now, changed.attempts[attempt].submitted_at)
         )
-        if not changed:
-            return HandleResult(effect=decided.effect, message=message, classification=found)
-        actions = self._after(message, attempt, found, list(decided.actions), now)
-        return HandleResult(
-            effect="applied", message=message, classification=found, actions=tuple(actions)
-        )
-
-    def _after(
-        self,
-        message: Message,
-        attempt: int,
-        found: Classification,
-        actions: list[Action],
-        now: datetime,
-    ) -> list[Action]:
-        """The side effects of an applied outcome (its blocks are already written with it):
-        opt-outs, suspension."""
-        effects = aftermath(message, attempt, found, now)
         if effects.unsubscribe is not None:
-            self.storage.record_unsubscribe(effects.unsubscribe)
+            step.unsubscribes.append(effects.unsubscribe)
         if effects.suspension is not None:
-            actions.extend(self._suspend(message.campaign_id, now, effects.suspension))
+            actions.extend(step.suspend(changed.campaign_id, effects.suspension))
         if effects.observation is not None:
-            actions.extend(self._observe(message.campaign_id, effects.observation, now))
-        return actions
+            actions.extend(step.observe(changed.campaign_id, effects.observation))
+        step.complete_if_last(changed)
+        return _Result("applied", read.id, found, tuple(actions))
+
+    def _escalate(
+        self, message: Message, attempt: int, found: Classification, now: datetime
+    ) -> Classification:
+        """``found``, a hard bounce if this number soft-bounced too often lately (any campaign)."""
+        assert self.escalation is not None
+        if found.outcome is not Outcome.SOFT_BOUNCE:
+            return found
+        current = message.attempts[attempt]
+        earlier = [
+            a.submitted_at
+            for other in self.storage.messages_to(
+                message.recipient, since=now - self.escalation.window, before=now
+            )
+            for a in other.attempts
+            if a.outcome is Outcome.SOFT_BOUNCE
+            and a is not current
+            and not (other.id == message.id and a.number == current.number)
+        ]
+        return self.escalation.apply(found, earlier_soft_bounces=earlier, now=now)
 
     def handle_many(
         self, reports: Sequence[DeliveryReport], now: datetime, *, batch_size: int = 1000
     ) -> list[HandleResult]:
         """Apply many reports, in order, with the same results as ``handle`` one by one, in
-        batches: one lookup and one compare-and-set write per batch. A batch that meets a
-        concurrent writer is applied again report by report."""
+        batches: one lookup and one change per batch (every message, retry, block, opt-out,
+        evidence, suspension and completion of the batch, all or nothing)."""
         now = check_utc("now", now)
-        results: list[HandleResult] = []
-        for start_at in range(0, len(reports), batch_size):
-            results.extend(self._handle_batch(reports[start_at : start_at + batch_size], now))
-        return results
-
-    def _handle_batch(self, reports: Sequence[DeliveryReport], now: datetime) -> list[HandleResult]:
         for report in reports:
             if not isinstance(report, DeliveryReport) or report.provider_message_id is None:
                 raise ValidationError("reports", "each must be a DeliveryReport with a provider id")
-        current = self.storage.find_messages_by_provider_ids(
-            r.provider_message_id for r in reports if r.provider_message_id is not None
-        )
-        for campaign_id in {m.campaign_id for m in current.values()}:
-            self._monitor(campaign_id)
-        original = {m.id: m for m in current.values()}
-        by_id = dict(original)
-        # Per report: (report, classification, message after it or as it stands, attempt,
-        # transition); no message for an orphan.
-        decided: list[
-            tuple[DeliveryReport, Classification, Message | None, int, Transition | None]
-        ] = []
-        for report in reports:
-            found = classify(report, classifier=self.classifier)
-            stored = current.get(report.provider_message_id or "")
-            if stored is None:
-                decided.append((report, found, None, -1, None))
-                continue
-            message = by_id[stored.id]  # the latest state, after earlier reports of this batch
-            attempt = attempt_of(message, report.provider_message_id)
-            decision = self._decide(message, attempt, found, report, now)
-            if decision.message is not None:
-                message = by_id[message.id] = decision.message
-            decided.append((report, found, message, attempt, decision))
-        changed_ids = [mid for mid, m in by_id.items() if m is not original[mid]]
-        batch_blocks = blocks_of((a for *_, t in decided if t is not None for a in t.actions), now)
-        try:
-            written = self.storage.update_messages(
-                [by_id[mid] for mid in changed_ids], blocks=batch_blocks
-            )
-        except ConflictError:
-            # Another writer touched one of these messages: nothing of the batch was written;
-            # apply it report by report, each with its own compare-and-set.
-            _log.debug("a batch of %d reports met a concurrent writer: one by one", len(reports))
-            return [self.handle(report, now) for report in reports]
-        latest = {m.id: m for m in written}
-        results = []
-        for report, found, after, attempt, transition in decided:
-            if after is None or transition is None:
-                results.append(self._keep_orphan(report, found, now))
-            elif transition.effect != "applied":
-                results.append(
-                    HandleResult(effect=transition.effect, message=after, classification=found)
-                )
-            else:
-                if by_id[after.id] is after:  # the last change of this message in the batch
-                    after = latest[after.id]
-                done = self._after(after, attempt, found, list(transition.actions), now)
-                results.append(
-                    HandleResult(
-                        effect="applied",
-                        message=after,
-                        classification=found,
-                        actions=tuple(done),
-                    )
-                )
+        results: list[HandleResult] = []
+        for first in range(0, len(reports), batch_size):
+            results.extend(self._handle_batch(reports[first : first + batch_size], now))
         return results
+
+    def _handle_batch(self, reports: Sequence[DeliveryReport], now: datetime) -> list[HandleResult]:
+        found = [self._classify(report) for report in reports]
+
+        def decide() -> tuple[_Step, list[_Result | None]]:
+            step = _Step(self, now)
+            current = self.storage.find_messages_by_provider_ids(
+                r.provider_message_id for r in reports if r.provider_message_id is not None
+            )
+            results: list[_Result | None] = []
+            for report, classification in zip(reports, found, strict=True):
+                pid = report.provider_message_id or ""
+                read = current.get(pid)
+                if read is None:
+                    step.orphans.append(
+                        Orphan(
+                            provider_message_id=pid,
+                            report=report.to_dict(),
+                            received_at=report.received_at or now,
+                        )
+                    )
+                    results.append(None)
+                    continue
+                results.append(self._apply(step, read, report, classification, now))
+            return step, results
+
+        committed, decided = self._commit(decide)
+        handled: list[HandleResult] = []
+        for report, classification, result in zip(reports, found, decided, strict=True):
+            if result is None:
+                handled.append(self._after_orphan(report, classification, now))
+            else:
+                handled.append(result.handled(committed, self.storage))
+        return handled
+
+    def _after_orphan(
+        self, report: DeliveryReport, found: Classification, now: datetime
+    ) -> HandleResult:
+        """A kept report: look once more, since ``submitted`` may have recorded its provider id
+        between the lookup and the write, and looked for orphans before this one was kept.
+        Whoever takes an orphan applies it, in the change that takes it: exactly once."""
+        pid = report.provider_message_id or ""
+        if self.storage.find_messages_by_provider_ids([pid]):
+            ours = _as_json(report.to_dict())
+
+            def decide() -> tuple[_Step, list[tuple[str, _Result]]]:
+                step = _Step(self, now)
+                read = self.storage.find_messages_by_provider_ids([pid]).get(pid)
+                kept = self.storage.orphans([pid])
+                if read is None or not kept:
+                    return step, []
+                step.taken_orphans.append(pid)
+                applied = []
+                for orphan in kept:
+                    stored = DeliveryReport.from_dict(orphan.report)
+                    applied.append(
+                        (
+                            _as_json(orphan.report),
+                            self._apply(step, read, stored, self._classify(stored), now),
+                        )
+                    )
+                return step, applied
+
+            committed, applied = self._commit(decide)
+            for text, result in applied:
+                if text == ours:
+                    return result.handled(committed, self.storage)
+        _log.info("report for unknown provider id %r kept as an orphan", pid)
+        return HandleResult(effect="orphan", message=None, classification=found)
 
     # suspension ------------------------------------------------------------------------------
 
-    def _monitor(self, campaign_id: str) -> None:
-        if campaign_id in self._monitors:
-            return
-        counts = self.storage.campaign_counts(campaign_id)
-        self._monitors.add(campaign_id, monitor_from_counts(self.suspension, counts))
-
-    def _observe(self, campaign_id: str, observation: Observation, now: datetime) -> list[Action]:
-        self._monitor(campaign_id)
-        verdict, previous = self._monitors.observe(campaign_id, observation)
-        if verdict is None:
-            return []
-        raised = alarm(campaign_id, verdict, previous, now)
-        if isinstance(raised, Suspension):
-            return self._suspend(campaign_id, now, raised)
-        if isinstance(raised, CampaignWarning):
-            _log.warning(
-                "campaign %s: %s at WARN (%s)", campaign_id, verdict.policy, verdict.metric
-            )
-            return [raised]
-        return []
-
-    def _suspend(self, campaign_id: str, now: datetime, suspension: Suspension) -> list[Action]:
-        suspended: list[Action] = []
-
-        def change(campaign: Campaign) -> CampaignChange | None:
-            decided = suspend(campaign, suspension, now)
-            if decided is None:
-                return None
-            change, action = decided
-            suspended[:] = [action]
-            return change
-
-        self._change_campaign(campaign_id, change)
-        if suspended:
-            _log.warning("campaign %s suspended: %s", campaign_id, suspension.reason)
-        return suspended
-
     def monitor_verdict(self, campaign_id: str) -> Any:
-        """The current suspension verdict of a campaign (built from the store if needed)."""
-        self._monitor(campaign_id)
-        return self._monitors.verdict(campaign_id)
+        """The campaign's current suspension verdict, from the store's evidence."""
+        evidence = self.storage.evidence(campaign_id)
+        return self._monitors.get(self.suspension, evidence).policy.verdict()
 
     # inbound ---------------------------------------------------------------------------------
 
@@ -579,8 +780,10 @@ class CampaignEngine:
         inbound_id: str | None = None,
         default_region: str | None = None,
     ) -> InboundResult:
-        """An SMS from ``sender``: an opt-out if it is a STOP keyword, else a reply; attributed
-        to the campaign most recently sent to that number within ``reply_window``."""
+        """An SMS from ``sender``, in one change: an opt-out if it is a STOP keyword (recorded,
+        the number blocked, the campaign's evidence counted), else a reply; attributed to the
+        campaign last sent to that number within ``reply_window`` before ``at``. Idempotent on
+        ``inbound_id`` (or, without one, on the sender, the instant and the text)."""
         at = check_utc("at", at)
         if not isinstance(text, str):
             raise ValidationError("text", "an inbound message is a text")
@@ -588,45 +791,87 @@ class CampaignEngine:
         check = check_number(sender, default_region=default_region or self.default_region)
         if check.e164 is None:
             raise ValidationError("sender", "not a phone number an SMS can come from")
-        latest = self.storage.latest_message_to(check.e164, since=at - self.reply_window)
-        received = attribute(
-            check.e164,
-            text,
-            at,
-            latest=latest,
-            stop_words=self.stop_words,
-            inbound_id=inbound_id,
-        )
-        campaign_id = received.campaign_id
-        if isinstance(received, Unsubscribe):
-            recorded = self.storage.record_unsubscribe(received)
-            self.storage.block(check.e164, reason="unsubscribed", at=at)
-            _log.info(
-                "opt-out from %s (campaign %s): number blocked",
-                mask_number(check.e164),
-                campaign_id,
+        e164 = check.e164
+
+        def decide() -> tuple[_Step, tuple[Reply | Unsubscribe, list[Action]]]:
+            step = _Step(self, at)
+            sent = self.storage.messages_to(e164, since=at - self.reply_window, before=at)
+            received = attribute(
+                e164,
+                text,
+                at,
+                latest=sent[-1] if sent else None,
+                stop_words=self.stop_words,
+                inbound_id=inbound_id,
             )
-            actions: list[Action] = [
-                BlockRecipient(recipient=check.e164, reason="unsubscribed", campaign_id=campaign_id)
-            ]
-            if recorded and campaign_id is not None:
-                actions.extend(self._observe(campaign_id, Observation.UNSUBSCRIBE, at))
+            actions: list[Action] = []
+            if isinstance(received, Reply):
+                step.replies.append(received)
+                return step, (received, actions)
+            step.unsubscribes.append(received)
+            step.blocks.append(Block(recipient=e164, reason="unsubscribed", at=at))
+            actions.append(
+                BlockRecipient(
+                    recipient=e164, reason="unsubscribed", campaign_id=received.campaign_id
+                )
+            )
+            campaign_id = received.campaign_id
+            if campaign_id is not None and all(
+                u.id != received.id for u in self.storage.unsubscribes(campaign_id)
+            ):
+                actions.extend(step.observe(campaign_id, Observation.UNSUBSCRIBE))
+            return step, (received, actions)
+
+        committed, (received, actions) = self._commit(decide)
+        if isinstance(received, Reply):
             return InboundResult(
-                kind="unsubscribe",
-                campaign_id=campaign_id,
-                reply=None,
-                unsubscribe=received,
-                recorded=recorded,
-                actions=tuple(actions),
+                kind="reply",
+                campaign_id=received.campaign_id,
+                reply=received,
+                unsubscribe=None,
+                recorded=any(r.id == received.id for r in committed.replies),
             )
-        recorded = self.storage.record_reply(received)
-        return InboundResult(
-            kind="reply",
-            campaign_id=campaign_id,
-            reply=received,
-            unsubscribe=None,
-            recorded=recorded,
+        recorded = any(u.id == received.id for u in committed.unsubscribes)
+        _log.info(
+            "opt-out from %s (campaign %s): number blocked",
+            mask_number(e164),
+            received.campaign_id,
         )
+        return InboundResult(
+            kind="unsubscribe",
+            campaign_id=received.campaign_id,
+            reply=None,
+            unsubscribe=received,
+            recorded=recorded,
+            actions=tuple(actions if recorded else actions[:1]),
+        )
+
+
+@attrs.frozen
+class _Result:
+    """One report's result as decided, before the commit gives its message's stored version."""
+
+    effect: str
+    message_id: str
+    classification: Classification | None = None
+    actions: tuple[Action, ...] = ()
+
+    def handled(self, committed: Committed, storage: Storage) -> HandleResult:
+        message = committed.message(self.message_id) or storage.get_message(self.message_id)
+        return HandleResult(
+            effect=self.effect,
+            message=message,
+            classification=self.classification,
+            actions=self.actions,
+        )
+
+
+def _first_failure(message: Message) -> datetime:
+    """When the first failed attempt was submitted: the start of the retry window."""
+    for attempt in message.attempts:
+        if attempt.outcome not in (None, Outcome.DELIVERED, Outcome.PENDING):
+            return attempt.submitted_at
+    return message.attempts[-1].submitted_at
 
 
 def _as_json(report: Mapping[str, Any]) -> str:

@@ -1,25 +1,26 @@
-"""The suspension monitors: each campaign's suspension policy, fed the outcomes the engine applies.
+"""The suspension monitors: each campaign's suspension policy over the evidence in the store.
 
-The monitors live in the engine's memory: rebuilt from the store's counts on first use
-(``monitor_from_counts``), then fed one observation per final outcome or opt-out. What a
-monitor's verdict asks for (``alarm``) and what a suspension does to a campaign (``suspend``)
-are pure decisions; ``Monitors`` only keeps the state, behind a lock (handlers may run on
-several threads).
+The evidence (the outcomes observed since the campaign last started or resumed) lives in the
+store, so every engine, process and host decides from the same counts. A ``Monitor`` is the
+policy after that evidence; ``MonitorCache`` keeps the last one per campaign with the evidence
+it stands for, and rebuilds it by ``replay`` whenever the store's evidence differs (another
+worker, a restart, a resume): a cache, never a second source of truth. What a verdict asks for
+(``alarm``) and what a suspension does to a campaign (``suspend``) are pure decisions.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 import attrs
 
 from sms_campaign_stats.engine._actions import CampaignWarning, SuspendCampaign
-from sms_campaign_stats.lifecycle._statuses import CampaignStatus, MessageStatus
+from sms_campaign_stats.lifecycle._statuses import CampaignStatus
 from sms_campaign_stats.model import Campaign, CampaignChange
-from sms_campaign_stats.storage import CampaignCounts
+from sms_campaign_stats.storage import Evidence
 from sms_campaign_stats.suspension import (
     Level,
     Observation,
@@ -30,77 +31,88 @@ from sms_campaign_stats.suspension import (
 
 __all__ = [
     "Monitor",
-    "Monitors",
+    "MonitorCache",
     "Suspension",
     "alarm",
-    "evidence",
-    "monitor_from_counts",
+    "evidence_of",
+    "monitor_of",
     "suspend",
+    "verdict_evidence",
+    "watch",
 ]
 
 
-@attrs.define
+@attrs.frozen
 class Monitor:
-    """A campaign's suspension policy and the level of its last verdict."""
+    """A campaign's suspension policy after its evidence, and the level of its verdict."""
 
     policy: SuspensionPolicy
     level: Level
 
 
-def monitor_from_counts(policy: SuspensionPolicy, counts: CampaignCounts) -> Monitor:
-    """``policy`` after the outcomes already in a campaign's ``counts``."""
-    by_status = dict.fromkeys(MessageStatus, 0)
-    for key, cell in counts.cells.items():
-        if key.sent:  # refusals before sending (invalid numbers, landlines) never reach a
-            by_status[key.status] += cell.messages  # carrier: they are not its rates
-    unsubscribers = sum(e.unsubscribers for e in counts.engagement.values())
+def monitor_of(policy: SuspensionPolicy, evidence: Evidence) -> Monitor:
+    """``policy`` after the outcomes of ``evidence`` (``replay``, in its documented order)."""
     replayed = replay(
         policy,
-        delivered=by_status[MessageStatus.DELIVERED],
-        soft_bounces=by_status[MessageStatus.SOFT_BOUNCE],
-        hard_bounces=by_status[MessageStatus.HARD_BOUNCE],
-        unsubscribes=unsubscribers,
+        delivered=evidence.delivered,
+        soft_bounces=evidence.soft_bounces,
+        hard_bounces=evidence.hard_bounces,
+        unsubscribes=evidence.unsubscribes,
     )
     return Monitor(replayed, replayed.verdict().level)
 
 
-class Monitors:
-    """The engine's monitors, by campaign id."""
+def evidence_of(campaign_id: str, observations: Iterable[Observation]) -> Evidence:
+    """The evidence ``observations`` add to a campaign's."""
+    counts = dict.fromkeys(Observation, 0)
+    for observation in observations:
+        counts[observation] += 1
+    return Evidence(
+        campaign_id=campaign_id,
+        delivered=counts[Observation.DELIVERED],
+        soft_bounces=counts[Observation.SOFT_BOUNCE],
+        hard_bounces=counts[Observation.HARD_BOUNCE],
+        unsubscribes=counts[Observation.UNSUBSCRIBE],
+    )
+
+
+def watch(
+    monitor: Monitor, observations: Iterable[Observation], campaign_id: str, now: datetime
+) -> tuple[Monitor, list[Suspension | CampaignWarning]]:
+    """``monitor`` after ``observations``, and what its verdicts ask for, in order (a
+    suspension, or a warning the first time the campaign reaches WARN)."""
+    policy, level = monitor.policy, monitor.level
+    raised: list[Suspension | CampaignWarning] = []
+    for observation in observations:
+        policy, new_level = observe_level(policy, observation)
+        if new_level is not Level.OK:
+            found = alarm(campaign_id, policy.verdict(), level, now)
+            if found is not None:
+                raised.append(found)
+        level = new_level
+    return Monitor(policy, level), raised
+
+
+class MonitorCache:
+    """The last monitor of each campaign, with the evidence it stands for (thread-safe)."""
 
     def __init__(self) -> None:
-        self._by_campaign: dict[str, Monitor] = {}
+        self._by_campaign: dict[str, tuple[Evidence, Monitor]] = {}
         self._lock = threading.Lock()
 
-    def __contains__(self, campaign_id: object) -> bool:
+    def get(self, policy: SuspensionPolicy, evidence: Evidence) -> Monitor:
+        """The monitor for the store's ``evidence``: the cached one if it stands for exactly
+        that evidence, else ``policy`` replayed over it."""
         with self._lock:
-            return campaign_id in self._by_campaign
+            cached = self._by_campaign.get(evidence.campaign_id)
+        if cached is not None and cached[0] == evidence:
+            return cached[1]
+        return monitor_of(policy, evidence)
 
-    def add(self, campaign_id: str, monitor: Monitor) -> None:
-        """Keep ``monitor`` for the campaign, unless another thread added one first."""
+    def put(self, evidence: Evidence, monitor: Monitor) -> None:
+        """Remember ``monitor`` as standing for ``evidence`` (after a commit wrote it)."""
         with self._lock:
-            self._by_campaign.setdefault(campaign_id, monitor)
-
-    def restart(self, campaign_id: str, policy: SuspensionPolicy) -> None:
-        """Start the campaign's monitor afresh with ``policy`` (at OK)."""
-        with self._lock:
-            self._by_campaign.pop(campaign_id, None)
-            self._by_campaign[campaign_id] = Monitor(policy, Level.OK)
-
-    def observe(self, campaign_id: str, observation: Observation) -> tuple[Any, Level]:
-        """Feed the campaign's monitor; (its verdict, ``None`` when the level is OK; the level
-        before)."""
-        with self._lock:
-            monitor = self._by_campaign[campaign_id]
-            monitor.policy, level = observe_level(monitor.policy, observation)
-            previous, monitor.level = monitor.level, level
-            if level is Level.OK:
-                return None, previous
-            return monitor.policy.verdict(), previous  # what observe() would have returned
-
-    def verdict(self, campaign_id: str) -> Any:
-        """The campaign's current verdict."""
-        with self._lock:
-            return self._by_campaign[campaign_id].policy.verdict()
+            self._by_campaign[evidence.campaign_id] = (evidence, monitor)
 
 
 @attrs.frozen(kw_only=True)
@@ -117,9 +129,11 @@ def alarm(
     """What a verdict that is not OK asks for: a suspension, or a warning the first time a
     campaign reaches WARN (``previous`` is the level before)."""
     if verdict.level is Level.SUSPEND:
-        return Suspension(reason=f"{verdict.policy}: {verdict.metric}", evidence=evidence(verdict))
+        return Suspension(
+            reason=f"{verdict.policy}: {verdict.metric}", evidence=verdict_evidence(verdict)
+        )
     if verdict.level is Level.WARN and previous is Level.OK:
-        return CampaignWarning(campaign_id=campaign_id, at=now, evidence=evidence(verdict))
+        return CampaignWarning(campaign_id=campaign_id, at=now, evidence=verdict_evidence(verdict))
     return None
 
 
@@ -139,7 +153,7 @@ def suspend(
     return change, action
 
 
-def evidence(verdict: Any) -> dict[str, Any]:
+def verdict_evidence(verdict: Any) -> dict[str, Any]:
     """A verdict as the evidence a suspension or a warning carries."""
     return {
         "policy": verdict.policy,

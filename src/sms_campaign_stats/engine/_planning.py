@@ -51,13 +51,15 @@ def message_id(campaign_id: str, index: int) -> str:
 @attrs.frozen(kw_only=True)
 class Plan:
     """What planning decided: the ``messages`` to store, the ``actions`` to return, and how many
-    were refused (one per refused number), dropped for the hour, or wait for a zone."""
+    were refused (one per refused number), dropped for the hour, wait for a zone, or were
+    planned already (left as they are)."""
 
     messages: tuple[Message, ...]
     actions: tuple[Action, ...]
     refused: int
     dropped: int
     needs_zone: int
+    already_planned: int = 0
 
 
 def check_plannable(campaign: Campaign) -> None:
@@ -80,13 +82,21 @@ def plan_messages(
     zone_policy: ZonePolicy,
     outside_window: OutsideWindow,
     horizon: timedelta,
+    planned: Collection[str] = frozenset(),
+    first_rank: int = 0,
 ) -> Plan:
-    """The messages of ``campaign`` to ``recipients`` (those in ``blocked`` left out), each
-    with its send time, or refused. Raises (and so stores nothing) when a send-time policy
-    refuses: RAISE outside the allowed hours, a deferral past ``horizon``."""
+    """The messages of ``campaign`` to ``recipients`` (those in ``blocked`` left out, and those
+    whose number, or refused text, is in ``planned`` already: counted, not planned again), each
+    with its send time, or refused; ids are ranks from ``first_rank``. Raises (and so stores
+    nothing) when a send-time policy refuses: RAISE outside the allowed hours, a deferral past
+    ``horizon``."""
     messages: list[Message] = []
     actions: list[Action] = []
-    dropped = needs_zone = 0
+    dropped = needs_zone = already = 0
+
+    def next_id() -> str:
+        return message_id(campaign.id, first_rank + len(messages))
+
     # Refused numbers: one message per number (or per text, when it is not a number at all),
     # with every list it appears in, however it was spelt.
     refused: dict[str, tuple[set[str], BounceReason]] = {}
@@ -95,10 +105,13 @@ def plan_messages(
         reason = rejected.check.reason or BounceReason.INVALID_NUMBER_OR_COUNTRY_CODE
         refused.setdefault(key, (set(), reason))[0].update(rejected.list_ids)
     for key, (list_ids, reason) in refused.items():
+        if key in planned:
+            already += 1
+            continue
         messages.append(
             Message.refused(
                 campaign,
-                id=message_id(campaign.id, len(messages)),
+                id=next_id(),
                 recipient=key,
                 list_ids=list_ids,
                 reason=reason,
@@ -108,12 +121,16 @@ def plan_messages(
     for recipient in recipients.recipients:
         if recipient.e164 in blocked:
             continue
-        ident = message_id(campaign.id, len(messages))
+        if recipient.e164 in planned:
+            already += 1
+            continue
+        ident = next_id()
+        zone = zones.get(recipient.e164)
         decision = plan_send_time(
             now,
             country=recipient.check.region,
             candidate_zones=recipient.check.time_zones,
-            explicit_zone=zones.get(recipient.e164),
+            explicit_zone=zone,
             category=category,
             registry=rules,
             zone_policy=zone_policy,
@@ -140,7 +157,7 @@ def plan_messages(
                 recipient=recipient.e164,
                 list_ids=recipient.list_ids,
                 queued_at=now,
-            )
+            ).wait_until(decision.send_at, zone=zone)
         )
         if decision.send_at is None:
             needs_zone += 1
@@ -164,9 +181,10 @@ def plan_messages(
     return Plan(
         messages=tuple(messages),
         actions=tuple(actions),
-        refused=len(refused),
+        refused=len(refused) - sum(1 for key in refused if key in planned),
         dropped=dropped,
         needs_zone=needs_zone,
+        already_planned=already,
     )
 
 
@@ -186,17 +204,27 @@ def send_action(
     horizon: timedelta,
 ) -> Action | None:
     """When to send ``message`` of ``campaign``, from ``now``: ``None`` if it is not to be sent
-    (no longer queued, or its campaign is not sending); ``NeedsZone`` if its zone is unknown."""
+    (no longer queued, or its campaign is not sending); ``NeedsZone`` if its zone is unknown; at
+    its stored due time when that is still to come (a retry's backoff), else at the first
+    allowed instant from ``now`` in its zone (``explicit_zone``, or the one it was given)."""
     if message.status is not MessageStatus.QUEUED:
         return None
     if campaign.status is not CampaignStatus.SENDING:
         return None
+    zone = explicit_zone if explicit_zone is not None else message.zone
+    if explicit_zone is None and message.due_at is not None and message.due_at > now:
+        return SendMessage(
+            message_id=message.id,
+            campaign_id=message.campaign_id,
+            recipient=message.recipient,
+            at=message.due_at,
+        )
     check = stored_number(message.recipient)
     decision = plan_send_time(
         now,
         country=check.region,
         candidate_zones=check.time_zones,
-        explicit_zone=explicit_zone,
+        explicit_zone=zone,
         registry=rules,
         zone_policy=zone_policy,
         horizon=horizon,
@@ -217,10 +245,10 @@ def send_action(
 
 
 def next_allowed_for(
-    recipient: str, *, rules: RuleRegistry, zone_policy: ZonePolicy
+    recipient: str, *, zone: str | None = None, rules: RuleRegistry, zone_policy: ZonePolicy
 ) -> Callable[[datetime], datetime]:
-    """The next instant a stored ``recipient`` may be sent to, from a given one (a retry
-    policy moves its retries there)."""
+    """The next instant a stored ``recipient`` may be sent to, from a given one, in ``zone``
+    when the message was given one (a retry policy moves its retries there)."""
     check = stored_number(recipient)
 
     def next_allowed(at: datetime) -> datetime:
@@ -228,6 +256,7 @@ def next_allowed_for(
             at,
             country=check.region,
             candidate_zones=check.time_zones,
+            explicit_zone=zone,
             registry=rules,
             zone_policy=zone_policy,
             horizon=timedelta(days=400),

@@ -19,7 +19,12 @@ from sms_campaign_stats.engine._actions import Action, BlockRecipient, RetryMess
 from sms_campaign_stats.engine._inbound import digest
 from sms_campaign_stats.engine._monitors import Suspension
 from sms_campaign_stats.engine._planning import next_allowed_for
-from sms_campaign_stats.lifecycle._statuses import BounceReason, MessageStatus, Outcome
+from sms_campaign_stats.lifecycle._statuses import (
+    BounceReason,
+    CampaignStatus,
+    MessageStatus,
+    Outcome,
+)
 from sms_campaign_stats.model import Block, Message, Unsubscribe
 from sms_campaign_stats.providers import DeliveryReport
 from sms_campaign_stats.quiet_hours import RuleRegistry, ZonePolicy
@@ -34,6 +39,7 @@ __all__ = [
     "blocks_of",
     "cancel",
     "decide",
+    "soft_reason",
     "submit",
 ]
 
@@ -62,8 +68,11 @@ _PENDING = Transition(effect="pending")
 
 
 def submit(message: Message, provider_message_id: str, at: datetime) -> Message | None:
-    """The provider took a queued message (``None``: it is not queued)."""
-    if message.status is not MessageStatus.QUEUED:
+    """The provider took a queued message (``None``: it is not queued, or an attempt already
+    has that provider id: a repeated acknowledgement opens no second attempt)."""
+    if message.status is not MessageStatus.QUEUED or any(
+        a.provider_message_id == provider_message_id for a in message.attempts
+    ):
         return None
     return message.submit(at=at, provider_message_id=provider_message_id)
 
@@ -87,18 +96,27 @@ def decide(
     report: DeliveryReport | None,
     now: datetime,
     *,
+    campaign: CampaignStatus,
     retry: RetryPolicy,
     rules: RuleRegistry,
     zone_policy: ZonePolicy,
 ) -> Transition:
     """What ``found`` (the classification of ``report``, or ``EXPIRED`` without one) does to
-    ``message``'s attempt number ``attempt``."""
+    ``message``'s attempt number ``attempt``, its campaign being ``campaign``.
+
+    A report handled at an instant before the attempt's submission (a clock that went back) is
+    applied as of the submission: never ``final_at < submitted_at``, never a retry before it. A
+    cancelled campaign never retries: a temporary failure is final. A suspended one holds its
+    retries: the message waits in the queue with its due time, and no ``RetryMessage`` is asked
+    for until ``resume``. A retry is planned in the zone the message was given, if any.
+    """
     if message.status.is_final or attempt != len(message.attempts) - 1:
         return _LATE  # final already, or a report for a superseded attempt
     if message.status is MessageStatus.QUEUED and message.attempts[attempt].outcome is not None:
         return _DUPLICATE  # this attempt's failure was already applied
     if message.status is not MessageStatus.PROCESSING:
         return _LATE
+    now = max(now, message.attempts[attempt].submitted_at)
     code = None if report is None or report.error is None else report.error.code
     result = found.outcome
     if result is Outcome.PENDING:
@@ -119,8 +137,13 @@ def decide(
             ),
             _block(message, "unsubscribed"),
         )
+    if campaign is CampaignStatus.CANCELLED:  # nothing more is sent: the failure is final
+        return _applied(
+            message.soft_bounce(soft_reason(found.reason), at=now, provider_error_code=code)
+        )
     if result is Outcome.REJECTED_CONFIG:
-        # Not the recipient's doing: back to the queue, the campaign stops (see aftermath).
+        # Not the recipient's doing: back to the queue, held (no due time) while the campaign
+        # is suspended (see aftermath); ``resume`` plans it again.
         return _applied(
             message.requeue(None, outcome=Outcome.REJECTED_CONFIG, provider_error_code=code)
         )
@@ -131,24 +154,35 @@ def decide(
             attempts=failed.attempts,
             classification=found,
             now=now,
-            next_allowed=next_allowed_for(message.recipient, rules=rules, zone_policy=zone_policy),
+            next_allowed=next_allowed_for(
+                message.recipient, zone=message.zone, rules=rules, zone_policy=zone_policy
+            ),
         )
     )
     if isinstance(decision, GiveUp):
-        reason = decision.reason or found.reason or BounceReason.PROVIDER_UNKNOWN_FAILURE
-        if not reason.is_soft:
-            reason = BounceReason.PROVIDER_UNKNOWN_FAILURE
+        reason = soft_reason(decision.reason or found.reason)
         return _applied(message.soft_bounce(reason, at=now, provider_error_code=code))
+    retry_at = max(decision.at, now)
+    waiting = failed.wait_until(retry_at, zone=message.zone)
+    if campaign is not CampaignStatus.SENDING:
+        return _applied(waiting)  # held: the retry is stored, asked for on resume
     return _applied(
-        failed,
+        waiting,
         RetryMessage(
             message_id=message.id,
             campaign_id=message.campaign_id,
             recipient=message.recipient,
-            at=decision.at,
+            at=retry_at,
             throttled=decision.throttled,
             explanation=decision.explanation,
         ),
+    )
+
+
+def soft_reason(reason: BounceReason | None) -> BounceReason:
+    """A soft reason to record: ``reason`` if it is one, else PROVIDER_UNKNOWN_FAILURE."""
+    return (
+        reason if reason is not None and reason.is_soft else BounceReason.PROVIDER_UNKNOWN_FAILURE
     )
 
 
