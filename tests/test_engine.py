@@ -38,7 +38,7 @@ from sms_campaign_stats.engine import (
     SendMessage,
     SuspendCampaign,
 )
-from sms_campaign_stats.errors import DuplicateError, OutsideAllowedHoursError
+from sms_campaign_stats.errors import OutsideAllowedHoursError
 from sms_campaign_stats.lifecycle import TimelineKind
 from sms_campaign_stats.quiet_hours import OutsideWindow, ZonePolicy, rule_for
 

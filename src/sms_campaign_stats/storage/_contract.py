@@ -2,11 +2,11 @@
 
 ``Storage`` is a ``Protocol`` of seventeen methods: the reads the engine and the reports need,
 and ``commit``, which writes one event's ``Change`` whole (``StorageBase`` gives three of them,
-``campaign_counts``, ``iter_due`` and ``iter_stale``, a default: fourteen to write). Implement them on any class (no base class
-to import), or subclass ``StorageBase``, which derives every convenience (``add_campaign``,
-``update_messages``, ``record_reply``, ``block``, ``iter_due``, ``campaign_counts``, ...) from
-them; check your store with the conformance suite in ``sms_campaign_stats.testing``.
-``InMemoryStorage`` and ``SQLiteStorage`` both pass it.
+``campaign_counts``, ``iter_due`` and ``iter_stale``, a default: fourteen to write). Implement
+them on any class (no base class to import), or subclass ``StorageBase``, which derives every
+convenience (``add_campaign``, ``update_messages``, ``record_reply``, ``block``, ``iter_due``,
+``campaign_counts``, ...) from them; check your store with the conformance suite in
+``sms_campaign_stats.testing``. ``InMemoryStorage`` and ``SQLiteStorage`` both pass it.
 
 The contract, for every implementation:
 
