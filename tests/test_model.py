@@ -348,3 +348,43 @@ def test_random_histories_keep_every_invariant() -> None:
         assert message == attrs.evolve(message)
 
     check()
+
+
+def test_a_sibling_is_checked_where_it_differs() -> None:
+    """``Message.sibling`` (how planning builds its messages after the first) checks the id,
+    the number, the lists, the due time and the zone it is given, and equals the constructor's
+    message."""
+    campaign, _ = sample_campaign()
+    first = Message.for_campaign(
+        campaign, id="c:0", recipient="+33612345678", list_ids=["l1"], queued_at=T0
+    )
+    other = first.sibling(
+        id="c:1", recipient="+33698765432", list_ids=["l1"], due_at=T0, zone="Europe/Paris"
+    )
+    built = Message.for_campaign(
+        campaign, id="c:1", recipient="+33698765432", list_ids=["l1"], queued_at=T0
+    ).wait_until(T0, zone="Europe/Paris")
+    assert built == other
+    for changes, field in [
+        ({"id": ""}, "Message.id"),
+        ({"recipient": "0612345678"}, "Message.recipient"),
+        ({"recipient": 7}, "Message.recipient"),
+        ({"list_ids": "l1"}, "Message.list_ids"),
+        ({"zone": ""}, "Message.zone"),
+    ]:
+        arguments: dict[str, Any] = {"id": "c:2", "recipient": "+33611111111", "list_ids": ["l1"]}
+        with pytest.raises(ValidationError, match=field):
+            first.sibling(**(arguments | changes))
+    refused = Message.refused(
+        campaign,
+        id="c:3",
+        recipient="not a number",
+        list_ids=["l1"],
+        reason=BounceReason.INVALID_NUMBER_OR_COUNTRY_CODE,
+        at=T0,
+    )
+    assert "also not" == refused.sibling(id="c:4", recipient="also not", list_ids=["l1"]).recipient
+    with pytest.raises(ValidationError, match="only a queued message"):
+        refused.sibling(id="c:5", recipient="x", list_ids=["l1"], due_at=T0)
+    with pytest.raises(ValidationError, match="not queued"):
+        refused.wait_until(T0)

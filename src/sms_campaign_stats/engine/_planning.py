@@ -17,7 +17,13 @@ from sms_campaign_stats.errors import ValidationError
 from sms_campaign_stats.lifecycle._statuses import BounceReason, CampaignStatus, MessageStatus
 from sms_campaign_stats.model import Campaign, CampaignChange, Message
 from sms_campaign_stats.phone_numbers import NumberCheck, RecipientSet, check_number
-from sms_campaign_stats.quiet_hours import OutsideWindow, RuleRegistry, ZonePolicy, plan_send_time
+from sms_campaign_stats.quiet_hours import (
+    OutsideWindow,
+    RuleRegistry,
+    SendTimeDecision,
+    ZonePolicy,
+    plan_send_time,
+)
 
 __all__ = [
     "Plan",
@@ -97,6 +103,32 @@ def plan_messages(
     def next_id() -> str:
         return message_id(campaign.id, first_rank + len(messages))
 
+    # One message built (and checked) by the constructor per kind; the others are its siblings:
+    # only what differs is checked, and the text's segments are counted once.
+    queued = Message.for_campaign(
+        campaign,
+        id=message_id(campaign.id, 0),
+        recipient="+10000000000",
+        list_ids=(),
+        queued_at=now,
+    )
+    refusals: dict[BounceReason, Message] = {}
+
+    def refused_like(reason: BounceReason) -> Message:
+        template = refusals.get(reason)
+        if template is None:
+            template = refusals[reason] = Message.refused(
+                campaign,
+                id=message_id(campaign.id, 0),
+                recipient="+10000000000",
+                list_ids=(),
+                reason=reason,
+                at=now,
+            )
+        return template
+
+    decisions: dict[tuple[str | None, tuple[str, ...], str | None], SendTimeDecision] = {}
+
     # Refused numbers: one message per number (or per text, when it is not a number at all),
     # with every list it appears in, however it was spelt.
     refused: dict[str, tuple[set[str], BounceReason]] = {}
@@ -109,14 +141,7 @@ def plan_messages(
             already += 1
             continue
         messages.append(
-            Message.refused(
-                campaign,
-                id=next_id(),
-                recipient=key,
-                list_ids=list_ids,
-                reason=reason,
-                at=now,
-            )
+            refused_like(reason).sibling(id=next_id(), recipient=key, list_ids=list_ids)
         )
     for recipient in recipients.recipients:
         if recipient.e164 in blocked:
@@ -126,38 +151,36 @@ def plan_messages(
             continue
         ident = next_id()
         zone = zones.get(recipient.e164)
-        decision = plan_send_time(
-            now,
-            country=recipient.check.region,
-            candidate_zones=recipient.check.time_zones,
-            explicit_zone=zone,
-            category=category,
-            registry=rules,
-            zone_policy=zone_policy,
-            action=outside_window,
-            horizon=horizon,
-        )
+        same = (recipient.check.region, recipient.check.time_zones, zone)
+        decision = decisions.get(same)
+        if decision is None:  # the same for every recipient of one region and zones, at `now`
+            decision = decisions[same] = plan_send_time(
+                now,
+                country=recipient.check.region,
+                candidate_zones=recipient.check.time_zones,
+                explicit_zone=zone,
+                category=category,
+                registry=rules,
+                zone_policy=zone_policy,
+                action=outside_window,
+                horizon=horizon,
+            )
         if decision.action == "drop":
             dropped += 1
             messages.append(
-                Message.refused(
-                    campaign,
-                    id=ident,
-                    recipient=recipient.e164,
-                    list_ids=recipient.list_ids,
-                    reason=BounceReason.SENT_OUTSIDE_ALLOWED_HOURS,
-                    at=now,
+                refused_like(BounceReason.SENT_OUTSIDE_ALLOWED_HOURS).sibling(
+                    id=ident, recipient=recipient.e164, list_ids=recipient.list_ids
                 )
             )
             continue
         messages.append(
-            Message.for_campaign(
-                campaign,
+            queued.sibling(
                 id=ident,
                 recipient=recipient.e164,
                 list_ids=recipient.list_ids,
-                queued_at=now,
-            ).wait_until(decision.send_at, zone=zone)
+                due_at=decision.send_at,
+                zone=zone,
+            )
         )
         if decision.send_at is None:
             needs_zone += 1
