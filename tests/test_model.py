@@ -365,13 +365,14 @@ def test_a_sibling_is_checked_where_it_differs() -> None:
         campaign, id="c:1", recipient="+33698765432", list_ids=["l1"], queued_at=T0
     ).wait_until(T0, zone="Europe/Paris")
     assert built == other
-    for changes, field in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"id": ""}, "Message.id"),
         ({"recipient": "0612345678"}, "Message.recipient"),
         ({"recipient": 7}, "Message.recipient"),
         ({"list_ids": "l1"}, "Message.list_ids"),
         ({"zone": ""}, "Message.zone"),
-    ]:
+    ]
+    for changes, field in cases:
         arguments: dict[str, Any] = {"id": "c:2", "recipient": "+33611111111", "list_ids": ["l1"]}
         with pytest.raises(ValidationError, match=field):
             first.sibling(**(arguments | changes))
