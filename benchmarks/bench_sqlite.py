@@ -4,8 +4,11 @@
 
 Bounds from issue 2, each ratio measured in the same run:
 * ``store.add_messages`` vs a raw ``executemany`` of the same rows into the same schema: <= 1.5.
-  Measured for a plan (queued messages, the usual bulk insert) and for an import of messages
-  that were already sent (with attempts, whose provider ids are indexed too).
+  Measured for a plan (queued messages, the usual bulk insert), a plan whose messages know when
+  they are due (``due_at``: two more columns, and the index of due messages) and an import of
+  messages that were already sent (with attempts, whose provider ids are indexed too). The raw
+  insert binds the columns the rows use: without a zone nor a due time, it leaves them out
+  (``NULL``), as the store does.
 * ``report_for`` vs a raw ``SELECT status, COUNT(*) ... GROUP BY status`` on the same file: <= 1.5.
 """
 
@@ -26,13 +29,14 @@ from sms_campaign_stats.model import Reply, Unsubscribe
 from sms_campaign_stats.testing import T0
 
 # The columns of the store's messages table but its rowid ``seq``, in the schema's order (copied
-# from the store's private schema module: benchmarks use public paths only).
-MESSAGE_COLUMNS = (
+# from the store's private schema module: benchmarks use public paths only); the last two, a
+# message's zone and due time, are left out of rows that have neither.
+UNTIMED_COLUMNS = (
     "id, campaign_id, recipient, list_set, status, reason, shape, attempts, segments, queued_at, "
     "submitted_at, final_at, sent, version, last_attempt_at"
 )
-INSERT = f"INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES ({', '.join('?' * 15)})"  # noqa: S608
-SELECT_ROWS = f"SELECT {MESSAGE_COLUMNS} FROM messages ORDER BY seq"  # noqa: S608
+MESSAGE_COLUMNS = UNTIMED_COLUMNS + ", zone, due_at"
+ANY_TIMED = "SELECT 1 FROM messages WHERE zone IS NOT NULL OR due_at IS NOT NULL LIMIT 1"
 RAW_REPORT = "SELECT status, COUNT(*) FROM messages WHERE campaign_id = ? GROUP BY status"
 
 
@@ -55,7 +59,10 @@ def insert_pair(where: Path, found: list[Message]) -> tuple[Callable[[], None], 
 
     ours()  # once, to read back the exact rows and the list sets they refer to
     source = sqlite3.connect(where / "ours.db")
-    rows = source.execute(SELECT_ROWS).fetchall()
+    timed = source.execute(ANY_TIMED).fetchone() is not None
+    columns, count = (MESSAGE_COLUMNS, 17) if timed else (UNTIMED_COLUMNS, 15)
+    rows = source.execute(f"SELECT {columns} FROM messages ORDER BY seq").fetchall()  # noqa: S608
+    insert = f"INSERT INTO messages ({columns}) VALUES ({', '.join('?' * count)})"  # noqa: S608
     list_sets = source.execute("SELECT id, list_ids FROM list_sets").fetchall()
     provider_ids = source.execute("SELECT * FROM provider_ids").fetchall()
     source.close()
@@ -67,7 +74,7 @@ def insert_pair(where: Path, found: list[Message]) -> tuple[Callable[[], None], 
         connection.execute("PRAGMA synchronous = FULL")
         connection.execute("BEGIN IMMEDIATE")
         connection.executemany("INSERT INTO list_sets (id, list_ids) VALUES (?, ?)", list_sets)
-        connection.executemany(INSERT, rows)
+        connection.executemany(insert, rows)
         connection.executemany("INSERT INTO provider_ids VALUES (?, ?)", provider_ids)
         connection.execute("COMMIT")
         connection.close()
@@ -97,7 +104,9 @@ def main(count: int = 1_000_000, directory: str | None = None) -> None:
     found = messages(count)
     print(f"messages: {count:,}; files in {where}")
 
-    for name, batch in (("plan", planned(found)), ("import", found)):
+    plan = planned(found)
+    due = [m.wait_until(T0 + timedelta(minutes=i % 600)) for i, m in enumerate(plan)]
+    for name, batch in (("plan", plan), ("plan, due times", due), ("import", found)):
         ours, raw = insert_pair(where, batch)
         ours_time, raw_time = best_of(3, ours, raw)
         print(report_line(f"add_messages ({name})", ours_time, raw_time, "raw executemany", 1.5))

@@ -6,8 +6,10 @@ import multiprocessing
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -20,6 +22,8 @@ from sms_campaign_stats.errors import (
     StorageBusyError,
     StorageError,
 )
+from sms_campaign_stats.model import Reply
+from sms_campaign_stats.storage import Change, Evidence
 from sms_campaign_stats.storage.sqlite import APPLICATION_ID, SCHEMA_VERSION
 from sms_campaign_stats.testing import T0, sample_campaign, sample_messages
 
@@ -274,13 +278,61 @@ def test_sql_looking_text_is_stored_verbatim(tmp_path: Path) -> None:
     assert message == store.get_message(evil)
 
 
-# schema version 2: migration from version 1 ---------------------------------------------
+# schema versions 2 and 3: migrations from versions 1 and 2 -------------------------------------
+
+
+def make_version_2(path: Path) -> None:
+    """Turn a current file into what version 2 of the schema wrote: no zone nor due time on
+    messages (and no index of due messages), no evidence table."""
+    for statement in (
+        "DROP INDEX messages_due",
+        "ALTER TABLE messages DROP COLUMN due_at",
+        "ALTER TABLE messages DROP COLUMN zone",
+        "DROP TABLE evidence",
+        "PRAGMA user_version = 2",
+    ):
+        set_pragma(path, statement)
 
 
 def make_version_1(path: Path) -> None:
-    """Turn a current file into what version 1 of the schema wrote (no store_keys table)."""
+    """Turn a current file into what version 1 of the schema wrote (also no store_keys table)."""
+    make_version_2(path)
     set_pragma(path, "DROP TABLE store_keys")
     set_pragma(path, "PRAGMA user_version = 1")
+
+
+def as_version_2(line: str) -> str:
+    """A dumped row of a migrated file as version 2 held it: a message without the zone and
+    due time the migration added (unknown: NULL)."""
+    if not line.startswith('INSERT INTO "messages"'):
+        return line
+    assert line.endswith(",NULL,NULL);")
+    return line.removesuffix(",NULL,NULL);") + ");"
+
+
+def layout(path: Path) -> list[Any]:
+    """The columns of every table and the indexes of the file, as SQLite reports them."""
+    connection = sqlite3.connect(path)
+    try:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+        return [
+            (
+                table,
+                connection.execute("SELECT * FROM pragma_table_info(?)", (table,)).fetchall(),
+                connection.execute(
+                    'SELECT name, "unique", partial FROM pragma_index_list(?) ORDER BY name',
+                    (table,),
+                ).fetchall(),
+            )
+            for table in tables
+        ]
+    finally:
+        connection.close()
 
 
 def test_version_1_file_is_migrated_on_opening(tmp_path: Path) -> None:
@@ -300,12 +352,14 @@ def test_version_1_file_is_migrated_on_opening(tmp_path: Path) -> None:
     migrated = SQLiteStorage(path)
     assert expected == report_for(migrated, campaign.id).to_dict()
     assert rows == [
-        line for line in dump(path) if line.startswith("INSERT") and "store_keys" not in line
+        as_version_2(line)
+        for line in dump(path)
+        if line.startswith("INSERT") and "store_keys" not in line
     ]
     assert 2 == migrated.forget("+33600000001")  # a message and a block
     migrated.close()
     connection = sqlite3.connect(path)
-    assert SCHEMA_VERSION == 2 == connection.execute("PRAGMA user_version").fetchone()[0]
+    assert SCHEMA_VERSION == 3 == connection.execute("PRAGMA user_version").fetchone()[0]
     assert 1 == connection.execute("SELECT COUNT(*) FROM store_keys").fetchone()[0]
     assert [("ok",)] == connection.execute("PRAGMA integrity_check").fetchall()
     connection.close()
@@ -314,11 +368,56 @@ def test_version_1_file_is_migrated_on_opening(tmp_path: Path) -> None:
     reopened.close()
 
 
-def test_damaged_version_1_file_is_refused(tmp_path: Path) -> None:
-    """A version-1 file missing a table is refused before any migration, unchanged."""
+def test_version_2_file_is_migrated_on_opening(tmp_path: Path) -> None:
+    """A version-2 file opens: its rows are kept (its messages with no zone nor due time), its
+    campaigns' evidence starts at zero, its layout becomes a new file's, and what version 3
+    adds is written and read back, also after reopening."""
+    path = tmp_path / "old.db"
+    campaign, created = sample_campaign()
+    store = SQLiteStorage(path)
+    store.add_campaign(campaign, events=[created])
+    messages = sample_messages(campaign, 10)
+    store.add_messages(messages)
+    store.update_message(messages[0].submit(at=T0, provider_message_id="p-0"))
+    store.record_reply(
+        Reply(id="r", recipient=messages[1].recipient, at=T0, text="hi", campaign_id=campaign.id)
+    )
+    store.block(messages[1].recipient, reason="hard_bounce", at=T0)
+    expected = report_for(store, campaign.id).to_dict()
+    store.close()
+    make_version_2(path)
+    rows = [line for line in dump(path) if line.startswith("INSERT")]
+
+    migrated = SQLiteStorage(path)
+    assert expected == report_for(migrated, campaign.id).to_dict()
+    assert rows == [as_version_2(line) for line in dump(path) if line.startswith("INSERT")]
+    assert Evidence(campaign_id=campaign.id) == migrated.evidence(campaign.id)
+    stored = migrated.get_message(messages[2].id)
+    assert (None, None) == (stored.zone, stored.due_at)
+    started = campaign.start(at=T0)
+    migrated.update_campaign(started.campaign, events=[started.event])
+    due = migrated.update_message(stored.wait_until(T0, zone="Europe/Paris"))
+    migrated.commit(Change(evidence=[Evidence(campaign_id=campaign.id, delivered=4)]))
+    migrated.close()
+    SQLiteStorage(tmp_path / "new.db").close()
+    assert layout(tmp_path / "new.db") == layout(path)
+    connection = sqlite3.connect(path)
+    assert SCHEMA_VERSION == connection.execute("PRAGMA user_version").fetchone()[0]
+    assert [("ok",)] == connection.execute("PRAGMA integrity_check").fetchall()
+    connection.close()
+    reopened = SQLiteStorage(path)
+    assert [due] == list(reopened.iter_due(T0))
+    assert Evidence(campaign_id=campaign.id, delivered=4) == reopened.evidence(campaign.id)
+    assert 3 == reopened.forget(messages[1].recipient)  # a message, a reply and a block
+    reopened.close()
+
+
+@pytest.mark.parametrize("make_old", [make_version_1, make_version_2])
+def test_damaged_old_file_is_refused(tmp_path: Path, make_old: Callable[[Path], None]) -> None:
+    """An older file missing a table is refused before any migration, unchanged."""
     path = tmp_path / "old.db"
     SQLiteStorage(path).close()
-    make_version_1(path)
+    make_old(path)
     set_pragma(path, "DROP TABLE orphans")
     before = dump(path)
     with pytest.raises(SchemaError, match="missing \\['orphans'\\]"):

@@ -7,21 +7,30 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from sms_campaign_stats import InMemoryStorage, Message, SQLiteStorage, Storage, report_for
 from sms_campaign_stats.engine import CampaignEngine, SendMessage
-from sms_campaign_stats.model import Reply, Unsubscribe
+from sms_campaign_stats.model import Campaign, Reply, Unsubscribe
 from sms_campaign_stats.providers import parse_vonage_receipt
 from sms_campaign_stats.reports import report_from_messages
-from sms_campaign_stats.storage import CampaignCounts
+from sms_campaign_stats.storage import CampaignCounts, Change, Evidence, Orphan, StorageBase
 from sms_campaign_stats.testing import T0, StorageConformance, sample_campaign
 
 from .strategies import CAMPAIGN, campaign_data
 
 _files = itertools.count()
+
+
+class FullDisk:
+    """A report value that cannot be copied: the in-memory store copies a report as it writes
+    it, so a change holding one fails in the middle of its writes, as a full disk would."""
+
+    def __deepcopy__(self, memo: dict[int, object]) -> FullDisk:
+        raise OSError("no space left on device")
 
 
 class TestInMemoryStorage(StorageConformance):
@@ -30,6 +39,18 @@ class TestInMemoryStorage(StorageConformance):
     def make_storage(self) -> Storage:
         """A new in-memory store."""
         return InMemoryStorage()
+
+    def inject_commit_failure(self, store: StorageBase, campaign: Campaign) -> Change:
+        """An orphan report that fails as it is written (after the campaigns, the messages,
+        the history, the inbound items and the blocks)."""
+        poison = Orphan(provider_message_id="poison", report={"x": FullDisk()}, received_at=T0)
+        return Change(orphans=[poison])
+
+
+def sqlite_failure(campaign: Campaign) -> Change:
+    """Evidence that SQLite refuses only as it writes it (beyond a 64-bit integer), after every
+    other part of the change but the completions."""
+    return Change(evidence=[Evidence(campaign_id=campaign.id, delivered=2**63)])
 
 
 class TestSQLiteFile(StorageConformance):
@@ -43,6 +64,10 @@ class TestSQLiteFile(StorageConformance):
         """A new SQLite file in the test's directory."""
         return SQLiteStorage(self.directory / f"store-{next(_files)}.db")
 
+    def inject_commit_failure(self, store: StorageBase, campaign: Campaign) -> Change:
+        """A value SQLite refuses at write time."""
+        return sqlite_failure(campaign)
+
 
 class TestSQLiteMemory(StorageConformance):
     """The SQLite store on ":memory:" passes the storage contract."""
@@ -50,6 +75,63 @@ class TestSQLiteMemory(StorageConformance):
     def make_storage(self) -> Storage:
         """A new private in-memory SQLite database."""
         return SQLiteStorage(":memory:")
+
+    def inject_commit_failure(self, store: StorageBase, campaign: Campaign) -> Change:
+        """A value SQLite refuses at write time."""
+        return sqlite_failure(campaign)
+
+
+#: The methods of the contract (``Storage``), and ``close``.
+CONTRACT = frozenset(
+    name for name in dir(Storage) if not name.startswith("_") and callable(getattr(Storage, name))
+) | {"close"}
+
+
+class ContractOnly:
+    """A store that implements the contract alone, without ``StorageBase`` (here by lending an
+    in-memory store's methods of the contract, and nothing else)."""
+
+    def __init__(self) -> None:
+        self._store = InMemoryStorage()
+
+    def __getattr__(self, name: str) -> object:
+        if name not in CONTRACT:
+            raise AttributeError(name)
+        return getattr(self._store, name)
+
+
+class TestContractOnlyStorage(StorageConformance):
+    """A store with the contract's methods only passes the suite: it gives the store
+    ``StorageBase``'s conveniences, which go through the store's own ``commit``."""
+
+    def make_storage(self) -> Storage:
+        """A store without conveniences."""
+        store = ContractOnly()
+        assert not hasattr(store, "add_messages")
+        return cast(Storage, store)
+
+    def inject_commit_failure(self, store: StorageBase, campaign: Campaign) -> Change:
+        """The in-memory store's failure, through the contract-only store's commit."""
+        return TestInMemoryStorage().inject_commit_failure(store, campaign)
+
+
+def test_contract_has_seventeen_methods() -> None:
+    """The contract is the fourteen methods ``StorageBase`` leaves abstract, and three it gives
+    defaults (``campaign_counts``, ``iter_due``, ``iter_stale``)."""
+    assert 17 + 1 == len(CONTRACT)
+    assert CONTRACT - {"close", "campaign_counts", "iter_due", "iter_stale"} == (
+        StorageBase.__abstractmethods__
+    )
+
+
+def test_storage_base_is_abstract() -> None:
+    """A subclass of ``StorageBase`` that leaves a method of the contract out cannot be made."""
+
+    class Partial(StorageBase):
+        pass
+
+    with pytest.raises(TypeError, match="abstract"):
+        Partial()  # type: ignore[abstract]
 
 
 def test_conformance_base_needs_a_factory() -> None:
@@ -62,6 +144,9 @@ def test_stores_satisfy_the_protocol() -> None:
     """Both stores are Storage at runtime (a structural check)."""
     assert isinstance(InMemoryStorage(), Storage)
     assert isinstance(SQLiteStorage(":memory:"), Storage)
+    assert isinstance(ContractOnly(), Storage)
+    assert isinstance(InMemoryStorage(), StorageBase)
+    assert isinstance(SQLiteStorage(":memory:"), StorageBase)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +155,7 @@ def sqlite_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("prop")
 
 
-def stores(directory: Path) -> Iterator[Storage]:
+def stores(directory: Path) -> Iterator[StorageBase]:
     """A fresh store of each kind."""
     yield InMemoryStorage()
     yield SQLiteStorage(directory / f"p-{next(_files)}.db", durability="normal")
@@ -106,7 +191,7 @@ def test_report_from_store_equals_report_from_messages(sqlite_dir: Path, data: D
 # forget(): reports exactly as before ------------------------------------------------------
 
 
-def engine_campaign(store: Storage) -> list[str]:
+def engine_campaign(store: StorageBase) -> list[str]:
     """A campaign run through the engine: outcomes of every kind, replies and STOPs; the
     numbers it was sent to."""
     campaign, created = sample_campaign("c", lists=("a", "b"))
@@ -134,7 +219,7 @@ def test_forget_keeps_every_report_exactly(kind: str, tmp_path: Path) -> None:
     """Forgetting every number, one by one, of a campaign run through the engine: the report,
     its dict, the history and the timeline are exactly as before; blocked numbers stay blocked
     and no stored value holds a number any more."""
-    store: Storage = InMemoryStorage() if kind == "memory" else SQLiteStorage(tmp_path / "f.db")
+    store: StorageBase = InMemoryStorage() if kind == "memory" else SQLiteStorage(tmp_path / "f.db")
     numbers = engine_campaign(store)
     report = report_for(store, "c").to_dict()
     history = store.timeline("c")

@@ -1,5 +1,5 @@
 """The SQLite store's connection wrapper: busy reads retried a bounded number of times, and the
-errors of a transaction that cannot begin, typed."""
+errors of a transaction that cannot begin, typed; a commit failing at each of its statements."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from sms_campaign_stats.errors import SchemaError, StorageBusyError, StorageError
+from sms_campaign_stats.storage import Change, Evidence, SQLiteStorage
 from sms_campaign_stats.storage.sqlite._database import BUSY_ATTEMPTS, Database
+from sms_campaign_stats.testing import sample_campaign
+from sms_campaign_stats.testing._storage import _World
 
 
 def test_busy_reads_are_retried_a_bounded_number_of_times(tmp_path: Path) -> None:
@@ -62,3 +65,64 @@ def test_begin_on_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     ):
         pass  # pragma: no cover - never reached
     database.close()
+
+
+# A failure at each statement of a commit: a trigger of the file raises there. The writes
+# before it in the same transaction (and the rows before it in the same statement) are undone.
+FAILING_STATEMENTS = {
+    "new campaign": "BEFORE INSERT ON campaigns",
+    "campaign compare-and-set": "BEFORE UPDATE ON campaigns",
+    "the last new message": "BEFORE INSERT ON messages WHEN NEW.id = 'imported'",
+    "provider id": "BEFORE INSERT ON provider_ids",
+    "message compare-and-set": "BEFORE UPDATE OF status ON messages",
+    "history": "BEFORE INSERT ON timeline",
+    "reply": "BEFORE INSERT ON replies",
+    "opt-out": "BEFORE INSERT ON unsubscribes",
+    "block": "BEFORE INSERT ON blocklist",
+    "orphan taken": "BEFORE DELETE ON orphans",
+    "orphan kept": "BEFORE INSERT ON orphans",
+    "evidence restarted": "BEFORE UPDATE ON evidence",
+    "completion": "BEFORE UPDATE OF status ON campaigns WHEN NEW.status = 'completed'",
+}
+
+
+@pytest.mark.parametrize("statement", sorted(FAILING_STATEMENTS))
+def test_a_commit_failing_at_any_statement_leaves_the_file_unchanged(
+    tmp_path: Path, statement: str
+) -> None:
+    """A change of every kind of item whose commit fails at one statement (a trigger refuses
+    it): a StorageError, the file exactly as before, and the same change written after."""
+    path = tmp_path / "s.db"
+    store = SQLiteStorage(path)
+    campaign, created = sample_campaign()
+    store.add_campaign(campaign, events=[created])
+    world = _World.stored(store, campaign)
+    change = world.everything()
+    connection = sqlite3.connect(path)
+    connection.execute(
+        f"CREATE TRIGGER failing {FAILING_STATEMENTS[statement]} "
+        "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+    )
+    connection.commit()
+    before = list(connection.iterdump())
+    with pytest.raises(StorageError):
+        store.commit(change)
+    assert before == list(connection.iterdump())
+    connection.execute("DROP TRIGGER failing")
+    connection.commit()
+    connection.close()
+    committed = store.commit(change)
+    assert (world.other.id,) == tuple(c.id for c in committed.completed)
+    store.close()
+
+
+def test_failures_the_database_finds_are_typed(tmp_path: Path) -> None:
+    """A value SQLite refuses as it writes it is a StorageError saying nothing was written."""
+    store = SQLiteStorage(tmp_path / "s.db")
+    campaign, created = sample_campaign()
+    store.add_campaign(campaign, events=[created])
+    too_many = Change(evidence=[Evidence(campaign_id=campaign.id, delivered=2**63)])
+    with pytest.raises(StorageError, match="nothing was written"):
+        store.commit(too_many)
+    assert Evidence(campaign_id=campaign.id) == store.evidence(campaign.id)
+    store.close()

@@ -1,17 +1,20 @@
-"""Both built-in stores, with a fault injected: a pseudonym collision when a number is forgotten."""
+"""Both built-in stores, with a fault injected: a pseudonym collision when a number is forgotten;
+the in-memory store failing at each of a commit's writes in turn."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from sms_campaign_stats import InMemoryStorage, SQLiteStorage, Storage
+from sms_campaign_stats import InMemoryStorage, SQLiteStorage
 from sms_campaign_stats.errors import StorageError
-from sms_campaign_stats.model import Reply
-from sms_campaign_stats.storage import _memory
+from sms_campaign_stats.model import Campaign, Reply
+from sms_campaign_stats.storage import StorageBase, _memory
 from sms_campaign_stats.storage.sqlite import _store as _sqlite
 from sms_campaign_stats.testing import T0, sample_campaign, sample_messages
+from sms_campaign_stats.testing._storage import _World
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
@@ -20,7 +23,7 @@ def test_forget_refuses_a_pseudonym_collision(
 ) -> None:
     """Two forgotten numbers of one campaign with the same pseudonym (a 1 in 10**12 chance):
     a StorageError, and nothing of the second forget is written."""
-    store: Storage = InMemoryStorage() if kind == "memory" else SQLiteStorage(tmp_path / "f.db")
+    store: StorageBase = InMemoryStorage() if kind == "memory" else SQLiteStorage(tmp_path / "f.db")
     module = _memory if kind == "memory" else _sqlite
     monkeypatch.setattr(module, "pseudonym", lambda salt, number: "+999000000000001")
     campaign, _ = sample_campaign()
@@ -35,3 +38,51 @@ def test_forget_refuses_a_pseudonym_collision(
     assert second == store.get_message(second.id)
     assert [reply] == store.replies(campaign.id)
     store.close()
+
+
+class InjectedWriteError(Exception):
+    """Raised by a write of the in-memory store, after it wrote."""
+
+
+def failing_at(store: InMemoryStorage, write: int | None) -> list[int]:
+    """Make ``store``'s ``write``-th write from now on raise once it is done (``None``: none);
+    the count of writes so far, in a list that grows with them."""
+    writes: list[int] = []
+    for name in ("_set", "_append", "_put"):
+        original = getattr(store, name)
+
+        def counted(*arguments: object, _original: Any = original) -> None:
+            _original(*arguments)
+            writes.append(1)
+            if len(writes) == write:
+                raise InjectedWriteError(f"write {write}")
+
+        setattr(store, name, counted)
+    return writes
+
+
+def test_memory_commit_undoes_its_writes_whichever_fails() -> None:
+    """A commit of every kind of item that fails at its first write, its second, ..., its
+    last: each time the store reads exactly as before, and a commit after it succeeds."""
+    counting = InMemoryStorage()
+    world = _World.stored(counting, _stored(counting))
+    writes = failing_at(counting, None)
+    counting.commit(world.everything())
+    assert len(writes) >= 20  # each item of the change, one write at least
+
+    for write in range(1, len(writes) + 1):
+        store = InMemoryStorage()
+        world = _World.stored(store, _stored(store))
+        before = world.snapshot()
+        failing_at(store, write)
+        with pytest.raises(InjectedWriteError):
+            store.commit(world.everything())
+        assert before == world.snapshot(), f"write {write}"
+    failing_at(store, None)
+    store.commit(world.everything())
+
+
+def _stored(store: StorageBase) -> Campaign:
+    campaign, created = sample_campaign()
+    store.add_campaign(campaign, events=[created])
+    return campaign

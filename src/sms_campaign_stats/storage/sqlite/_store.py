@@ -3,46 +3,36 @@
 * The schema is created and versioned by the library (``PRAGMA application_id`` marks our files,
   ``PRAGMA user_version`` holds the schema version). A file made by something else, or by a newer
   schema, is refused with ``SchemaError``: never a silent migration.
-* WAL journal, a busy timeout, ``BEGIN IMMEDIATE`` for every write: one transaction per call, so a
-  failed batch leaves the file exactly as before. ``synchronous=FULL`` by default (a committed
-  batch survives a power cut); ``durability="normal"`` trades that for speed (a committed batch
-  still survives a crash of the process).
+* WAL journal, a busy timeout, ``BEGIN IMMEDIATE`` for every write: ``commit(change)`` is one
+  transaction, so a change that fails anywhere leaves the file exactly as before.
+  ``synchronous=FULL`` by default (a committed change survives a power cut);
+  ``durability="normal"`` trades that for speed (it still survives a crash of the process).
 * One connection per thread (and per process: a forked child opens its own).
-* Parameterized SQL only. Aggregates are computed in SQL, in one read transaction.
-* The schema and the encoding of values are in ``_sqlite_schema.py``; everything round-trips
-  exactly.
+* Parameterized SQL only. Aggregates are computed in SQL, in one read transaction; the due
+  messages, the stale ones and the latest message to a number are read from indexes.
+* The schema and the encoding of values are in ``_schema.py``, the write statements in
+  ``_writes.py``; everything round-trips exactly.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import attrs
-
-from sms_campaign_stats._core.privacy import mask_number
-from sms_campaign_stats._core.shape import MessageShape
 from sms_campaign_stats._core.validate import check_utc
-from sms_campaign_stats.errors import (
-    ConflictError,
-    DuplicateError,
-    NotFoundError,
-    SmsCampaignStatsError,
-    StorageError,
-    ValidationError,
-)
+from sms_campaign_stats.errors import NotFoundError, StorageError, ValidationError
 from sms_campaign_stats.lifecycle._statuses import MessageStatus
 from sms_campaign_stats.model import Block, Campaign, Message, Reply, TimelineEvent, Unsubscribe
+from sms_campaign_stats.storage._base import StorageBase, check_batch_size
+from sms_campaign_stats.storage._change import Change, Committed, Evidence, Orphan
 from sms_campaign_stats.storage._counts import CampaignCounts, Cell, CellKey, Engagement
 from sms_campaign_stats.storage._forgetting import (
-    FORGOTTEN_BLOCK_PREFIX,
     blocklist_key,
     check_forgettable,
     pseudonym,
@@ -52,81 +42,62 @@ from sms_campaign_stats.storage.sqlite._database import Database
 from sms_campaign_stats.storage.sqlite._schema import (
     APPLICATION_ID,
     CAMPAIGN_COLUMNS,
-    MESSAGE_COLUMNS,
     MESSAGE_SELECT,
     SCHEMA_VERSION,
     ListSets,
     campaign_from_row,
-    campaign_row,
     check_or_create_schema,
     decode_shape,
     message_from_row,
-    message_rows,
     micros,
     moment,
     read_salt,
     to_json,
 )
+from sms_campaign_stats.storage.sqlite._writes import (
+    ANY_FORGOTTEN,
+    BLOCK,
+    FORGOTTEN_RANGE,
+    add_evidence,
+    compare_and_set_campaigns,
+    compare_and_set_messages,
+    complete,
+    encode_evidence,
+    encode_orphans,
+    insert_campaigns,
+    insert_events,
+    insert_messages,
+    keep_orphans,
+    record_replies,
+    record_unsubscribes,
+    take_orphans,
+    write_blocks,
+)
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStorage"]
 
-_CHUNK = 4096  # messages encoded (and their list sets resolved) per executemany
 # Messages by provider ids; the caller appends "(?, ?, ...)", placeholders only.
 _BY_PROVIDER_IDS = (
     "SELECT p.provider_message_id, "
     + MESSAGE_SELECT.removeprefix("SELECT ")
     + "JOIN provider_ids p ON p.message_id = m.id WHERE p.provider_message_id IN "
 )
-# Compare-and-set of a message that keeps its lists and its last attempt, and of any message.
-_UPDATE_KEEPING = (
-    "UPDATE messages SET status = ?, reason = ?, shape = ?, attempts = ?, segments = ?, "
-    "queued_at = ?, submitted_at = ?, final_at = ?, sent = ?, version = version + 1 "
-    "WHERE id = ? AND campaign_id = ? AND recipient = ? AND version = ? "
-    "AND list_set = ? AND last_attempt_at IS ?"
+# Messages with their rowid first, for the scans that page by an index's order.
+_SEQUENCED_SELECT = "SELECT m.seq, " + MESSAGE_SELECT.removeprefix("SELECT ")
+# Orphan reports of provider ids; the caller appends "(?, ?, ...)", placeholders only.
+_ORPHANS_OF = (
+    "SELECT seq, provider_message_id, received_at, report FROM orphans "
+    "WHERE provider_message_id IN "
 )
-_UPDATE_ALL = (
-    "UPDATE messages SET list_set = ?, status = ?, reason = ?, shape = ?, "
-    "attempts = ?, segments = ?, queued_at = ?, submitted_at = ?, final_at = ?, "
-    "sent = ?, last_attempt_at = ?, version = version + 1 "
-    "WHERE id = ? AND campaign_id = ? AND recipient = ? AND version = ?"
-)
-# A number is blocked once, under its own name or, once forgotten, under its salted hash.
-_BLOCK = (
-    "INSERT INTO blocklist (recipient, reason, at) SELECT ?1, ?2, ?3 "
-    "WHERE NOT EXISTS (SELECT 1 FROM blocklist WHERE recipient IN (?1, ?4))"
-)
-# Whether any forgotten number is in the blocklist (a range of the primary key).
-_ANY_FORGOTTEN = "SELECT 1 FROM blocklist WHERE recipient >= ? AND recipient < ? LIMIT 1"
-_FORGOTTEN_RANGE = (FORGOTTEN_BLOCK_PREFIX, FORGOTTEN_BLOCK_PREFIX[:-1] + ";")
-
-
-def _provider_pairs(message: Message) -> Iterator[tuple[str, str]]:
-    for attempt in message.attempts:
-        if attempt.provider_message_id is not None:
-            yield attempt.provider_message_id, message.id
-
-
-def _count_earlier_engagement(connection: sqlite3.Connection, campaign_id: str) -> None:
-    """Set the engagement columns of a campaign's messages whose recipient replied or opted out
-    before the message was stored (a late import): cheap, it reads only engaged recipients."""
-    connection.execute(
-        "UPDATE messages SET "
-        "replies = (SELECT COUNT(*) FROM replies r "
-        "WHERE r.campaign_id = messages.campaign_id AND r.recipient = messages.recipient), "
-        "unsubscribed = EXISTS (SELECT 1 FROM unsubscribes u "
-        "WHERE u.campaign_id = messages.campaign_id AND u.recipient = messages.recipient) "
-        "WHERE campaign_id = ?1 AND recipient IN ("
-        "SELECT recipient FROM replies WHERE campaign_id = ?1 "
-        "UNION SELECT recipient FROM unsubscribes WHERE campaign_id = ?1)",
-        (campaign_id,),
-    )
+_FIRST_PAGE = -(2**62)  # below every instant's microseconds
+_NO_END = 2**62  # above every instant's microseconds
 
 
 def _fetch(sql: str, parameters: tuple[Any, ...], connection: sqlite3.Connection) -> list[Any]:
     return connection.execute(sql, parameters).fetchall()
 
 
-class SQLiteStorage:
+class SQLiteStorage(StorageBase):
     """A store in one SQLite file (or ``":memory:"``, private to this object's connections).
 
     ``timeout`` bounds how long a write waits for another writer before ``StorageBusyError``.
@@ -164,41 +135,7 @@ class SQLiteStorage:
     def __repr__(self) -> str:
         return f"SQLiteStorage({self.path!r})"
 
-    # campaigns ---------------------------------------------------------------------------
-
-    def _require_campaigns(self, connection: sqlite3.Connection, ids: Iterable[str]) -> None:
-        for campaign_id in set(ids):
-            found = connection.execute(
-                "SELECT 1 FROM campaigns WHERE id = ?", (campaign_id,)
-            ).fetchone()
-            if found is None:
-                raise NotFoundError("campaign", campaign_id)
-
-    def _insert_events(
-        self, connection: sqlite3.Connection, events: Sequence[TimelineEvent]
-    ) -> None:
-        for event in events:
-            if not isinstance(event, TimelineEvent):
-                raise ValidationError("TimelineEvent", f"expected TimelineEvent, got {event!r}")
-        self._require_campaigns(connection, (e.campaign_id for e in events))
-        connection.executemany(
-            "INSERT INTO timeline (campaign_id, at, kind, details) VALUES (?, ?, ?, ?)",
-            [(e.campaign_id, micros(e.at), e.kind.value, to_json(e.details)) for e in events],
-        )
-
-    def add_campaign(self, campaign: Campaign, *, events: Sequence[TimelineEvent] = ()) -> None:
-        if not isinstance(campaign, Campaign):
-            raise ValidationError("Campaign", f"expected Campaign, got {campaign!r}")
-        with self._transaction(write=True) as connection:
-            try:
-                connection.execute(
-                    f"INSERT INTO campaigns ({CAMPAIGN_COLUMNS}) "  # noqa: S608 - constant columns
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    campaign_row(campaign),
-                )
-            except sqlite3.IntegrityError:
-                raise DuplicateError("campaign", campaign.id) from None
-            self._insert_events(connection, events)
+    # campaigns and history --------------------------------------------------------------------
 
     def get_campaign(self, campaign_id: str) -> Campaign:
         row = self._read(
@@ -211,29 +148,6 @@ class SQLiteStorage:
             raise NotFoundError("campaign", campaign_id)
         return campaign_from_row(row)
 
-    def update_campaign(
-        self, campaign: Campaign, *, events: Sequence[TimelineEvent] = ()
-    ) -> Campaign:
-        if not isinstance(campaign, Campaign):
-            raise ValidationError("Campaign", f"expected Campaign, got {campaign!r}")
-        row = campaign_row(campaign)
-        with self._transaction(write=True) as connection:
-            cursor = connection.execute(
-                "UPDATE campaigns SET name = ?, sender = ?, content = ?, list_ids = ?, "
-                "status = ?, created_at = ?, scheduled_at = ?, unit_price = ?, currency = ?, "
-                "version = version + 1 WHERE id = ? AND version = ?",
-                (*row[1:10], campaign.id, campaign.version),
-            )
-            if cursor.rowcount != 1:
-                stored = connection.execute(
-                    "SELECT version FROM campaigns WHERE id = ?", (campaign.id,)
-                ).fetchone()
-                if stored is None:
-                    raise NotFoundError("campaign", campaign.id)
-                raise ConflictError("campaign", campaign.id, campaign.version, stored[0])
-            self._insert_events(connection, events)
-        return attrs.evolve(campaign, version=campaign.version + 1)
-
     def list_campaigns(self) -> list[Campaign]:
         rows = self._read(
             lambda c: c.execute(
@@ -242,101 +156,58 @@ class SQLiteStorage:
         )
         return [campaign_from_row(row) for row in rows]
 
-    # messages ----------------------------------------------------------------------------
+    def timeline(self, campaign_id: str) -> list[TimelineEvent]:
+        def query(c: sqlite3.Connection) -> list[Any]:
+            _require_campaign(c, campaign_id)
+            return c.execute(
+                "SELECT campaign_id, at, kind, details FROM timeline WHERE campaign_id = ? "
+                "ORDER BY seq",
+                (campaign_id,),
+            ).fetchall()
 
-    def add_messages(self, messages: Iterable[Message]) -> int:
-        iterator = iter(messages)
-        count = 0
-        fragments: dict[MessageShape, tuple[Any, ...]] = {}
-        campaigns: set[str] = set()
-        with self._transaction(write=True) as connection:
-            list_sets = ListSets(connection, self._list_set_ids)
-            while chunk := list(itertools.islice(iterator, _CHUNK)):
-                for message in chunk:
-                    if not isinstance(message, Message):
-                        raise ValidationError("Message", f"expected Message, got {message!r}")
-                rows = list(message_rows(chunk, list_sets, fragments))
-                before = connection.total_changes
-                try:
-                    connection.executemany(
-                        f"INSERT INTO messages ({MESSAGE_COLUMNS}) "  # noqa: S608 - constant columns
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        rows,
-                    )
-                except sqlite3.IntegrityError as error:
-                    # Rows before the failing one were inserted: their count points at it.
-                    failed = chunk[connection.total_changes - before]
-                    raise self._insert_error(failed, error) from None
-                count += len(chunk)
-                campaigns.update(m.campaign_id for m in chunk)
-                pairs = [pair for m in chunk if m.attempts for pair in _provider_pairs(m)]
-                if pairs:  # an import of messages already sent
-                    try:
-                        connection.executemany(
-                            "INSERT INTO provider_ids (provider_message_id, message_id) "
-                            "VALUES (?, ?)",
-                            pairs,
-                        )
-                    except sqlite3.IntegrityError:
-                        raise self._provider_id_error(connection, pairs) from None
-            for campaign_id in campaigns:
-                _count_earlier_engagement(connection, campaign_id)
-        list_sets.committed()
-        return count
-
-    def _insert_error(self, message: Message, error: sqlite3.IntegrityError) -> StorageError:
-        text = str(error)
-        if "FOREIGN KEY" in text:
-            return NotFoundError("campaign", message.campaign_id)
-        if "recipient" in text:
-            return DuplicateError(
-                "message",
-                message.id,
-                f"campaign {message.campaign_id!r} already has a message to "
-                f"{mask_number(message.recipient)}",
+        return [
+            TimelineEvent(
+                campaign_id=row[0], at=moment(row[1]), kind=row[2], details=json.loads(row[3])
             )
-        return DuplicateError("message", message.id)
+            for row in self._read(query)
+        ]
 
-    def _provider_id_error(
-        self, connection: sqlite3.Connection, pairs: Sequence[tuple[str, str]]
-    ) -> StorageError:
-        """Name the provider id that another message owns (or that a batch repeats)."""
-        seen: dict[str, str] = {}
-        for provider_id, message_id in pairs:
-            owner = connection.execute(
-                "SELECT message_id FROM provider_ids WHERE provider_message_id = ?", (provider_id,)
+    def evidence(self, campaign_id: str) -> Evidence:
+        def query(c: sqlite3.Connection) -> Any:
+            _require_campaign(c, campaign_id)
+            return c.execute(
+                "SELECT delivered, soft_bounces, hard_bounces, unsubscribes FROM evidence "
+                "WHERE campaign_id = ?",
+                (campaign_id,),
             ).fetchone()
-            other = seen.get(provider_id) or (owner[0] if owner else None)
-            if other is not None and other != message_id:
-                return DuplicateError(
-                    "provider message id", provider_id, f"it belongs to message {other!r}"
-                )
-            seen[provider_id] = message_id
-        return StorageError("provider ids could not be recorded")  # pragma: no cover
 
-    def _claim_provider_ids(
-        self, connection: sqlite3.Connection, pairs: Sequence[tuple[str, str]]
-    ) -> None:
-        """Register provider ids of updated messages; one owned by another message fails."""
-        if not pairs:
-            return
-        try:
-            # Already registered to the same message: nothing to do. Registered to another:
-            # the primary key refuses it.
-            connection.executemany(
-                "INSERT INTO provider_ids (provider_message_id, message_id) SELECT ?1, ?2 "
-                "WHERE NOT EXISTS (SELECT 1 FROM provider_ids "
-                "WHERE provider_message_id = ?1 AND message_id = ?2)",
-                pairs,
-            )
-        except sqlite3.IntegrityError:
-            raise self._provider_id_error(connection, pairs) from None
+        row = self._read(query)
+        if row is None:
+            return Evidence(campaign_id=campaign_id)
+        return Evidence(
+            campaign_id=campaign_id,
+            delivered=row[0],
+            soft_bounces=row[1],
+            hard_bounces=row[2],
+            unsubscribes=row[3],
+        )
+
+    # messages ---------------------------------------------------------------------------------
 
     def _messages_where(self, where: str, parameters: tuple[Any, ...]) -> list[Message]:
         rows = self._read(
             functools.partial(_fetch, MESSAGE_SELECT + where, parameters)  # constant SQL
         )
         return [message_from_row(row, self._list_ids(row[3])) for row in rows]
+
+    def _sequenced_where(
+        self, where: str, parameters: tuple[Any, ...]
+    ) -> list[tuple[int, Message]]:
+        """Messages with their rowid (``where`` is a constant clause on ``m``)."""
+        rows = self._read(
+            functools.partial(_fetch, _SEQUENCED_SELECT + where, parameters)  # constant SQL
+        )
+        return [(row[0], message_from_row(row[1:], self._list_ids(row[4]))) for row in rows]
 
     def _list_ids(self, text: str) -> tuple[str, ...]:
         known = self._list_set_ids.get(text)
@@ -374,73 +245,8 @@ class SQLiteStorage:
         self._read(query)
         return found
 
-    def update_message(self, message: Message) -> Message:
-        return self.update_messages([message])[0]
-
-    def update_messages(
-        self, messages: Sequence[Message], *, blocks: Sequence[Block] = ()
-    ) -> list[Message]:
-        batch = list(messages)
-        for message in batch:
-            if not isinstance(message, Message):
-                raise ValidationError("Message", f"expected Message, got {message!r}")
-        if len({m.id for m in batch}) != len(batch):
-            raise ValidationError("update_messages", "a message appears twice in one batch")
-        block_rows = [self._block_row(block) for block in blocks]
-        fragments: dict[MessageShape, tuple[Any, ...]] = {}
-        with self._transaction(write=True) as connection:
-            list_sets = ListSets(connection, self._list_set_ids)
-            rows = list(message_rows(batch, list_sets, fragments))
-            connection.execute("SAVEPOINT batch")
-            # Most updates (a delivery report) keep the lists and the last attempt: leaving those
-            # columns out of the SET spares rewriting two indexes. The rest match no row of the
-            # narrow statement (their version is still the one read) and take the full one.
-            written = connection.executemany(
-                _UPDATE_KEEPING, [(*r[4:13], r[0], r[1], r[2], r[13], r[3], r[14]) for r in rows]
-            ).rowcount
-            if written != len(batch):
-                written += connection.executemany(
-                    _UPDATE_ALL, [(*r[3:13], r[14], r[0], r[1], r[2], r[13]) for r in rows]
-                ).rowcount
-            if written != len(batch):
-                # Undo this batch while still holding the write lock, then say what was wrong.
-                connection.execute("ROLLBACK TO batch")
-                raise self._update_error(connection, batch)
-            self._claim_provider_ids(
-                connection, [pair for m in batch for pair in _provider_pairs(m)]
-            )
-            if block_rows:
-                connection.executemany(_BLOCK, block_rows)
-        list_sets.committed()
-        return [m._replace(version=m.version + 1) for m in batch]
-
-    def _block_row(self, block: Block) -> tuple[str, str, int | None, str]:
-        if not isinstance(block, Block):
-            raise ValidationError("Block", f"expected Block, got {block!r}")
-        key = blocklist_key(self._salt, block.recipient)
-        return block.recipient, block.reason, micros(block.at), key
-
-    def _update_error(
-        self, connection: sqlite3.Connection, batch: list[Message]
-    ) -> SmsCampaignStatsError:
-        for message in batch:
-            stored = connection.execute(
-                "SELECT campaign_id, recipient, version FROM messages WHERE id = ?", (message.id,)
-            ).fetchone()
-            if stored is None:
-                return NotFoundError("message", message.id)
-            # The version first: a message read before forget() changed its recipient is stale.
-            if stored[2] != message.version:
-                return ConflictError("message", message.id, message.version, stored[2])
-            if (stored[0], stored[1]) != (message.campaign_id, message.recipient):
-                return ValidationError(
-                    "Message", f"message {message.id!r}: campaign and recipient cannot change"
-                )
-        return StorageError("update_messages: the batch was not written")  # pragma: no cover
-
     def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> Iterator[Message]:
-        if batch_size < 1:
-            raise ValidationError("iter_messages.batch_size", "must be at least 1")
+        check_batch_size("iter_messages.batch_size", batch_size)
         self.get_campaign(campaign_id)
         return self._iterate(campaign_id, batch_size)
 
@@ -456,116 +262,22 @@ class SQLiteStorage:
                 return
             after = batch[-1].recipient
 
-    # history -----------------------------------------------------------------------------
-
-    def append_events(self, events: Sequence[TimelineEvent]) -> None:
-        batch = list(events)
-        with self._transaction(write=True) as connection:
-            self._insert_events(connection, batch)
-
-    def timeline(self, campaign_id: str) -> list[TimelineEvent]:
-        def query(c: sqlite3.Connection) -> list[Any]:
-            if c.execute("SELECT 1 FROM campaigns WHERE id = ?", (campaign_id,)).fetchone() is None:
-                raise NotFoundError("campaign", campaign_id)
-            return c.execute(
-                "SELECT campaign_id, at, kind, details FROM timeline WHERE campaign_id = ? "
-                "ORDER BY seq",
-                (campaign_id,),
-            ).fetchall()
-
-        return [
-            TimelineEvent(
-                campaign_id=row[0], at=moment(row[1]), kind=row[2], details=json.loads(row[3])
-            )
-            for row in self._read(query)
-        ]
-
-    # replies and unsubscribes -----------------------------------------------------------
-
-    def _record(
-        self,
-        sql: str,
-        row: tuple[Any, ...],
-        engagement: str,
-        campaign_id: str | None,
-        recipient: str,
-    ) -> bool:
-        with self._transaction(write=True) as connection:
-            try:
-                cursor = connection.execute(sql, row)
-            except sqlite3.IntegrityError:
-                raise NotFoundError("campaign", str(campaign_id)) from None
-            if cursor.rowcount != 1:
-                return False
-            if campaign_id is not None:  # the message's engagement columns, if it exists yet
-                connection.execute(engagement, (campaign_id, recipient))
-            return True
-
-    def record_reply(self, reply: Reply) -> bool:
-        if not isinstance(reply, Reply):
-            raise ValidationError("Reply", f"expected Reply, got {reply!r}")
-        return self._record(
-            "INSERT INTO replies (id, recipient, campaign_id, at, text) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (id) DO NOTHING",
-            (reply.id, reply.recipient, reply.campaign_id, micros(reply.at), reply.text),
-            "UPDATE messages SET replies = replies + 1 WHERE campaign_id = ? AND recipient = ?",
-            reply.campaign_id,
-            reply.recipient,
+    def messages_to(
+        self, recipient: str, *, since: datetime, before: datetime | None = None
+    ) -> list[Message]:
+        return self._messages_where(
+            "WHERE m.recipient = ? AND m.last_attempt_at >= ? AND m.last_attempt_at <= ? "
+            "ORDER BY m.last_attempt_at, m.id",
+            (recipient, *_window(since, before)),
         )
 
-    def replies(self, campaign_id: str) -> list[Reply]:
-        self.get_campaign(campaign_id)
-        rows = self._read(
-            lambda c: c.execute(
-                "SELECT id, recipient, campaign_id, at, text FROM replies "
-                "WHERE campaign_id = ? ORDER BY at, id",
-                (campaign_id,),
-            ).fetchall()
-        )
-        return [
-            Reply(id=r[0], recipient=r[1], campaign_id=r[2], at=moment(r[3]), text=r[4])
-            for r in rows
-        ]
-
-    def record_unsubscribe(self, unsubscribe: Unsubscribe) -> bool:
-        if not isinstance(unsubscribe, Unsubscribe):
-            raise ValidationError("Unsubscribe", f"expected Unsubscribe, got {unsubscribe!r}")
-        return self._record(
-            "INSERT INTO unsubscribes (id, recipient, campaign_id, at, keyword) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            (
-                unsubscribe.id,
-                unsubscribe.recipient,
-                unsubscribe.campaign_id,
-                micros(unsubscribe.at),
-                unsubscribe.keyword,
-            ),
-            "UPDATE messages SET unsubscribed = 1 WHERE campaign_id = ? AND recipient = ?",
-            unsubscribe.campaign_id,
-            unsubscribe.recipient,
-        )
-
-    def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
-        self.get_campaign(campaign_id)
-        rows = self._read(
-            lambda c: c.execute(
-                "SELECT id, recipient, campaign_id, at, keyword FROM unsubscribes "
-                "WHERE campaign_id = ? ORDER BY at, id",
-                (campaign_id,),
-            ).fetchall()
-        )
-        return [
-            Unsubscribe(id=r[0], recipient=r[1], campaign_id=r[2], at=moment(r[3]), keyword=r[4])
-            for r in rows
-        ]
-
-    # engine support -----------------------------------------------------------------------
-
-    def latest_message_to(self, recipient: str, *, since: datetime) -> Message | None:
+    def latest_message_to(
+        self, recipient: str, *, since: datetime, before: datetime | None = None
+    ) -> Message | None:
         found = self._messages_where(
-            "WHERE m.recipient = ? AND m.last_attempt_at >= ? "
+            "WHERE m.recipient = ? AND m.last_attempt_at >= ? AND m.last_attempt_at <= ? "
             "ORDER BY m.last_attempt_at DESC, m.id DESC LIMIT 1",
-            (recipient, micros(check_utc("since", since))),
+            (recipient, *_window(since, before)),
         )
         return found[0] if found else None
 
@@ -573,70 +285,92 @@ class SQLiteStorage:
         self, *, submitted_before: datetime, batch_size: int = 1000
     ) -> Iterator[Message]:
         cutoff = micros(check_utc("submitted_before", submitted_before))
-        if batch_size < 1:
-            raise ValidationError("iter_stale.batch_size", "must be at least 1")
+        check_batch_size("iter_stale.batch_size", batch_size)
         return self._iterate_stale(cutoff, batch_size)
 
     def _iterate_stale(self, cutoff: int | None, batch_size: int) -> Iterator[Message]:
-        after: tuple[int, str] = (-(2**62), "")
+        # Pages in the order of the partial index of processing messages: (last attempt, rowid).
+        after: tuple[int, int] = (_FIRST_PAGE, 0)
         while True:
-            batch = self._messages_where(
+            batch = self._sequenced_where(
                 "WHERE m.status = 'processing' AND m.last_attempt_at < ? "
-                "AND (m.last_attempt_at, m.id) > (?, ?) "
-                "ORDER BY m.last_attempt_at, m.id LIMIT ?",
+                "AND (m.last_attempt_at, m.seq) > (?, ?) "
+                "ORDER BY m.last_attempt_at, m.seq LIMIT ?",
                 (cutoff, *after, batch_size),
             )
-            yield from batch
+            yield from (message for _, message in batch)
             if len(batch) < batch_size:
                 return
-            last = batch[-1]
-            after = (micros(last.last_attempt_at) or 0, last.id)
+            seq, last = batch[-1]
+            after = (micros(last.last_attempt_at) or 0, seq)
 
-    def add_orphan(
-        self, provider_message_id: str, report: Mapping[str, Any], *, received_at: datetime
-    ) -> None:
-        if not isinstance(report, Mapping):
-            raise ValidationError("report", "an orphan report is a mapping")
-        row = (provider_message_id, micros(check_utc("received_at", received_at)), to_json(report))
-        with self._transaction(write=True) as connection:
-            connection.execute(
-                "INSERT INTO orphans (provider_message_id, received_at, report) VALUES (?, ?, ?)",
-                row,
-            )
-
-    def take_orphans(self, provider_message_id: str) -> list[Mapping[str, Any]]:
-        # Almost every submission has no orphan: look without taking the write lock first. One
-        # added after this look is taken by the next call, as if it had come after this one.
-        waiting = self._read(
-            lambda c: c.execute(
-                "SELECT 1 FROM orphans WHERE provider_message_id = ? LIMIT 1",
-                (provider_message_id,),
-            ).fetchone()
-        )
-        if waiting is None:
-            return []
-        with self._transaction(write=True) as connection:
-            rows = connection.execute(
-                "SELECT report FROM orphans WHERE provider_message_id = ? ORDER BY seq",
-                (provider_message_id,),
-            ).fetchall()
-            if rows:
-                connection.execute(
-                    "DELETE FROM orphans WHERE provider_message_id = ?", (provider_message_id,)
+    def iter_due(self, now: datetime, *, batch_size: int = 1000) -> Iterator[Message]:
+        until = micros(check_utc("now", now))
+        check_batch_size("iter_due.batch_size", batch_size)
+        sending = self._read(
+            lambda c: [
+                row[0]
+                for row in c.execute(
+                    "SELECT id FROM campaigns WHERE status = 'sending' ORDER BY created_at, id"
                 )
-        return [json.loads(row[0]) for row in rows]
+            ]
+        )
+        return self._iterate_due(sending, until, batch_size)
 
-    def block(self, recipient: str, *, reason: str, at: datetime) -> bool:
-        row = (recipient, reason, micros(check_utc("at", at)), blocklist_key(self._salt, recipient))
-        with self._transaction(write=True) as connection:
-            return connection.execute(_BLOCK, row).rowcount == 1
+    def _iterate_due(
+        self, campaign_ids: list[str], until: int | None, batch_size: int
+    ) -> Iterator[Message]:
+        # Per campaign, in the order of the partial index of due messages: (due at, rowid).
+        for campaign_id in campaign_ids:
+            after: tuple[int, int] = (_FIRST_PAGE, 0)
+            while True:
+                batch = self._sequenced_where(
+                    "WHERE m.campaign_id = ? AND m.status = 'queued' AND m.due_at <= ? "
+                    "AND (m.due_at, m.seq) > (?, ?) ORDER BY m.due_at, m.seq LIMIT ?",
+                    (campaign_id, until, *after, batch_size),
+                )
+                yield from (message for _, message in batch)
+                if len(batch) < batch_size:
+                    break
+                seq, last = batch[-1]
+                after = (micros(last.due_at) or 0, seq)
+
+    # replies, unsubscribes, blocklist, orphans ---------------------------------------------------
+
+    def replies(self, campaign_id: str) -> list[Reply]:
+        def query(c: sqlite3.Connection) -> list[Any]:
+            _require_campaign(c, campaign_id)
+            return c.execute(
+                "SELECT id, recipient, campaign_id, at, text FROM replies "
+                "WHERE campaign_id = ? ORDER BY at, id",
+                (campaign_id,),
+            ).fetchall()
+
+        return [
+            Reply(id=r[0], recipient=r[1], campaign_id=r[2], at=moment(r[3]), text=r[4])
+            for r in self._read(query)
+        ]
+
+    def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
+        def query(c: sqlite3.Connection) -> list[Any]:
+            _require_campaign(c, campaign_id)
+            return c.execute(
+                "SELECT id, recipient, campaign_id, at, keyword FROM unsubscribes "
+                "WHERE campaign_id = ? ORDER BY at, id",
+                (campaign_id,),
+            ).fetchall()
+
+        return [
+            Unsubscribe(id=r[0], recipient=r[1], campaign_id=r[2], at=moment(r[3]), keyword=r[4])
+            for r in self._read(query)
+        ]
 
     def blocked(self, recipients: Iterable[str]) -> frozenset[str]:
         wanted = list(dict.fromkeys(recipients))
 
         def query(c: sqlite3.Connection) -> set[str]:
             found = self._blocked_among(c, wanted)
-            if c.execute(_ANY_FORGOTTEN, _FORGOTTEN_RANGE).fetchone() is not None:
+            if c.execute(ANY_FORGOTTEN, FORGOTTEN_RANGE).fetchone() is not None:
                 # Some numbers were forgotten: look for the others under their hashes too.
                 keys = {blocklist_key(self._salt, r): r for r in wanted if r not in found}
                 found.update(keys[key] for key in self._blocked_among(c, list(keys)))
@@ -659,7 +393,119 @@ class SQLiteStorage:
             )
         return found
 
-    # personal data ------------------------------------------------------------------------
+    def orphans(self, provider_message_ids: Iterable[str]) -> list[Orphan]:
+        wanted = list(dict.fromkeys(provider_message_ids))
+
+        def query(c: sqlite3.Connection) -> list[Any]:
+            rows: list[Any] = []
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                rows += c.execute(_ORPHANS_OF + f"({marks})", chunk).fetchall()
+            return sorted(rows)
+
+        return [
+            Orphan(
+                provider_message_id=row[1], report=json.loads(row[3]), received_at=moment(row[2])
+            )
+            for row in self._read(query)
+        ]
+
+    def take_orphans(self, provider_message_id: str) -> list[Mapping[str, Any]]:
+        # One atomic take (read and removed in one transaction). Almost every submission has no
+        # orphan: look without taking the write lock first; one added after this look is taken
+        # by the next call, as if it had come after this one.
+        waiting = self._read(
+            lambda c: c.execute(
+                "SELECT 1 FROM orphans WHERE provider_message_id = ? LIMIT 1",
+                (provider_message_id,),
+            ).fetchone()
+        )
+        if waiting is None:
+            return []
+        with self._transaction(write=True) as connection:
+            rows = connection.execute(
+                "SELECT report FROM orphans WHERE provider_message_id = ? ORDER BY seq",
+                (provider_message_id,),
+            ).fetchall()
+            take_orphans(connection, [provider_message_id])
+        return [json.loads(row[0]) for row in rows]
+
+    # writes -----------------------------------------------------------------------------------
+
+    def commit(self, change: Change) -> Committed:
+        if not isinstance(change, Change):
+            raise ValidationError("commit", f"expected a Change, got {type(change).__name__}")
+        if change.is_empty:
+            self._database.connection()  # a closed store refuses even an empty change
+            return Committed()
+        # Everything that can be encoded is, before the write lock is taken.
+        blocks = [self._block_row(block) for block in change.blocks]
+        orphans = encode_orphans(change.orphans)
+        evidence = encode_evidence(change.evidence)
+        try:
+            with self._transaction(write=True) as connection:
+                list_sets = ListSets(connection, self._list_set_ids)
+                written = self._write(connection, change, list_sets, blocks, orphans, evidence)
+        except (sqlite3.IntegrityError, OverflowError) as error:
+            # Refused by the database as it wrote (a trigger, an integer beyond 64 bits): the
+            # transaction was rolled back.
+            raise StorageError(
+                f"{self.path}: the change could not be written ({error}); nothing was written"
+            ) from error
+        list_sets.committed()
+        return written
+
+    def _write(
+        self,
+        connection: sqlite3.Connection,
+        change: Change,
+        list_sets: ListSets,
+        blocks: list[tuple[str, str, int | None, str]],
+        orphans: list[tuple[str, int | None, str]],
+        evidence: dict[str, Evidence],
+    ) -> Committed:
+        """The statements of ``commit``, in its transaction."""
+        insert_campaigns(connection, change.new_campaigns)
+        campaigns = compare_and_set_campaigns(connection, change.campaigns)
+        insert_messages(connection, change.new_messages, list_sets)
+        messages = compare_and_set_messages(connection, change.messages, list_sets)
+        insert_events(connection, change.events)
+        replies = record_replies(connection, change.replies)
+        unsubscribes = record_unsubscribes(connection, change.unsubscribes)
+        written = write_blocks(connection, blocks)
+        take_orphans(connection, change.taken_orphans)
+        keep_orphans(connection, orphans)
+        add_evidence(connection, evidence)
+        completed = [
+            done
+            for done in (complete(connection, c) for c in change.completions)
+            if done is not None
+        ]
+        stored = {c.id: c for c in (*campaigns, *change.new_campaigns, *completed)}
+        return Committed(
+            campaigns=tuple(stored.values()),
+            messages=(*messages, *change.new_messages),
+            replies=tuple(replies),
+            unsubscribes=tuple(unsubscribes),
+            blocks=tuple(b for b, ok in zip(change.blocks, written, strict=True) if ok),
+            completed=tuple(completed),
+        )
+
+    def _block_row(self, block: Block) -> tuple[str, str, int | None, str]:
+        key = blocklist_key(self._salt, block.recipient)
+        return block.recipient, block.reason, micros(block.at), key
+
+    def add_messages(self, messages: Iterable[Message]) -> int:
+        # Streamed into one transaction, chunk by chunk, as commit writes new messages: an
+        # import of millions is never held whole in memory, nor checked twice.
+        with self._transaction(write=True) as connection:
+            list_sets = ListSets(connection, self._list_set_ids)
+            count = insert_messages(connection, messages, list_sets)
+        list_sets.committed()
+        return count
+
+    # personal data ------------------------------------------------------------------------------
 
     def forget(self, recipient: str) -> int:
         recipient = check_forgettable(recipient)
@@ -701,11 +547,11 @@ class SQLiteStorage:
             ).fetchone()
             if blocked is not None:
                 connection.execute("DELETE FROM blocklist WHERE recipient = ?", (recipient,))
-                connection.execute(_BLOCK, (key, *blocked, key))
+                connection.execute(BLOCK, (key, *blocked, key))
                 changed += 1
         return changed
 
-    # aggregates ---------------------------------------------------------------------------
+    # aggregates -------------------------------------------------------------------------------
 
     def campaign_counts(self, campaign_id: str) -> CampaignCounts:
         def query(c: sqlite3.Connection) -> CampaignCounts:
@@ -750,3 +596,17 @@ class SQLiteStorage:
 
     def close(self) -> None:
         self._database.close()
+
+
+def _require_campaign(connection: sqlite3.Connection, campaign_id: str) -> None:
+    if (
+        connection.execute("SELECT 1 FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
+        is None
+    ):
+        raise NotFoundError("campaign", campaign_id)
+
+
+def _window(since: datetime, before: datetime | None) -> tuple[int | None, int | None]:
+    """``[since, before]`` as microseconds (no ``before``: no end)."""
+    end = _NO_END if before is None else micros(check_utc("before", before))
+    return micros(check_utc("since", since)), end

@@ -1,0 +1,506 @@
+"""The statements of ``SQLiteStorage``'s writes, each run inside the caller's write transaction.
+
+``SQLiteStorage.commit`` runs them in one transaction, in this order: campaigns, messages (new,
+then compare-and-set), history, replies and opt-outs, blocks, orphan reports (taken, then kept),
+evidence, completions. Each raises the library's error for what it finds wrong (a duplicate, a
+stale version, an unknown campaign) and the transaction rolls back: nothing of the change is
+written. Values are encoded before the transaction begins where they can be (``encode_*``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from sms_campaign_stats._core.privacy import mask_number
+from sms_campaign_stats._core.shape import MessageShape
+from sms_campaign_stats.errors import (
+    ConflictError,
+    DuplicateError,
+    NotFoundError,
+    SmsCampaignStatsError,
+    StorageError,
+    ValidationError,
+)
+from sms_campaign_stats.lifecycle._statuses import CampaignStatus
+from sms_campaign_stats.model import Campaign, Message, Reply, TimelineEvent, Unsubscribe
+from sms_campaign_stats.storage._change import Completion, Evidence, Orphan
+from sms_campaign_stats.storage._forgetting import FORGOTTEN_BLOCK_PREFIX
+from sms_campaign_stats.storage.sqlite._schema import (
+    CAMPAIGN_COLUMNS,
+    MESSAGE_COLUMNS,
+    UNTIMED_COLUMNS,
+    ListSets,
+    campaign_from_row,
+    campaign_row,
+    is_timed,
+    message_rows,
+    micros,
+    to_json,
+)
+
+__all__ = [
+    "ANY_FORGOTTEN",
+    "BLOCK",
+    "FORGOTTEN_RANGE",
+    "add_evidence",
+    "compare_and_set_campaigns",
+    "compare_and_set_messages",
+    "complete",
+    "encode_evidence",
+    "encode_orphans",
+    "insert_campaigns",
+    "insert_events",
+    "insert_messages",
+    "keep_orphans",
+    "record_replies",
+    "record_unsubscribes",
+    "require_campaigns",
+    "take_orphans",
+    "write_blocks",
+]
+
+_CHUNK = 4096  # messages encoded (and their list sets resolved) per executemany
+# Compare-and-set of a message that keeps its lists and its last attempt, and of any message;
+# each for a batch with zones or due times, and for one without (NULL written, not bound).
+_SET_KEEPING = (
+    "UPDATE messages SET status = ?, reason = ?, shape = ?, attempts = ?, segments = ?, "
+    "queued_at = ?, submitted_at = ?, final_at = ?, sent = ?, "
+)
+_WHERE_KEEPING = (
+    "version = version + 1 WHERE id = ? AND campaign_id = ? AND recipient = ? AND version = ? "
+    "AND list_set = ? AND last_attempt_at IS ?"
+)
+_SET_ALL = (
+    "UPDATE messages SET list_set = ?, status = ?, reason = ?, shape = ?, "
+    "attempts = ?, segments = ?, queued_at = ?, submitted_at = ?, final_at = ?, "
+    "sent = ?, last_attempt_at = ?, "
+)
+_WHERE_ALL = (
+    "version = version + 1 WHERE id = ? AND campaign_id = ? AND recipient = ? AND version = ?"
+)
+_UPDATE_KEEPING = _SET_KEEPING + "zone = ?, due_at = ?, " + _WHERE_KEEPING
+_UPDATE_KEEPING_UNTIMED = _SET_KEEPING + "zone = NULL, due_at = NULL, " + _WHERE_KEEPING
+_UPDATE_ALL = _SET_ALL + "zone = ?, due_at = ?, " + _WHERE_ALL
+_UPDATE_ALL_UNTIMED = _SET_ALL + "zone = NULL, due_at = NULL, " + _WHERE_ALL
+_INSERT_MESSAGE = (
+    f"INSERT INTO messages ({MESSAGE_COLUMNS}) "  # noqa: S608 - constant columns
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_UNTIMED = (
+    f"INSERT INTO messages ({UNTIMED_COLUMNS}) "  # noqa: S608 - constant columns
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+#: A number is blocked once, under its own name or, once forgotten, under its salted hash:
+#: (number, reason, at, the number's blocklist key).
+BLOCK = (
+    "INSERT INTO blocklist (recipient, reason, at) SELECT ?1, ?2, ?3 "
+    "WHERE NOT EXISTS (SELECT 1 FROM blocklist WHERE recipient IN (?1, ?4))"
+)
+#: Whether any forgotten number is in the blocklist (a range of the primary key).
+ANY_FORGOTTEN = "SELECT 1 FROM blocklist WHERE recipient >= ? AND recipient < ? LIMIT 1"
+FORGOTTEN_RANGE = (FORGOTTEN_BLOCK_PREFIX, FORGOTTEN_BLOCK_PREFIX[:-1] + ";")
+_ADD_EVIDENCE = (
+    "INSERT INTO evidence (campaign_id, delivered, soft_bounces, hard_bounces, unsubscribes) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (campaign_id) DO UPDATE SET "
+    "delivered = delivered + excluded.delivered, "
+    "soft_bounces = soft_bounces + excluded.soft_bounces, "
+    "hard_bounces = hard_bounces + excluded.hard_bounces, "
+    "unsubscribes = unsubscribes + excluded.unsubscribes"
+)
+_RESTART_EVIDENCE = (
+    "INSERT INTO evidence (campaign_id, delivered, soft_bounces, hard_bounces, unsubscribes) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (campaign_id) DO UPDATE SET "
+    "delivered = excluded.delivered, soft_bounces = excluded.soft_bounces, "
+    "hard_bounces = excluded.hard_bounces, unsubscribes = excluded.unsubscribes"
+)
+
+
+def require_campaigns(connection: sqlite3.Connection, ids: Iterable[str]) -> None:
+    """``NotFoundError`` for the first of these campaigns that is not stored."""
+    for campaign_id in dict.fromkeys(ids):
+        found = connection.execute(
+            "SELECT 1 FROM campaigns WHERE id = ?", (campaign_id,)
+        ).fetchone()
+        if found is None:
+            raise NotFoundError("campaign", campaign_id)
+
+
+# campaigns ----------------------------------------------------------------------------------
+
+
+def insert_campaigns(connection: sqlite3.Connection, campaigns: Sequence[Campaign]) -> None:
+    """New campaigns, stored as given; ``DuplicateError`` for an id already stored."""
+    for campaign in campaigns:
+        try:
+            connection.execute(
+                f"INSERT INTO campaigns ({CAMPAIGN_COLUMNS}) "  # noqa: S608 - constant columns
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                campaign_row(campaign),
+            )
+        except sqlite3.IntegrityError as error:
+            if "UNIQUE" not in str(error):
+                raise  # not a duplicate: refused by the database (a trigger of yours)
+            raise DuplicateError("campaign", campaign.id) from None
+
+
+def compare_and_set_campaigns(
+    connection: sqlite3.Connection, campaigns: Sequence[Campaign]
+) -> list[Campaign]:
+    """Each campaign written if its stored version is the value's; as stored (``version + 1``)."""
+    for campaign in campaigns:
+        cursor = connection.execute(
+            "UPDATE campaigns SET name = ?, sender = ?, content = ?, list_ids = ?, "
+            "status = ?, created_at = ?, scheduled_at = ?, unit_price = ?, currency = ?, "
+            "version = version + 1 WHERE id = ? AND version = ?",
+            (*campaign_row(campaign)[1:10], campaign.id, campaign.version),
+        )
+        if cursor.rowcount != 1:
+            stored = connection.execute(
+                "SELECT version FROM campaigns WHERE id = ?", (campaign.id,)
+            ).fetchone()
+            if stored is None:
+                raise NotFoundError("campaign", campaign.id)
+            raise ConflictError("campaign", campaign.id, campaign.version, stored[0])
+    return [attrs.evolve(c, version=c.version + 1) for c in campaigns]
+
+
+def complete(connection: sqlite3.Connection, completion: Completion) -> Campaign | None:
+    """Complete the campaign if it is SENDING and none of its messages is queued or
+    processing (read in this transaction, after the change's other writes); it as stored."""
+    row = connection.execute(
+        f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?",  # noqa: S608 - constant columns
+        (completion.campaign_id,),
+    ).fetchone()
+    if row is None:
+        raise NotFoundError("campaign", completion.campaign_id)
+    campaign = campaign_from_row(row)
+    if campaign.status is not CampaignStatus.SENDING:
+        return None
+    # The counts index (campaign, status, ...) answers this without reading a row.
+    still_open = connection.execute(
+        "SELECT 1 FROM messages WHERE campaign_id = ? AND status IN ('queued', 'processing') "
+        "LIMIT 1",
+        (campaign.id,),
+    ).fetchone()
+    if still_open is not None:
+        return None
+    done = campaign.complete(at=completion.at)
+    (stored,) = compare_and_set_campaigns(connection, [done.campaign])
+    insert_events(connection, [done.event])
+    return stored
+
+
+# messages -----------------------------------------------------------------------------------
+
+
+def _provider_pairs(message: Message) -> Iterator[tuple[str, str]]:
+    for attempt in message.attempts:
+        if attempt.provider_message_id is not None:
+            yield attempt.provider_message_id, message.id
+
+
+def _count_earlier_engagement(connection: sqlite3.Connection, campaign_id: str) -> None:
+    """Set the engagement columns of a campaign's messages whose recipient replied or opted out
+    before the message was stored (a late import): cheap, it reads only engaged recipients."""
+    connection.execute(
+        "UPDATE messages SET "
+        "replies = (SELECT COUNT(*) FROM replies r "
+        "WHERE r.campaign_id = messages.campaign_id AND r.recipient = messages.recipient), "
+        "unsubscribed = EXISTS (SELECT 1 FROM unsubscribes u "
+        "WHERE u.campaign_id = messages.campaign_id AND u.recipient = messages.recipient) "
+        "WHERE campaign_id = ?1 AND recipient IN ("
+        "SELECT recipient FROM replies WHERE campaign_id = ?1 "
+        "UNION SELECT recipient FROM unsubscribes WHERE campaign_id = ?1)",
+        (campaign_id,),
+    )
+
+
+def insert_messages(
+    connection: sqlite3.Connection, messages: Iterable[Message], list_sets: ListSets
+) -> int:
+    """New messages, streamed in chunks (any iterable, read once); how many."""
+    iterator = iter(messages)
+    count = 0
+    fragments: dict[MessageShape, tuple[Any, ...]] = {}
+    campaigns: set[str] = set()
+    while chunk := list(itertools.islice(iterator, _CHUNK)):
+        for message in chunk:
+            if not isinstance(message, Message):
+                raise ValidationError("Message", f"expected Message, got {message!r}")
+        timed = is_timed(chunk)
+        rows = list(message_rows(chunk, list_sets, fragments, timed=timed))
+        before = connection.total_changes
+        try:
+            connection.executemany(_INSERT_MESSAGE if timed else _INSERT_UNTIMED, rows)
+        except sqlite3.IntegrityError as error:
+            # Rows before the failing one were inserted: their count points at it.
+            failed = chunk[connection.total_changes - before]
+            raise _insert_error(failed, error) from None
+        count += len(chunk)
+        campaigns.update(m.campaign_id for m in chunk)
+        pairs = [pair for m in chunk if m.attempts for pair in _provider_pairs(m)]
+        if pairs:  # an import of messages already sent
+            try:
+                connection.executemany(
+                    "INSERT INTO provider_ids (provider_message_id, message_id) VALUES (?, ?)",
+                    pairs,
+                )
+            except sqlite3.IntegrityError as error:
+                raise _provider_id_error(connection, pairs, error) from None
+    for campaign_id in campaigns:
+        _count_earlier_engagement(connection, campaign_id)
+    return count
+
+
+def _insert_error(message: Message, error: sqlite3.IntegrityError) -> SmsCampaignStatsError:
+    text = str(error)
+    if "FOREIGN KEY" in text:
+        return NotFoundError("campaign", message.campaign_id)
+    if "recipient" in text:
+        return DuplicateError(
+            "message",
+            message.id,
+            f"campaign {message.campaign_id!r} already has a message to "
+            f"{mask_number(message.recipient)}",
+        )
+    if "messages.id" in text:
+        return DuplicateError("message", message.id)
+    return StorageError(f"message {message.id!r} could not be stored ({text})")
+
+
+def _provider_id_error(
+    connection: sqlite3.Connection,
+    pairs: Sequence[tuple[str, str]],
+    error: sqlite3.IntegrityError,
+) -> StorageError:
+    """Name the provider id that another message owns (or that a batch repeats)."""
+    seen: dict[str, str] = {}
+    for provider_id, message_id in pairs:
+        owner = connection.execute(
+            "SELECT message_id FROM provider_ids WHERE provider_message_id = ?", (provider_id,)
+        ).fetchone()
+        other = seen.get(provider_id) or (owner[0] if owner else None)
+        if other is not None and other != message_id:
+            return DuplicateError(
+                "provider message id", provider_id, f"it belongs to message {other!r}"
+            )
+        seen[provider_id] = message_id
+    return StorageError(f"provider ids could not be recorded ({error})")
+
+
+def compare_and_set_messages(
+    connection: sqlite3.Connection, batch: Sequence[Message], list_sets: ListSets
+) -> list[Message]:
+    """Each message written if its stored version is the value's; as stored (``version + 1``).
+
+    Campaign and recipient are a message's identity: a value that changes them is refused.
+    """
+    if not batch:
+        return []
+    timed = is_timed(batch)
+    rows = list(message_rows(batch, list_sets, {}, timed=timed))
+    connection.execute("SAVEPOINT batch")
+    # Most updates (a delivery report) keep the lists and the last attempt: leaving those
+    # columns out of the SET spares rewriting two indexes. The rest match no row of the narrow
+    # statement (their version is still the one read) and take the full one.
+    if timed:
+        keeping = [(*r[4:13], r[15], r[16], r[0], r[1], r[2], r[13], r[3], r[14]) for r in rows]
+    else:
+        keeping = [(*r[4:13], r[0], r[1], r[2], r[13], r[3], r[14]) for r in rows]
+    written = connection.executemany(
+        _UPDATE_KEEPING if timed else _UPDATE_KEEPING_UNTIMED, keeping
+    ).rowcount
+    if written != len(batch):
+        if timed:
+            every = [(*r[3:13], r[14], r[15], r[16], r[0], r[1], r[2], r[13]) for r in rows]
+        else:
+            every = [(*r[3:13], r[14], r[0], r[1], r[2], r[13]) for r in rows]
+        written += connection.executemany(
+            _UPDATE_ALL if timed else _UPDATE_ALL_UNTIMED, every
+        ).rowcount
+    if written != len(batch):
+        # Undo the batch's writes (versions moved) before reading what was wrong.
+        connection.execute("ROLLBACK TO batch")
+        raise _update_error(connection, batch)
+    connection.execute("RELEASE batch")
+    _claim_provider_ids(connection, [pair for m in batch for pair in _provider_pairs(m)])
+    return [m._replace(version=m.version + 1) for m in batch]
+
+
+def _claim_provider_ids(connection: sqlite3.Connection, pairs: Sequence[tuple[str, str]]) -> None:
+    """Register provider ids of updated messages; one owned by another message fails."""
+    if not pairs:
+        return
+    try:
+        # Already registered to the same message: nothing to do. Registered to another: the
+        # primary key refuses it.
+        connection.executemany(
+            "INSERT INTO provider_ids (provider_message_id, message_id) SELECT ?1, ?2 "
+            "WHERE NOT EXISTS (SELECT 1 FROM provider_ids "
+            "WHERE provider_message_id = ?1 AND message_id = ?2)",
+            pairs,
+        )
+    except sqlite3.IntegrityError as error:
+        raise _provider_id_error(connection, pairs, error) from None
+
+
+def _update_error(
+    connection: sqlite3.Connection, batch: Sequence[Message]
+) -> SmsCampaignStatsError:
+    for message in batch:
+        stored = connection.execute(
+            "SELECT campaign_id, recipient, version FROM messages WHERE id = ?", (message.id,)
+        ).fetchone()
+        if stored is None:
+            return NotFoundError("message", message.id)
+        # The version first: a message read before forget() changed its recipient is stale.
+        if stored[2] != message.version:
+            return ConflictError("message", message.id, message.version, stored[2])
+        if (stored[0], stored[1]) != (message.campaign_id, message.recipient):
+            return ValidationError(
+                "Message", f"message {message.id!r}: campaign and recipient cannot change"
+            )
+    return StorageError("the messages were not written")  # pragma: no cover
+
+
+# history, inbound, blocks --------------------------------------------------------------------
+
+
+def insert_events(connection: sqlite3.Connection, events: Sequence[TimelineEvent]) -> None:
+    """History entries, in order; ``NotFoundError`` for an unknown campaign."""
+    if not events:
+        return
+    require_campaigns(connection, (e.campaign_id for e in events))
+    connection.executemany(
+        "INSERT INTO timeline (campaign_id, at, kind, details) VALUES (?, ?, ?, ?)",
+        [(e.campaign_id, micros(e.at), e.kind.value, to_json(e.details)) for e in events],
+    )
+
+
+def record_replies(connection: sqlite3.Connection, replies: Sequence[Reply]) -> list[Reply]:
+    """The replies whose id is not stored yet, recorded (with their message's engagement)."""
+    require_campaigns(connection, (r.campaign_id for r in replies if r.campaign_id is not None))
+    written = []
+    for reply in replies:
+        cursor = connection.execute(
+            "INSERT INTO replies (id, recipient, campaign_id, at, text) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO NOTHING",
+            (reply.id, reply.recipient, reply.campaign_id, micros(reply.at), reply.text),
+        )
+        if cursor.rowcount == 1:
+            written.append(reply)
+            if reply.campaign_id is not None:  # the message's engagement, if it exists yet
+                connection.execute(
+                    "UPDATE messages SET replies = replies + 1 "
+                    "WHERE campaign_id = ? AND recipient = ?",
+                    (reply.campaign_id, reply.recipient),
+                )
+    return written
+
+
+def record_unsubscribes(
+    connection: sqlite3.Connection, unsubscribes: Sequence[Unsubscribe]
+) -> list[Unsubscribe]:
+    """The opt-outs whose id is not stored yet, recorded (with their message's engagement)."""
+    require_campaigns(
+        connection, (u.campaign_id for u in unsubscribes if u.campaign_id is not None)
+    )
+    written = []
+    for unsubscribe in unsubscribes:
+        cursor = connection.execute(
+            "INSERT INTO unsubscribes (id, recipient, campaign_id, at, keyword) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            (
+                unsubscribe.id,
+                unsubscribe.recipient,
+                unsubscribe.campaign_id,
+                micros(unsubscribe.at),
+                unsubscribe.keyword,
+            ),
+        )
+        if cursor.rowcount == 1:
+            written.append(unsubscribe)
+            if unsubscribe.campaign_id is not None:
+                connection.execute(
+                    "UPDATE messages SET unsubscribed = 1 WHERE campaign_id = ? AND recipient = ?",
+                    (unsubscribe.campaign_id, unsubscribe.recipient),
+                )
+    return written
+
+
+def write_blocks(
+    connection: sqlite3.Connection, rows: Sequence[tuple[str, str, int | None, str]]
+) -> list[bool]:
+    """Block each number unless it is already (``BLOCK`` rows); whether each was written."""
+    return [connection.execute(BLOCK, row).rowcount == 1 for row in rows]
+
+
+# orphans and evidence -----------------------------------------------------------------------
+
+
+def encode_orphans(orphans: Sequence[Orphan]) -> list[tuple[str, int | None, str]]:
+    """Orphan reports as rows (before the transaction: a report that is not JSON is refused
+    without waiting for the lock)."""
+    rows = []
+    for orphan in orphans:
+        if not isinstance(orphan.report, Mapping):
+            raise ValidationError("Orphan.report", "an orphan report is a mapping")
+        rows.append(
+            (orphan.provider_message_id, micros(orphan.received_at), to_json(orphan.report))
+        )
+    return rows
+
+
+def take_orphans(connection: sqlite3.Connection, provider_message_ids: Sequence[str]) -> None:
+    """Remove the reports kept for these provider ids."""
+    if not provider_message_ids:
+        return
+    connection.executemany(
+        "DELETE FROM orphans WHERE provider_message_id = ?",
+        [(pid,) for pid in provider_message_ids],
+    )
+
+
+def keep_orphans(
+    connection: sqlite3.Connection, rows: Sequence[tuple[str, int | None, str]]
+) -> None:
+    """Keep reports (``encode_orphans`` rows), in arrival order."""
+    if not rows:
+        return
+    connection.executemany(
+        "INSERT INTO orphans (provider_message_id, received_at, report) VALUES (?, ?, ?)", rows
+    )
+
+
+def encode_evidence(evidence: Sequence[Evidence]) -> dict[str, Evidence]:
+    """A change's evidence, one entry per campaign: its deltas added up in order (a restart
+    drops what came before it in the change, and makes the whole a restart)."""
+    folded: dict[str, Evidence] = {}
+    for delta in evidence:
+        before = folded.get(delta.campaign_id)
+        if before is None or delta.restart:
+            folded[delta.campaign_id] = delta
+        else:
+            folded[delta.campaign_id] = attrs.evolve(before.plus(delta), restart=before.restart)
+    return folded
+
+
+def add_evidence(connection: sqlite3.Connection, evidence: Mapping[str, Evidence]) -> None:
+    """Add (or, for a restart, set) each campaign's evidence (``encode_evidence``)."""
+    require_campaigns(connection, evidence)
+    for campaign_id, delta in evidence.items():
+        connection.execute(
+            _RESTART_EVIDENCE if delta.restart else _ADD_EVIDENCE,
+            (
+                campaign_id,
+                delta.delivered,
+                delta.soft_bounces,
+                delta.hard_bounces,
+                delta.unsubscribes,
+            ),
+        )
