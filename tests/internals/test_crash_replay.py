@@ -643,12 +643,6 @@ def test_a_kill_at_any_write_then_every_event_again_gives_the_same_final_state(
     assert not kill_runs.other_state, f"{summary} (printed above: the kill point, the event, why)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plan() replayed on a campaign the scenario completed raises ValidationError "
-    "(check_plannable) though every number is planned already; remove this mark when the "
-    "engine accepts it",
-)
 def test_every_event_delivered_again_after_a_kill_is_accepted(kill_runs: KillRuns) -> None:
     """Idempotent events: delivering an event again after a crash raises nothing (the service
     replaying its events needs no error handling for them)."""

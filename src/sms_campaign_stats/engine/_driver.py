@@ -333,7 +333,8 @@ class CampaignEngine:
         Everything is decided before anything is stored: a refusal (a RAISE send-time policy, a
         deferral past the horizon, a campaign that cannot start) stores nothing. Planning again
         adds what is new (other lists, more numbers): numbers already planned are left as they
-        are and counted in ``already_planned``. ``explicit_zones`` maps E.164 numbers to known
+        are and counted in ``already_planned`` (a plan with nothing new changes nothing, whatever
+        the campaign's status: a replay). ``explicit_zones`` maps E.164 numbers to known
         IANA zones, kept with their messages (their retries are planned in the same zone).
         """
         now = check_utc("now", now)
@@ -345,7 +346,6 @@ class CampaignEngine:
         def decide() -> tuple[_Step, tuple[Plan, frozenset[str]]]:
             step = _Step(self, now)
             campaign = step.campaign(campaign_id)
-            check_plannable(campaign)
             blocked = self.storage.blocked(r.e164 for r in recipients.recipients)
             existing = [m.recipient for m in self.storage.iter_messages(campaign_id)]
             planned = plan_messages(
@@ -362,6 +362,9 @@ class CampaignEngine:
                 planned=frozenset(existing),
                 first_rank=len(existing),
             )
+            if not planned.messages and campaign.status is not CampaignStatus.DRAFT:
+                return step, (planned, blocked)  # nothing new: a replayed plan changes nothing
+            check_plannable(campaign)
             started = start(campaign, now)
             if started is not None:
                 step.change_campaign(started)
