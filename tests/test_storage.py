@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -115,6 +115,49 @@ class TestContractOnlyStorage(StorageConformance):
         return TestInMemoryStorage().inject_commit_failure(store, campaign)
 
 
+def _lent(name: str) -> Callable[..., Any]:
+    def method(self: Any, *arguments: Any, **options: Any) -> Any:
+        return getattr(self.inner, name)(*arguments, **options)
+
+    method.__name__ = name
+    return method
+
+
+def _lend_inner(self: Any) -> None:
+    self.inner = InMemoryStorage()
+
+
+#: A ``StorageBase`` that implements only its abstract methods (and ``close``), lent by an
+#: in-memory store: every other method is ``StorageBase``'s default, derived from them.
+DefaultsOnly = cast(
+    "type[StorageBase]",
+    type(
+        "DefaultsOnly",
+        (StorageBase,),
+        {
+            "__init__": _lend_inner,
+            **{name: _lent(name) for name in (*StorageBase.__abstractmethods__, "close")},
+        },
+    ),
+)
+
+
+class TestStorageBaseDefaults(StorageConformance):
+    """``StorageBase``'s conveniences and defaults (``campaign_counts``, ``iter_due``,
+    ``iter_stale``, ``take_orphans``, ``latest_message_to``, ...) keep the contract, derived
+    from the fourteen methods a store writes."""
+
+    def make_storage(self) -> Storage:
+        """A store of the fourteen methods alone."""
+        store = DefaultsOnly()
+        assert type(store).iter_due is StorageBase.iter_due
+        return store
+
+    def inject_commit_failure(self, store: StorageBase, campaign: Campaign) -> Change:
+        """The in-memory store's failure, through the lent commit."""
+        return TestInMemoryStorage().inject_commit_failure(store, campaign)
+
+
 def test_contract_has_seventeen_methods() -> None:
     """The contract is the fourteen methods ``StorageBase`` leaves abstract, and three it gives
     defaults (``campaign_counts``, ``iter_due``, ``iter_stale``)."""
@@ -138,6 +181,8 @@ def test_conformance_base_needs_a_factory() -> None:
     """Forgetting make_storage() gives a clear error, not a silent pass."""
     with pytest.raises(TypeError, match="must define make_storage"):
         StorageConformance().make_storage()
+    store, (campaign, _) = InMemoryStorage(), sample_campaign()
+    assert StorageConformance().inject_commit_failure(store, campaign) is None  # skipped
 
 
 def test_stores_satisfy_the_protocol() -> None:

@@ -86,3 +86,28 @@ def _stored(store: StorageBase) -> Campaign:
     campaign, created = sample_campaign()
     store.add_campaign(campaign, events=[created])
     return campaign
+
+
+def test_memory_forget_undoes_its_writes_whichever_fails() -> None:
+    """``forget`` failing at any of its writes leaves the in-memory store as it was."""
+
+    def stored() -> tuple[InMemoryStorage, _World]:
+        store = InMemoryStorage()
+        world = _World.stored(store, _stored(store))
+        store.commit(world.everything())
+        store.block(world.new_reply.recipient, reason="unsubscribed", at=T0)
+        store.add_orphan("late-9", {"to": world.new_reply.recipient}, received_at=T0)
+        return store, world
+
+    store, world = stored()
+    writes = failing_at(store, None)
+    assert store.forget(world.new_reply.recipient) >= 5
+    assert len(writes) >= 5
+    for write in range(1, len(writes) + 1):
+        store, world = stored()
+        before = (world.snapshot(), store.orphans(["late-9"]), store.blocked(world.numbers))
+        failing_at(store, write)
+        with pytest.raises(InjectedWriteError):
+            store.forget(world.new_reply.recipient)
+        after = (world.snapshot(), store.orphans(["late-9"]), store.blocked(world.numbers))
+        assert before == after, f"write {write}"

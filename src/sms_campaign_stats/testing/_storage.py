@@ -813,6 +813,20 @@ class StorageConformance:
         store.commit(change)
         assert CampaignStatus.COMPLETED is store.get_campaign(world.other.id).status
 
+    def test_commit_refuses_what_it_cannot_keep(
+        self, store: StorageBase, campaign: Campaign
+    ) -> None:
+        """Something else than a ``Change``, or an orphan report that is not a mapping, is a
+        ``ValidationError``, and nothing of the change is written."""
+        world = _World.stored(store, campaign)
+        before = world.snapshot()
+        with pytest.raises(ValidationError):
+            store.commit(world.everything().merge)  # type: ignore[arg-type]
+        not_a_mapping = Orphan(provider_message_id="p-x", report=["DELIVRD"], received_at=T0)  # type: ignore[arg-type]
+        with pytest.raises(ValidationError):
+            store.commit(attrs.evolve(world.everything(), orphans=[not_a_mapping]))
+        assert before == world.snapshot()
+
     def test_commit_of_nothing(self, store: StorageBase, campaign: Campaign) -> None:
         """An empty change writes nothing and returns an empty ``Committed``."""
         world = _World.stored(store, campaign)
