@@ -412,10 +412,18 @@ def test_version_2_file_is_migrated_on_opening(tmp_path: Path) -> None:
     reopened.close()
 
 
-@pytest.mark.parametrize("make_old", [make_version_1, make_version_2])
-def test_damaged_old_file_is_refused(tmp_path: Path, make_old: Callable[[Path], None]) -> None:
-    """An older file missing a table is refused before any migration, unchanged."""
-    path = tmp_path / "old.db"
+def test_damaged_version_1_file_is_refused(tmp_path: Path) -> None:
+    """A version-1 file missing a table is refused before any migration, unchanged."""
+    refused_before_migrating(tmp_path / "old.db", make_version_1)
+
+
+def test_damaged_version_2_file_is_refused(tmp_path: Path) -> None:
+    """A version-2 file missing a table is refused before any migration, unchanged."""
+    refused_before_migrating(tmp_path / "old.db", make_version_2)
+
+
+def refused_before_migrating(path: Path, make_old: Callable[[Path], None]) -> None:
+    """An older file (``make_old``) missing a table: SchemaError, and the file unchanged."""
     SQLiteStorage(path).close()
     make_old(path)
     set_pragma(path, "DROP TABLE orphans")
