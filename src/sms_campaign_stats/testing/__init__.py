@@ -10,7 +10,8 @@ and give it what it checks, and every test of the suite runs against yours::
         def make_storage(self):
             return MyStorage(...)      # a fresh, empty store for each test
 
-* ``StorageConformance``: define ``make_storage()`` (needs pytest);
+* ``StorageConformance``: define ``make_storage()``, and ``inject_commit_failure()`` to check
+  atomicity under a failure in the middle of a commit (needs pytest);
 * ``SendTimeRuleConformance``: a ``rule`` fixture (and ``zones`` to choose the zones);
 * ``RetryPolicyConformance``: a ``policy`` fixture, and ``window`` if not 72 h;
 * ``SuspensionPolicyConformance``: a ``policy`` fixture and ``min_sample``;

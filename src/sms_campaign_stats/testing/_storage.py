@@ -9,7 +9,21 @@ module (requires pytest)::
         def make_storage(self):
             return MyStorage(...)      # a fresh, empty store for each test
 
-Every test of the suite then runs against your store. Both built-in stores pass it.
+Every test of the suite then runs against your store. Both built-in stores pass it. Your store
+may implement ``Storage`` alone (the suite then gives it ``StorageBase``'s conveniences, which go
+through its ``commit``) or subclass ``StorageBase``.
+
+Atomicity under failures: define ``inject_commit_failure(store, campaign)`` to return a
+``Change`` that your store accepts when it checks it but that fails while it is written (an item
+your database refuses only on insert; or arrange a failure on ``store``, a trigger or a wrapped
+method, and return a change that reaches it)::
+
+        def inject_commit_failure(self, store, campaign):
+            return Change(evidence=[Evidence(campaign_id=campaign.id, delivered=2**63)])
+
+The suite merges it after a change holding every kind of item, and checks that nothing of
+either is visible afterwards and that the store keeps working. Left undefined (``None``), those
+tests are skipped.
 """
 
 from __future__ import annotations
@@ -188,7 +202,9 @@ class _Conveniences(StorageBase):
 
 
 class StorageConformance:
-    """The storage contract as tests. Subclass it and define ``make_storage``."""
+    """The storage contract as tests. Subclass it and define ``make_storage``; define
+    ``inject_commit_failure`` too to check that a commit failing while it writes leaves
+    nothing (see the module doc)."""
 
     def make_storage(self) -> Storage:
         """A fresh, empty store. Subclasses define this."""
