@@ -327,7 +327,6 @@ def compare_and_set_messages(
         # Undo the batch's writes (versions moved) before reading what was wrong.
         connection.execute("ROLLBACK TO batch")
         raise _update_error(connection, batch)
-    connection.execute("RELEASE batch")
     _claim_provider_ids(connection, [pair for m in batch for pair in _provider_pairs(m)])
     return [m._replace(version=m.version + 1) for m in batch]
 
