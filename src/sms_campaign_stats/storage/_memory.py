@@ -290,6 +290,8 @@ class InMemoryStorage(StorageBase):
             raise ValidationError("commit", f"expected a Change, got {type(change).__name__}")
         with self._lock:
             self._check_open()
+            if change.is_empty:
+                return Committed()
             plan = self._check(change)
             undo: _Undo = []
             try:
