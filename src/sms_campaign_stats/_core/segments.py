@@ -16,6 +16,7 @@ octets = 67 UCS-2 units), https://www.3gpp.org/ftp/Specs/archive/23_series/23.04
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable
 
 import attrs
@@ -80,8 +81,10 @@ def _split_count(text: str, per_part: int, unit_of: Callable[[str], int]) -> int
     return parts
 
 
+@functools.lru_cache(maxsize=1024)
 def segment_info(text: str) -> SegmentInfo:
-    """Encoding, length and number of SMS segments for ``text``.
+    """Encoding, length and number of SMS segments for ``text``: a pure function of the text,
+    cached (a campaign's one text is counted once, however many messages and reads need it).
 
     >>> segment_info("Hello!")
     SegmentInfo(encoding=<Encoding.GSM7: 'gsm7'>, units=6, segments=1)
