@@ -29,13 +29,12 @@ from sms_campaign_stats import (
     InMemoryStorage,
     MessageStatus,
     SQLiteStorage,
-    Storage,
     report_for,
 )
 from sms_campaign_stats.engine import CampaignEngine, SendMessage
 from sms_campaign_stats.model import BounceReason, Reply
 from sms_campaign_stats.providers import parse_vonage_receipt
-from sms_campaign_stats.storage import CampaignCounts
+from sms_campaign_stats.storage import CampaignCounts, StorageBase
 from sms_campaign_stats.testing import T0, sample_campaign, sample_messages
 
 UTC = timezone.utc
@@ -51,7 +50,7 @@ PROCESSES, THREADS = 2, 2  # threads per process; the parent runs THREADS more
 Event = tuple[str, dict[str, Any]]  # ("report", receipt) or ("inbound", {sender, text, id})
 
 
-def prepare(store: Storage) -> list[tuple[Event, ...]]:
+def prepare(store: StorageBase) -> list[tuple[Event, ...]]:
     """The campaign, its COUNT messages submitted; per message, its events in natural order."""
     change = Campaign.create(
         id="c",
@@ -156,7 +155,7 @@ def process_main(path: Path, parts: Sequence[list[Event]], first: int) -> None:
     os._exit(1 if errors else 0)
 
 
-def single_thread(groups: list[tuple[Event, ...]]) -> Storage:
+def single_thread(groups: list[tuple[Event, ...]]) -> StorageBase:
     """The same events, each once in order, applied by one thread to a fresh store."""
     store = InMemoryStorage()
     prepare(store)

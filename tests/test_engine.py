@@ -20,7 +20,6 @@ from sms_campaign_stats import (
     Message,
     MessageStatus,
     SQLiteStorage,
-    Storage,
     ValidationError,
     parse_twilio_callback,
     parse_vonage_receipt,
@@ -41,6 +40,7 @@ from sms_campaign_stats.engine import (
 from sms_campaign_stats.errors import OutsideAllowedHoursError
 from sms_campaign_stats.lifecycle import TimelineKind
 from sms_campaign_stats.quiet_hours import OutsideWindow, ZonePolicy, rule_for
+from sms_campaign_stats.storage import StorageBase
 
 UTC = timezone.utc
 TUESDAY = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # 10:00 in Paris
@@ -52,16 +52,16 @@ ENGINE_PAGE = Path(__file__).resolve().parent.parent / "docs" / "engine.md"
 
 
 @pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StorageBase]:
     """Each scenario on both stores."""
-    storage: Storage = (
+    storage: StorageBase = (
         InMemoryStorage() if request.param == "memory" else SQLiteStorage(tmp_path / "e.db")
     )
     yield storage
     storage.close()
 
 
-def new_campaign(store: Storage, campaign_id: str = "spring") -> Campaign:
+def new_campaign(store: StorageBase, campaign_id: str = "spring") -> Campaign:
     """A stored draft campaign."""
     change = Campaign.create(
         id=campaign_id,
@@ -86,7 +86,7 @@ def vonage(provider_id: str, status: str, err: str = "0") -> Any:
     return parse_vonage_receipt({"messageId": provider_id, "status": status, "err-code": err})
 
 
-def test_plan_checks_merges_and_schedules(store: Storage) -> None:
+def test_plan_checks_merges_and_schedules(store: StorageBase) -> None:
     """Numbers merged across lists, invalid and landline refused (never sent), blocked left
     out, send times from the French rule, the campaign started and recorded."""
     new_campaign(store)
@@ -117,7 +117,7 @@ def test_plan_checks_merges_and_schedules(store: Storage) -> None:
         engine.plan("other", {"a": [FR_MOBILE]}, TUESDAY)
 
 
-def test_outside_window_policies_and_unknown_zones(store: Storage) -> None:
+def test_outside_window_policies_and_unknown_zones(store: StorageBase) -> None:
     """DROP refuses for the hour (never sent); RAISE stores nothing; a number whose zones span
     too far waits for an explicit zone."""
     new_campaign(store, "drop")
@@ -147,7 +147,7 @@ def test_outside_window_policies_and_unknown_zones(store: Storage) -> None:
     assert TUESDAY + timedelta(hours=8) == assigned.at  # 10:00 in Boise
 
 
-def test_delivery_and_idempotence(store: Storage) -> None:
+def test_delivery_and_idempotence(store: StorageBase) -> None:
     """Delivered once; the same report again, a late intermediate one: nothing changes."""
     new_campaign(store)
     engine = CampaignEngine(store)
@@ -168,7 +168,7 @@ def test_delivery_and_idempotence(store: Storage) -> None:
         engine.submitted(action.message_id, "p-other", TUESDAY)
 
 
-def test_orphan_reports_wait_for_their_message(store: Storage) -> None:
+def test_orphan_reports_wait_for_their_message(store: StorageBase) -> None:
     """A report before the provider id is recorded is kept, then applied."""
     new_campaign(store)
     engine = CampaignEngine(store)
@@ -180,7 +180,7 @@ def test_orphan_reports_wait_for_their_message(store: Storage) -> None:
     assert MessageStatus.DELIVERED == store.get_message(action.message_id).status
 
 
-def test_soft_failures_are_retried_then_give_up(store: Storage) -> None:
+def test_soft_failures_are_retried_then_give_up(store: StorageBase) -> None:
     """A handset off: retried at allowed times, three times; then a soft bounce."""
     new_campaign(store)
     engine = CampaignEngine(store)
@@ -208,7 +208,7 @@ def test_soft_failures_are_retried_then_give_up(store: Storage) -> None:
     assert "late" == engine.handle(vonage("p-3", "failed", "2"), now).effect
 
 
-def test_hard_bounce_blocks_the_number(store: Storage) -> None:
+def test_hard_bounce_blocks_the_number(store: StorageBase) -> None:
     """A number that does not exist: hard bounce, blocklisted, left out of the next plan."""
     new_campaign(store)
     engine = CampaignEngine(store)
@@ -222,7 +222,7 @@ def test_hard_bounce_blocks_the_number(store: Storage) -> None:
     assert 1 == engine.plan("next", {"a": [FR_MOBILE]}, TUESDAY).blocked
 
 
-def test_carrier_opt_out_is_an_unsubscribe(store: Storage) -> None:
+def test_carrier_opt_out_is_an_unsubscribe(store: StorageBase) -> None:
     """Twilio 21610: the recipient opted out; recorded, blocked, not retried."""
     new_campaign(store)
     engine = CampaignEngine(store)
@@ -239,7 +239,7 @@ def test_carrier_opt_out_is_an_unsubscribe(store: Storage) -> None:
     assert FR_MOBILE in store.blocked([FR_MOBILE])
 
 
-def test_sender_configuration_problem_suspends_and_resume_resends(store: Storage) -> None:
+def test_sender_configuration_problem_suspends_and_resume_resends(store: StorageBase) -> None:
     """REJECTED_CONFIG: the campaign is suspended, the message back in the queue; resuming is
     recorded and retries the queued message."""
     new_campaign(store)
@@ -265,7 +265,7 @@ def test_sender_configuration_problem_suspends_and_resume_resends(store: Storage
     assert [TimelineKind.SUSPENDED, TimelineKind.RESUMED] == kinds[-2:]
 
 
-def test_high_hard_bounce_rate_suspends_the_campaign(store: Storage) -> None:
+def test_high_hard_bounce_rate_suspends_the_campaign(store: StorageBase) -> None:
     """A list full of dead numbers: suspended with the evidence in the history."""
     new_campaign(store)
     engine = CampaignEngine(store)
@@ -287,7 +287,7 @@ def test_high_hard_bounce_rate_suspends_the_campaign(store: Storage) -> None:
     assert "hard_bounce_rate" in str(entry.details)
 
 
-def test_inbound_replies_and_stop_words(store: Storage) -> None:
+def test_inbound_replies_and_stop_words(store: StorageBase) -> None:
     """STOP words in any case or accent unsubscribe; other texts are replies; attributed to the
     latest campaign within the window; the same inbound twice is recorded once."""
     new_campaign(store)
@@ -315,7 +315,7 @@ def test_inbound_replies_and_stop_words(store: Storage) -> None:
         engine.inbound("not a number", "x", TUESDAY)
 
 
-def test_expire_pending_messages(store: Storage) -> None:
+def test_expire_pending_messages(store: StorageBase) -> None:
     """No final report after the pending timeout: retried (expired at operator)."""
     new_campaign(store)
     engine = CampaignEngine(store, pending_timeout=timedelta(hours=6))
@@ -327,7 +327,7 @@ def test_expire_pending_messages(store: Storage) -> None:
     assert BounceReason.EXPIRED_AT_OPERATOR == store.get_message(action.message_id).bounce_reason
 
 
-def test_cancel_and_complete(store: Storage) -> None:
+def test_cancel_and_complete(store: StorageBase) -> None:
     """Cancelling cancels queued messages; a campaign completes when nothing is left to do."""
     new_campaign(store)
     engine = CampaignEngine(store)
@@ -357,7 +357,7 @@ def test_engine_options_are_checked() -> None:
             CampaignEngine(InMemoryStorage(), **bad)
 
 
-def test_handle_many_equals_handle_one_by_one(store: Storage) -> None:
+def test_handle_many_equals_handle_one_by_one(store: StorageBase) -> None:
     """A batch with deliveries, duplicates, retries, hard bounces, opt-outs and orphans gives
     the same results and the same final state as handling each report alone."""
     receipts = [
@@ -372,7 +372,7 @@ def test_handle_many_equals_handle_one_by_one(store: Storage) -> None:
         ("p1", "failed", "2"),
     ]
 
-    def run(storage: Storage, batched: bool) -> tuple[list[tuple[str, str]], object]:
+    def run(storage: StorageBase, batched: bool) -> tuple[list[tuple[str, str]], object]:
         new_campaign(storage)
         engine = CampaignEngine(storage)
         numbers = [f"+3361234{i:04d}" for i in range(5)]
@@ -403,7 +403,7 @@ def test_handle_many_equals_handle_one_by_one(store: Storage) -> None:
         CampaignEngine(store).handle_many(["not a report"], TUESDAY)  # type: ignore[list-item]
 
 
-def test_message_ids_carry_no_number(store: Storage) -> None:
+def test_message_ids_carry_no_number(store: StorageBase) -> None:
     """Ids are the campaign and a rank: nothing a guessed number could be checked against once
     the number is forgotten; planning the same lists again plans nothing more (the ids stay)."""
     new_campaign(store)
@@ -422,7 +422,7 @@ class _LateCommit:
     """A store seen by a report handler that looked up a provider id just before another
     process's ``submitted`` committed it: the first lookups of each id find nothing."""
 
-    def __init__(self, store: Storage) -> None:
+    def __init__(self, store: StorageBase) -> None:
         self._store = store
         self._missed: set[str] = set()
 
@@ -444,7 +444,7 @@ class _LateCommit:
 
 
 @pytest.mark.parametrize("many", [False, True], ids=["handle", "handle_many"])
-def test_a_report_racing_its_submission_is_applied_once(store: Storage, many: bool) -> None:
+def test_a_report_racing_its_submission_is_applied_once(store: StorageBase, many: bool) -> None:
     """The provider id was committed by ``submitted`` (which found no orphan) between the
     handler's lookup and its orphan write: the handler looks again and applies the report."""
     new_campaign(store)

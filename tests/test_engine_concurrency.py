@@ -9,9 +9,10 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from sms_campaign_stats import Campaign, InMemoryStorage, SQLiteStorage, Storage, report_for
+from sms_campaign_stats import Campaign, InMemoryStorage, SQLiteStorage, report_for
 from sms_campaign_stats.engine import CampaignEngine, SendMessage
 from sms_campaign_stats.providers import parse_vonage_receipt
+from sms_campaign_stats.storage import StorageBase
 
 UTC = timezone.utc
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
@@ -20,7 +21,7 @@ COUNT = 120
 OUTCOMES = [("delivered", "0"), ("failed", "3"), ("rejected", "6")]
 
 
-def prepare(store: Storage) -> list[dict[str, str]]:
+def prepare(store: StorageBase) -> list[dict[str, str]]:
     """A campaign of COUNT submitted messages, and one final receipt per message."""
     change = Campaign.create(
         id="c",

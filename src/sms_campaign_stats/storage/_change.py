@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -29,20 +29,20 @@ from sms_campaign_stats.model import Block, Campaign, Message, Reply, TimelineEv
 
 __all__ = ["Change", "Committed", "Completion", "Evidence", "Orphan"]
 
+T = TypeVar("T")
 
-def _tuple_of(kind: type, field: str) -> Any:
-    def convert(value: Iterable[Any]) -> tuple[Any, ...]:
-        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-            raise ValidationError(f"Change.{field}", f"expected a sequence of {kind.__name__}")
-        items = tuple(value)
-        for item in items:
-            if not isinstance(item, kind):
-                raise ValidationError(
-                    f"Change.{field}", f"expected {kind.__name__} items, got {type(item).__name__}"
-                )
-        return items
 
-    return convert
+def _items(kind: type[T], field: str, value: object) -> tuple[T, ...]:
+    """``value`` as a tuple of ``kind``, else a ``ValidationError`` naming ``field``."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValidationError(f"Change.{field}", f"expected a sequence of {kind.__name__}")
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, kind):
+            raise ValidationError(
+                f"Change.{field}", f"expected {kind.__name__} items, got {type(item).__name__}"
+            )
+    return cast("tuple[T, ...]", items)
 
 
 def _count(instance: object, attribute: attrs.Attribute[int], value: object) -> None:
@@ -88,6 +88,14 @@ class Evidence:
         )
 
 
+def _received_at(at: datetime) -> datetime:
+    return check_utc("Orphan.received_at", at)
+
+
+def _completion_at(at: datetime) -> datetime:
+    return check_utc("Completion.at", at)
+
+
 @attrs.frozen(kw_only=True)
 class Orphan:
     """A delivery report whose provider message id no message has yet, as kept: the report's
@@ -95,7 +103,7 @@ class Orphan:
 
     provider_message_id: str
     report: Mapping[str, Any]
-    received_at: datetime = attrs.field(converter=lambda at: check_utc("Orphan.received_at", at))
+    received_at: datetime = attrs.field(converter=_received_at)
 
 
 @attrs.frozen(kw_only=True)
@@ -105,7 +113,55 @@ class Completion:
     it, whichever worker applies it)."""
 
     campaign_id: str
-    at: datetime = attrs.field(converter=lambda at: check_utc("Completion.at", at))
+    at: datetime = attrs.field(converter=_completion_at)
+
+
+def _campaigns(value: Iterable[Campaign]) -> tuple[Campaign, ...]:
+    return _items(Campaign, "campaigns", value)
+
+
+def _new_campaigns(value: Iterable[Campaign]) -> tuple[Campaign, ...]:
+    return _items(Campaign, "new_campaigns", value)
+
+
+def _messages(value: Iterable[Message]) -> tuple[Message, ...]:
+    return _items(Message, "messages", value)
+
+
+def _new_messages(value: Iterable[Message]) -> tuple[Message, ...]:
+    return _items(Message, "new_messages", value)
+
+
+def _events(value: Iterable[TimelineEvent]) -> tuple[TimelineEvent, ...]:
+    return _items(TimelineEvent, "events", value)
+
+
+def _replies(value: Iterable[Reply]) -> tuple[Reply, ...]:
+    return _items(Reply, "replies", value)
+
+
+def _unsubscribes(value: Iterable[Unsubscribe]) -> tuple[Unsubscribe, ...]:
+    return _items(Unsubscribe, "unsubscribes", value)
+
+
+def _blocks(value: Iterable[Block]) -> tuple[Block, ...]:
+    return _items(Block, "blocks", value)
+
+
+def _orphans(value: Iterable[Orphan]) -> tuple[Orphan, ...]:
+    return _items(Orphan, "orphans", value)
+
+
+def _taken_orphans(value: Iterable[str]) -> tuple[str, ...]:
+    return _items(str, "taken_orphans", value)
+
+
+def _evidence(value: Iterable[Evidence]) -> tuple[Evidence, ...]:
+    return _items(Evidence, "evidence", value)
+
+
+def _completions(value: Iterable[Completion]) -> tuple[Completion, ...]:
+    return _items(Completion, "completions", value)
 
 
 @attrs.frozen(kw_only=True)
@@ -124,36 +180,18 @@ class Change:
     * ``completions``: campaigns completed if nothing of them is left to send.
     """
 
-    campaigns: tuple[Campaign, ...] = attrs.field(
-        default=(), converter=_tuple_of(Campaign, "campaigns")
-    )
-    new_campaigns: tuple[Campaign, ...] = attrs.field(
-        default=(), converter=_tuple_of(Campaign, "new_campaigns")
-    )
-    messages: tuple[Message, ...] = attrs.field(
-        default=(), converter=_tuple_of(Message, "messages")
-    )
-    new_messages: tuple[Message, ...] = attrs.field(
-        default=(), converter=_tuple_of(Message, "new_messages")
-    )
-    events: tuple[TimelineEvent, ...] = attrs.field(
-        default=(), converter=_tuple_of(TimelineEvent, "events")
-    )
-    replies: tuple[Reply, ...] = attrs.field(default=(), converter=_tuple_of(Reply, "replies"))
-    unsubscribes: tuple[Unsubscribe, ...] = attrs.field(
-        default=(), converter=_tuple_of(Unsubscribe, "unsubscribes")
-    )
-    blocks: tuple[Block, ...] = attrs.field(default=(), converter=_tuple_of(Block, "blocks"))
-    orphans: tuple[Orphan, ...] = attrs.field(default=(), converter=_tuple_of(Orphan, "orphans"))
-    taken_orphans: tuple[str, ...] = attrs.field(
-        default=(), converter=_tuple_of(str, "taken_orphans")
-    )
-    evidence: tuple[Evidence, ...] = attrs.field(
-        default=(), converter=_tuple_of(Evidence, "evidence")
-    )
-    completions: tuple[Completion, ...] = attrs.field(
-        default=(), converter=_tuple_of(Completion, "completions")
-    )
+    campaigns: tuple[Campaign, ...] = attrs.field(default=(), converter=_campaigns)
+    new_campaigns: tuple[Campaign, ...] = attrs.field(default=(), converter=_new_campaigns)
+    messages: tuple[Message, ...] = attrs.field(default=(), converter=_messages)
+    new_messages: tuple[Message, ...] = attrs.field(default=(), converter=_new_messages)
+    events: tuple[TimelineEvent, ...] = attrs.field(default=(), converter=_events)
+    replies: tuple[Reply, ...] = attrs.field(default=(), converter=_replies)
+    unsubscribes: tuple[Unsubscribe, ...] = attrs.field(default=(), converter=_unsubscribes)
+    blocks: tuple[Block, ...] = attrs.field(default=(), converter=_blocks)
+    orphans: tuple[Orphan, ...] = attrs.field(default=(), converter=_orphans)
+    taken_orphans: tuple[str, ...] = attrs.field(default=(), converter=_taken_orphans)
+    evidence: tuple[Evidence, ...] = attrs.field(default=(), converter=_evidence)
+    completions: tuple[Completion, ...] = attrs.field(default=(), converter=_completions)
 
     def __attrs_post_init__(self) -> None:
         seen: set[str] = set()
