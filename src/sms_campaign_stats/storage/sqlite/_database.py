@@ -147,6 +147,20 @@ class Database:
                     raise
             attempt += 1
 
+    def read_one(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``query``, ONE statement, outside an explicit transaction: a single statement is
+        its own consistent snapshot, and the BEGIN and COMMIT around it would cost two more
+        statements on every lookup of the engine's hot path. Busy: run again, as ``read``."""
+        attempt = 1
+        while True:
+            try:
+                with self._shared_lock or contextlib.nullcontext():
+                    return query(self.connection())
+            except sqlite3.DatabaseError as error:
+                if attempt == BUSY_ATTEMPTS or not _is_busy(error):
+                    raise self.translate(error) from error
+            attempt += 1
+
     def use_wal(self) -> None:
         """Switch a file to write-ahead logging (persistent in the file)."""
         if self.memory:

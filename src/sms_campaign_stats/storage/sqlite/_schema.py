@@ -13,6 +13,7 @@ columns that keep a report to two index scans whatever the campaign's size and e
 
 from __future__ import annotations
 
+import functools
 import json
 import json.encoder
 import operator
@@ -387,8 +388,11 @@ def campaign_row(c: Campaign) -> tuple[Any, ...]:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def campaign_from_row(row: tuple[Any, ...]) -> Campaign:
-    """The campaign a row holds."""
+    """The campaign a row holds. Cached by the row (a campaign is a frozen value, and its row
+    changes with every version): the engine reads its campaign on every event, and building a
+    ``Campaign`` checks all of its fields."""
     return Campaign(
         id=row[0],
         name=row[1],

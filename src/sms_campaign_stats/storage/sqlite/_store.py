@@ -131,6 +131,7 @@ class SQLiteStorage(StorageBase):
             raise
         self._transaction = self._database.transaction
         self._read = self._database.read
+        self._read_one = self._database.read_one
 
     def __repr__(self) -> str:
         return f"SQLiteStorage({self.path!r})"
@@ -138,7 +139,7 @@ class SQLiteStorage(StorageBase):
     # campaigns and history --------------------------------------------------------------------
 
     def get_campaign(self, campaign_id: str) -> Campaign:
-        row = self._read(
+        row = self._read_one(
             lambda c: c.execute(
                 f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?",  # noqa: S608 - constant columns
                 (campaign_id,),
@@ -173,16 +174,16 @@ class SQLiteStorage(StorageBase):
         ]
 
     def evidence(self, campaign_id: str) -> Evidence:
-        def query(c: sqlite3.Connection) -> Any:
-            _require_campaign(c, campaign_id)
-            return c.execute(
-                "SELECT delivered, soft_bounces, hard_bounces, unsubscribes FROM evidence "
-                "WHERE campaign_id = ?",
+        row = self._read_one(
+            lambda c: c.execute(
+                "SELECT e.delivered, e.soft_bounces, e.hard_bounces, e.unsubscribes "
+                "FROM campaigns c LEFT JOIN evidence e ON e.campaign_id = c.id WHERE c.id = ?",
                 (campaign_id,),
             ).fetchone()
-
-        row = self._read(query)
+        )
         if row is None:
+            raise NotFoundError("campaign", campaign_id)
+        if row[0] is None:
             return Evidence(campaign_id=campaign_id)
         return Evidence(
             campaign_id=campaign_id,
@@ -195,7 +196,7 @@ class SQLiteStorage(StorageBase):
     # messages ---------------------------------------------------------------------------------
 
     def _messages_where(self, where: str, parameters: tuple[Any, ...]) -> list[Message]:
-        rows = self._read(
+        rows = self._read_one(
             functools.partial(_fetch, MESSAGE_SELECT + where, parameters)  # constant SQL
         )
         return [message_from_row(row, self._list_ids(row[3])) for row in rows]
@@ -242,7 +243,7 @@ class SQLiteStorage(StorageBase):
                 for row in rows:
                     found[row[0]] = message_from_row(row[1:], self._list_ids(row[4]))
 
-        self._read(query)
+        (self._read_one if len(wanted) <= 500 else self._read)(query)
         return found
 
     def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> Iterator[Message]:
@@ -408,7 +409,7 @@ class SQLiteStorage(StorageBase):
             Orphan(
                 provider_message_id=row[1], report=json.loads(row[3]), received_at=moment(row[2])
             )
-            for row in self._read(query)
+            for row in (self._read_one if len(wanted) <= 500 else self._read)(query)
         ]
 
     def take_orphans(self, provider_message_id: str) -> list[Mapping[str, Any]]:

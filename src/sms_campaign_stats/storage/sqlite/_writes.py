@@ -26,7 +26,7 @@ from sms_campaign_stats.errors import (
     StorageError,
     ValidationError,
 )
-from sms_campaign_stats.lifecycle._statuses import CampaignStatus
+from sms_campaign_stats.lifecycle._statuses import MessageStatus
 from sms_campaign_stats.model import Campaign, Message, Reply, TimelineEvent, Unsubscribe
 from sms_campaign_stats.storage._change import Completion, Evidence, Orphan
 from sms_campaign_stats.storage._forgetting import FORGOTTEN_BLOCK_PREFIX
@@ -104,17 +104,20 @@ BLOCK = (
 #: Whether any forgotten number is in the blocklist (a range of the primary key).
 ANY_FORGOTTEN = "SELECT 1 FROM blocklist WHERE recipient >= ? AND recipient < ? LIMIT 1"
 FORGOTTEN_RANGE = (FORGOTTEN_BLOCK_PREFIX, FORGOTTEN_BLOCK_PREFIX[:-1] + ";")
-_ADD_EVIDENCE = (
+# Written only for a stored campaign (no row written: NotFoundError), in one statement.
+_EVIDENCE_OF_STORED = (
     "INSERT INTO evidence (campaign_id, delivered, soft_bounces, hard_bounces, unsubscribes) "
-    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (campaign_id) DO UPDATE SET "
+    "SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM campaigns WHERE id = ?1) "
+)
+_ADD_EVIDENCE = (
+    _EVIDENCE_OF_STORED + "ON CONFLICT (campaign_id) DO UPDATE SET "
     "delivered = delivered + excluded.delivered, "
     "soft_bounces = soft_bounces + excluded.soft_bounces, "
     "hard_bounces = hard_bounces + excluded.hard_bounces, "
     "unsubscribes = unsubscribes + excluded.unsubscribes"
 )
 _RESTART_EVIDENCE = (
-    "INSERT INTO evidence (campaign_id, delivered, soft_bounces, hard_bounces, unsubscribes) "
-    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (campaign_id) DO UPDATE SET "
+    _EVIDENCE_OF_STORED + "ON CONFLICT (campaign_id) DO UPDATE SET "
     "delivered = excluded.delivered, soft_bounces = excluded.soft_bounces, "
     "hard_bounces = excluded.hard_bounces, unsubscribes = excluded.unsubscribes"
 )
@@ -172,24 +175,23 @@ def compare_and_set_campaigns(
 def complete(connection: sqlite3.Connection, completion: Completion) -> Campaign | None:
     """Complete the campaign if it is SENDING and none of its messages is queued or
     processing (read in this transaction, after the change's other writes); it as stored."""
+    # One statement for the common answer (not yet): the status, and whether a message is
+    # open (the counts index (campaign, status, ...) answers that without reading a row).
+    found = connection.execute(
+        "SELECT status = 'sending' AND NOT EXISTS (SELECT 1 FROM messages "
+        "WHERE campaign_id = ?1 AND status IN ('queued', 'processing')) "
+        "FROM campaigns WHERE id = ?1",
+        (completion.campaign_id,),
+    ).fetchone()
+    if found is None:
+        raise NotFoundError("campaign", completion.campaign_id)
+    if not found[0]:
+        return None
     row = connection.execute(
         f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?",  # noqa: S608 - constant columns
         (completion.campaign_id,),
     ).fetchone()
-    if row is None:
-        raise NotFoundError("campaign", completion.campaign_id)
-    campaign = campaign_from_row(row)
-    if campaign.status is not CampaignStatus.SENDING:
-        return None
-    # The counts index (campaign, status, ...) answers this without reading a row.
-    still_open = connection.execute(
-        "SELECT 1 FROM messages WHERE campaign_id = ? AND status IN ('queued', 'processing') "
-        "LIMIT 1",
-        (campaign.id,),
-    ).fetchone()
-    if still_open is not None:
-        return None
-    done = campaign.complete(at=completion.at)
+    done = campaign_from_row(row).complete(at=completion.at)
     (stored,) = compare_and_set_campaigns(connection, [done.campaign])
     insert_events(connection, [done.event])
     return stored
@@ -304,17 +306,24 @@ def compare_and_set_messages(
         return []
     timed = is_timed(batch)
     rows = list(message_rows(batch, list_sets, {}, timed=timed))
-    connection.execute("SAVEPOINT batch")
+    # A savepoint lets a failed batch be undone before what was wrong is read; one message
+    # needs none (nothing of it was written).
+    several = len(batch) > 1
+    if several:
+        connection.execute("SAVEPOINT batch")
     # Most updates (a delivery report) keep the lists and the last attempt: leaving those
     # columns out of the SET spares rewriting two indexes. The rest match no row of the narrow
     # statement (their version is still the one read) and take the full one.
-    if timed:
-        keeping = [(*r[4:13], r[15], r[16], r[0], r[1], r[2], r[13], r[3], r[14]) for r in rows]
-    else:
-        keeping = [(*r[4:13], r[0], r[1], r[2], r[13], r[3], r[14]) for r in rows]
-    written = connection.executemany(
-        _UPDATE_KEEPING if timed else _UPDATE_KEEPING_UNTIMED, keeping
-    ).rowcount
+    # A message just submitted has a new last attempt: straight to the full statement.
+    written = 0
+    if several or batch[0].status is not MessageStatus.PROCESSING:
+        if timed:
+            keeping = [(*r[4:13], r[15], r[16], r[0], r[1], r[2], r[13], r[3], r[14]) for r in rows]
+        else:
+            keeping = [(*r[4:13], r[0], r[1], r[2], r[13], r[3], r[14]) for r in rows]
+        written = connection.executemany(
+            _UPDATE_KEEPING if timed else _UPDATE_KEEPING_UNTIMED, keeping
+        ).rowcount
     if written != len(batch):
         if timed:
             every = [(*r[3:13], r[14], r[15], r[16], r[0], r[1], r[2], r[13]) for r in rows]
@@ -325,7 +334,8 @@ def compare_and_set_messages(
         ).rowcount
     if written != len(batch):
         # Undo the batch's writes (versions moved) before reading what was wrong.
-        connection.execute("ROLLBACK TO batch")
+        if several:
+            connection.execute("ROLLBACK TO batch")
         raise _update_error(connection, batch)
     _claim_provider_ids(connection, [pair for m in batch for pair in _provider_pairs(m)])
     return [m._replace(version=m.version + 1) for m in batch]
@@ -491,9 +501,8 @@ def encode_evidence(evidence: Sequence[Evidence]) -> dict[str, Evidence]:
 
 def add_evidence(connection: sqlite3.Connection, evidence: Mapping[str, Evidence]) -> None:
     """Add (or, for a restart, set) each campaign's evidence (``encode_evidence``)."""
-    require_campaigns(connection, evidence)
     for campaign_id, delta in evidence.items():
-        connection.execute(
+        written = connection.execute(
             _RESTART_EVIDENCE if delta.restart else _ADD_EVIDENCE,
             (
                 campaign_id,
@@ -502,4 +511,6 @@ def add_evidence(connection: sqlite3.Connection, evidence: Mapping[str, Evidence
                 delta.hard_bounces,
                 delta.unsubscribes,
             ),
-        )
+        ).rowcount
+        if written != 1:
+            raise NotFoundError("campaign", campaign_id)
