@@ -399,6 +399,30 @@ def test_output_errors(demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixt
     assert f"{a_file}: cannot write" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["report", "stats", "history"])
+def test_output_that_names_the_database_is_refused(
+    command: str, demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--output`` naming the database (the same path, another spelling of it, a link to it)
+    is a usage error and writes nothing: the database is left as it was."""
+    before = demo_db.read_bytes()
+    link = tmp_path / "link.db"
+    link.symlink_to(demo_db)
+    spelt_otherwise = demo_db.parent / "." / demo_db.name
+    for output, fmt in [(demo_db, "json"), (spelt_otherwise, "text"), (link, "csv")]:
+        args = [command, "--db", str(demo_db), "--format", fmt, "--output", str(output)]
+        if command == "history":
+            args += ["--campaign", "sim-2026-default"]
+        assert cli.main(args) == cli.EXIT_USAGE
+        captured = capsys.readouterr()
+        assert captured.err.count("\n") == 1
+        assert "--output" in captured.err
+        assert "is the database" in captured.err
+        assert captured.out == ""
+    assert demo_db.read_bytes() == before
+    assert link.is_symlink()
+
+
 def test_database_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "missing.db"
     assert cli.main(["history", "--db", str(missing), "--campaign", "x"]) == 3

@@ -6,6 +6,7 @@ docs/cli.md); the commands raise ``_UserError`` and ``main`` (in _cli.py) prints
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from datetime import timezone
@@ -77,6 +78,27 @@ def _open_existing(path: str) -> SQLiteStorage:
     if file.stat().st_size == 0:
         raise _UserError(EXIT_STORAGE, f"{path}: an empty file, not an sms_campaign_stats database")
     return SQLiteStorage(path)
+
+
+def _same_file(first: str | Path, second: str | Path) -> bool:
+    """Whether two paths name the same file: ``os.path.samefile`` when both exist (hard links,
+    symbolic links, ``./x`` and ``x``), else the same resolved path."""
+    try:
+        if os.path.exists(first) and os.path.exists(second):
+            return os.path.samefile(first, second)
+        return Path(first).resolve() == Path(second).resolve()
+    except (OSError, ValueError):
+        return False
+
+
+def _refuse_output_over_database(output: str | None, database: str) -> None:
+    """An ``--output`` that names the database itself is a usage error: nothing is written."""
+    if output is not None and _same_file(output, database):
+        raise _UserError(
+            EXIT_USAGE,
+            f"--output {output} is the database {database}: refusing to overwrite it; "
+            "choose another file",
+        )
 
 
 def _campaign_not_found(store: SQLiteStorage, path: str, campaign_id: str) -> _UserError:

@@ -27,6 +27,7 @@ from sms_campaign_stats.cli._common import (
     PROG,
     _campaign_not_found,
     _open_existing,
+    _refuse_output_over_database,
     _UserError,
     _write,
     _write_tables,
@@ -228,6 +229,7 @@ def _format_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
+    _refuse_output_over_database(args.output, args.db)
     store = _open_existing(args.db)
     try:
         campaign_id = args.campaign
@@ -261,6 +263,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
+    _refuse_output_over_database(args.output, args.db)
     store = _open_existing(args.db)
     try:
         stats = global_statistics(store)
@@ -278,6 +281,7 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
+    _refuse_output_over_database(args.output, args.db)
     store = _open_existing(args.db)
     try:
         try:
