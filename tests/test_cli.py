@@ -339,6 +339,31 @@ def test_demo_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "(sim-8-default)" in captured.out or "(sim-7-default)" in captured.out
 
 
+@pytest.mark.parametrize(
+    ("recipients", "message"),
+    [
+        ("99999999999999999999999999", "at most 1,000,000, got a number of 26 digits"),
+        ("1000001", "at most 1,000,000, got 1,000,001"),
+    ],
+)
+def test_demo_recipients_have_a_maximum(
+    recipients: str,
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--recipients`` above 1,000,000 is a usage error naming the option, before any file is
+    touched (neither the named database nor the default one in the current directory)."""
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "big.db"
+    assert cli.main(["demo", "--db", str(db), "--recipients", recipients]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"argument --recipients: {message}" in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_demo_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = garbage(tmp_path / "bad.db")
     assert cli.main(["demo", "--db", str(bad), "--recipients", "5"]) == cli.EXIT_STORAGE

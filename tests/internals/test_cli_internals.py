@@ -56,6 +56,9 @@ def test_demo_raced_by_another_process(
 def test_run_demo_validates_and_counts(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="recipients"):
         run_demo(tmp_path / "x.db", recipients=0, seed=1, done=_Silent())
+    with pytest.raises(ValidationError, match="from 1 to 1,000,000"):
+        run_demo(tmp_path / "x.db", recipients=1_000_001, seed=1, done=_Silent())
+    assert not (tmp_path / "x.db").exists()
     counter = _Silent()
     result = run_demo(tmp_path / "y.db", recipients=60, seed=3, done=counter)
     assert result.campaign_id == demo_campaign_id(3) == "sim-3-default"

@@ -20,10 +20,12 @@ from sms_campaign_stats.reports import CampaignReport, Timeline, history_for
 from sms_campaign_stats.simulation import PolicySet, World, simulate
 from sms_campaign_stats.storage import Change, Committed, SQLiteStorage
 
-__all__ = ["DEFAULT_DATABASE", "DemoResult", "demo_campaign_id", "run_demo"]
+__all__ = ["DEFAULT_DATABASE", "MAX_RECIPIENTS", "DemoResult", "demo_campaign_id", "run_demo"]
 
 #: Where ``demo`` writes when no ``--db`` is given: in the current directory.
 DEFAULT_DATABASE = "sms-campaign-stats-demo.db"
+#: The most contacts ``demo --recipients`` accepts (about 20 minutes of simulation).
+MAX_RECIPIENTS = 1_000_000
 _POLICIES = PolicySet(name="default")
 
 
@@ -66,8 +68,14 @@ def run_demo(
     ``done`` is told about each message that reaches a final state. Raises ``DuplicateError``
     if the file already holds this seed's demo campaign (nothing is written then).
     """
-    if isinstance(recipients, bool) or not isinstance(recipients, int) or recipients < 1:
-        raise ValidationError("recipients", f"must be a whole number >= 1, got {recipients!r}")
+    if (
+        isinstance(recipients, bool)
+        or not isinstance(recipients, int)
+        or not 1 <= recipients <= MAX_RECIPIENTS
+    ):
+        raise ValidationError(
+            "recipients", f"must be a whole number from 1 to {MAX_RECIPIENTS:,}, got {recipients!r}"
+        )
     started = time.perf_counter()
     store = _CountingStorage(path, done)
     try:

@@ -32,7 +32,12 @@ from sms_campaign_stats.cli._common import (
     _write,
     _write_tables,
 )
-from sms_campaign_stats.cli._demo import DEFAULT_DATABASE, demo_campaign_id, run_demo
+from sms_campaign_stats.cli._demo import (
+    DEFAULT_DATABASE,
+    MAX_RECIPIENTS,
+    demo_campaign_id,
+    run_demo,
+)
 from sms_campaign_stats.cli._import import _PROVIDERS, INPUT_FORMATS, _import_events
 from sms_campaign_stats.cli._numbers import _check_arguments, _check_number
 from sms_campaign_stats.cli._progress import progress
@@ -71,6 +76,20 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _recipients(text: str) -> int:
+    """``--recipients``: a whole number from 1 to MAX_RECIPIENTS (checked before any file is
+    touched)."""
+    digits = text.strip().lstrip("+").lstrip("0")
+    if digits.isascii() and digits.isdigit() and len(digits) > len(str(MAX_RECIPIENTS)):
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_RECIPIENTS:,}, got a number of {len(digits):,} digits"
+        )
+    value = _positive_int(text)
+    if value > MAX_RECIPIENTS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_RECIPIENTS:,}, got {value:,}")
     return value
 
 
@@ -113,10 +132,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--recipients",
-        type=_positive_int,
+        type=_recipients,
         default=10_000,
         metavar="N",
-        help="contacts in the lists (default: 10000)",
+        help=f"contacts in the lists, 1 to {MAX_RECIPIENTS:,} (default: 10000)",
     )
     demo.add_argument(
         "--seed", type=int, default=2026, metavar="S", help="the random seed (default: 2026)"
