@@ -24,6 +24,7 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "check_e164",
     "check_id",
+    "check_instant",
     "check_list_ids",
     "check_member",
     "check_money",
@@ -31,6 +32,7 @@ __all__ = [
     "check_utc",
     "coerce_enum",
     "describe",
+    "earlier",
     "ensure",
     "list_ids_argument",
     "non_negative_int",
@@ -119,6 +121,38 @@ def check_utc(field: str, value: object) -> datetime:
             field, f"{value.isoformat()} is outside the representable range in UTC"
         )
     return converted
+
+
+def check_instant(
+    field: str,
+    value: object,
+    *,
+    before: timedelta = timedelta(0),
+    after: timedelta = timedelta(0),
+) -> datetime:
+    """Like ``check_utc``, and the instants ``before`` earlier and ``after`` later must exist
+    (year 1 to 9999): a caller that computes ``value - before`` or ``value + after`` is given a
+    ``ValidationError`` naming ``field`` instead of an ``OverflowError``."""
+    at = check_utc(field, value)
+    try:
+        at - before
+        at + after
+    except OverflowError:
+        raise ValidationError(
+            field,
+            f"{at.isoformat()} is too near year 1 or year 9999: instants from {before} before "
+            f"it to {after} after it must exist",
+        ) from None
+    return at
+
+
+def earlier(at: datetime, delta: timedelta) -> datetime:
+    """``at - delta``, or the first representable instant when that is before year 1: the start
+    of a window that reaches back further than the calendar (never an ``OverflowError``)."""
+    try:
+        return at - delta
+    except OverflowError:
+        return datetime.min.replace(tzinfo=at.tzinfo)
 
 
 def check_id(field: str, value: object) -> str:

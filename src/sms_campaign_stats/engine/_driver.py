@@ -41,7 +41,8 @@ from typing import Any, TypeVar
 import attrs
 
 from sms_campaign_stats._core.privacy import mask_number
-from sms_campaign_stats._core.validate import check_text, check_utc
+from sms_campaign_stats._core.validate import check_instant, check_text
+from sms_campaign_stats._core.validate import earlier as _earlier
 from sms_campaign_stats.bounces import (
     EXPIRED,
     BounceClassifier,
@@ -108,6 +109,7 @@ from sms_campaign_stats.storage import Change, Committed, Completion, Evidence, 
 from sms_campaign_stats.suspension import DEFAULT_SUSPENSION_POLICY, Observation, SuspensionPolicy
 
 _log = logging.getLogger(__name__)
+_SEARCH_DAYS = 400  # how far a send-time rule looks for an allowed instant
 
 __all__ = ["CampaignEngine"]
 
@@ -286,6 +288,26 @@ class CampaignEngine:
         self.retry_window = retry_window
         self._conflict_retries = conflict_retries
         self._monitors = MonitorCache()
+        self._before, self._after = self._margins()
+
+    def _margins(self) -> tuple[timedelta, timedelta]:
+        """How far before and after ``now`` an event computes instants: a local day either side
+        (time zones), the send-time search of 400 days ahead, and the escalation window back
+        (``SoftBounceEscalation`` subtracts it). The engine's own windows back (replies,
+        pending reports) start at year 1 at the earliest (``earlier``)."""
+        spare = timedelta(days=2)
+        back = spare
+        if self.escalation is not None:
+            try:
+                back = self.escalation.window + spare
+            except OverflowError:
+                back = timedelta.max  # every instant is refused, with a typed error
+        return back, timedelta(days=_SEARCH_DAYS) + spare
+
+    def _now(self, now: datetime, field: str = "now") -> datetime:
+        """``now`` in UTC, far enough from year 1 and year 9999 for every instant an event
+        computes from it: else a ``ValidationError`` naming ``field`` (never an OverflowError)."""
+        return check_instant(field, now, before=self._before, after=self._after)
 
     # one change per event: decide, commit, decide again on a conflict -------------------------
 
@@ -337,7 +359,7 @@ class CampaignEngine:
         the campaign's status: a replay). ``explicit_zones`` maps E.164 numbers to known
         IANA zones, kept with their messages (their retries are planned in the same zone).
         """
-        now = check_utc("now", now)
+        now = self._now(now)
         zones = dict(explicit_zones or {})
         recipients = build_recipients(
             lists, default_region=self.default_region, validator=self.validator
@@ -399,7 +421,7 @@ class CampaignEngine:
     def assign_zone(self, message_id: str, zone: str, now: datetime) -> Action | None:
         """Give a queued message the zone it was missing: when to send it, in that zone (kept
         with the message: its retries are planned in the same zone)."""
-        now = check_utc("now", now)
+        now = self._now(now)
 
         def decide() -> tuple[_Step, Action | None]:
             step = _Step(self, now)
@@ -431,7 +453,7 @@ class CampaignEngine:
         was suspended or cancelled, it was already sent); else when to send it (``at == now``
         means now; its stored due time if that is later, a retry's backoff; a later time if the
         allowed hours moved on; ``NeedsZone`` if its zone is unknown). Reads only."""
-        now = check_utc("now", now)
+        now = self._now(now)
         message = self.storage.get_message(message_id)
         if message.status is not MessageStatus.QUEUED:
             return None  # not to be sent, whatever its campaign: no need to read it
@@ -440,7 +462,7 @@ class CampaignEngine:
     def due_retries(self, now: datetime, *, batch_size: int = 1000) -> list[RetryMessage]:
         """The retries whose time has come (at or before ``now``), of campaigns that are
         sending, as stored: what a restarted service sends first. Reads only."""
-        now = check_utc("now", now)
+        now = self._now(now)
         return [
             self._retry_action(message, message.due_at, "a stored retry whose time has come")
             for message in self.storage.iter_due(now, batch_size=batch_size)
@@ -458,7 +480,7 @@ class CampaignEngine:
         allowed instant from ``now``; a waiting retry that could then only be sent more than
         ``retry_window`` after its first failure is given up (a soft bounce, its reason kept).
         """
-        now = check_utc("now", now)
+        now = self._now(now)
 
         def decide() -> tuple[_Step, list[Action]]:
             step = _Step(self, now)
@@ -498,7 +520,7 @@ class CampaignEngine:
             return action  # a zone still to be given
         if message.attempts:
             opened = _first_failure(message)
-            if action.at > opened + self.retry_window:
+            if action.at - opened > self.retry_window:
                 return message.soft_bounce(soft_reason(message.bounce_reason), at=now)
             step.set_message(message.wait_until(action.at, zone=message.zone))
             return self._retry_action(message, action.at, "planned again on resume")
@@ -519,7 +541,7 @@ class CampaignEngine:
     def cancel(self, campaign_id: str, now: datetime, *, reason: str = "") -> Campaign:
         """Cancel a campaign and its queued messages (never sent), in one change. Its messages
         still processing take their outcomes as they come, final: nothing is retried."""
-        now = check_utc("now", now)
+        now = self._now(now)
 
         def decide() -> tuple[_Step, None]:
             step = _Step(self, now)
@@ -538,7 +560,7 @@ class CampaignEngine:
         """Mark a sending campaign completed when none of its messages is queued or processing.
         (A campaign completes by itself with its last final outcome; this is for a campaign
         whose last message was settled some other way.)"""
-        now = check_utc("now", now)
+        now = self._now(now)
         self.storage.get_campaign(campaign_id)  # NotFoundError for an unknown campaign
         self.storage.commit(Change(completions=(Completion(campaign_id=campaign_id, at=now),)))
         return self.storage.get_campaign(campaign_id)
@@ -552,7 +574,7 @@ class CampaignEngine:
         the reports that arrived before it (orphans), applied in arrival order: the first
         result is the submission's own (``"applied"``, or ``"duplicate"`` when that provider id
         was already recorded: no second attempt; no classification), then one per orphan."""
-        at = check_utc("at", at)
+        at = self._now(at, "at")
         if not isinstance(provider_message_id, str) or not provider_message_id:
             raise ValidationError("provider_message_id", "must be a non-empty string")
 
@@ -588,7 +610,7 @@ class CampaignEngine:
         """Apply one delivery report (parsed with ``sms_campaign_stats.providers``), in one
         change: the message, its retry, the numbers it blocks, a carrier's opt-out, the
         campaign's suspension evidence, its suspension or its completion."""
-        now = check_utc("now", now)
+        now = self._now(now)
         if not isinstance(report, DeliveryReport):
             raise ValidationError(
                 "report", f"expected a DeliveryReport, got {type(report).__name__}"
@@ -600,8 +622,8 @@ class CampaignEngine:
     def expire(self, now: datetime, *, batch_size: int = 1000) -> list[HandleResult]:
         """Messages still processing ``pending_timeout`` after their last attempt: retried, or
         soft bounces with EXPIRED_AT_OPERATOR, as the retry policy decides; one change."""
-        now = check_utc("now", now)
-        cutoff = now - self.pending_timeout
+        now = self._now(now)
+        cutoff = _earlier(now, self.pending_timeout)
         stale = list(self.storage.iter_stale(submitted_before=cutoff, batch_size=batch_size))
         if not stale:
             return []
@@ -672,7 +694,7 @@ class CampaignEngine:
         earlier = [
             a.submitted_at
             for other in self.storage.messages_to(
-                message.recipient, since=now - self.escalation.window, before=now
+                message.recipient, since=_earlier(now, self.escalation.window), before=now
             )
             for a in other.attempts
             if a.outcome is Outcome.SOFT_BOUNCE
@@ -687,7 +709,7 @@ class CampaignEngine:
         """Apply many reports, in order, with the same results as ``handle`` one by one, in
         batches: one lookup and one change per batch (every message, retry, block, opt-out,
         evidence, suspension and completion of the batch, all or nothing)."""
-        now = check_utc("now", now)
+        now = self._now(now)
         for report in reports:
             if not isinstance(report, DeliveryReport) or report.provider_message_id is None:
                 raise ValidationError("reports", "each must be a DeliveryReport with a provider id")
@@ -787,7 +809,7 @@ class CampaignEngine:
         the number blocked, the campaign's evidence counted), else a reply; attributed to the
         campaign last sent to that number within ``reply_window`` before ``at``. Idempotent on
         ``inbound_id`` (or, without one, on the sender, the instant and the text)."""
-        at = check_utc("at", at)
+        at = self._now(at, "at")
         if not isinstance(text, str):
             raise ValidationError("text", "an inbound message is a text")
         check_text("text", text)  # bounded, encodable: before it is hashed for the inbound id
@@ -798,7 +820,7 @@ class CampaignEngine:
 
         def decide() -> tuple[_Step, tuple[Reply | Unsubscribe, list[Action]]]:
             step = _Step(self, at)
-            sent = self.storage.messages_to(e164, since=at - self.reply_window, before=at)
+            sent = self.storage.messages_to(e164, since=_earlier(at, self.reply_window), before=at)
             received = attribute(
                 e164,
                 text,
