@@ -253,6 +253,32 @@ def test_e2e_broken_pipe_is_quiet(tmp_path: Path, demo_db: Path) -> None:
     assert error == ""
 
 
+def test_e2e_unwritable_stdout_is_one_line(tmp_path: Path, demo_db: Path) -> None:
+    """Standard output on a full device (``> /dev/full``, ENOSPC): one line on stderr, status
+    4, no traceback, for a big output (report) as for a small one (check-number)."""
+    commands = [
+        ["report", "--db", str(demo_db)],
+        ["stats", "--db", str(demo_db), "--format", "csv"],
+        ["check-number", "+33612345678", "--at", MONDAY_NOON],
+    ]
+    for args in commands:
+        with open("/dev/full", "w", encoding="utf-8") as full:
+            result = subprocess.run(
+                [sys.executable, "-m", "sms_campaign_stats", *args],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=tmp_path,
+                timeout=120,
+                check=False,
+            )
+        assert result.returncode == cli.EXIT_STORAGE, result.stderr
+        assert result.stderr.endswith(
+            ": standard output: cannot write (No space left on device)\n"
+        ), result.stderr
+        no_traceback(result)
+
+
 def test_e2e_help(run: Run) -> None:
     result = run("--help")
     assert result.returncode == 0

@@ -168,6 +168,8 @@ def test_import_report_without_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         (StorageError("disk full"), cli.EXIT_STORAGE),
         (ValidationError("field", "wrong"), cli.EXIT_USAGE),
         (KeyboardInterrupt(), 130),
+        (OSError(28, "No space left on device", "out.txt"), cli.EXIT_STORAGE),
+        (OSError("no reason given"), cli.EXIT_STORAGE),
     ],
 )
 def test_errors_become_exit_codes(

@@ -46,7 +46,7 @@ EXIT_CODES: Mapping[int, str] = {
     EXIT_USAGE: "usage error: an unknown command or option, a malformed value",
     EXIT_NOT_FOUND: "not found: the database or input file does not exist, no such campaign",
     EXIT_STORAGE: "database or file error: not a database of this library, unreadable, "
-    "unwritable, or the demo campaign is already there",
+    "unwritable (standard output too, e.g. a full disk), or the demo campaign is already there",
     EXIT_BAD_LINES: "import-events: some lines were bad (reported on stderr; the others applied)",
     EXIT_NOT_NOW: "check-number: a valid number, but not at that instant (the next allowed "
     "time is printed) or its time zone is unknown",
@@ -63,6 +63,11 @@ class _UserError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class _OutputError(_UserError):
+    """Standard output cannot be written (a full disk, an I/O error): what is left of the
+    output is thrown away, so that the interpreter's final flush does not fail again."""
 
 
 # databases and output -------------------------------------------------------------------------
@@ -111,10 +116,23 @@ def _campaign_not_found(store: SQLiteStorage, path: str, campaign_id: str) -> _U
     )
 
 
+def _to_stdout(*texts: str) -> None:
+    """Write to standard output and flush; an ``OSError`` other than a broken pipe (which
+    ``main`` handles quietly) becomes one line and status 4."""
+    try:
+        for text in texts:
+            sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise _OutputError(EXIT_STORAGE, f"standard output: cannot write ({reason})") from None
+
+
 def _write(text: str, output: str | None) -> None:
     if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        sys.stdout.flush()
+        _to_stdout(text if text.endswith("\n") else text + "\n")
         return
     try:
         with open(output, "w", encoding="utf-8", newline="") as file:
@@ -128,10 +146,12 @@ def _write_tables(tables: Mapping[str, str], output: str | None) -> None:
     """CSV tables: to stdout, each after a ``# file-name`` line, or one file each in the
     directory ``output``."""
     if output is None:
-        for name, text in tables.items():
-            sys.stdout.write(f"# {name}\n{text}")
-            sys.stdout.write("" if text.endswith("\n") else "\n")
-        sys.stdout.flush()
+        _to_stdout(
+            *(
+                f"# {name}\n" + (text if text.endswith("\n") else text + "\n")
+                for name, text in tables.items()
+            )
+        )
         return
     directory = Path(output)
     try:

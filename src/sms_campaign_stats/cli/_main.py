@@ -27,6 +27,7 @@ from sms_campaign_stats.cli._common import (
     PROG,
     _campaign_not_found,
     _open_existing,
+    _OutputError,
     _refuse_output_over_database,
     _UserError,
     _write,
@@ -342,11 +343,13 @@ def _demo(args: argparse.Namespace) -> int:
         raise _UserError(EXIT_STORAGE, _already_there(path, campaign_id)) from None
     finally:
         bar.close()
-    _write(result.report.to_text(history=result.history), None)
-    print(
-        f"\nSimulated {args.recipients:,} contacts (seed {args.seed}) in {result.seconds:.1f} s, "
-        f"stored in {path} as campaign {result.campaign_id!r}.\n"
-        f"See it again with: {PROG} report --db {path} --campaign {result.campaign_id}"
+    text = result.report.to_text(history=result.history)
+    _write(
+        text.removesuffix("\n")
+        + f"\n\nSimulated {args.recipients:,} contacts (seed {args.seed}) in "
+        f"{result.seconds:.1f} s, stored in {path} as campaign {result.campaign_id!r}.\n"
+        f"See it again with: {PROG} report --db {path} --campaign {result.campaign_id}",
+        None,
     )
     return EXIT_OK
 
@@ -382,6 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args)
         return code
     except _UserError as failure:
+        if isinstance(failure, _OutputError):
+            _silence_stdout()
         message = failure.message
         code = failure.code
     except NotFoundError as error:
@@ -393,6 +398,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
+    except OSError as error:  # a file the command did not expect to fail: one line, status 4
+        where = f"{error.filename}: " if error.filename else ""
+        message, code = f"{where}{error.strerror or error}", EXIT_STORAGE
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
