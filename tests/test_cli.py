@@ -515,6 +515,49 @@ def test_unknown_campaign_lists_a_few(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "c0, c1, c2, c3, c4 and 2 more" in capsys.readouterr().err
 
 
+LONG = "6" * 100_000
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check-number", LONG],
+        ["check-number", "+33612345678", "--region", LONG],
+        ["check-number", "+33612345678", "--at", LONG],
+        ["check-number", "+33612345678", "--zone", LONG],
+        ["demo", "--recipients", LONG + "x"],
+        ["import-events", "--db", "x.db", "--provider", LONG, "f.jsonl"],
+        ["report", "--db", "DEMO", "--campaign", LONG],
+        ["history", "--db", "DEMO", "--campaign", LONG],
+    ],
+)
+def test_echoed_input_is_cut(
+    args: list[str], demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A value the command line echoes (a 100,000-digit number, a campaign id, an option's
+    value) is cut to 64 characters with "…" appended, on stdout as on stderr."""
+    args = [str(demo_db) if arg == "DEMO" else arg for arg in args]
+    assert cli.main(args) != cli.EXIT_OK
+    captured = capsys.readouterr()
+    both = captured.out + captured.err
+    assert "6" * 65 not in both
+    assert "6" * 64 + "…" in both
+    assert len(both) < 2_000
+    assert captured.err.count("\n") == 1
+
+
+def test_echoed_paths_are_cut_at_the_longest_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file path is echoed up to 4096 characters (the longest path the system opens)."""
+    long_path = "d/" * 60_000 + "x.db"
+    assert cli.main(["stats", "--db", long_path]) in (cli.EXIT_NOT_FOUND, cli.EXIT_STORAGE)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert long_path[:4096] + "…" in err
+    assert len(err) < 4096 + 200
+
+
 # in-process: check-number -----------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ docs/cli.md); the commands raise ``_UserError`` and ``main`` (in _cli.py) prints
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from datetime import timezone
@@ -24,6 +25,8 @@ __all__ = [
     "EXIT_REFUSED",
     "EXIT_STORAGE",
     "EXIT_USAGE",
+    "MAX_ECHO",
+    "MAX_ECHO_PATH",
     "PROG",
     "UTC",
 ]
@@ -55,6 +58,29 @@ EXIT_CODES: Mapping[int, str] = {
 
 UTC = timezone.utc
 
+#: Values the command line echoes back (a number, a campaign id, an option's value) are cut to
+#: this many characters, with "…" appended.
+MAX_ECHO = 64
+#: File paths are cut to this many characters (the longest path the system opens).
+MAX_ECHO_PATH = 4096
+
+
+def _cut(text: object, limit: int = MAX_ECHO) -> str:
+    """``text`` as echoed: at most ``limit`` characters, then "…" if anything was cut."""
+    shown = str(text)
+    return shown if len(shown) <= limit else shown[:limit] + "…"
+
+
+def _cut_path(path: object) -> str:
+    """A file path as echoed: at most MAX_ECHO_PATH characters."""
+    return _cut(path, MAX_ECHO_PATH)
+
+
+def _cut_words(message: str, limit: int) -> str:
+    """``message`` with every run of more than ``limit`` characters other than spaces and quotes
+    cut (the quotes around a value stay)."""
+    return re.sub(rf"[^\s'\"]{{{limit + 1},}}", lambda run: _cut(run.group(), limit), message)
+
 
 class _UserError(Exception):
     """A user error: its message goes to stderr, its code is the exit status."""
@@ -77,11 +103,13 @@ def _open_existing(path: str) -> SQLiteStorage:
     """An existing database: a missing file is an error, never created."""
     file = Path(path)
     if not file.exists():
-        raise _UserError(EXIT_NOT_FOUND, f"{path}: no such database file")
+        raise _UserError(EXIT_NOT_FOUND, f"{_cut_path(path)}: no such database file")
     if file.is_dir():
-        raise _UserError(EXIT_STORAGE, f"{path}: is a directory, not a database file")
+        raise _UserError(EXIT_STORAGE, f"{_cut_path(path)}: is a directory, not a database file")
     if file.stat().st_size == 0:
-        raise _UserError(EXIT_STORAGE, f"{path}: an empty file, not an sms_campaign_stats database")
+        raise _UserError(
+            EXIT_STORAGE, f"{_cut_path(path)}: an empty file, not an sms_campaign_stats database"
+        )
     return SQLiteStorage(path)
 
 
@@ -101,8 +129,8 @@ def _refuse_output_over_database(output: str | None, database: str) -> None:
     if output is not None and _same_file(output, database):
         raise _UserError(
             EXIT_USAGE,
-            f"--output {output} is the database {database}: refusing to overwrite it; "
-            "choose another file",
+            f"--output {_cut_path(output)} is the database {_cut_path(database)}: refusing to "
+            "overwrite it; choose another file",
         )
 
 
@@ -111,7 +139,7 @@ def _campaign_not_found(store: SQLiteStorage, path: str, campaign_id: str) -> _U
     known = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
     return _UserError(
         EXIT_NOT_FOUND,
-        f"{path}: no campaign {campaign_id!r}"
+        f"{_cut_path(path)}: no campaign {_cut(campaign_id)!r}"
         + (f" (campaigns stored: {known})" if ids else " (no campaign is stored)"),
     )
 
@@ -138,8 +166,10 @@ def _write(text: str, output: str | None) -> None:
         with open(output, "w", encoding="utf-8", newline="") as file:
             file.write(text)
     except OSError as error:
-        raise _UserError(EXIT_STORAGE, f"{output}: cannot write ({error.strerror})") from None
-    print(f"wrote {output}", file=sys.stderr)
+        raise _UserError(
+            EXIT_STORAGE, f"{_cut_path(output)}: cannot write ({error.strerror})"
+        ) from None
+    print(f"wrote {_cut_path(output)}", file=sys.stderr)
 
 
 def _write_tables(tables: Mapping[str, str], output: str | None) -> None:
@@ -160,5 +190,7 @@ def _write_tables(tables: Mapping[str, str], output: str | None) -> None:
             with open(directory / name, "w", encoding="utf-8", newline="") as file:
                 file.write(text)
     except OSError as error:
-        raise _UserError(EXIT_STORAGE, f"{output}: cannot write ({error.strerror})") from None
-    print(f"wrote {len(tables)} files to {output}: {', '.join(tables)}", file=sys.stderr)
+        raise _UserError(
+            EXIT_STORAGE, f"{_cut_path(output)}: cannot write ({error.strerror})"
+        ) from None
+    print(f"wrote {len(tables)} files to {_cut_path(output)}: {', '.join(tables)}", file=sys.stderr)

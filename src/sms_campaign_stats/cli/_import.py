@@ -28,6 +28,8 @@ from sms_campaign_stats.cli._common import (
     EXIT_STORAGE,
     EXIT_USAGE,
     UTC,
+    _cut,
+    _cut_path,
     _open_existing,
     _UserError,
     _write,
@@ -251,12 +253,13 @@ def _import_events(args: argparse.Namespace) -> int:
     if input_format is None:
         raise _UserError(
             EXIT_USAGE,
-            f"{args.file}: cannot tell the format from the extension {path.suffix!r}; "
+            f"{_cut_path(args.file)}: cannot tell the format from the extension "
+            f"{_cut(path.suffix)!r}; "
             "pass --input-format jsonl or csv",
         )
     if not from_stdin and not path.exists():
-        raise _UserError(EXIT_NOT_FOUND, f"{args.file}: no such file")
-    name = "<stdin>" if from_stdin else args.file
+        raise _UserError(EXIT_NOT_FOUND, f"{_cut_path(args.file)}: no such file")
+    name = "<stdin>" if from_stdin else _cut_path(args.file)
     parse = _PROVIDERS[args.provider]
     store = _open_existing(args.db)
     engine = CampaignEngine(store)
@@ -292,7 +295,9 @@ def _import_events(args: argparse.Namespace) -> int:
             finally:
                 bar.close()
     except OSError as error:
-        raise _UserError(EXIT_STORAGE, f"{args.file}: cannot read ({error.strerror})") from None
+        raise _UserError(
+            EXIT_STORAGE, f"{_cut_path(args.file)}: cannot read ({error.strerror})"
+        ) from None
     finally:
         store.close()
     _write(_summary(name, input_format, tally), None)

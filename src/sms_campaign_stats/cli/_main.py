@@ -24,8 +24,13 @@ from sms_campaign_stats.cli._common import (
     EXIT_OK,
     EXIT_STORAGE,
     EXIT_USAGE,
+    MAX_ECHO,
+    MAX_ECHO_PATH,
     PROG,
     _campaign_not_found,
+    _cut,
+    _cut_path,
+    _cut_words,
     _open_existing,
     _OutputError,
     _refuse_output_over_database,
@@ -55,7 +60,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with usage errors as one line that points at ``--help``."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        shown = _cut_words(message, MAX_ECHO)  # the values argparse quotes, e.g. a choice
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {shown} (see {self.prog} --help)\n")
 
 
 def _epilog() -> str:
@@ -74,7 +80,7 @@ def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{_cut(text)!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -256,11 +262,12 @@ def _report(args: argparse.Namespace) -> int:
         if campaign_id is None:
             campaigns = store.list_campaigns()
             if not campaigns:
-                raise _UserError(EXIT_NOT_FOUND, f"{args.db}: no campaign is stored")
+                raise _UserError(EXIT_NOT_FOUND, f"{_cut_path(args.db)}: no campaign is stored")
             campaign_id = campaigns[-1].id
             if len(campaigns) > 1:
                 print(
-                    f"{len(campaigns)} campaigns in {args.db}; the most recent: {campaign_id!r} "
+                    f"{len(campaigns)} campaigns in {_cut_path(args.db)}; the most recent: "
+                    f"{_cut(campaign_id)!r} "
                     "(choose with --campaign)",
                     file=sys.stderr,
                 )
@@ -393,16 +400,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         message, code = str(error), EXIT_NOT_FOUND
     except StorageError as error:
         message, code = str(error), EXIT_STORAGE
-    except ValidationError as error:
-        message, code = str(error), EXIT_USAGE
+    except ValidationError as error:  # it quotes the value refused: cut it like ours
+        message, code = _cut_words(str(error), MAX_ECHO), EXIT_USAGE
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     except OSError as error:  # a file the command did not expect to fail: one line, status 4
-        where = f"{error.filename}: " if error.filename else ""
+        where = f"{_cut_path(error.filename)}: " if error.filename else ""
         message, code = f"{where}{error.strerror or error}", EXIT_STORAGE
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    print(f"{PROG} {args.command}: {message}", file=sys.stderr)
+    # A backstop for what the messages quote (a path is cut at MAX_ECHO_PATH where it is
+    # written, other values at MAX_ECHO): a library error can quote a value too.
+    print(f"{PROG} {args.command}: {_cut_words(message, MAX_ECHO_PATH)}", file=sys.stderr)
     return code

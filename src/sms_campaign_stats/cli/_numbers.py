@@ -18,8 +18,11 @@ from sms_campaign_stats.cli._common import (
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_USAGE,
+    MAX_ECHO,
     PROG,
     UTC,
+    _cut,
+    _cut_words,
     _UserError,
     _write,
 )
@@ -46,12 +49,12 @@ def _instant(text: str) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO 8601 time such as 2026-05-09T20:30:00Z"
+            f"{_cut(text)!r} is not an ISO 8601 time such as 2026-05-09T20:30:00Z"
         ) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise argparse.ArgumentTypeError(
-            f"{text!r} has no UTC offset: write 2026-05-09T20:30:00Z (UTC) or give the offset, "
-            "e.g. 2026-05-09T22:30:00+02:00"
+            f"{_cut(text)!r} has no UTC offset: write 2026-05-09T20:30:00Z (UTC) or give the "
+            "offset, e.g. 2026-05-09T22:30:00+02:00"
         )
     return parsed.astimezone(UTC)
 
@@ -122,9 +125,10 @@ def _check_number(args: argparse.Namespace) -> int:
         check = check_number(number, default_region=args.region)
     except ValidationError:
         raise _UserError(
-            EXIT_USAGE, f"--region: {args.region!r} is not a two-letter region code such as FR"
+            EXIT_USAGE,
+            f"--region: {_cut(args.region)!r} is not a two-letter region code such as FR",
         ) from None
-    out = [_field("Number", [number])]
+    out = [_field("Number", [_cut(number)])]
     if not check.ok:
         return _refused(number, check, out)
     out += [
@@ -148,8 +152,8 @@ def _check_number(args: argparse.Namespace) -> int:
         )
     except DeferralHorizonError:
         decision = None
-    except ValidationError as error:
-        raise _UserError(EXIT_USAGE, str(error)) from None
+    except ValidationError as error:  # it quotes the value refused (--zone): cut it
+        raise _UserError(EXIT_USAGE, _cut_words(str(error), MAX_ECHO)) from None
     zones = decision.zones if decision is not None and decision.zones else check.time_zones
     out += [_field("At", _when(at, zones)), _field("Rule", [_describe_rule(rule)])]
     if decision is None:
@@ -182,5 +186,5 @@ def _refused(number: str, check: NumberCheck, out: list[str]) -> int:
             _field("Region", [check.region or "unknown"]),
         ]
     _write("\n".join(out), None)
-    print(f"{PROG} check-number: {number!r} cannot receive an SMS: {detail}", file=sys.stderr)
+    print(f"{PROG} check-number: {_cut(number)!r} cannot receive an SMS: {detail}", file=sys.stderr)
     return EXIT_REFUSED
