@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sms_campaign_stats._core.privacy import mask_numbers_in_data
+from sms_campaign_stats._core.privacy import mask_numbers_in, mask_numbers_in_data
 
 if TYPE_CHECKING:
     from sms_campaign_stats.reports import (
@@ -170,15 +170,20 @@ def _event_lines(timeline: Timeline, show_numbers: bool) -> list[str]:
     lines: list[str] = []
     for event in timeline.events:
         head = f"{event.at:%Y-%m-%d %H:%M:%S}  {event.kind.value:<16}"
-        body = "; ".join(
-            f"{key}={value}"
-            for key, value in detail_items(event.details, show_numbers=show_numbers)
+        # Masked after being made printable: a number written with no-break spaces (which
+        # become spaces here) is masked as the reader will see it.
+        body = printable(
+            "; ".join(
+                f"{key}={value}" for key, value in detail_items(event.details, show_numbers=True)
+            )
         )
+        if not show_numbers:
+            body = mask_numbers_in(body)
         if not body:
             lines.append(head.rstrip())
             continue
         lines += textwrap.wrap(
-            printable(body),
+            body,
             width=WIDTH,
             initial_indent=head,
             subsequent_indent=" " * _EVENT_INDENT,
