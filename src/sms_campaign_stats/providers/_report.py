@@ -19,11 +19,13 @@ import attrs
 from dateutil.parser import isoparse
 
 from sms_campaign_stats._core import validate as v
-from sms_campaign_stats.errors import MalformedReportError
+from sms_campaign_stats.errors import MalformedReportError, ValidationError
 
 __all__ = [
+    "MAX_NAME_LENGTH",
     "MAX_NESTING",
     "MAX_PAYLOAD_BYTES",
+    "MAX_SEGMENTS",
     "NO_DETAILS",
     "DeliveryReport",
     "ErrorCode",
@@ -34,6 +36,7 @@ __all__ = [
     "error_code",
     "is_digits",
     "new_report",
+    "parser_name",
     "provider_time",
     "smpp_time",
 ]
@@ -43,6 +46,11 @@ __all__ = [
 MAX_PAYLOAD_BYTES = 64 * 1024
 #: Mappings and lists nested deeper than this are refused.
 MAX_NESTING = 16
+#: A report's ``provider``, ``provider_message_id`` and ``status`` are names, not documents: at
+#: most this many characters (the parsers' id bound; their status words are shorter still).
+MAX_NAME_LENGTH = v.MAX_ID_LENGTH
+#: Segment counts at or above this are refused (the parsers read at most nine digits).
+MAX_SEGMENTS = 10**9
 
 
 class ErrorNamespace(str, enum.Enum):
@@ -102,6 +110,97 @@ def _received(value: datetime | None) -> datetime | None:
     return None if value is None else v.check_utc("DeliveryReport.received_at", value)
 
 
+def _check_name(name: str, value: object, *, optional: bool) -> None:
+    field = f"DeliveryReport.{name}"
+    if value is None and optional:
+        return
+    if not isinstance(value, str):
+        raise ValidationError(field, f"expected a string, got {describe(value)}")
+    if len(value) > MAX_NAME_LENGTH:
+        raise ValidationError(
+            field, f"{len(value)} characters is more than the {MAX_NAME_LENGTH} allowed"
+        )
+
+
+def _check_text(name: str, value: object) -> None:
+    field = f"DeliveryReport.{name}"
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise ValidationError(field, f"expected a string, got {describe(value)}")
+    if len(value) > MAX_PAYLOAD_BYTES or (
+        len(value) > MAX_PAYLOAD_BYTES // 4
+        and len(value.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD_BYTES
+    ):
+        raise ValidationError(field, f"larger than the {MAX_PAYLOAD_BYTES} bytes allowed")
+
+
+def _check_flag(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise ValidationError(f"DeliveryReport.{name}", f"expected a bool, got {describe(value)}")
+
+
+def _check_count(name: str, value: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < MAX_SEGMENTS:
+        raise ValidationError(
+            f"DeliveryReport.{name}",
+            f"expected a count from 0 to {MAX_SEGMENTS - 1}, got {describe(value)}",
+        )
+
+
+def _check_details(value: object) -> None:
+    field = "DeliveryReport.details"
+    if not isinstance(value, Mapping):
+        raise ValidationError(field, f"expected a mapping, got {describe(value)}")
+    for key in value:
+        if not isinstance(key, str):
+            raise ValidationError(field, f"keys must be strings, got {describe(key)}")
+    try:
+        size = _size(value, 1, None)
+    except MalformedReportError as error:
+        raise ValidationError(field, error.problem) from None
+    if size > MAX_PAYLOAD_BYTES:
+        raise ValidationError(field, f"larger than the {MAX_PAYLOAD_BYTES} bytes allowed")
+
+
+def parser_name(what: str, value: object, raw: object, *, optional: bool) -> str | None:
+    """A parser's own argument that becomes a report's ``provider`` or ``provider_message_id``:
+    a string of at most ``MAX_NAME_LENGTH`` characters, else ``MalformedReportError``."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME_LENGTH:
+        raise MalformedReportError(
+            f"{what} {describe(value)} is not a name of at most {MAX_NAME_LENGTH} characters", raw
+        )
+    return value
+
+
+def check_report(report: DeliveryReport) -> None:
+    """Every field of ``report`` of its type and within its bound, else a ``ValidationError``
+    naming the field: a report built directly is held to what the parsers ensure."""
+    _check_name("provider", report.provider, optional=False)
+    _check_name("provider_message_id", report.provider_message_id, optional=True)
+    _check_name("status", report.status, optional=True)
+    error = report.error
+    if error is not None:
+        if not isinstance(error, ErrorCode) or not isinstance(error.namespace, ErrorNamespace):
+            raise ValidationError(
+                "DeliveryReport.error", f"expected an ErrorCode or None, got {describe(error)}"
+            )
+        if error.code is None:
+            raise ValidationError("DeliveryReport.error", "the code must be a string")
+        _check_text("error", error.code)
+    _check_text("submitted_text", report.submitted_text)
+    _check_text("done_text", report.done_text)
+    _check_flag("times_in_utc", report.times_in_utc)
+    _check_flag("intermediate", report.intermediate)
+    _check_count("segments_submitted", report.segments_submitted)
+    _check_count("segments_delivered", report.segments_delivered)
+    _check_details(report.details)
+
+
 @attrs.frozen(kw_only=True, slots=False)
 class DeliveryReport:
     """One provider receipt, normalised but not interpreted.
@@ -129,6 +228,9 @@ class DeliveryReport:
     intermediate: bool = False
     details: Mapping[str, str] = attrs.field(factory=dict, hash=False, repr=False)
     raw: object = attrs.field(default=None, hash=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        check_report(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data, without ``raw`` (kept as given, possibly not JSON)."""

@@ -14,7 +14,13 @@ from sms_campaign_stats._core.validate import MAX_ID_LENGTH
 from sms_campaign_stats.errors import MalformedReportError
 from sms_campaign_stats.lifecycle._statuses import BounceReason, Outcome
 from sms_campaign_stats.providers._provider import Provider
-from sms_campaign_stats.providers._report import DeliveryReport, describe, is_digits, new_report
+from sms_campaign_stats.providers._report import (
+    DeliveryReport,
+    check_payload,
+    describe,
+    is_digits,
+    new_report,
+)
 from sms_campaign_stats.providers._rows import CodeRow, code_row, code_table
 from sms_campaign_stats.providers.smpp import parse_smpp_receipt
 
@@ -71,6 +77,7 @@ def parse_kannel_dlr(
     ('42', 'EXPIRED', '2')
     """
     raw = {"value": value, "smsc_reply": smsc_reply, "message_id": message_id}
+    check_payload(raw)  # the one size bound, over every field of the call
     text = (
         str(value).strip()
         if isinstance(value, str)

@@ -37,6 +37,7 @@ from sms_campaign_stats.providers._report import (
     error_code,
     is_digits,
     new_report,
+    parser_name,
 )
 from sms_campaign_stats.providers._rows import CodeRow, code_row, code_table
 
@@ -366,6 +367,7 @@ def parse_smpp_receipt(
     ('1891273321', 'DELIVRD', None, datetime.datetime(2013, 5, 5, 8, 26))
     """
     raw: object = text if tlvs is None else {"text": text, "tlvs": tlvs}
+    parser_name("provider", provider, raw, optional=False)
     if isinstance(text, str) and not tlvs and len(text) <= MAX_PAYLOAD_BYTES // 4:
         found = _CANONICAL.match(text)
         if found is not None:  # the common case, kept short: it runs once per receipt
@@ -462,6 +464,8 @@ def parse_smpp_submit_error(
     'ESME_RTHROTTLED'
     """
     raw = command_status
+    parser_name("provider", provider, raw, optional=False)
+    parser_name("provider_message_id", provider_message_id, raw, optional=True)
     value: int | None = None
     if isinstance(command_status, int) and not isinstance(command_status, bool):
         value = command_status
