@@ -9,8 +9,11 @@ import json
 import os
 import re
 import runpy
+import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -277,6 +280,42 @@ def test_e2e_unwritable_stdout_is_one_line(tmp_path: Path, demo_db: Path) -> Non
             ": standard output: cannot write (No space left on device)\n"
         ), result.stderr
         no_traceback(result)
+
+
+DEMO_200K = ["--recipients", "200000", "--seed", "9"]
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_e2e_interrupted_demo_leaves_the_target_untouched(
+    existing: bool, tmp_path: Path, demo_db: Path
+) -> None:
+    """Ctrl-C in the middle of a demo: status 130, one line, and the target is as it was (the
+    same bytes, or still absent): the demo is built beside it and moved in only when done."""
+    target = tmp_path / "shop.db"
+    if existing:
+        shutil.copyfile(demo_db, target)
+    before = target.read_bytes() if existing else None
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sms_campaign_stats", "demo", "--db", str(target), *DEMO_200K],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".shop.db.*.building-wal")):  # the simulation is writing
+        assert process.poll() is None, "the demo ended before it was interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert err == "sms-campaign-stats: interrupted\n"
+    assert (target.read_bytes() if existing else None) == before
+    assert target.exists() == existing
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["shop.db"] if existing else [])
 
 
 def test_e2e_help(run: Run) -> None:

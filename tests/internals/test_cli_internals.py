@@ -68,6 +68,55 @@ def test_run_demo_validates_and_counts(tmp_path: Path) -> None:
     assert isinstance(_CountingStorage(tmp_path / "z.db", counter), SQLiteStorage)
 
 
+class _StopAfter:
+    """A progress counter that raises ``error`` once ``limit`` messages have settled."""
+
+    def __init__(self, limit: int, error: BaseException) -> None:
+        self.n = 0
+        self._limit = limit
+        self._error = error
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        if self.n >= self._limit:
+            raise self._error
+
+    def close(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), RuntimeError("a bug")])
+def test_a_demo_stopped_midway_leaves_the_target_untouched(
+    error: BaseException, tmp_path: Path, demo_db: Path
+) -> None:
+    """A demo stopped halfway (interrupted, or a failure) leaves its target as it was, absent or
+    with its campaigns, and no temporary file; a complete one keeps the target's campaigns."""
+    fresh = tmp_path / "fresh.db"
+    with pytest.raises(type(error)):
+        run_demo(fresh, recipients=200, seed=5, done=_StopAfter(50, error))
+    assert list(tmp_path.iterdir()) == []
+    existing = tmp_path / "existing.db"
+    existing.write_bytes(demo_db.read_bytes())
+    before = existing.read_bytes()
+    with pytest.raises(type(error)):
+        run_demo(existing, recipients=200, seed=5, done=_StopAfter(50, error))
+    assert existing.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["existing.db"]
+    run_demo(existing, recipients=20, seed=5, done=_Silent())
+    store = SQLiteStorage(existing)
+    try:
+        assert [c.id for c in store.list_campaigns()] == ["sim-2026-default", "sim-5-default"]
+    finally:
+        store.close()
+
+
+def test_a_demo_that_cannot_write_beside_its_target(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="cannot create a file in"):
+        run_demo(tmp_path / "no" / "such" / "x.db", recipients=5, seed=1, done=_Silent())
+    with pytest.raises(StorageError, match="is a directory"):
+        run_demo(tmp_path, recipients=5, seed=1, done=_Silent())
+
+
 # check-number ---------------------------------------------------------------------------------
 
 

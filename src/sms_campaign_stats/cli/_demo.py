@@ -1,21 +1,28 @@
 """The command line's ``demo``: a simulated campaign run through the engine into a SQLite file.
 
 ``run_demo`` drives ``simulation.simulate`` (the real engine, a seeded synthetic carrier) on a
-``SQLiteStorage`` and returns the report, the history and the time it took. The file is opened
+``SQLiteStorage`` and returns the report, the history and the time it took. The database is built
+in a temporary file beside the target (a copy of it when it exists: its other campaigns are
+kept) and moved into place with ``os.replace`` only when complete: an interrupted or failed
+demo leaves the target as it was, and no temporary file behind. The file is opened
 with ``durability="normal"``: a demo does not need each of its tens of thousands of small
 transactions to survive a power cut, and ``"full"`` makes it about twice as slow.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
+import tempfile
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 import attrs
 
 from sms_campaign_stats.cli._progress import Progress
-from sms_campaign_stats.errors import ValidationError
+from sms_campaign_stats.errors import StorageError, ValidationError
 from sms_campaign_stats.reports import CampaignReport, Timeline, history_for
 from sms_campaign_stats.simulation import PolicySet, World, simulate
 from sms_campaign_stats.storage import Change, Committed, SQLiteStorage
@@ -77,12 +84,24 @@ def run_demo(
             "recipients", f"must be a whole number from 1 to {MAX_RECIPIENTS:,}, got {recipients!r}"
         )
     started = time.perf_counter()
-    store = _CountingStorage(path, done)
+    target = Path(path)
+    if target.is_dir():
+        raise StorageError(f"{target}: is a directory, not a database file")
+    building = _temporary_beside(target)
     try:
-        result = simulate(World(recipients=recipients, seed=seed), _POLICIES, storage=store)
-        history = history_for(store, result.report.campaign_id)
+        if target.is_file() and target.stat().st_size > 0:
+            _copy_database(target, building)
+        store = _CountingStorage(building, done)
+        try:
+            result = simulate(World(recipients=recipients, seed=seed), _POLICIES, storage=store)
+            history = history_for(store, result.report.campaign_id)
+        finally:
+            store.close()
+        os.replace(building, target)
+    except OSError as error:
+        raise StorageError(f"{target}: cannot write the database ({error.strerror})") from None
     finally:
-        store.close()
+        _remove(building)
     return DemoResult(
         campaign_id=result.report.campaign_id,
         report=result.report,
@@ -90,3 +109,36 @@ def run_demo(
         events=result.events,
         seconds=time.perf_counter() - started,
     )
+
+
+def _temporary_beside(target: Path) -> Path:
+    """A new empty file in ``target``'s directory (so that ``os.replace`` is a rename)."""
+    try:
+        handle, name = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".building"
+        )
+    except OSError as error:
+        raise StorageError(
+            f"{target}: cannot create a file in {target.parent} ({error.strerror})"
+        ) from None
+    os.close(handle)
+    return Path(name)
+
+
+def _copy_database(source: Path, copy: Path) -> None:
+    """A consistent copy of the SQLite file ``source`` (its write-ahead log included)."""
+    try:
+        with (
+            contextlib.closing(sqlite3.connect(source)) as reader,
+            contextlib.closing(sqlite3.connect(copy)) as writer,
+        ):
+            reader.backup(writer)
+    except sqlite3.DatabaseError as error:
+        raise StorageError(f"{source}: cannot copy the database ({error})") from None
+
+
+def _remove(building: Path) -> None:
+    """The temporary file and SQLite's files beside it, if still there."""
+    for leftover in (building, *(Path(f"{building}{end}") for end in ("-wal", "-shm", "-journal"))):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
