@@ -632,8 +632,8 @@ def test_email_default_subject_is_one_line() -> None:
         ("   ", "r@x.example", None, "to_email.to"),
         ([], "r@x.example", None, "to_email.to"),
         ("nobody", "r@x.example", None, "to_email.to"),
-        (["ops@example.com", "nobody"], "r@x.example", None, "to_email.to"),
-        ([42], "r@x.example", None, "to_email.to"),
+        (["ops@example.com", "nobody"], "r@x.example", None, "to_email.to[1]"),
+        ([42], "r@x.example", None, "to_email.to[0]"),
         ("ops@example.com\r\nBcc: evil@example.com", "r@x.example", None, "to_email.to"),
         ("ops@example.com\nBcc: evil@example.com", "r@x.example", None, "to_email.to"),
         ("ops@example.com", "", None, "to_email.sender"),
@@ -650,6 +650,63 @@ def test_email_refuses_bad_addresses_and_header_injection(
     with pytest.raises(ValidationError) as caught:
         REPORT.to_email(to=to, sender=sender, subject=subject)
     assert field == caught.value.field
+
+
+@pytest.mark.parametrize(
+    ("to", "field"),
+    [
+        ("ops@x.example, attacker@evil.example", "to_email.to"),  # a second recipient (issue)
+        ("ops@x.example\u2028", "to_email.to"),  # the e-mail library's plain ValueError (issue)
+        (["ops@x.example", "ops@x.example, attacker@evil.example"], "to_email.to[1]"),
+        (["ok@x.example", "ops@x.example\u2029"], "to_email.to[1]"),
+        ("ops@x.example\x85", "to_email.to"),  # NEL
+        ("ops@x.example\u202e", "to_email.to"),  # a bidi override
+        ("team: a@x.example, b@x.example;", "to_email.to"),  # a group
+        ('"boss@x.example" <attacker@evil.example>', "to_email.to"),  # a display-name trick
+        ("=?utf-8?q?boss=40x.example?= <attacker@evil.example>", "to_email.to"),  # encoded
+        ("a@", "to_email.to"),  # IndexError in the e-mail library's parser
+        ("<>", "to_email.to"),
+        ("a@b@c", "to_email.to"),
+        ("\u00fc@x.example", "to_email.to"),  # a local part the header cannot carry
+        ("a" * 2000 + "@x.example", "to_email.to"),
+        (("ops@x.example",), None),
+        ({"ops@x.example"}, "to_email.to"),  # not a sequence: no order to name entries by
+    ],
+)
+def test_email_takes_exactly_one_address_per_entry(to: Any, field: str | None) -> None:
+    """Each entry of ``to`` is one address, as the standard library parses it; a bad one is a
+    ValidationError naming the entry."""
+    if field is None:
+        back = round_trip(REPORT.to_email(to=to, sender="r@x.example"))
+        assert ["ops@x.example"] == [a.addr_spec for a in back["To"].addresses]
+        return
+    with pytest.raises(ValidationError) as caught:
+        REPORT.to_email(to=to, sender="r@x.example")
+    assert field == caught.value.field
+    bad_sender: Any = to if isinstance(to, str) else 5
+    with pytest.raises(ValidationError) as caught:
+        REPORT.to_email(to="ok@x.example", sender=bad_sender)
+    assert "to_email.sender" == caught.value.field
+
+
+@given(st.lists(st.text(max_size=40) | st.emails(), min_size=1, max_size=3))
+def test_any_text_is_one_recipient_per_entry_or_a_validation_error(entries: list[str]) -> None:
+    """Whatever the texts: one recipient per entry in the header as sent, or a ValidationError
+    naming the entry."""
+    field = None
+    try:
+        message = REPORT.to_email(to=entries, sender="r@x.example")
+    except ValidationError as error:
+        field = error.field
+    if field is not None:
+        assert field in {f"to_email.to[{i}]" for i in range(len(entries))}
+        return
+    back = round_trip(message)
+    recipients = back["To"].addresses
+    assert len(entries) == len(recipients)
+    assert ["r@x.example"] == [a.addr_spec for a in back["From"].addresses]
+    assert "Bcc" not in back
+    assert "Cc" not in back
 
 
 @pytest.mark.parametrize(
