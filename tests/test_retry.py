@@ -728,3 +728,16 @@ def test_jitter_is_a_bounded_pure_function_of_id_and_retry(
     assert base <= wait < base * 1.1 + timedelta(seconds=1)
     assert wait == DEFAULT_WAIT(soft_context(3, message_id=message_id), retry_number)
     assert wait - base == (wait_fixed(base) + DEFAULT_JITTER)(context, retry_number) - base
+
+
+def test_a_window_of_any_length_never_overflows() -> None:
+    """``stop_after`` compares a difference: a window of two million years is no OverflowError."""
+    failed = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    context = RetryContext(
+        message_id="m-1",
+        attempts=[Attempt(number=1, submitted_at=failed, outcome=Outcome.SOFT_BOUNCE)],
+        classification=Classification.from_row(CODE_TABLES["twilio"]["30003"]),
+        now=failed,
+    )
+    decision = Retrying(stop=stop_after(timedelta(days=999_999_000)))(context)
+    assert isinstance(decision, RetryAt)

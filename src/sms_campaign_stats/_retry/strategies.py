@@ -487,11 +487,13 @@ class StopAfter(Stop):
     window: timedelta
 
     def __call__(self, context: RetryContext, at: datetime, /) -> bool:
-        return at > context.first_failure_at + self.window
+        # A difference, never a sum: a window of any length cannot overflow the calendar.
+        return at - context.first_failure_at > self.window
 
     def explain(self, context: RetryContext, at: datetime) -> str:
         """The retry time, the window and its end."""
-        limit = context.first_failure_at + self.window
+        # Only a retry time past the window is explained, so the window ends before it.
+        limit = context.first_failure_at + min(self.window, at - context.first_failure_at)
         return (
             f"the retry time {at.isoformat()} is past the {describe_duration(self.window)} "
             f"window from the first failed attempt (until {limit.isoformat()})"
