@@ -85,6 +85,22 @@ def _normalised(text: str) -> tuple[str, list[int] | None]:
     return "".join(parts), origin
 
 
+def _end_before_extension(match: phonenumbers.PhoneNumberMatch) -> int:
+    """Where the number of ``match`` ends: its extension left out (the matcher reads
+    ``33612345678, x12`` as a number with extension 12; the "x12" is something else)."""
+    extension = match.number.extension
+    if not extension:
+        return match.end
+    raw = match.raw_string
+    index, digits = len(raw), 0
+    while index > 0 and digits < len(extension):
+        index -= 1
+        digits += raw[index].isdigit()
+    while index > 0 and not raw[index - 1].isdigit():
+        index -= 1
+    return match.start + index
+
+
 def find_numbers(text: str) -> list[tuple[int, int, str]]:
     """The phone numbers ``PhoneNumberMatcher`` finds in ``text`` (see the module's doc), as
     ``(start, end, E.164)`` spans of ``text``, in order, not overlapping.
@@ -100,7 +116,7 @@ def find_numbers(text: str) -> list[tuple[int, int, str]]:
         for match in PhoneNumberMatcher(normal, region, leniency=Leniency.VALID):
             if sum(map(str.isdigit, match.raw_string)) < _MIN_DIGITS:
                 continue
-            start, end = match.start, match.end
+            start, end = match.start, _end_before_extension(match)
             for span in spans:
                 if start < span[1] and span[0] < end:  # overlaps: one span for both
                     span[0], span[1] = min(span[0], start), max(span[1], end)

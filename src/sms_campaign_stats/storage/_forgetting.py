@@ -8,6 +8,12 @@ never for a decision, so results stay reproducible), and keeps it. From the salt
   validate their recipient), so it is ``+999`` (a country code the ITU keeps unassigned: no
   real number starts with it) then 12 digits of the keyed hash. The same number gives the same
   pseudonym everywhere in one store, so every count stays exactly as it was.
+* in orphan reports (free text a provider sent: Twilio's "The 'To' number +33612345678 is not
+  valid"), ``scrub`` replaces by the pseudonym every string equal to the number, and inside
+  any other string every occurrence of it: as given or without its ``+`` (as a word of its own:
+  not inside a longer run of digits nor glued to letters, as in an id ``x33612345678``), and
+  in any other form the masking's matcher reads as the same E.164 number (``0033612345678``,
+  ``06 12 34 56 78``, ``+33 (0)6 12 34 56 78``; see ``_core.privacy.find_numbers``).
 * ``blocklist_key``: what replaces the number in the blocklist, ``forgotten:`` then the whole
   keyed hash in hex; never a number, so it can only be found by hashing a number again
   (``blocked`` and ``block`` do), and the number stays blocked.
@@ -20,10 +26,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from sms_campaign_stats._core.privacy import find_numbers
 from sms_campaign_stats.errors import ValidationError
 
 __all__ = [
@@ -78,22 +86,58 @@ def _spellings(number: str) -> frozenset[str]:
     return frozenset({number, number.removeprefix("+")})
 
 
+_MIN_DIGITS = 8  # as the masking: a shorter text is not searched for inside other strings
+
+
+def _inside(number: str) -> re.Pattern[str] | None:
+    """``number`` as given or without its '+', as a word of its own (not inside a longer run of
+    digits, nor glued to letters: ``x33612345678`` is an id, not the number); ``None`` for a
+    number of fewer than 8 digits (a refused number such as ``"0612"`` would match anything)."""
+    if sum(map(str.isdigit, number)) < _MIN_DIGITS:
+        return None
+    spellings = sorted(_spellings(number), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, spellings)) + r")(?!\w)")
+
+
+def _scrub_text(text: str, number: str, alias: str, inside: re.Pattern[str] | None) -> str:
+    """``text`` with every occurrence of ``number`` (any form the matcher reads as it, and as
+    given or without '+') replaced by ``alias``."""
+    spans = [(start, end) for start, end, e164 in find_numbers(text) if e164 == number]
+    if spans:
+        pieces: list[str] = []
+        done = 0
+        for start, end in spans:
+            pieces += (text[done:start], alias)
+            done = end
+        pieces.append(text[done:])
+        text = "".join(pieces)
+    return text if inside is None else inside.sub(alias, text)
+
+
 def scrub(report: Any, number: str, alias: str) -> tuple[Any, bool]:
-    """``report`` with every string equal to ``number`` (with or without '+') replaced by
-    ``alias``, in nested mappings and lists; and whether anything was replaced."""
+    """``report`` with ``number`` replaced by ``alias`` in nested mappings (keys too) and lists:
+    a string equal to it (with or without '+') wholly, and inside other strings every form of
+    it (see the module's doc); and whether anything was replaced."""
     spellings = _spellings(number)
+    inside = _inside(number)
     found = False
 
-    def walk(value: Any) -> Any:
+    def text(value: str) -> str:
         nonlocal found
+        if value in spellings:
+            found = True
+            return alias
+        cleaned = _scrub_text(value, number, alias, inside)
+        if cleaned != value:
+            found = True
+        return cleaned
+
+    def walk(value: Any) -> Any:
         if isinstance(value, str):
-            if value in spellings:
-                found = True
-                return alias
-            return value
+            return text(value)
         if isinstance(value, Mapping):
-            return {key: walk(item) for key, item in value.items()}
-        if isinstance(value, list):
+            return {(text(k) if isinstance(k, str) else k): walk(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
             return [walk(item) for item in value]
         return value
 

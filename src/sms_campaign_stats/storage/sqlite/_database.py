@@ -80,6 +80,10 @@ class Database:
                 check_same_thread=False,
             )
             connection.execute("PRAGMA foreign_keys = ON")
+            # Deleted and overwritten content is zeroed on disk, not left in free space: what
+            # forget() replaces leaves no copy (upstream's default is off; Debian's build turns
+            # it on: set here, whatever the build).
+            connection.execute("PRAGMA secure_delete = ON")
             connection.execute(f"PRAGMA synchronous = {self._synchronous}")
         except sqlite3.DatabaseError as error:
             raise self.translate(error) from error
@@ -169,6 +173,26 @@ class Database:
             self.connection().execute("PRAGMA journal_mode = WAL")
         except sqlite3.DatabaseError as error:
             raise self.translate(error) from error
+
+    def truncate_wal(self) -> bool:
+        """Copy the whole WAL into the database file and truncate it to zero bytes
+        (``PRAGMA wal_checkpoint(TRUNCATE)``), so that no page image of an older version is left
+        in it. Another connection still reading an older snapshot makes it "busy": tried
+        ``BUSY_ATTEMPTS`` times; whether it was done (always for ``":memory:"``)."""
+        if self.memory:
+            return True
+        with self._shared_lock or contextlib.nullcontext():
+            connection = self.connection()
+            for _ in range(BUSY_ATTEMPTS):
+                try:
+                    busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                except sqlite3.DatabaseError as error:
+                    if not _is_busy(error):
+                        raise self.translate(error) from error
+                    continue
+                if not busy:
+                    return True
+        return False
 
     def close(self) -> None:
         """Close every connection; later use raises StorageError."""

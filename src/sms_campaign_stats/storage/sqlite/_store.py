@@ -532,10 +532,9 @@ class SQLiteStorage(StorageBase):
                 "UPDATE unsubscribes SET recipient = ?, keyword = '' WHERE recipient = ?",
                 (alias, recipient),
             ).rowcount
-            candidates = connection.execute(
-                "SELECT seq, report FROM orphans WHERE instr(report, ?) > 0",
-                (recipient.removeprefix("+"),),
-            ).fetchall()
+            # Every waiting report is read: inside free text the number may be written in
+            # forms no SQL filter finds ("06 12 34 56 78"); orphan reports are few.
+            candidates = connection.execute("SELECT seq, report FROM orphans").fetchall()
             for seq, text in candidates:
                 cleaned, found = scrub(json.loads(text), recipient, alias)
                 if found:
@@ -550,6 +549,9 @@ class SQLiteStorage(StorageBase):
                 connection.execute("DELETE FROM blocklist WHERE recipient = ?", (recipient,))
                 connection.execute(BLOCK, (key, *blocked, key))
                 changed += 1
+        # With secure_delete, the replaced values were zeroed in the database file; the WAL
+        # still holds page images from before: copied back and truncated to zero bytes.
+        self._database.truncate_wal()
         return changed
 
     # aggregates -------------------------------------------------------------------------------
