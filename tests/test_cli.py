@@ -11,8 +11,10 @@ import re
 import runpy
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -29,6 +31,7 @@ from sms_campaign_stats import (
     cli,
     report_for,
 )
+from sms_campaign_stats.errors import SchemaError, StorageError, ValidationError
 
 UTC = timezone.utc
 DATA = Path(__file__).parent / "data"
@@ -595,6 +598,127 @@ def test_echoed_paths_are_cut_at_the_longest_path(
     assert err.count("\n") == 1
     assert long_path[:4096] + "…" in err
     assert len(err) < 4096 + 200
+
+
+# read-only databases -------------------------------------------------------------------------
+
+
+def test_a_store_opened_read_only_writes_nothing(tmp_path: Path, demo_db: Path) -> None:
+    """``SQLiteStorage(path, read_only=True)`` reads, refuses every write with StorageError, and
+    leaves the file's bytes as they were."""
+    db = tmp_path / "ro.db"
+    db.write_bytes(demo_db.read_bytes())
+    before = db.read_bytes()
+    store = SQLiteStorage(db, read_only=True)
+    try:
+        assert [c.id for c in store.list_campaigns()] == ["sim-2026-default"]
+        assert report_for(store, "sim-2026-default").recipients > 0
+        campaign, created = Campaign.create(
+            id="new", name="N", sender="Shop", content="Hi", list_ids=["a"], at=TUESDAY
+        )
+        with pytest.raises(StorageError, match="read-only"):
+            store.add_campaign(campaign, events=[created])
+        with pytest.raises(StorageError):
+            store.forget("+33612345678")
+    finally:
+        store.close()
+    assert db.read_bytes() == before
+
+
+def test_a_read_only_store_creates_and_migrates_nothing(tmp_path: Path, demo_db: Path) -> None:
+    """Read-only, a file that opening would write to is refused with SchemaError, unchanged:
+    an empty one (no schema is created), an older schema (no migration); a missing one is a
+    StorageError and is not created."""
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    with pytest.raises(SchemaError, match="empty"):
+        SQLiteStorage(empty, read_only=True)
+    assert empty.stat().st_size == 0
+    older = tmp_path / "older.db"
+    older.write_bytes(demo_db.read_bytes())
+    with contextlib.closing(sqlite3.connect(older)) as connection:
+        connection.execute("PRAGMA user_version = 2")
+    before = older.read_bytes()
+    with pytest.raises(SchemaError, match="needs a migration"):
+        SQLiteStorage(older, read_only=True)
+    assert older.read_bytes() == before
+    assert cli.main(["report", "--db", str(older)]) == cli.EXIT_STORAGE
+    assert older.read_bytes() == before
+    with pytest.raises(StorageError):
+        SQLiteStorage(tmp_path / "missing.db", read_only=True)
+    assert not (tmp_path / "missing.db").exists()
+    with pytest.raises(ValidationError, match="read_only"):
+        SQLiteStorage(":memory:", read_only=True)
+
+
+def test_report_stats_history_read_a_read_only_file(
+    tmp_path: Path, demo_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """report, stats and history open the database read-only: they work on a 0o444 file in a
+    0o555 directory and change none of its bytes (run as root, the modes stop nothing: the
+    next test runs them as an unprivileged user)."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    db = folder / "shop.db"
+    db.write_bytes(demo_db.read_bytes())
+    before = db.read_bytes()
+    db.chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        for args in (
+            ["report", "--db", str(db)],
+            ["stats", "--db", str(db)],
+            ["history", "--db", str(db), "--campaign", "sim-2026-default"],
+        ):
+            assert cli.main(args) == cli.EXIT_OK
+            assert "sim-2026-default" in capsys.readouterr().out
+        assert db.read_bytes() == before
+        # SQLite's own files may appear beside it (root may create them), nothing else.
+        assert {p.name for p in folder.iterdir()} <= {"shop.db", "shop.db-wal", "shop.db-shm"}
+    finally:
+        folder.chmod(0o755)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and setpriv to run the command line as an unprivileged user",
+)
+def test_e2e_read_only_directory_as_an_unprivileged_user(demo_db: Path) -> None:
+    """As a user who cannot write the file nor its directory (as on a read-only mount), report,
+    stats and history work; the WAL database is opened immutable since SQLite cannot create its
+    shared-memory file there."""
+    folder = Path(tempfile.mkdtemp(prefix="sms-ro-"))
+    try:
+        db = folder / "shop.db"
+        db.write_bytes(demo_db.read_bytes())
+        db.chmod(0o444)
+        folder.chmod(0o555)
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        import_args = ["--db", str(db), "--provider", "vonage", str(DATA / "cli_brevo.jsonl")]
+        for args in (["stats"], ["report"], ["history", "--campaign", "sim-2026-default"]):
+            result = subprocess.run(
+                [*nobody, sys.executable, "-m", "sms_campaign_stats", *args, "--db", str(db)],
+                capture_output=True,
+                text=True,
+                cwd=folder,
+                timeout=120,
+                check=False,
+            )
+            assert (result.returncode, result.stderr) == (0, ""), result.stderr
+            assert "sim-2026-default" in result.stdout
+        writable = subprocess.run(
+            [*nobody, sys.executable, "-m", "sms_campaign_stats", "import-events", *import_args],
+            capture_output=True,
+            text=True,
+            cwd=folder,
+            timeout=120,
+            check=False,
+        )
+        assert writable.returncode == cli.EXIT_STORAGE  # import-events writes: refused
+        no_traceback(writable)
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
 
 
 # in-process: check-number -----------------------------------------------------------------------

@@ -4,6 +4,7 @@ provider table, the demo runner and the progress bar."""
 from __future__ import annotations
 
 import io
+import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -115,6 +116,25 @@ def test_a_demo_that_cannot_write_beside_its_target(tmp_path: Path) -> None:
         run_demo(tmp_path / "no" / "such" / "x.db", recipients=5, seed=1, done=_Silent())
     with pytest.raises(StorageError, match="is a directory"):
         run_demo(tmp_path, recipients=5, seed=1, done=_Silent())
+
+
+def test_read_only_is_sqlites_own_mode_ro(tmp_path: Path, demo_db: Path) -> None:
+    """The read-only store's connection itself is opened with ``mode=ro`` (root, for whom file
+    modes stop nothing, is refused by SQLite too), not merely guarded by the store."""
+    db = tmp_path / "ro.db"
+    db.write_bytes(demo_db.read_bytes())
+    store = SQLiteStorage(db, read_only=True)
+    try:
+        connection = store._database.connection()
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            connection.execute("DELETE FROM campaigns")
+    finally:
+        store.close()
+    writable = SQLiteStorage(db)
+    try:
+        assert [c.id for c in writable.list_campaigns()] == ["sim-2026-default"]
+    finally:
+        writable.close()
 
 
 # check-number ---------------------------------------------------------------------------------

@@ -99,8 +99,9 @@ class _OutputError(_UserError):
 # databases and output -------------------------------------------------------------------------
 
 
-def _open_existing(path: str) -> SQLiteStorage:
-    """An existing database: a missing file is an error, never created."""
+def _open_existing(path: str, *, read_only: bool = False) -> SQLiteStorage:
+    """An existing database: a missing file is an error, never created. ``read_only``: opened
+    with a ``mode=ro`` URI (report, stats, history), so a read-only file or mount can be read."""
     file = Path(path)
     if not file.exists():
         raise _UserError(EXIT_NOT_FOUND, f"{_cut_path(path)}: no such database file")
@@ -110,7 +111,7 @@ def _open_existing(path: str) -> SQLiteStorage:
         raise _UserError(
             EXIT_STORAGE, f"{_cut_path(path)}: an empty file, not an sms_campaign_stats database"
         )
-    return SQLiteStorage(path)
+    return SQLiteStorage(path, read_only=read_only)
 
 
 def _same_file(first: str | Path, second: str | Path) -> bool:

@@ -256,7 +256,7 @@ def _format_options(parser: argparse.ArgumentParser) -> None:
 
 def _report(args: argparse.Namespace) -> int:
     _refuse_output_over_database(args.output, args.db)
-    store = _open_existing(args.db)
+    store = _open_existing(args.db, read_only=True)
     try:
         campaign_id = args.campaign
         if campaign_id is None:
@@ -291,7 +291,7 @@ def _report(args: argparse.Namespace) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     _refuse_output_over_database(args.output, args.db)
-    store = _open_existing(args.db)
+    store = _open_existing(args.db, read_only=True)
     try:
         stats = global_statistics(store)
     finally:
@@ -309,7 +309,7 @@ def _stats(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     _refuse_output_over_database(args.output, args.db)
-    store = _open_existing(args.db)
+    store = _open_existing(args.db, read_only=True)
     try:
         try:
             timeline = history_for(store, args.campaign)

@@ -22,6 +22,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from sms_campaign_stats.errors import SchemaError, StorageBusyError, StorageError
@@ -41,12 +42,33 @@ def _is_busy(error: sqlite3.DatabaseError) -> bool:
     return "locked" in text or "busy" in text
 
 
+#: SQLite's extended codes for a read-only WAL database whose shared-memory file cannot be
+#: created (SQLITE_READONLY_CANTINIT, SQLITE_READONLY_DIRECTORY).
+_CANNOT_SHARE_MEMORY = frozenset({1288, 1544})
+
+
+def _can_read(connection: sqlite3.Connection) -> bool:
+    """Whether a read-only connection can read (False: its WAL index cannot be set up)."""
+    try:
+        connection.execute("PRAGMA application_id").fetchone()
+    except sqlite3.OperationalError as error:
+        code = getattr(error, "sqlite_errorcode", None)  # Python 3.11+
+        if code in _CANNOT_SHARE_MEMORY or (code is None and "readonly" in str(error)):
+            return False
+        raise
+    return True
+
+
 class Database:
     """One SQLite file (or ``":memory:"``), opened lazily once per thread and per process."""
 
-    def __init__(self, path: str, *, timeout: float, synchronous: str) -> None:
+    def __init__(
+        self, path: str, *, timeout: float, synchronous: str, read_only: bool = False
+    ) -> None:
         self.path = path
         self.memory = path == ":memory:"
+        #: Opened with a ``mode=ro`` URI: SQLite refuses every write, and so does ``transaction``.
+        self.read_only = read_only
         self.timeout = timeout
         # SQLite's busy handler waits this long per attempt; BUSY_ATTEMPTS attempts in all.
         self.attempt_timeout = timeout / BUSY_ATTEMPTS
@@ -73,12 +95,12 @@ class Database:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            connection = sqlite3.connect(
-                self.path,
-                timeout=self.attempt_timeout,
-                isolation_level=None,
-                check_same_thread=False,
-            )
+            connection = self._connect(self._uri() if self.read_only else self.path)
+            if self.read_only and not _can_read(connection):
+                # A WAL database in a read-only directory (a read-only mount): SQLite cannot
+                # create its shared-memory file, so the file is opened immutable, which it is.
+                connection.close()
+                connection = self._connect(self._uri() + "&immutable=1")
             connection.execute("PRAGMA foreign_keys = ON")
             # Deleted and overwritten content is zeroed on disk, not left in free space: what
             # forget() replaces leaves no copy (upstream's default is off; Debian's build turns
@@ -90,6 +112,20 @@ class Database:
         with self._connections_lock:
             self._connections.append(connection)
         return connection
+
+    def _connect(self, target: str) -> sqlite3.Connection:
+        return sqlite3.connect(
+            target,
+            timeout=self.attempt_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+            uri=self.read_only,
+        )
+
+    def _uri(self) -> str:
+        """``file:/absolute/path?mode=ro``: the file opened read-only (on a read-only mount, a
+        read-only file), never created."""
+        return f"{Path(os.path.abspath(self.path)).as_uri()}?mode=ro"
 
     def translate(self, error: sqlite3.DatabaseError) -> StorageError:
         """The library's error for an sqlite3 error."""
@@ -108,6 +144,8 @@ class Database:
 
         Committed if the block ends normally, rolled back otherwise.
         """
+        if write and self.read_only:
+            raise StorageError(f"{self.path}: opened read-only: nothing can be written")
         with self._shared_lock or contextlib.nullcontext():
             connection = self.connection()
             self._begin(connection, "BEGIN IMMEDIATE" if write else "BEGIN")
@@ -166,8 +204,8 @@ class Database:
             attempt += 1
 
     def use_wal(self) -> None:
-        """Switch a file to write-ahead logging (persistent in the file)."""
-        if self.memory:
+        """Switch a file to write-ahead logging (persistent in the file); not when read-only."""
+        if self.memory or self.read_only:
             return
         try:
             self.connection().execute("PRAGMA journal_mode = WAL")

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sms_campaign_stats._core.validate import check_utc
-from sms_campaign_stats.errors import NotFoundError, StorageError, ValidationError
+from sms_campaign_stats.errors import NotFoundError, SchemaError, StorageError, ValidationError
 from sms_campaign_stats.lifecycle._statuses import MessageStatus
 from sms_campaign_stats.model import Block, Campaign, Message, Reply, TimelineEvent, Unsubscribe
 from sms_campaign_stats.storage._base import StorageBase, check_batch_size
@@ -93,6 +93,22 @@ _FIRST_PAGE = -(2**62)  # below every instant's microseconds
 _NO_END = 2**62  # above every instant's microseconds
 
 
+def _refuse_what_needs_writing(connection: sqlite3.Connection, path: str) -> None:
+    """For a store opened read-only: ``SchemaError`` for a file that opening would write to (an
+    empty one, whose schema would be created; an older schema, which would be migrated)."""
+    application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if application_id == 0 and version == 0:
+        if connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+            raise SchemaError(path, "an empty database: opened read-only, it cannot be created")
+    elif application_id == APPLICATION_ID and version < SCHEMA_VERSION:
+        raise SchemaError(
+            path,
+            f"schema version {version} needs a migration to {SCHEMA_VERSION}, which read-only "
+            "cannot do: open it once without read_only",
+        )
+
+
 def _fetch(sql: str, parameters: tuple[Any, ...], connection: sqlite3.Connection) -> list[Any]:
     return connection.execute(sql, parameters).fetchall()
 
@@ -101,6 +117,9 @@ class SQLiteStorage(StorageBase):
     """A store in one SQLite file (or ``":memory:"``, private to this object's connections).
 
     ``timeout`` bounds how long a write waits for another writer before ``StorageBusyError``.
+    ``read_only=True`` opens the file with a ``mode=ro`` URI (a read-only file or mount can be
+    read) and writes nothing, even when opening: a file that would need its schema created or
+    migrated is refused with ``SchemaError``, and every write raises ``StorageError``.
     """
 
     def __init__(
@@ -109,20 +128,30 @@ class SQLiteStorage(StorageBase):
         *,
         timeout: float = 10.0,
         durability: Literal["full", "normal"] = "full",
+        read_only: bool = False,
     ) -> None:
         if durability not in ("full", "normal"):
             raise ValidationError("SQLiteStorage.durability", "must be 'full' or 'normal'")
         if not timeout > 0:
             raise ValidationError("SQLiteStorage.timeout", "must be a positive number of seconds")
         self.path = os.fspath(path)
+        if read_only and self.path == ":memory:":
+            raise ValidationError("SQLiteStorage.read_only", "a new ':memory:' store is empty")
         if self.path != ":memory:" and Path(self.path).is_dir():
             raise StorageError(f"{self.path}: is a directory, not a database file")
-        self._database = Database(self.path, timeout=float(timeout), synchronous=durability.upper())
+        self._database = Database(
+            self.path,
+            timeout=float(timeout),
+            synchronous=durability.upper(),
+            read_only=bool(read_only),
+        )
         # Committed list-set ids, shared by threads: text -> id, and id -> list ids.
         self._list_set_ids: dict[str, int] = {}
         self._list_sets_by_id: dict[int, tuple[str, ...]] = {}
         try:
-            with self._database.transaction(write=True) as connection:
+            with self._database.transaction(write=not read_only) as connection:
+                if read_only:  # nothing may be written: no schema, no migration, no salt
+                    _refuse_what_needs_writing(connection, self.path)
                 check_or_create_schema(connection, self.path)
                 self._salt = read_salt(connection, self.path)
             self._database.use_wal()
