@@ -4,7 +4,9 @@ provider table, the demo runner and the progress bar."""
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
+import stat
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -109,6 +111,23 @@ def test_a_demo_stopped_midway_leaves_the_target_untouched(
         assert [c.id for c in store.list_campaigns()] == ["sim-2026-default", "sim-5-default"]
     finally:
         store.close()
+
+
+def test_a_demo_database_has_the_usual_permissions(tmp_path: Path, demo_db: Path) -> None:
+    """Built in a temporary file, the database still gets the mode a new file gets (0o666 less
+    the umask), or keeps the mode of the file it replaces: not the temporary file's 0o600."""
+    umask = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.db"
+        run_demo(fresh, recipients=10, seed=1, done=_Silent())
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+        kept = tmp_path / "kept.db"
+        kept.write_bytes(demo_db.read_bytes())
+        kept.chmod(0o640)
+        run_demo(kept, recipients=10, seed=1, done=_Silent())
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+    finally:
+        os.umask(umask)
 
 
 def test_a_demo_that_cannot_write_beside_its_target(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 import tempfile
 import time
 from collections.abc import Mapping
@@ -89,6 +90,7 @@ def run_demo(
         raise StorageError(f"{target}: is a directory, not a database file")
     building = _temporary_beside(target)
     try:
+        _give_mode(building, target)
         if target.is_file() and target.stat().st_size > 0:
             _copy_database(target, building)
         store = _CountingStorage(building, done)
@@ -123,6 +125,18 @@ def _temporary_beside(target: Path) -> Path:
         ) from None
     os.close(handle)
     return Path(name)
+
+
+def _give_mode(building: Path, target: Path) -> None:
+    """The permissions the target has, or a new file would get (0o666 less the umask): not
+    mkstemp's private 0o600."""
+    if target.exists():
+        mode = stat.S_IMODE(target.stat().st_mode)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(building, mode)
 
 
 def _copy_database(source: Path, copy: Path) -> None:
