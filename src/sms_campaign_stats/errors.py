@@ -25,7 +25,8 @@ The tree (each error also subclasses the builtin a caller would naturally catch)
 
 Errors carry structured attributes (``field``, ``state``, ``stored_version``, ...) so callers never
 parse messages, and they survive pickling (they cross process boundaries in worker pools).
-Phone numbers are masked in messages (``mask_numbers_in``: every ``+`` and 8 or more digits),
+Phone numbers are masked in messages (``mask_numbers_in``: every form phonenumbers' matcher
+reads as a number, ``+33 6 12 34 56 78``, ``0033612345678``, ``06 12 34 56 78``, ...),
 whatever raised them: an error message may end up in a log. Structured attributes keep the
 values as given (``MalformedReportError.raw`` is the payload as received).
 
