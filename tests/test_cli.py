@@ -12,6 +12,7 @@ import runpy
 import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+import sms_campaign_stats
 from sms_campaign_stats import (
     Campaign,
     CampaignEngine,
@@ -688,6 +690,16 @@ def test_e2e_read_only_directory_as_an_unprivileged_user(demo_db: Path) -> None:
     stats and history work; the WAL database is opened immutable since SQLite cannot create its
     shared-memory file there."""
     folder = Path(tempfile.mkdtemp(prefix="sms-ro-"))
+    # The unprivileged user must reach the interpreter, the installed package and its
+    # dependencies: a checkout in a private directory (mktemp's 0700) is searchable by its owner
+    # only. Lend "others" the search permission on each ancestor that lacks it, for this test.
+    lent: dict[Path, int] = {}
+    for place in (Path(sms_campaign_stats.__file__).resolve(), Path(sys.prefix).resolve()):
+        for ancestor in place.parents:
+            mode = ancestor.stat().st_mode
+            if not mode & stat.S_IXOTH and ancestor not in lent:
+                lent[ancestor] = mode
+                ancestor.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
     try:
         db = folder / "shop.db"
         db.write_bytes(demo_db.read_bytes())
@@ -717,6 +729,8 @@ def test_e2e_read_only_directory_as_an_unprivileged_user(demo_db: Path) -> None:
         assert writable.returncode == cli.EXIT_STORAGE  # import-events writes: refused
         no_traceback(writable)
     finally:
+        for ancestor, mode in lent.items():
+            ancestor.chmod(stat.S_IMODE(mode))
         folder.chmod(0o755)
         shutil.rmtree(folder)
 
