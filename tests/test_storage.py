@@ -12,12 +12,27 @@ from typing import Any, cast
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from sms_campaign_stats import InMemoryStorage, Message, SQLiteStorage, Storage, report_for
+from sms_campaign_stats import (
+    InMemoryStorage,
+    Message,
+    SQLiteStorage,
+    Storage,
+    ValidationError,
+    report_for,
+)
 from sms_campaign_stats.engine import CampaignEngine, SendMessage
 from sms_campaign_stats.model import Campaign, Reply, Unsubscribe
 from sms_campaign_stats.providers import parse_vonage_receipt
 from sms_campaign_stats.reports import report_from_messages
-from sms_campaign_stats.storage import CampaignCounts, Change, Evidence, Orphan, StorageBase
+from sms_campaign_stats.storage import (
+    ORPHAN_MAX_AGE,
+    ORPHAN_MAX_COUNT,
+    CampaignCounts,
+    Change,
+    Evidence,
+    Orphan,
+    StorageBase,
+)
 from sms_campaign_stats.testing import T0, StorageConformance, sample_campaign
 
 from .strategies import CAMPAIGN, campaign_data
@@ -286,3 +301,60 @@ def test_forget_keeps_every_report_exactly(kind: str, tmp_path: Path) -> None:
         text = "\n".join(sqlite3.connect(store.path).iterdump())
         assert not [n for n in numbers if n in text or n[1:] in text]
     store.close()
+
+
+def _bounded(kind: str, tmp_path: Path, **bounds: Any) -> StorageBase:
+    if kind == "memory":
+        return InMemoryStorage(**bounds)
+    return SQLiteStorage(tmp_path / "bounded.db", **bounds)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_orphans_are_kept_in_a_bounded_number(
+    kind: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Past ``orphan_max_count`` kept reports, the oldest are evicted, with a WARNING: fake
+    receipts cannot grow a store without limit."""
+    store = _bounded(kind, tmp_path, orphan_max_count=3)
+    with caplog.at_level("WARNING", logger="sms_campaign_stats"):
+        for n in range(5):
+            store.add_orphan(f"p-{n}", {"n": n}, received_at=T0 + timedelta(seconds=n))
+    assert ["p-2", "p-3", "p-4"] == [
+        o.provider_message_id for o in store.orphans([f"p-{n}" for n in range(5)])
+    ]
+    assert 2 == sum("evicted" in r.getMessage() for r in caplog.records)
+    store.close()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_orphans_are_kept_for_a_bounded_age(kind: str, tmp_path: Path) -> None:
+    """A report received more than ``orphan_max_age`` before the newest kept one is evicted
+    when a newer one is kept (the store has no clock: age is counted between reports)."""
+    store = _bounded(kind, tmp_path, orphan_max_age=timedelta(days=1))
+    store.add_orphan("old", {"n": 1}, received_at=T0)
+    store.add_orphan("recent", {"n": 2}, received_at=T0 + timedelta(hours=20))
+    assert 2 == len(store.orphans(["old", "recent"]))
+    store.add_orphan("new", {"n": 3}, received_at=T0 + timedelta(days=2))
+    assert ["new"] == [o.provider_message_id for o in store.orphans(["old", "recent", "new"])]
+    store.close()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize(
+    ("bounds", "field"),
+    [
+        ({"orphan_max_age": timedelta(0)}, "orphan_max_age"),
+        ({"orphan_max_age": 3600}, "orphan_max_age"),
+        ({"orphan_max_count": 0}, "orphan_max_count"),
+        ({"orphan_max_count": True}, "orphan_max_count"),
+    ],
+)
+def test_orphan_bounds_are_checked(
+    kind: str, bounds: dict[str, Any], field: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ValidationError, match=field):
+        _bounded(kind, tmp_path, **bounds)
+
+
+def test_orphan_bounds_have_documented_defaults() -> None:
+    assert (timedelta(days=7), 100_000) == (ORPHAN_MAX_AGE, ORPHAN_MAX_COUNT)

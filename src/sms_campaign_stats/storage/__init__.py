@@ -7,13 +7,23 @@ and runs the conformance suite in ``sms_campaign_stats.testing``.
 """
 
 from ._base import StorageBase
-from ._change import Change, Committed, Completion, Evidence, Orphan
+from ._change import (
+    ORPHAN_MAX_AGE,
+    ORPHAN_MAX_COUNT,
+    Change,
+    Committed,
+    Completion,
+    Evidence,
+    Orphan,
+)
 from ._contract import Storage
 from ._counts import CampaignCounts, Cell, CellKey, Engagement
 from ._memory import InMemoryStorage
 from .sqlite import SCHEMA_VERSION, SQLiteStorage
 
 __all__ = [
+    "ORPHAN_MAX_AGE",
+    "ORPHAN_MAX_COUNT",
     "SCHEMA_VERSION",
     "CampaignCounts",
     "Cell",

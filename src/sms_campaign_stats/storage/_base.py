@@ -33,8 +33,9 @@ unread, so a store shared by writers overrides it with one atomic take (both bui
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sms_campaign_stats._core.validate import check_utc
@@ -51,6 +52,8 @@ from sms_campaign_stats.model import (
 from sms_campaign_stats.storage._change import Change, Committed, Evidence, Orphan
 from sms_campaign_stats.storage._counts import CampaignCounts
 
+_log = logging.getLogger(__name__)
+
 __all__ = ["StorageBase", "check_batch_size"]
 
 
@@ -59,6 +62,26 @@ def check_batch_size(field: str, batch_size: object) -> int:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValidationError(field, "must be at least 1")
     return batch_size
+
+
+def check_orphan_bounds(store: str, max_age: object, max_count: object) -> tuple[timedelta, int]:
+    """A store's orphan bounds: a positive ``timedelta`` and a count of at least 1."""
+    if not isinstance(max_age, timedelta) or max_age <= timedelta(0):
+        raise ValidationError(f"{store}.orphan_max_age", "must be a positive timedelta")
+    if isinstance(max_count, bool) or not isinstance(max_count, int) or max_count < 1:
+        raise ValidationError(f"{store}.orphan_max_count", "must be at least 1")
+    return max_age, max_count
+
+
+def log_evicted(count: int, max_age: timedelta, max_count: int) -> None:
+    """Say that ``count`` orphan reports were evicted, and why (a WARNING: reports were lost)."""
+    _log.warning(
+        "%d orphan report(s) evicted: received more than %s before the newest kept, or past "
+        "the %d kept at most",
+        count,
+        max_age,
+        max_count,
+    )
 
 
 class StorageBase(abc.ABC):

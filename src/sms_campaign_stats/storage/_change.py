@@ -18,7 +18,7 @@ same evidence; an engine's monitors are only caches of it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 import attrs
@@ -27,9 +27,23 @@ from sms_campaign_stats._core.validate import check_utc
 from sms_campaign_stats.errors import ValidationError
 from sms_campaign_stats.model import Block, Campaign, Message, Reply, TimelineEvent, Unsubscribe
 
-__all__ = ["Change", "Committed", "Completion", "Evidence", "Orphan"]
+__all__ = [
+    "ORPHAN_MAX_AGE",
+    "ORPHAN_MAX_COUNT",
+    "Change",
+    "Committed",
+    "Completion",
+    "Evidence",
+    "Orphan",
+]
 
 T = TypeVar("T")
+
+#: How long a store keeps an orphan report, before the newest one it keeps (the store has no
+#: clock): a report whose message is never submitted, or a forged one, does not stay forever.
+ORPHAN_MAX_AGE = timedelta(days=7)
+#: How many orphan reports a store keeps at most; past that, the oldest are evicted (logged).
+ORPHAN_MAX_COUNT = 100_000
 
 
 def _items(kind: type[T], field: str, value: object) -> tuple[T, ...]:

@@ -12,7 +12,7 @@ import copy
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import attrs
@@ -28,8 +28,20 @@ from sms_campaign_stats.errors import (
 )
 from sms_campaign_stats.lifecycle._statuses import CampaignStatus, MessageStatus
 from sms_campaign_stats.model import Block, Campaign, Message, Reply, TimelineEvent, Unsubscribe
-from sms_campaign_stats.storage._base import StorageBase, check_batch_size
-from sms_campaign_stats.storage._change import Change, Committed, Evidence, Orphan
+from sms_campaign_stats.storage._base import (
+    StorageBase,
+    check_batch_size,
+    check_orphan_bounds,
+    log_evicted,
+)
+from sms_campaign_stats.storage._change import (
+    ORPHAN_MAX_AGE,
+    ORPHAN_MAX_COUNT,
+    Change,
+    Committed,
+    Evidence,
+    Orphan,
+)
 from sms_campaign_stats.storage._counts import CampaignCounts
 from sms_campaign_stats.storage._forgetting import (
     blocklist_key,
@@ -45,6 +57,7 @@ _Inbound = TypeVar("_Inbound", Reply, Unsubscribe)
 #: Statuses of messages still to be sent or still with a provider: a campaign with none of them
 #: is complete.
 _OPEN = frozenset({MessageStatus.QUEUED, MessageStatus.PROCESSING})
+UTC = timezone.utc
 _MISSING: Any = object()
 # How to undo one write: a function and its arguments.
 _Undo = list[tuple[Callable[..., None], tuple[Any, ...]]]
@@ -82,7 +95,15 @@ class InMemoryStorage(StorageBase):
     returns is shared, never copied (orphan reports, which are mappings, are copied).
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        orphan_max_age: timedelta = ORPHAN_MAX_AGE,
+        orphan_max_count: int = ORPHAN_MAX_COUNT,
+    ) -> None:
+        self._orphan_max_age, self._orphan_max_count = check_orphan_bounds(
+            "InMemoryStorage", orphan_max_age, orphan_max_count
+        )
         self._lock = threading.RLock()
         self._campaigns: dict[str, Campaign] = {}
         self._messages: dict[str, Message] = {}
@@ -252,6 +273,25 @@ class InMemoryStorage(StorageBase):
         found.sort(key=lambda m: (m.due_at, m.id))
         return self._iterate([m.id for m in found], batch_size)
 
+    def _evict_orphans(self, newest: datetime, undo: Any) -> None:
+        """Drop the orphan reports received more than ``orphan_max_age`` before ``newest``, then
+        the oldest past ``orphan_max_count`` (logged)."""
+        cutoff = newest - min(self._orphan_max_age, newest - datetime.min.replace(tzinfo=UTC))
+        entries = sorted(
+            (arrival, pid, orphan.received_at)
+            for pid, waiting in self._orphans.items()
+            for arrival, orphan in waiting
+        )
+        excess = max(0, len(entries) - self._orphan_max_count)
+        evicted = {arrival for arrival, _, at in entries if at < cutoff}
+        evicted.update(arrival for arrival, _, _ in entries[:excess])
+        if not evicted:
+            return
+        for pid in {pid for arrival, pid, _ in entries if arrival in evicted}:
+            left = [entry for entry in self._orphans[pid] if entry[0] not in evicted]
+            self._set(self._orphans, pid, left if left else _MISSING, undo)
+        log_evicted(len(evicted), self._orphan_max_age, self._orphan_max_count)
+
     def orphans(self, provider_message_ids: Iterable[str]) -> list[Orphan]:
         wanted = set(provider_message_ids)
         with self._lock:
@@ -414,6 +454,8 @@ class InMemoryStorage(StorageBase):
             kept = (next(self._arrivals), attrs.evolve(orphan, report=copy.deepcopy(orphan.report)))
             waiting = self._orphans.get(orphan.provider_message_id, [])
             self._set(self._orphans, orphan.provider_message_id, [*waiting, kept], undo)
+        if change.orphans:
+            self._evict_orphans(max(o.received_at for o in change.orphans), undo)
         for evidence in change.evidence:
             stored = self._evidence.get(evidence.campaign_id)
             total = (stored or Evidence(campaign_id=evidence.campaign_id)).plus(evidence)

@@ -21,7 +21,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,8 +29,20 @@ from sms_campaign_stats._core.validate import check_utc
 from sms_campaign_stats.errors import NotFoundError, SchemaError, StorageError, ValidationError
 from sms_campaign_stats.lifecycle._statuses import MessageStatus
 from sms_campaign_stats.model import Block, Campaign, Message, Reply, TimelineEvent, Unsubscribe
-from sms_campaign_stats.storage._base import StorageBase, check_batch_size
-from sms_campaign_stats.storage._change import Change, Committed, Evidence, Orphan
+from sms_campaign_stats.storage._base import (
+    StorageBase,
+    check_batch_size,
+    check_orphan_bounds,
+    log_evicted,
+)
+from sms_campaign_stats.storage._change import (
+    ORPHAN_MAX_AGE,
+    ORPHAN_MAX_COUNT,
+    Change,
+    Committed,
+    Evidence,
+    Orphan,
+)
 from sms_campaign_stats.storage._counts import CampaignCounts, Cell, CellKey, Engagement
 from sms_campaign_stats.storage._forgetting import (
     blocklist_key,
@@ -64,6 +76,7 @@ from sms_campaign_stats.storage.sqlite._writes import (
     complete,
     encode_evidence,
     encode_orphans,
+    evict_orphans,
     insert_campaigns,
     insert_events,
     insert_messages,
@@ -129,7 +142,12 @@ class SQLiteStorage(StorageBase):
         timeout: float = 10.0,
         durability: Literal["full", "normal"] = "full",
         read_only: bool = False,
+        orphan_max_age: timedelta = ORPHAN_MAX_AGE,
+        orphan_max_count: int = ORPHAN_MAX_COUNT,
     ) -> None:
+        self._orphan_max_age, self._orphan_max_count = check_orphan_bounds(
+            "SQLiteStorage", orphan_max_age, orphan_max_count
+        )
         if durability not in ("full", "normal"):
             raise ValidationError("SQLiteStorage.durability", "must be 'full' or 'normal'")
         if not timeout > 0:
@@ -506,6 +524,15 @@ class SQLiteStorage(StorageBase):
         written = write_blocks(connection, blocks)
         take_orphans(connection, change.taken_orphans)
         keep_orphans(connection, orphans)
+        if orphans:
+            evicted = evict_orphans(
+                connection,
+                max(row[1] or 0 for row in orphans),
+                self._orphan_max_age // timedelta(microseconds=1),
+                self._orphan_max_count,
+            )
+            if evicted:
+                log_evicted(evicted, self._orphan_max_age, self._orphan_max_count)
         add_evidence(connection, evidence)
         completed = [
             done

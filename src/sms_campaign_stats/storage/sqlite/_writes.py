@@ -486,6 +486,20 @@ def keep_orphans(
     )
 
 
+def evict_orphans(connection: sqlite3.Connection, newest: int, max_age: int, max_count: int) -> int:
+    """Remove the orphan reports received more than ``max_age`` microseconds before ``newest``,
+    then the oldest past ``max_count``; how many were removed."""
+    aged = connection.execute(
+        "DELETE FROM orphans WHERE received_at < ?", (newest - max_age,)
+    ).rowcount
+    over = connection.execute(
+        "DELETE FROM orphans WHERE seq <= "
+        "(SELECT seq FROM orphans ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+        (max_count,),
+    ).rowcount
+    return aged + over
+
+
 def encode_evidence(evidence: Sequence[Evidence]) -> dict[str, Evidence]:
     """A change's evidence, one entry per campaign: its deltas added up in order (a restart
     drops what came before it in the change, and makes the whole a restart)."""
