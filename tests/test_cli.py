@@ -1015,3 +1015,25 @@ def test_import_events_from_standard_input_in_process(
     assert 0 == cli.main(["import-events", "--db", str(db), "--provider", "vonage", "-"])
     assert "<stdin>: 1 lines read" in capsys.readouterr().out
     assert 1 == figures(db)["delivered"]
+
+
+@pytest.mark.parametrize("delay", [0.15, 0.22, 0.3, 0.45])
+def test_e2e_ctrl_c_while_the_library_loads_is_one_line(delay: float, tmp_path: Path) -> None:
+    """Ctrl-C at any moment of the start, the library's imports included, ends with one line
+    and status 130 (or, once the command has run, its own status): never a traceback. (Only
+    the interpreter's own first milliseconds, before any of our code, are out of reach.)"""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sms_campaign_stats", "stats", "--db", str(tmp_path / "no.db")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    # After the command's own end, the signal may find the interpreter shutting down: killed
+    # by it, silently (-SIGINT), which is no traceback either.
+    assert process.returncode in (cli.EXIT_INTERRUPTED, cli.EXIT_NOT_FOUND, -signal.SIGINT), err
+    if process.returncode == cli.EXIT_INTERRUPTED:
+        assert "sms-campaign-stats: interrupted\n" == err

@@ -158,9 +158,56 @@ FORBIDDEN_MODULES = {"pickle", "marshal", "shelve", "dill", "cloudpickle", "yaml
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__"}
 
 
+def _package_tables(tree: ast.Module) -> set[str]:
+    """Module-level dicts whose values are all literal names of this package's modules: a
+    lazy loader may import from them (the names are in the source, never from data)."""
+    tables = set()
+    for node in tree.body:
+        target: ast.expr | None = node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        value = getattr(node, "value", None)
+        if (
+            isinstance(target, ast.Name)
+            and isinstance(value, ast.Dict)
+            and value.values
+            and all(
+                isinstance(v, ast.Constant)
+                and isinstance(v.value, str)
+                and v.value.startswith("sms_campaign_stats.")
+                for v in value.values
+            )
+        ):
+            tables.add(target.id)
+    return tables
+
+
+def _from_table(tree: ast.Module, name: str, tables: set[str]) -> bool:
+    """``name`` is only ever assigned ``table.get(...)`` or ``table[...]`` of such a table."""
+    sources = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+    ]
+    return bool(sources) and all(
+        (
+            isinstance(v, ast.Call)
+            and isinstance(v.func, ast.Attribute)
+            and v.func.attr == "get"
+            and isinstance(v.func.value, ast.Name)
+            and v.func.value.id in tables
+        )
+        or (isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in tables)
+        for v in sources
+    )
+
+
 def _unsafe(path: Path) -> list[str]:
     problems: list[str] = []
-    for node in ast.walk(_tree(path)):
+    tree = _tree(path)
+    tables = _package_tables(tree)
+    for node in ast.walk(tree):
         where = f"{path.name}:{getattr(node, 'lineno', '?')}"
         if isinstance(node, ast.Import | ast.ImportFrom):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
@@ -174,8 +221,10 @@ def _unsafe(path: Path) -> list[str]:
             name = getattr(node.func, "attr", getattr(node.func, "id", ""))
             if isinstance(node.func, ast.Name) and name in FORBIDDEN_CALLS:
                 problems.append(f"{where}: calls {name}")
+            named = node.args[0] if node.args else None
             if name == "import_module" and not (
-                node.args and isinstance(node.args[0], ast.Constant)
+                isinstance(named, ast.Constant)
+                or (isinstance(named, ast.Name) and _from_table(tree, named.id, tables))
             ):
                 problems.append(f"{where}: imports a module named by data")
     return problems
@@ -194,3 +243,21 @@ def test_the_unsafe_check_catches_them(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert 5 == len(_unsafe(bad)), _unsafe(bad)
+
+
+def test_a_lazy_loader_may_import_from_a_table_of_its_modules(tmp_path: Path) -> None:
+    """``import_module`` of a name taken from a module-level table of this package's module
+    names passes (the package's lazy ``__getattr__``); from any other table, or data, it fails."""
+    lazy = tmp_path / "lazy.py"
+    lazy.write_text(
+        "import importlib\n"
+        "_EXPORTS = {'A': 'sms_campaign_stats.model'}\n"
+        "_OTHER = {'A': 'os'}\n"
+        "def ok(name):\n    module = _EXPORTS.get(name)\n"
+        "    return importlib.import_module(module)\n"
+        "def bad(name):\n    where = _OTHER[name]\n    return importlib.import_module(where)\n"
+        "def worse(name):\n    mixed = _EXPORTS.get(name)\n    mixed = name\n"
+        "    return importlib.import_module(mixed)\n",
+        encoding="utf-8",
+    )
+    assert ["lazy.py:9", "lazy.py:13"] == [p.split(": ")[0] for p in _unsafe(lazy)]

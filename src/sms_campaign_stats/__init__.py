@@ -18,47 +18,50 @@ is reached through its subpackage or module, each the home of one concept::
 
 from __future__ import annotations
 
+import importlib
 import logging
+from typing import TYPE_CHECKING, Any
 
-from sms_campaign_stats._core.privacy import mask_number
-from sms_campaign_stats.bounces import Classification, classify
-from sms_campaign_stats.engine import (
-    BlockRecipient,
-    CampaignEngine,
-    CampaignWarning,
-    HandleResult,
-    InboundResult,
-    NeedsZone,
-    PlanResult,
-    RetryMessage,
-    SendMessage,
-    SuspendCampaign,
-)
-from sms_campaign_stats.errors import SmsCampaignStatsError, ValidationError
-from sms_campaign_stats.lifecycle import BounceReason, CampaignStatus, MessageStatus, Outcome
-from sms_campaign_stats.model import Campaign, Message
-from sms_campaign_stats.phone_numbers import NumberCheck, PhoneNumberValidator, check_number
-from sms_campaign_stats.providers import (
-    DeliveryReport,
-    parse_brevo_event,
-    parse_infobip_result,
-    parse_kannel_dlr,
-    parse_smpp_receipt,
-    parse_twilio_callback,
-    parse_vonage_receipt,
-)
-from sms_campaign_stats.quiet_hours import CountryRule, plan_send_time, rule_for
-from sms_campaign_stats.reports import (
-    CampaignReport,
-    GlobalStatistics,
-    Timeline,
-    global_statistics,
-    history_for,
-    report_for,
-)
-from sms_campaign_stats.retry import DEFAULT_RETRY_POLICY, Retrying
-from sms_campaign_stats.storage import InMemoryStorage, SQLiteStorage, Storage
-from sms_campaign_stats.suspension import DEFAULT_SUSPENSION_POLICY, ThresholdPolicy
+if TYPE_CHECKING:
+    from sms_campaign_stats._core.privacy import mask_number
+    from sms_campaign_stats.bounces import Classification, classify
+    from sms_campaign_stats.engine import (
+        BlockRecipient,
+        CampaignEngine,
+        CampaignWarning,
+        HandleResult,
+        InboundResult,
+        NeedsZone,
+        PlanResult,
+        RetryMessage,
+        SendMessage,
+        SuspendCampaign,
+    )
+    from sms_campaign_stats.errors import SmsCampaignStatsError, ValidationError
+    from sms_campaign_stats.lifecycle import BounceReason, CampaignStatus, MessageStatus, Outcome
+    from sms_campaign_stats.model import Campaign, Message
+    from sms_campaign_stats.phone_numbers import NumberCheck, PhoneNumberValidator, check_number
+    from sms_campaign_stats.providers import (
+        DeliveryReport,
+        parse_brevo_event,
+        parse_infobip_result,
+        parse_kannel_dlr,
+        parse_smpp_receipt,
+        parse_twilio_callback,
+        parse_vonage_receipt,
+    )
+    from sms_campaign_stats.quiet_hours import CountryRule, plan_send_time, rule_for
+    from sms_campaign_stats.reports import (
+        CampaignReport,
+        GlobalStatistics,
+        Timeline,
+        global_statistics,
+        history_for,
+        report_for,
+    )
+    from sms_campaign_stats.retry import DEFAULT_RETRY_POLICY, Retrying
+    from sms_campaign_stats.storage import InMemoryStorage, SQLiteStorage, Storage
+    from sms_campaign_stats.suspension import DEFAULT_SUSPENSION_POLICY, ThresholdPolicy
 
 __version__ = "0.1.0.dev0"
 
@@ -66,6 +69,73 @@ __version__ = "0.1.0.dev0"
 # configures logging: only the standard library's NullHandler, so Python's last-resort handler
 # never writes our warnings to stderr (https://docs.python.org/3/howto/logging.html#library-config).
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+#: Where each name of ``__all__`` lives. The names are loaded on first use (PEP 562): importing
+#: the package costs nothing until one is asked for, so the command line can install its
+#: interrupt handling before the library loads.
+_EXPORTS: dict[str, str] = {
+    "mask_number": "sms_campaign_stats._core.privacy",
+    "Classification": "sms_campaign_stats.bounces",
+    "classify": "sms_campaign_stats.bounces",
+    "BlockRecipient": "sms_campaign_stats.engine",
+    "CampaignEngine": "sms_campaign_stats.engine",
+    "CampaignWarning": "sms_campaign_stats.engine",
+    "HandleResult": "sms_campaign_stats.engine",
+    "InboundResult": "sms_campaign_stats.engine",
+    "NeedsZone": "sms_campaign_stats.engine",
+    "PlanResult": "sms_campaign_stats.engine",
+    "RetryMessage": "sms_campaign_stats.engine",
+    "SendMessage": "sms_campaign_stats.engine",
+    "SuspendCampaign": "sms_campaign_stats.engine",
+    "SmsCampaignStatsError": "sms_campaign_stats.errors",
+    "ValidationError": "sms_campaign_stats.errors",
+    "BounceReason": "sms_campaign_stats.lifecycle",
+    "CampaignStatus": "sms_campaign_stats.lifecycle",
+    "MessageStatus": "sms_campaign_stats.lifecycle",
+    "Outcome": "sms_campaign_stats.lifecycle",
+    "Campaign": "sms_campaign_stats.model",
+    "Message": "sms_campaign_stats.model",
+    "NumberCheck": "sms_campaign_stats.phone_numbers",
+    "PhoneNumberValidator": "sms_campaign_stats.phone_numbers",
+    "check_number": "sms_campaign_stats.phone_numbers",
+    "DeliveryReport": "sms_campaign_stats.providers",
+    "parse_brevo_event": "sms_campaign_stats.providers",
+    "parse_infobip_result": "sms_campaign_stats.providers",
+    "parse_kannel_dlr": "sms_campaign_stats.providers",
+    "parse_smpp_receipt": "sms_campaign_stats.providers",
+    "parse_twilio_callback": "sms_campaign_stats.providers",
+    "parse_vonage_receipt": "sms_campaign_stats.providers",
+    "CountryRule": "sms_campaign_stats.quiet_hours",
+    "plan_send_time": "sms_campaign_stats.quiet_hours",
+    "rule_for": "sms_campaign_stats.quiet_hours",
+    "CampaignReport": "sms_campaign_stats.reports",
+    "GlobalStatistics": "sms_campaign_stats.reports",
+    "Timeline": "sms_campaign_stats.reports",
+    "global_statistics": "sms_campaign_stats.reports",
+    "history_for": "sms_campaign_stats.reports",
+    "report_for": "sms_campaign_stats.reports",
+    "DEFAULT_RETRY_POLICY": "sms_campaign_stats.retry",
+    "Retrying": "sms_campaign_stats.retry",
+    "InMemoryStorage": "sms_campaign_stats.storage",
+    "SQLiteStorage": "sms_campaign_stats.storage",
+    "Storage": "sms_campaign_stats.storage",
+    "DEFAULT_SUSPENSION_POLICY": "sms_campaign_stats.suspension",
+    "ThresholdPolicy": "sms_campaign_stats.suspension",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next access is a plain lookup
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "DEFAULT_RETRY_POLICY",
