@@ -1037,3 +1037,15 @@ def test_e2e_ctrl_c_while_the_library_loads_is_one_line(delay: float, tmp_path: 
     assert process.returncode in (cli.EXIT_INTERRUPTED, cli.EXIT_NOT_FOUND, -signal.SIGINT), err
     if process.returncode == cli.EXIT_INTERRUPTED:
         assert "sms-campaign-stats: interrupted\n" == err
+
+
+@pytest.mark.parametrize("at", ["9998-12-31T00:00Z", "0001-01-01T00:00Z"])
+def test_check_number_at_the_ends_of_the_calendar_is_a_typed_error(
+    at: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``check-number --at`` near year 1 or 9999: a usage error of one line, never an
+    OverflowError (the search for the next allowed time must end inside the calendar)."""
+    assert cli.EXIT_USAGE == cli.main(["check-number", "+33612345678", "--at", at])
+    err = capsys.readouterr().err
+    assert "too close to the ends of the calendar" in err
+    assert "Traceback" not in err

@@ -276,7 +276,7 @@ class AllOf(_AllMustAgree):
 
 
 def _fixed_point(at: datetime, pairs: Sequence[tuple[SendTimeRule, str]], rule_id: str) -> datetime:
-    candidate = check_utc("at", at)
+    candidate = _in_calendar(check_utc("at", at))  # the search's end stays in the calendar
     limit = candidate + timedelta(days=SEARCH_DAYS)
     while candidate <= limit:
         moved = False
