@@ -97,3 +97,17 @@ def test_records_mask_phone_numbers(caplog: pytest.LogCaptureFixture) -> None:
     assert any("opt-out from +336******78" in m for m in messages), messages
     assert any("'nobody' kept as an orphan" in m for m in messages), messages
     assert not any("612345678" in m for m in messages)
+
+
+def test_a_provider_id_quoting_a_number_is_masked_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Free text from a provider (here an orphan's provider id) is masked like any other."""
+    engine = _engine()
+    with caplog.at_level(logging.DEBUG, logger="sms_campaign_stats"):
+        engine.handle(
+            parse_vonage_receipt({"messageId": "to 0612345678", "status": "delivered"}), NOW
+        )
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("kept as an orphan" in m for m in messages), messages
+    assert not any("612345678" in m for m in messages), messages

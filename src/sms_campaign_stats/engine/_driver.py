@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from sms_campaign_stats._core.privacy import mask_number
+from sms_campaign_stats._core.privacy import mask_number, mask_numbers_in
 from sms_campaign_stats._core.validate import check_instant, check_text
 from sms_campaign_stats._core.validate import earlier as _earlier
 from sms_campaign_stats.bounces import (
@@ -784,7 +784,7 @@ class CampaignEngine:
             for text, result in applied:
                 if text == ours:
                     return result.handled(committed, self.storage)
-        _log.info("report for unknown provider id %r kept as an orphan", pid)
+        _log.info("report for unknown provider id %r kept as an orphan", mask_numbers_in(pid))
         return HandleResult(effect="orphan", message=None, classification=found)
 
     # suspension ------------------------------------------------------------------------------
