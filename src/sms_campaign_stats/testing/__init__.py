@@ -17,11 +17,15 @@ and give it what it checks, and every test of the suite runs against yours::
 * ``SuspensionPolicyConformance``: a ``policy`` fixture and ``min_sample``;
 * ``ClassifierConformance``: a ``classifier`` fixture.
 
+``TemporaryPostgres`` starts a throwaway PostgreSQL server from the machine's own server
+programs (tests, benchmarks, the demo), and removes it afterwards.
+
 The policy suites are hypothesis properties (they need hypothesis too, imported only when they
 run). The built-in stores and policies pass them all.
 """
 
 from ._classifiers import ClassifierConformance
+from ._postgres import PostgresUnavailableError, TemporaryPostgres
 from ._retry import RetryPolicyConformance
 from ._send_time import SendTimeRuleConformance
 from ._storage import T0, StorageConformance, sample_campaign, sample_messages
@@ -30,10 +34,12 @@ from ._suspension import SuspensionPolicyConformance
 __all__ = [
     "T0",
     "ClassifierConformance",
+    "PostgresUnavailableError",
     "RetryPolicyConformance",
     "SendTimeRuleConformance",
     "StorageConformance",
     "SuspensionPolicyConformance",
+    "TemporaryPostgres",
     "sample_campaign",
     "sample_messages",
 ]
