@@ -20,6 +20,8 @@ wider surface (``add_campaign``, ``update_messages(..., blocks=...)``, ``record_
   ``latest_message_to(number, since=, before=)``: the last of ``messages_to``;
 * ``iter_stale(submitted_before=, batch_size=)``, ``iter_due(now, batch_size=)`` (in the
   contract, with these defaults): scans of the campaigns' messages;
+* ``claim_due(now, until=, limit=)``: due messages claimed for one worker (a lease until
+  ``until``), each by a compare-and-set of its own, so that across workers each is claimed once;
 * ``campaign_counts(campaign_id)``: ``CampaignCounts.of_messages`` over the campaign's messages,
   replies and opt-outs; ``close()``: nothing.
 
@@ -33,13 +35,14 @@ unread, so a store shared by writers overrides it with one atomic take (both bui
 from __future__ import annotations
 
 import abc
+import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sms_campaign_stats._core.validate import check_utc
-from sms_campaign_stats.errors import DuplicateError, ValidationError
+from sms_campaign_stats.errors import ConflictError, DuplicateError, ValidationError
 from sms_campaign_stats.lifecycle._statuses import CampaignStatus, MessageStatus
 from sms_campaign_stats.model import (
     Block,
@@ -251,6 +254,31 @@ class StorageBase(abc.ABC):
             )
 
         return self._scan(sending, due, batch_size)
+
+    def claim_due(self, now: datetime, *, until: datetime, limit: int = 100) -> list[Message]:
+        """Claim at most ``limit`` due messages (as ``iter_due(now)``) for this worker alone:
+        each is compare-and-set to be due only at ``until`` (a lease: a worker that dies before
+        sending it leaves it due again then), and returned as stored. A message another worker
+        claimed first (its version moved) is skipped, so across workers each due message is
+        claimed once per lease. This default commits one change per message; a server store
+        overrides it with one statement that skips rows other transactions hold
+        (``PostgresStorage``: ``FOR UPDATE SKIP LOCKED``)."""
+        now = check_utc("now", now)
+        until = check_utc("until", until)
+        if until <= now:
+            raise ValidationError("claim_due.until", "must be later than now")
+        limit = check_batch_size("claim_due.limit", limit)
+        claimed: list[Message] = []
+        # Read first, then claim: the scan never runs over rows this loop changes.
+        for message in list(itertools.islice(self.iter_due(now, batch_size=limit), limit)):
+            try:
+                committed = self.commit(
+                    Change(messages=(message.wait_until(until, zone=message.zone),))
+                )
+            except ConflictError:
+                continue  # another worker claimed (or changed) it first
+            claimed.extend(committed.messages)
+        return claimed
 
     def _scan(
         self, campaign_ids: list[str], keep: Callable[[Message], bool], batch_size: int

@@ -1046,6 +1046,59 @@ class StorageConformance:
         with pytest.raises(ValidationError):
             store.iter_due(T0, batch_size=0)
 
+    def test_claim_due(self, store: StorageBase, campaign: Campaign) -> None:
+        """``claim_due`` takes at most ``limit`` due messages, each due only at ``until``
+        afterwards (a lease), stored at a new version; a second claim takes the others, and a
+        lease that ran out makes a message due again."""
+        started = campaign.start(at=T0)
+        store.update_campaign(started.campaign, events=[started.event])
+        planned = [m.wait_until(T0) for m in sample_messages(campaign, 5)]
+        store.add_messages(planned)
+        lease = T0 + timedelta(minutes=5)
+        first = store.claim_due(T0, until=lease, limit=3)
+        assert 3 == len(first)
+        assert all(m.due_at == lease and m.version == 1 for m in first)
+        assert first == [store.get_message(m.id) for m in first]
+        second = store.claim_due(T0, until=lease, limit=3)
+        assert 2 == len(second)
+        assert not {m.id for m in first} & {m.id for m in second}
+        assert [] == store.claim_due(T0 + timedelta(minutes=4), until=lease, limit=3)
+        again = store.claim_due(lease, until=lease + timedelta(minutes=5), limit=10)
+        assert sorted(m.id for m in planned) == sorted(m.id for m in again)
+        with pytest.raises(ValidationError):
+            store.claim_due(T0, until=T0, limit=1)
+        with pytest.raises(ValidationError):
+            store.claim_due(T0, until=lease, limit=0)
+
+    def test_claim_due_across_threads(self, store: StorageBase, campaign: Campaign) -> None:
+        """Workers claiming at once never claim one message twice, and leave none unclaimed."""
+        started = campaign.start(at=T0)
+        store.update_campaign(started.campaign, events=[started.event])
+        planned = [m.wait_until(T0) for m in sample_messages(campaign, 40)]
+        store.add_messages(planned)
+        lease = T0 + timedelta(minutes=5)
+        taken: list[list[str]] = [[] for _ in range(4)]
+        errors: list[BaseException] = []
+
+        def work(index: int) -> None:
+            try:
+                while True:
+                    claimed = store.claim_due(T0, until=lease, limit=3)
+                    if not claimed and not any(True for _ in store.iter_due(T0)):
+                        return
+                    taken[index].extend(m.id for m in claimed)
+            except BaseException as error:  # noqa: BLE001 - reported by the test
+                errors.append(error)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [] == errors
+        every = [message_id for ids in taken for message_id in ids]
+        assert sorted(m.id for m in planned) == sorted(every)
+
     def test_messages_to_before(self, store: StorageBase, campaign: Campaign) -> None:
         """``messages_to`` and ``latest_message_to`` keep the messages whose last attempt was
         submitted in ``[since, before]``, oldest last attempt first."""
