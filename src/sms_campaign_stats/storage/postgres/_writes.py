@@ -1,0 +1,613 @@
+"""The statements of ``PostgresStorage.commit``, as operations (see ``_steps``).
+
+``commit_op`` runs them in one ``READ COMMITTED`` transaction, in this order: new campaigns,
+campaigns compare-and-set (by id), the campaigns the change refers to, new messages (``COPY``,
+chunk by chunk), messages compare-and-set (locked by id), history, replies and opt-outs,
+blocks, orphan reports (taken, kept, evicted), completions, evidence. Each raises the library's
+error for what it finds wrong (a duplicate, a stale version, an unknown campaign) and the driver
+rolls the whole transaction back: nothing of the change is written.
+
+Compare-and-set under ``READ COMMITTED`` is exact: an ``UPDATE ... WHERE version = %s`` that
+meets a row another transaction changed waits for it, then re-checks the condition on the row as
+committed, so of two writers based on one version exactly one writes. Rows are locked in a
+stable order (campaigns, then messages, each by id, then the campaigns to complete, then the
+evidence) so that writers rarely deadlock; when they do, PostgreSQL aborts one and the driver
+runs it again.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+import attrs
+import psycopg
+
+from sms_campaign_stats._core.privacy import mask_number
+from sms_campaign_stats._core.shape import MessageShape
+from sms_campaign_stats.errors import (
+    ConflictError,
+    DuplicateError,
+    NotFoundError,
+    SmsCampaignStatsError,
+    StorageError,
+    ValidationError,
+)
+from sms_campaign_stats.lifecycle._statuses import CampaignStatus
+from sms_campaign_stats.model import Block, Campaign, Message, Reply, TimelineEvent, Unsubscribe
+from sms_campaign_stats.storage._change import Change, Committed, Completion, Evidence, Orphan
+from sms_campaign_stats.storage.postgres._codec import (
+    CAMPAIGN_COLUMNS,
+    COPY_MESSAGES,
+    campaign_from_row,
+    campaign_params,
+    message_row,
+    to_json,
+)
+from sms_campaign_stats.storage.postgres._steps import (
+    Op,
+    copy_in,
+    execute,
+    fetch_all,
+    fetch_one,
+    rowcount,
+)
+from sms_campaign_stats.storage.sqlite._writes import encode_evidence
+
+__all__ = [
+    "BLOCK",
+    "CHUNK",
+    "ListSets",
+    "Written",
+    "claim_provider_ids",
+    "commit_op",
+    "insert_messages",
+]
+
+#: Messages encoded and copied per ``COPY`` (memory stays bounded whatever the import's size).
+CHUNK = 5000
+
+_RESOLVE_LIST_SET = (
+    "WITH added AS (INSERT INTO list_sets (list_ids) VALUES (%s) "
+    "ON CONFLICT (list_ids) DO NOTHING RETURNING id) "
+    "SELECT id FROM added UNION ALL SELECT id FROM list_sets WHERE list_ids = %s"
+)
+_INSERT_CAMPAIGN = (
+    f"INSERT INTO campaigns ({CAMPAIGN_COLUMNS}) VALUES "  # noqa: S608 - constant columns
+    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
+)
+_UPDATE_CAMPAIGN = (
+    "UPDATE campaigns SET name = %s, sender = %s, content = %s, list_ids = %s, status = %s, "
+    "created_at = %s, scheduled_at = %s, unit_price = %s, currency = %s, "
+    "version = version + 1 WHERE id = %s AND version = %s"
+)
+# One compare-and-set for a whole batch: the new values come as arrays, one per column.
+_UPDATE_MESSAGES = (
+    "UPDATE messages AS m SET list_set = v.list_set, status = v.status, reason = v.reason, "
+    "shape = v.shape, attempts = v.attempts, segments = v.segments, queued_at = v.queued_at, "
+    "submitted_at = v.submitted_at, final_at = v.final_at, sent = v.sent, "
+    "last_attempt_at = v.last_attempt_at, zone = v.zone, due_at = v.due_at, "
+    "version = m.version + 1 "
+    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::integer[], %s::text[], %s::text[], "
+    "%s::bigint[], %s::json[], %s::integer[], %s::timestamptz[], %s::timestamptz[], "
+    "%s::timestamptz[], %s::boolean[], %s::bigint[], %s::timestamptz[], %s::text[], "
+    "%s::timestamptz[]) AS v(id, campaign_id, recipient, list_set, status, reason, shape, "
+    "attempts, segments, queued_at, submitted_at, final_at, sent, version, last_attempt_at, "
+    "zone, due_at) "
+    "WHERE m.id = v.id AND m.campaign_id = v.campaign_id AND m.recipient = v.recipient "
+    "AND m.version = v.version RETURNING m.id"
+)
+# Provider ids registered to their messages in one statement; returns the ids it could not
+# register: owned by another message (its owner), or registered at this instant by another
+# transaction (owner NULL: read again).
+_CLAIM_PROVIDER_IDS = (
+    "WITH wanted AS (SELECT * FROM unnest(%s::text[], %s::text[]) AS w(pid, mid)), "
+    "known AS (SELECT w.pid, w.mid, p.message_id AS owner FROM wanted w "
+    "LEFT JOIN provider_ids p ON p.provider_message_id = w.pid), "
+    "added AS (INSERT INTO provider_ids (provider_message_id, message_id) "
+    "SELECT pid, mid FROM known WHERE owner IS NULL "
+    "ON CONFLICT (provider_message_id) DO NOTHING RETURNING provider_message_id) "
+    "SELECT k.pid, k.mid, k.owner FROM known k WHERE k.owner IS DISTINCT FROM k.mid "
+    "AND NOT EXISTS (SELECT 1 FROM added a WHERE a.provider_message_id = k.pid)"
+)
+#: A number is blocked once, under its own name or, once forgotten, under its salted hash:
+#: (number, reason, at, number, its blocklist key).
+BLOCK = (
+    "INSERT INTO blocklist (recipient, reason, at) SELECT %s, %s, %s "
+    "WHERE NOT EXISTS (SELECT 1 FROM blocklist WHERE recipient IN (%s, %s)) "
+    "ON CONFLICT (recipient) DO NOTHING"
+)
+_ADD_EVIDENCE = (
+    "INSERT INTO evidence (campaign_id, delivered, soft_bounces, hard_bounces, unsubscribes) "
+    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (campaign_id) DO UPDATE SET "
+    "delivered = evidence.delivered + excluded.delivered, "
+    "soft_bounces = evidence.soft_bounces + excluded.soft_bounces, "
+    "hard_bounces = evidence.hard_bounces + excluded.hard_bounces, "
+    "unsubscribes = evidence.unsubscribes + excluded.unsubscribes"
+)
+_RESTART_EVIDENCE = (
+    "INSERT INTO evidence (campaign_id, delivered, soft_bounces, hard_bounces, unsubscribes) "
+    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (campaign_id) DO UPDATE SET "
+    "delivered = excluded.delivered, soft_bounces = excluded.soft_bounces, "
+    "hard_bounces = excluded.hard_bounces, unsubscribes = excluded.unsubscribes"
+)
+
+
+class ListSets:
+    """Ids of list combinations, resolved (and created) inside one transaction.
+
+    Ids created by a transaction that rolls back disappear with it, so only ids seen committed
+    go in the shared ``known`` cache (``committed()``, called by the store after the commit).
+    """
+
+    def __init__(self, known: dict[tuple[str, ...], int]) -> None:
+        self._known = known
+        self._pending: dict[tuple[str, ...], int] = {}
+
+    def resolve(self, combinations: Iterable[tuple[str, ...]]) -> Op[None]:
+        """Make sure every combination has an id (created if new)."""
+        for lists in dict.fromkeys(combinations):
+            if lists in self._known or lists in self._pending:
+                continue
+            # Empty when another transaction adds the same combination at this instant: its
+            # insert wins the unique index, and a new statement sees it.
+            for _ in range(3):
+                row = yield from fetch_one(_RESOLVE_LIST_SET, (list(lists), list(lists)))
+                if row is not None:
+                    self._pending[lists] = row[0]
+                    break
+            else:  # pragma: no cover - three races in a row
+                raise StorageError(f"list set {list(lists)!r} could not be recorded")
+
+    def id_of(self, lists: tuple[str, ...]) -> int:
+        """The id of a resolved combination."""
+        found = self._known.get(lists)
+        return self._pending[lists] if found is None else found
+
+    def committed(self) -> None:
+        """The transaction committed: its ids are now safe to share."""
+        self._known.update(self._pending)
+
+
+@attrs.frozen
+class Written:
+    """What ``commit_op`` returns: what it wrote, its list sets (to share once committed),
+    and how many orphan reports it evicted (to log once committed)."""
+
+    committed: Committed
+    list_sets: ListSets
+    evicted: int = 0
+
+
+# campaigns ----------------------------------------------------------------------------------
+
+
+def insert_campaigns(campaigns: Sequence[Campaign]) -> Op[None]:
+    """New campaigns, stored as given; ``DuplicateError`` for an id already stored."""
+    for campaign in campaigns:
+        if (yield from rowcount(_INSERT_CAMPAIGN, campaign_params(campaign))) != 1:
+            raise DuplicateError("campaign", campaign.id)
+
+
+def compare_and_set_campaigns(campaigns: Sequence[Campaign]) -> Op[list[Campaign]]:
+    """Each campaign written (in id order) if its stored version is the value's; the campaigns
+    as stored (``version + 1``), in the order given."""
+    for campaign in sorted(campaigns, key=lambda c: c.id):
+        written = yield from rowcount(
+            _UPDATE_CAMPAIGN, (*campaign_params(campaign)[1:10], campaign.id, campaign.version)
+        )
+        if written != 1:
+            stored = yield from fetch_one(
+                "SELECT version FROM campaigns WHERE id = %s", (campaign.id,)
+            )
+            if stored is None:
+                raise NotFoundError("campaign", campaign.id)
+            raise ConflictError("campaign", campaign.id, campaign.version, stored[0])
+    return [attrs.evolve(c, version=c.version + 1) for c in campaigns]
+
+
+def require_campaigns(ids: Iterable[str]) -> Op[None]:
+    """``NotFoundError`` for the first of these campaigns that is not stored."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return
+    rows = yield from fetch_all("SELECT id FROM campaigns WHERE id = ANY(%s)", (wanted,))
+    found = {row[0] for row in rows}
+    for campaign_id in wanted:
+        if campaign_id not in found:
+            raise NotFoundError("campaign", campaign_id)
+
+
+def complete(completions: Sequence[Completion]) -> Op[list[Campaign]]:
+    """Complete each campaign that is SENDING and has no message queued or processing, read
+    after the change's other writes and after locking its row: of two writers that apply the
+    last two outcomes at once, the second waits for the first to commit, then sees both."""
+    if not completions:
+        return []
+    ids = list(dict.fromkeys(c.campaign_id for c in completions))
+    rows = yield from fetch_all(
+        f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ANY(%s) "  # noqa: S608 - constant columns
+        "ORDER BY id FOR NO KEY UPDATE",
+        (ids,),
+    )
+    current = {row[0]: campaign_from_row(row) for row in rows}
+    for campaign_id in ids:
+        if campaign_id not in current:
+            raise NotFoundError("campaign", campaign_id)
+    sending = [i for i in ids if current[i].status is CampaignStatus.SENDING]
+    if not sending:
+        return []
+    # A new statement, after the locks: it sees every outcome committed before them.
+    open_rows = yield from fetch_all(
+        "SELECT c FROM unnest(%s::text[]) AS u(c) WHERE EXISTS (SELECT 1 FROM messages "
+        "WHERE campaign_id = u.c AND status IN ('queued', 'processing'))",
+        (sending,),
+    )
+    still_open = {row[0] for row in open_rows}
+    completed: list[Campaign] = []
+    for completion in completions:
+        campaign = current[completion.campaign_id]
+        if campaign.status is not CampaignStatus.SENDING or campaign.id in still_open:
+            continue
+        done = campaign.complete(at=completion.at)
+        (stored,) = yield from compare_and_set_campaigns([done.campaign])
+        yield from insert_events([done.event])
+        current[campaign.id] = stored
+        completed.append(stored)
+    return completed
+
+
+# messages -----------------------------------------------------------------------------------
+
+
+def _provider_pairs(messages: Iterable[Message]) -> list[tuple[str, str]]:
+    return [
+        (attempt.provider_message_id, m.id)
+        for m in messages
+        for attempt in m.attempts
+        if attempt.provider_message_id is not None
+    ]
+
+
+def claim_provider_ids(pairs: Sequence[tuple[str, str]]) -> Op[None]:
+    """Register (provider id, message id) pairs; one that another message owns (or that the
+    batch gives two messages) is a ``DuplicateError`` naming its owner."""
+    owners: dict[str, str] = {}
+    for provider_id, message_id in pairs:
+        other = owners.setdefault(provider_id, message_id)
+        if other != message_id:
+            raise DuplicateError(
+                "provider message id", provider_id, f"it belongs to message {other!r}"
+            )
+    if not owners:
+        return
+    wanted = list(owners)
+    for _ in range(3):
+        refused = yield from fetch_all(
+            _CLAIM_PROVIDER_IDS, (wanted, [owners[pid] for pid in wanted])
+        )
+        for provider_id, _message_id, owner in refused:
+            if owner is not None:
+                raise DuplicateError(
+                    "provider message id", provider_id, f"it belongs to message {owner!r}"
+                )
+        # Left: ids another transaction registered at this instant; a new statement sees them.
+        wanted = [row[0] for row in refused]
+        if not wanted:
+            return
+    raise StorageError("provider ids could not be recorded")  # pragma: no cover
+
+
+def insert_messages(messages: Iterable[Message], list_sets: ListSets) -> Op[int]:
+    """New messages (any iterable, read once), copied chunk by chunk; how many. A duplicate or
+    an unknown campaign fails the chunk's ``COPY``; the error then names the message."""
+    iterator = iter(messages)
+    count = 0
+    fragments: dict[MessageShape, tuple[Any, ...]] = {}
+    while chunk := list(itertools.islice(iterator, CHUNK)):
+        for message in chunk:
+            if not isinstance(message, Message):
+                raise ValidationError("Message", f"expected Message, got {message!r}")
+        yield from list_sets.resolve(m.list_ids for m in chunk)
+        rows = [message_row(m, list_sets.id_of(m.list_ids), fragments) for m in chunk]
+        try:
+            yield from copy_in(COPY_MESSAGES, rows, guarded=True)
+        except psycopg.IntegrityError as error:
+            # The chunk was undone (a savepoint); earlier chunks are still there to compare.
+            raise (yield from _insert_error(chunk, error)) from None
+        yield from claim_provider_ids(_provider_pairs(m for m in chunk if m.attempts))
+        count += len(chunk)
+    return count
+
+
+def _insert_error(chunk: Sequence[Message], error: psycopg.Error) -> Op[SmsCampaignStatsError]:
+    """Which message of a refused chunk was wrong, and how (read after the chunk was undone)."""
+    ids = [m.id for m in chunk]
+    taken_ids = {r[0] for r in (yield from fetch_all(_IDS_TAKEN, (ids,)))}
+    taken_pairs = {
+        (r[0], r[1])
+        for r in (
+            yield from fetch_all(
+                _RECIPIENTS_TAKEN, ([m.campaign_id for m in chunk], [m.recipient for m in chunk])
+            )
+        )
+    }
+    campaigns = list({m.campaign_id for m in chunk})
+    known = {
+        r[0]
+        for r in (yield from fetch_all("SELECT id FROM campaigns WHERE id = ANY(%s)", (campaigns,)))
+    }
+    seen_ids: set[str] = set()
+    seen_pairs: set[tuple[str, str]] = set()
+    for m in chunk:
+        pair = (m.campaign_id, m.recipient)
+        if m.campaign_id not in known:
+            return NotFoundError("campaign", m.campaign_id)
+        if m.id in taken_ids or m.id in seen_ids:
+            return DuplicateError("message", m.id)
+        if pair in taken_pairs or pair in seen_pairs:
+            return DuplicateError(
+                "message",
+                m.id,
+                f"campaign {m.campaign_id!r} already has a message to {mask_number(m.recipient)}",
+            )
+        seen_ids.add(m.id)
+        seen_pairs.add(pair)
+    return StorageError(f"the messages could not be stored ({_first_line(error)})")
+
+
+_IDS_TAKEN = "SELECT id FROM messages WHERE id = ANY(%s)"
+_RECIPIENTS_TAKEN = (
+    "SELECT m.campaign_id, m.recipient FROM unnest(%s::text[], %s::text[]) AS w(c, r) "
+    "JOIN messages m ON m.campaign_id = w.c AND m.recipient = w.r"
+)
+
+
+def _first_line(error: psycopg.Error) -> str:
+    return (error.diag.message_primary or str(error)).splitlines()[0]
+
+
+def compare_and_set_messages(batch: Sequence[Message], list_sets: ListSets) -> Op[list[Message]]:
+    """Each message written if its stored version is the value's; as stored (``version + 1``),
+    in the order given. Campaign and recipient are a message's identity: a value that changes
+    them is refused."""
+    if not batch:
+        return []
+    ordered = sorted(batch, key=lambda m: m.id)
+    ids = [m.id for m in ordered]
+    if len(ordered) > 1:
+        # Rows locked in id order, whatever plan the update takes: writers of overlapping
+        # batches queue instead of deadlocking.
+        yield from execute(
+            "SELECT 1 FROM messages WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", (ids,)
+        )
+    yield from list_sets.resolve(m.list_ids for m in ordered)
+    fragments: dict[MessageShape, tuple[Any, ...]] = {}
+    rows = [message_row(m, list_sets.id_of(m.list_ids), fragments) for m in ordered]
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    written = {row[0] for row in (yield from fetch_all(_UPDATE_MESSAGES, columns))}
+    if len(written) != len(batch):
+        # Only those not written: the others are at the version this transaction gave them.
+        raise (yield from _update_error([m for m in batch if m.id not in written]))
+    yield from claim_provider_ids(_provider_pairs(ordered))
+    return [m._replace(version=m.version + 1) for m in batch]
+
+
+def _update_error(batch: Sequence[Message]) -> Op[SmsCampaignStatsError]:
+    rows = yield from fetch_all(
+        "SELECT id, campaign_id, recipient, version FROM messages WHERE id = ANY(%s)",
+        ([m.id for m in batch],),
+    )
+    stored = {row[0]: row for row in rows}
+    for message in batch:
+        found = stored.get(message.id)
+        if found is None:
+            return NotFoundError("message", message.id)
+        # The version first: a message read before forget() changed its recipient is stale.
+        if found[3] != message.version:
+            return ConflictError("message", message.id, message.version, found[3])
+        if (found[1], found[2]) != (message.campaign_id, message.recipient):
+            return ValidationError(
+                "Message", f"message {message.id!r}: campaign and recipient cannot change"
+            )
+    return StorageError("the messages were not written")  # pragma: no cover
+
+
+# history, inbound, blocks --------------------------------------------------------------------
+
+
+def insert_events(events: Sequence[TimelineEvent]) -> Op[None]:
+    """History entries, appended in order (their campaigns are stored)."""
+    if not events:
+        return
+    yield from execute(
+        "INSERT INTO timeline (campaign_id, at, kind, details) "
+        "SELECT c, a, k, d::json FROM unnest(%s::text[], %s::timestamptz[], %s::text[], "
+        "%s::text[]) WITH ORDINALITY AS e(c, a, k, d, n) ORDER BY n",
+        (
+            [e.campaign_id for e in events],
+            [e.at for e in events],
+            [e.kind.value for e in events],
+            [to_json(e.details) for e in events],
+        ),
+    )
+
+
+def record_replies(replies: Sequence[Reply]) -> Op[list[Reply]]:
+    """The replies whose id is not stored yet, recorded; those, in the order given."""
+    if not replies:
+        return []
+    rows = yield from fetch_all(
+        "INSERT INTO replies (id, recipient, campaign_id, at, text) "
+        "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], "
+        "%s::text[]) ON CONFLICT (id) DO NOTHING RETURNING id",
+        (
+            [r.id for r in replies],
+            [r.recipient for r in replies],
+            [r.campaign_id for r in replies],
+            [r.at for r in replies],
+            [r.text for r in replies],
+        ),
+    )
+    return _first_of_each(replies, {row[0] for row in rows})
+
+
+def record_unsubscribes(unsubscribes: Sequence[Unsubscribe]) -> Op[list[Unsubscribe]]:
+    """The opt-outs whose id is not stored yet, recorded; those, in the order given."""
+    if not unsubscribes:
+        return []
+    rows = yield from fetch_all(
+        "INSERT INTO unsubscribes (id, recipient, campaign_id, at, keyword) "
+        "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], "
+        "%s::text[]) ON CONFLICT (id) DO NOTHING RETURNING id",
+        (
+            [u.id for u in unsubscribes],
+            [u.recipient for u in unsubscribes],
+            [u.campaign_id for u in unsubscribes],
+            [u.at for u in unsubscribes],
+            [u.keyword for u in unsubscribes],
+        ),
+    )
+    return _first_of_each(unsubscribes, {row[0] for row in rows})
+
+
+def _first_of_each(items: Sequence[Any], written: set[str]) -> list[Any]:
+    """The items whose id was written, once each (a change may repeat one)."""
+    kept = []
+    for item in items:
+        if item.id in written:
+            kept.append(item)
+            written.discard(item.id)
+    return kept
+
+
+def write_blocks(blocks: Sequence[Block], keys: Sequence[str]) -> Op[list[bool]]:
+    """Block each number unless it is already (under its name, or its key once forgotten);
+    whether each was written."""
+    written = []
+    for block, key in zip(blocks, keys, strict=True):
+        count = yield from rowcount(
+            BLOCK, (block.recipient, block.reason, block.at, block.recipient, key)
+        )
+        written.append(count == 1)
+    return written
+
+
+# orphans and evidence -----------------------------------------------------------------------
+
+
+def encode_orphans(orphans: Sequence[Orphan]) -> list[str]:
+    """Orphan reports as JSON (before the transaction: a report that is not a JSON mapping is
+    refused without taking a connection)."""
+    texts = []
+    for orphan in orphans:
+        if not isinstance(orphan.report, Mapping):
+            raise ValidationError("Orphan.report", "an orphan report is a mapping")
+        texts.append(to_json(orphan.report))
+    return texts
+
+
+def keep_orphans(
+    orphans: Sequence[Orphan], reports: Sequence[str], max_age: timedelta, max_count: int
+) -> Op[int]:
+    """Keep reports in arrival order, then evict those received more than ``max_age`` before
+    the newest of them, and the oldest past ``max_count``; how many were evicted."""
+    if not orphans:
+        return 0
+    yield from execute(
+        "INSERT INTO orphans (provider_message_id, received_at, report) "
+        "SELECT p, r, j::json FROM unnest(%s::text[], %s::timestamptz[], %s::text[]) "
+        "WITH ORDINALITY AS o(p, r, j, n) ORDER BY n",
+        ([o.provider_message_id for o in orphans], [o.received_at for o in orphans], reports),
+    )
+    newest = max(o.received_at for o in orphans)
+    aged = yield from rowcount("DELETE FROM orphans WHERE received_at < %s", (newest - max_age,))
+    over = yield from rowcount(
+        "DELETE FROM orphans WHERE seq <= "
+        "(SELECT seq FROM orphans ORDER BY seq DESC LIMIT 1 OFFSET %s)",
+        (max_count,),
+    )
+    return aged + over
+
+
+def add_evidence(evidence: Mapping[str, Evidence]) -> Op[None]:
+    """Add (or, for a restart, set) each campaign's evidence, in campaign order."""
+    for campaign_id in sorted(evidence):
+        delta = evidence[campaign_id]
+        yield from execute(
+            _RESTART_EVIDENCE if delta.restart else _ADD_EVIDENCE,
+            (
+                campaign_id,
+                delta.delivered,
+                delta.soft_bounces,
+                delta.hard_bounces,
+                delta.unsubscribes,
+            ),
+        )
+
+
+# the whole change ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Encoded:
+    """What ``commit`` encodes before it takes a connection."""
+
+    block_keys: list[str]
+    reports: list[str]
+    evidence: dict[str, Evidence]
+
+
+def encode(change: Change, block_keys: list[str]) -> Encoded:
+    """A change's values that can be encoded (and refused) before the transaction."""
+    return Encoded(block_keys, encode_orphans(change.orphans), encode_evidence(change.evidence))
+
+
+def _referred(change: Change) -> Iterator[str]:
+    """The campaigns a change's items refer to (they must be stored)."""
+    yield from (e.campaign_id for e in change.events)
+    yield from (m.campaign_id for m in change.new_messages)
+    yield from (r.campaign_id for r in change.replies if r.campaign_id is not None)
+    yield from (u.campaign_id for u in change.unsubscribes if u.campaign_id is not None)
+    yield from (e.campaign_id for e in change.evidence)
+
+
+def commit_op(
+    change: Change,
+    encoded: Encoded,
+    list_sets: ListSets,
+    *,
+    orphan_max_age: timedelta,
+    orphan_max_count: int,
+) -> Op[Written]:
+    """The statements of ``commit``, in its transaction (see the module doc)."""
+    yield from insert_campaigns(change.new_campaigns)
+    campaigns = yield from compare_and_set_campaigns(change.campaigns)
+    yield from require_campaigns(_referred(change))
+    yield from insert_messages(change.new_messages, list_sets)
+    messages = yield from compare_and_set_messages(change.messages, list_sets)
+    yield from insert_events(change.events)
+    replies = yield from record_replies(change.replies)
+    unsubscribes = yield from record_unsubscribes(change.unsubscribes)
+    blocked = yield from write_blocks(change.blocks, encoded.block_keys)
+    if change.taken_orphans:
+        yield from execute(
+            "DELETE FROM orphans WHERE provider_message_id = ANY(%s)", (list(change.taken_orphans),)
+        )
+    evicted = yield from keep_orphans(
+        change.orphans, encoded.reports, orphan_max_age, orphan_max_count
+    )
+    completed = yield from complete(change.completions)
+    yield from add_evidence(encoded.evidence)
+    stored = {c.id: c for c in (*campaigns, *change.new_campaigns, *completed)}
+    committed = Committed(
+        campaigns=tuple(stored.values()),
+        messages=(*messages, *change.new_messages),
+        replies=tuple(replies),
+        unsubscribes=tuple(unsubscribes),
+        blocks=tuple(b for b, ok in zip(change.blocks, blocked, strict=True) if ok),
+        completed=tuple(completed),
+    )
+    return Written(committed, list_sets, evicted)
