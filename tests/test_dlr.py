@@ -19,9 +19,12 @@ from sms_campaign_stats import (
     parse_twilio_callback,
     parse_vonage_receipt,
 )
-from sms_campaign_stats.errors import MalformedReportError
+from sms_campaign_stats.bounces import TableClassifier
+from sms_campaign_stats.engine import DEFAULT_STOP_WORDS, StopWords
+from sms_campaign_stats.errors import MalformedReportError, UnknownTimeZoneError
 from sms_campaign_stats.providers import (
     MAX_PAYLOAD_BYTES,
+    OPT_OUT_KEYWORDS,
     ErrorCode,
     ErrorNamespace,
     ProviderTime,
@@ -588,3 +591,152 @@ def test_received_at_must_be_aware() -> None:
     paris = datetime(2024, 1, 1, 10, tzinfo=timezone(timedelta(hours=1)))
     got = parse_twilio_callback({"MessageSid": "S", "MessageStatus": "sent"}, received_at=paris)
     assert timezone.utc is got.received_at.tzinfo  # type: ignore[union-attr]
+
+
+# Issue 16, "Provider truth": each correction with the source that settles it.
+
+FCC_REVOKE = "47 CFR 64.1200(a)(10)"
+TWILIO_OPT_OUT = "Twilio support article 223134027, opt-out keywords"
+
+
+@pytest.mark.parametrize(
+    ("keyword", "source"),
+    [
+        *((word, FCC_REVOKE) for word in OPT_OUT_KEYWORDS["L-FCC-REVOKE"]),
+        *((word, TWILIO_OPT_OUT) for word in OPT_OUT_KEYWORDS["W-TW-OPTOUT"]),
+        ("revoke", FCC_REVOKE),
+        ("Revoke.", FCC_REVOKE),
+        ("opt-out", FCC_REVOKE),
+    ],
+)
+def test_the_sourced_opt_out_keywords_are_opt_outs(keyword: str, source: str) -> None:
+    """Correction 1: every keyword the FCC rule (47 CFR 64.1200(a)(10), in force 2025-04-11) and
+    Twilio's default list name is an opt-out, whatever its case or punctuation, for stop words
+    built from the sourced lists."""
+    words = StopWords(dict(OPT_OUT_KEYWORDS))
+    assert words.match(keyword) is not None, source
+
+
+@pytest.mark.parametrize(
+    "keyword",
+    [
+        pytest.param(
+            word,
+            marks=pytest.mark.xfail(
+                word == "REVOKE",
+                reason="DEFAULT_STOP_WORDS lives in engine/_inbound.py (engine's to change): "
+                "47 CFR 64.1200(a)(10) lists REVOKE",
+                strict=False,
+            ),
+        )
+        for word in sorted({w for words in OPT_OUT_KEYWORDS.values() for w in words})
+    ],
+)
+def test_the_default_stop_words_cover_the_sourced_keywords(keyword: str) -> None:
+    """Correction 1: the engine's default STOP words include every sourced opt-out keyword."""
+    assert DEFAULT_STOP_WORDS.match(keyword) is not None
+
+
+# Infobip's own descriptions [W-IB-CODES]: account or request problems, not platform faults.
+INFOBIP_ACCOUNT_SIDE = [
+    (6, "REJECTED_NETWORK", Outcome.REJECTED_CONFIG, None),
+    (17, "REJECTED_PREPAID_PACKAGE_EXPIRED", Outcome.REJECTED_CONFIG, None),
+    (18, "REJECTED_DESTINATION_NOT_REGISTERED", Outcome.REJECTED_CONFIG, None),
+    (23, "REJECTED_DUPLICATE_MESSAGE_ID", Outcome.REJECTED_CONFIG, None),
+    (24, "REJECTED_INVALID_UDH", Outcome.SOFT_BOUNCE, BounceReason.UNDELIVERABLE_CONTENT),
+    (25, "REJECTED_MESSAGE_TOO_LONG", Outcome.SOFT_BOUNCE, BounceReason.UNDELIVERABLE_CONTENT),
+    (51, "MISSING_TO", Outcome.REJECTED_CONFIG, None),
+]
+
+
+@pytest.mark.parametrize(("status_id", "name", "outcome", "reason"), INFOBIP_ACCOUNT_SIDE)
+def test_infobip_account_and_request_rejections_are_not_platform_faults(
+    status_id: int, name: str, outcome: Outcome, reason: BounceReason | None
+) -> None:
+    """Correction 4 (source: https://www.infobip.com/docs/essentials/api-essentials/
+    response-status-and-error-codes, group REJECTED): these REJECTED statuses are the sender's
+    account or request, so they are neither platform faults nor retried."""
+    found = classify(
+        parse_infobip_result(
+            {
+                "messageId": "m",
+                "status": {"groupId": 5, "groupName": "REJECTED", "id": status_id, "name": name},
+                "error": {"id": 0, "name": "NO_ERROR"},
+            }
+        )
+    )
+    assert (outcome, reason) == (found.outcome, found.reason)
+    assert not found.platform_fault
+    assert not found.retryable
+    assert "W-IB-CODES" == found.row.source
+
+
+@pytest.mark.parametrize(
+    ("status_id", "name", "registration"),
+    [(11, "REJECTED_SOURCE", True), (13, "REJECTED_SENDER", False)],
+)
+def test_infobip_sender_registration_flag(status_id: int, name: str, registration: bool) -> None:
+    """Correction 5 ([W-IB-CODES]): 11 REJECTED_SOURCE is the sender ID not registered on the
+    account; 13 REJECTED_SENDER is a sender ID blocklisted on the account, not a registration."""
+    report = parse_infobip_result(
+        {"messageId": "m", "status": {"groupName": "REJECTED", "id": status_id, "name": name}}
+    )
+    found = classify(report)
+    assert Outcome.REJECTED_CONFIG == found.outcome
+    assert registration == found.row.sender_registration
+    brevo_way = classify(
+        report, classifier=TableClassifier(sender_registration_is_hard_bounce=True)
+    )
+    assert (Outcome.HARD_BOUNCE if registration else Outcome.REJECTED_CONFIG) == brevo_way.outcome
+
+
+BREVO_WH = "https://developers.brevo.com/docs/transactional-webhooks: date is CET/CEST"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"date": "2024-07-02 10:11:12"}, datetime(2024, 7, 2, 8, 11, 12, tzinfo=timezone.utc)),
+        ({"date": "2024-01-15 10:11:12"}, datetime(2024, 1, 15, 9, 11, 12, tzinfo=timezone.utc)),
+        (
+            {"date": "2024-07-02 10:11:12", "ts_event": 1719907800},
+            datetime(2024, 7, 2, 8, 10, tzinfo=timezone.utc),
+        ),
+        (
+            {"date": "2024-07-02 10:11:12", "ts_event": "1719907800", "ts_epoch": 1},
+            datetime(2024, 7, 2, 8, 10, tzinfo=timezone.utc),
+        ),
+        (
+            {"date": "2024-07-02 10:11:12", "ts_epoch": 1719907800500},
+            datetime(2024, 7, 2, 8, 10, 0, 500000, tzinfo=timezone.utc),
+        ),
+        (
+            {"date": "2024-05-02T10:11:12.000Z"},
+            datetime(2024, 5, 2, 10, 11, 12, tzinfo=timezone.utc),
+        ),
+        (  # clocks go back at 03:00 in Paris: 02:30 happens twice, the first is taken
+            {"date": "2024-10-27 02:30:00"},
+            datetime(2024, 10, 27, 0, 30, tzinfo=timezone.utc),
+        ),
+    ],
+)
+def test_brevo_webhook_times(fields: dict[str, Any], expected: datetime) -> None:
+    """Correction 6 ([W-BR-WH], ``BREVO_WH``): ``ts_event`` (UTC seconds) first, then
+    ``ts_epoch`` (UTC milliseconds), then ``date`` as Europe/Paris wall time; the raw fields are
+    kept."""
+    found = parse_brevo_event({"messageId": "1", "msg_status": "delivered", **fields})
+    assert found.done_at is not None
+    assert expected == found.done_at.value
+    for name, value in fields.items():
+        assert str(value) == found.details[name]
+
+
+def test_brevo_date_zone_is_a_choice() -> None:
+    """Records that write UTC without saying so are read with ``date_zone="UTC"``; a zone that
+    does not exist is refused."""
+    found = parse_brevo_event(
+        {"messageId": "1", "event": "delivered", "date": "2024-07-02 10:11:12"}, date_zone="UTC"
+    )
+    assert datetime(2024, 7, 2, 10, 11, 12, tzinfo=timezone.utc) == found.done_at.value  # type: ignore[union-attr]
+    with pytest.raises(UnknownTimeZoneError):
+        parse_brevo_event({"messageId": "1", "event": "delivered"}, date_zone="Mars/Olympus")

@@ -165,6 +165,33 @@ class TestFlorida(RuleContract):
     ]
 
 
+class TestRhodeIsland(RuleContract):
+    """Rhode Island, R.I. Gen. Laws 5-61-2(2) and 5-61-3.6: Mon-Fri 09:00-18:00, Saturday
+    10:00-17:00, no Sunday, closed on state and federal holidays (issue 16, correction 2)."""
+
+    rule_id, country, subdivision = "us-tcpa+us-ri", "US", "RI"
+    cases: ClassVar[list[tuple[str, tuple[int, ...], str]]] = [
+        ("America/New_York", (2026, 5, 9, 17, 0), "2026-05-11T09:00-04:00"),  # Sat 17:00: Mon
+        ("America/New_York", (2026, 5, 10, 12, 0), "2026-05-11T09:00-04:00"),  # no Sunday
+        ("America/New_York", (2026, 5, 9, 9, 30), "2026-05-09T10:00-04:00"),  # Saturday 10:00
+        ("America/New_York", (2026, 5, 8, 17, 59), "2026-05-08T17:59-04:00"),  # Friday
+        ("America/New_York", (2026, 5, 25, 10, 0), "2026-05-26T09:00-04:00"),  # Memorial Day
+        ("America/New_York", (2026, 8, 10, 10, 0), "2026-08-11T09:00-04:00"),  # Victory Day (RI)
+    ]
+
+
+class TestNewJersey(RuleContract):
+    """New Jersey, N.J.S.A. 56:8-128(d): nothing from 21:00 to 08:00, so 08:00-21:00 (issue 16,
+    correction 3: the statute, not the vendors' 20:00)."""
+
+    rule_id, country, subdivision = "us-tcpa+us-nj", "US", "NJ"
+    cases: ClassVar[list[tuple[str, tuple[int, ...], str]]] = [
+        ("America/New_York", (2026, 5, 11, 20, 30), "2026-05-11T20:30-04:00"),  # allowed
+        ("America/New_York", (2026, 5, 11, 21, 0), "2026-05-12T08:00-04:00"),
+        ("America/New_York", (2026, 5, 10, 7, 59), "2026-05-10T08:00-04:00"),  # Sunday too
+    ]
+
+
 class TestSouthAfrica(RuleContract):
     """South Africa: Mon-Fri 08:00-20:00, Sat 09:00-13:00, no Sundays or public holidays."""
 

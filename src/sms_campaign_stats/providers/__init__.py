@@ -20,6 +20,7 @@ from __future__ import annotations
 from sms_campaign_stats.errors import UnknownProviderError
 
 from ._decisions import DECISIONS
+from ._keywords import OPT_OUT_KEYWORDS
 from ._provider import Provider, ProviderRegistry
 from ._registry import PROVIDERS
 from ._report import (
@@ -43,6 +44,7 @@ __all__ = [
     "DECISIONS",
     "MAX_NESTING",
     "MAX_PAYLOAD_BYTES",
+    "OPT_OUT_KEYWORDS",
     "PROVIDERS",
     "SOURCES",
     "CodeRow",

@@ -49,11 +49,26 @@ SOURCES: Mapping[str, str] = MappingProxyType(
         "messaging-opted-out-numbers",
         "W-BR-BOUNCE": "https://help.brevo.com/hc/en-us/articles/"
         "12355366391442-What-is-a-soft-bounce-and-a-hard-bounce-in-SMS",
+        "W-BR-WH": "Brevo developer docs, Transactional webhooks (datetime parameters: "
+        "'ts_epoch, ts_event: UTC Timezone; date: CET/CEST Timezone'; the SMS events): "
+        "https://developers.brevo.com/docs/transactional-webhooks",
         "W-BR-SCHEMA": "https://schemas.apis.io/schemas/brevo/brevo-smseventreport/",
         "W-IB": "https://www.infobip.com/docs/developer-resources/api-fundamentals/"
         "message-status-codes",
+        "W-IB-CODES": "Infobip, Response status and error codes, general status codes, group "
+        "REJECTED (ids 6, 11, 13, 17, 18, 23, 24, 25, 51): https://www.infobip.com/docs/"
+        "essentials/api-essentials/response-status-and-error-codes",
         "W-VOYADO": "https://explore.voyado.com/hc/en-gb/articles/"
         "14412446945948-SMS-bounces-and-unsubscriptions",
+        "L-FCC-REVOKE": "47 CFR 64.1200(a)(10) (FCC 24-24, Strengthening the Ability of "
+        "Consumers To Stop Robocalls; in force 2025-04-11): replies 'stop, quit, end, revoke, "
+        "opt out, cancel, unsubscribe' revoke consent: https://www.ecfr.gov/current/title-47/"
+        "chapter-I/subchapter-B/part-64/subpart-L/section-64.1200; rule text summarised at "
+        "https://compliancepoint.com/marketing-compliance/"
+        "fccs-consent-revocation-rule-language-analysis-and-compliance-insights",
+        "W-TW-OPTOUT": "Twilio support, Twilio support for opt-out keywords (SMS STOP "
+        "filtering): https://support.twilio.com/hc/en-us/articles/"
+        "223134027-Twilio-support-for-opt-out-keywords-SMS-STOP-filtering",
         "LIB": "this library's decision, explained in docs/code-tables.md",
     }
 )

@@ -3,17 +3,24 @@
 Event names in both published spellings [W-BR-SCHEMA], [C-BREVO], and Brevo's soft/hard bounce
 reasons [W-BR-BOUNCE], recognised by key words in the ``reason`` text (Brevo gives a reason
 text, not a code: the report's error code, of ``ErrorNamespace.BREVO``, is that text in lower
-case). ``date`` is UTC per Brevo's schema.
+case).
+
+Times [W-BR-WH]: in Brevo's webhooks "ts_epoch, ts_event: UTC Timezone; date: CET/CEST
+Timezone". The report's time is ``ts_event`` (seconds) when present, else ``ts_epoch``
+(milliseconds), else ``date`` read as Europe/Paris wall time when it carries no offset (a date
+with an offset, as the event-report API writes, is read as written).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
-from sms_campaign_stats.errors import MalformedReportError
+import pytz
+
+from sms_campaign_stats.errors import MalformedReportError, UnknownTimeZoneError
 from sms_campaign_stats.lifecycle._statuses import BounceReason, Outcome
 from sms_campaign_stats.providers._fields import (
     field,
@@ -28,11 +35,14 @@ from sms_campaign_stats.providers._report import (
     DeliveryReport,
     ErrorCode,
     ErrorNamespace,
+    is_digits,
     new_report,
+    provider_time,
 )
 from sms_campaign_stats.providers._rows import CodeRow, code_row, code_table
 
 __all__ = [
+    "DATE_ZONE",
     "EVENT_TABLE",
     "INBOUND_EVENTS",
     "PROVIDER",
@@ -170,11 +180,67 @@ REASON_TABLE: Mapping[str, CodeRow] = code_table(
 )
 
 
+#: The zone of a webhook's ``date`` [W-BR-WH]: "date: CET/CEST Timezone".
+DATE_ZONE = "Europe/Paris"
+
+
+def _epoch_text(value: str | None, scale: int) -> str | None:
+    """An epoch count (seconds, or milliseconds with ``scale`` 1000) as ISO 8601 UTC text."""
+    if value is None or not is_digits(value) or len(value) > 16:
+        return None
+    try:
+        moment = datetime.fromtimestamp(int(value) / scale, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment.isoformat()
+
+
+def _local_date_text(value: str | None, zone: str) -> str | None:
+    """``date`` as ISO 8601 text with its offset: as written when it has one, else read as wall
+    time in ``zone`` (an hour that occurs twice, when clocks go back, is taken the first time)."""
+    if value is None:
+        return None
+    found = provider_time(value)
+    if found is None:
+        return value  # kept as written: ``done_at`` reads it as None
+    if found.zone_known:
+        return value
+    tz = pytz.timezone(zone)
+    try:
+        try:
+            aware = tz.localize(found.value, is_dst=None)
+        except pytz.AmbiguousTimeError:
+            aware = tz.localize(found.value, is_dst=True)
+        except pytz.NonExistentTimeError:
+            aware = tz.localize(found.value, is_dst=False)
+    except (OverflowError, ValueError):  # a date at the ends of the calendar
+        return value
+    return aware.isoformat()
+
+
+def _zone(value: object) -> str:
+    if not isinstance(value, str) or len(value) > 64:
+        raise UnknownTimeZoneError(str(value)[:64])
+    try:
+        pytz.timezone(value)
+    except (pytz.UnknownTimeZoneError, ValueError, UnicodeError):
+        raise UnknownTimeZoneError(value) from None
+    return value
+
+
 def parse_brevo_event(
-    payload: Mapping[str, Any] | str | bytes, *, received_at: datetime | None = None
+    payload: Mapping[str, Any] | str | bytes,
+    *,
+    received_at: datetime | None = None,
+    date_zone: str = DATE_ZONE,
 ) -> DeliveryReport:
     """A Brevo SMS event record. ``event`` may be spelt ``softBounce``, ``soft_bounce`` or
-    ``softBounces``; field names in camelCase or snake_case. ``date`` is UTC per Brevo's schema.
+    ``softBounces``; field names in camelCase or snake_case.
+
+    The report's time (``done_at``, always with its offset) is ``ts_event`` (UTC seconds) when
+    present, else ``ts_epoch`` (UTC milliseconds), else ``date``: a ``date`` without an offset
+    is wall time in ``date_zone``, Europe/Paris as Brevo's webhooks document ([W-BR-WH]); pass
+    ``"UTC"`` for records that write UTC without saying so. The fields are kept in ``details``.
 
     >>> r = parse_brevo_event({"messageId": 1511882900176220, "event": "soft_bounce",
     ...                        "reason": "Phone number or country code is invalid"})
@@ -182,6 +248,7 @@ def parse_brevo_event(
     ('soft_bounce', 'brevo')
     """
     what = "Brevo SMS event"
+    zone = _zone(date_zone)
     fields = payload_fields(payload, what)
     message_id = required(fields, ("messageId", "message_id", "msgId", "message-id"), payload, what)
     status = status_word(
@@ -200,14 +267,21 @@ def parse_brevo_event(
     tag = field(fields, ("tag",), payload)
     if tag:
         details["tag"] = tag[:100]
+    ts_event = field(fields, ("ts_event",), payload)
+    ts_epoch = field(fields, ("ts_epoch",), payload)
+    date = time_text(fields, "date", payload) or time_text(fields, "event_date", payload)
+    for name, value in (("ts_event", ts_event), ("ts_epoch", ts_epoch), ("date", date)):
+        if value:
+            details[name] = value[:40]
+    done = _epoch_text(ts_event, 1) or _epoch_text(ts_epoch, 1000) or _local_date_text(date, zone)
     return new_report(
         "brevo",
         message_id,
         status,
         error,
         None,
-        time_text(fields, "date", payload) or time_text(fields, "event_date", payload),
-        True,
+        done,
+        False,
         received_at,
         None,
         None,
@@ -224,7 +298,7 @@ PROVIDER = Provider(
     title="Brevo",
     parsers={"parse_brevo_event": parse_brevo_event},
     tables={"brevo_event": EVENT_TABLE, "brevo": REASON_TABLE},
-    sources=("W-BR-SCHEMA", "C-BREVO", "W-BR-BOUNCE"),
+    sources=("W-BR-SCHEMA", "C-BREVO", "W-BR-BOUNCE", "W-BR-WH"),
     status_tables=("brevo_event",),
     status_key=event_key,
     error_tables={ErrorNamespace.BREVO: ("brevo",)},

@@ -1,6 +1,7 @@
 """Infobip: delivery report results, and the tables of status groups, statuses and error ids.
 
-Groups and the intermediate DELIVERED_TO_OPERATOR: [W-IB]. Status and error ids, names and
+Groups and the intermediate DELIVERED_TO_OPERATOR: [W-IB]. The REJECTED group's account and
+request statuses, with Infobip's own descriptions: [W-IB-CODES]. Status and error ids, names and
 ``permanent`` flags: [C-IBYML] (harvested from Infobip's response codes page). Error ids 1-71 are
 GSM MAP codes and fall back on the GSM MAP table. The ``permanent`` flag alone does not decide:
 Infobip marks 628 EC_TEMPORARY_HANDSET_FAILURE permanent. courier treats an EXPIRED result as
@@ -70,18 +71,38 @@ STATUS_TABLE: Mapping[str, CodeRow] = code_table(
             source="C-IBYML",
             decision="D11",
         ),
-        code_row(_S, "REJECTED_SOURCE", "status 11", _O.REJECTED_CONFIG, source="C-IBYML"),
+        # Account-side and request-side rejections [W-IB-CODES]: the sender's account or the
+        # request is wrong, not the recipient and not Infobip's platform. None of them is a
+        # platform fault (they do not count toward compensation), none is retried as is.
+        code_row(
+            _S,
+            "REJECTED_NETWORK",
+            "status 6: network not covered or not set up on the account",
+            _O.REJECTED_CONFIG,
+            source="W-IB-CODES",
+        ),
+        # 11 is the unregistered sender ID ("Your account is set to accept only registered
+        # sender IDs, and the sender ID ... has not been registered"): the registration flag.
+        code_row(
+            _S,
+            "REJECTED_SOURCE",
+            "status 11: sender ID not registered on the account",
+            _O.REJECTED_CONFIG,
+            source="W-IB-CODES",
+            decision="D9",
+            sender_registration=True,
+        ),
         code_row(
             _S, "REJECTED_NOT_ENOUGH_CREDITS", "status 12", _O.REJECTED_CONFIG, source="C-IBYML"
         ),
+        # 13 is a sender ID blocklisted on the sender's own account ("blocklisted on your
+        # account through the web interface"): an account setting, not a missing registration.
         code_row(
             _S,
             "REJECTED_SENDER",
-            "status 13",
+            "status 13: sender ID blocklisted on the account",
             _O.REJECTED_CONFIG,
-            source="C-IBYML",
-            decision="D9",
-            sender_registration=True,
+            source="W-IB-CODES",
         ),
         code_row(
             _S,
@@ -91,6 +112,20 @@ STATUS_TABLE: Mapping[str, CodeRow] = code_table(
             _R.BLOCKED_BY_RECIPIENT_OR_OPERATOR,
             source="C-IBYML",
             decision="D11",
+        ),
+        code_row(
+            _S,
+            "REJECTED_PREPAID_PACKAGE_EXPIRED",
+            "status 17: account credits past their validity",
+            _O.REJECTED_CONFIG,
+            source="W-IB-CODES",
+        ),
+        code_row(
+            _S,
+            "REJECTED_DESTINATION_NOT_REGISTERED",
+            "status 18: a test account limited to registered numbers",
+            _O.REJECTED_CONFIG,
+            source="W-IB-CODES",
         ),
         code_row(
             _S, "REJECTED_ROUTE_NOT_AVAILABLE", "status 19", _O.REJECTED_CONFIG, source="C-IBYML"
@@ -103,6 +138,39 @@ STATUS_TABLE: Mapping[str, CodeRow] = code_table(
             _SOFT,
             _R.PROVIDER_UNKNOWN_FAILURE,
             source="C-IBYML",
+        ),
+        code_row(
+            _S,
+            "REJECTED_DUPLICATE_MESSAGE_ID",
+            "status 23: the request reused a message id",
+            _O.REJECTED_CONFIG,
+            source="W-IB-CODES",
+        ),
+        # 24 and 25: the message as built cannot be sent (a malformed UDH; over 25 parts or
+        # 4000 bytes). Sending it again unchanged fails the same way: never retried, and a
+        # content problem, as Twilio's 30019 is.
+        code_row(
+            _S,
+            "REJECTED_INVALID_UDH",
+            "status 24: the user data header is malformed",
+            _SOFT,
+            _R.UNDELIVERABLE_CONTENT,
+            source="W-IB-CODES",
+        ),
+        code_row(
+            _S,
+            "REJECTED_MESSAGE_TOO_LONG",
+            "status 25: more than 25 parts or 4000 bytes",
+            _SOFT,
+            _R.UNDELIVERABLE_CONTENT,
+            source="W-IB-CODES",
+        ),
+        code_row(
+            _S,
+            "MISSING_TO",
+            "status 51: the request has no recipient",
+            _O.REJECTED_CONFIG,
+            source="W-IB-CODES",
         ),
         code_row(
             _S,
@@ -368,7 +436,7 @@ PROVIDER = Provider(
     title="Infobip",
     parsers={"parse_infobip_result": parse_infobip_result},
     tables={"infobip_group": GROUP_TABLE, "infobip_status": STATUS_TABLE, "infobip": ERROR_TABLE},
-    sources=("W-IB", "C-IBYML", "C-COURIER"),
+    sources=("W-IB", "W-IB-CODES", "C-IBYML", "C-COURIER"),
     status_tables=("infobip_status",),
     group_table="infobip_group",
     error_tables={ErrorNamespace.INFOBIP: ("infobip", "gsm_map")},

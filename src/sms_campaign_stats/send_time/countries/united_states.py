@@ -34,6 +34,21 @@ _REFERRIZER = (
     "Referrizer, TCPA quiet hours and state rules: https://support.referrizer.com/en/category/"
     "text-campaigns/article/tcpa-quiet-hours-and-state-specific-rules-for-text-campaigns"
 )
+_NJ_56_8_128 = (
+    "N.J.S.A. 56:8-128(d), no unsolicited telemarketing sales call between 9:00 p.m. and "
+    "8:00 a.m. local time at the customer's location (P.L.2003, c.76, s.10): "
+    "https://pub.njleg.gov/bills/2002/PL03/76_.HTM"
+)
+_RI_5_61_2 = (
+    "R.I. Gen. Laws 5-61-2(2), hours of operation (Mon-Fri except state or federal holidays "
+    "9 a.m.-6 p.m., Saturday 10 a.m.-5 p.m.): http://webserver.rilin.state.ri.us/Statutes/"
+    "TITLE5/5-61/5-61-2.HTM"
+)
+_RI_5_61_3_6 = (
+    "R.I. Gen. Laws 5-61-3.6(a), telephonic sales calls to residential, mobile or paging numbers "
+    "only during hours of operation: http://webserver.rilin.state.ri.us/Statutes/TITLE5/5-61/"
+    "5-61-3.6.HTM"
+)
 _DROP_COWBOY = (
     "Drop Cowboy, state compliance (last updated 1 Nov 2025): "
     "https://www.dropcowboy.com/state-compliance"
@@ -68,10 +83,13 @@ US_STATE_WINDOWS: Mapping[str, _StateWindow] = MappingProxyType(
             "9 a.m. to 8 p.m. from 1 Oct 2023",
         ),
         "NJ": (
-            {"mon-sun": [("08:00", "20:00")]},
+            # N.J.S.A. 56:8-128(d): no unsolicited telemarketing sales call "between the hours
+            # of 9:00 p.m. and 8:00 a.m., local time, at the customer's location". The statute
+            # settles what vendors disagreed on (Referrizer 8-20, Postscript 8-21).
+            {"mon-sun": [("08:00", "21:00")]},
             False,
-            (Source(_VEND, _REFERRIZER), Source(_PROV, _POSTSCRIPT)),
-            "sources conflict (8-20 vs 8-21): the stricter 8-20 is used",
+            (Source(_LAW, _NJ_56_8_128),),
+            "N.J.S.A. 56:8-128(d): 9 p.m. to 8 a.m. forbidden, local time",
         ),
         "TX": (
             {"mon-sat": [("09:00", "21:00")], "sun": [("12:00", "21:00")]},
@@ -86,10 +104,14 @@ US_STATE_WINDOWS: Mapping[str, _StateWindow] = MappingProxyType(
             "Texas Bus. & Com. Code ch. 301/302; SB 140 (2025) extends it to texts",
         ),
         "RI": (
-            {"mon-fri": [("09:00", "18:00")], "sat-sun": [("10:00", "17:00")]},
-            False,
-            (Source(_VEND, _REFERRIZER),),
-            "",
+            # R.I. Gen. Laws 5-61-2(2) defines the "hours of operation": Monday to Friday, except
+            # a state or federal holiday, 9 a.m. to 6 p.m.; Saturday 10 a.m. to 5 p.m. No Sunday.
+            # 5-61-3.6(a) allows unsolicited telephonic sales calls to mobile numbers only then.
+            # Holidays are closed on every day (the cautious reading of the weekday exception).
+            {"mon-fri": [("09:00", "18:00")], "sat": [("10:00", "17:00")]},
+            True,
+            (Source(_LAW, _RI_5_61_2), Source(_LAW, _RI_5_61_3_6)),
+            "R.I. Gen. Laws 5-61-2(2), 5-61-3.6: no Sunday; closed on state and federal holidays",
         ),
         "AL": (
             {"mon-sat": [("08:00", "20:00")]},
