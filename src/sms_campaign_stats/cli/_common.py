@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from datetime import timezone
 from pathlib import Path
 
-from sms_campaign_stats.storage import SQLiteStorage
+from sms_campaign_stats.errors import StorageError
+from sms_campaign_stats.storage import SQLiteStorage, StorageBase
 
 __all__ = [
     "EXIT_BAD_LINES",
@@ -29,6 +30,8 @@ __all__ = [
     "MAX_ECHO_PATH",
     "PROG",
     "UTC",
+    "hide_password",
+    "is_postgres_url",
 ]
 
 from sms_campaign_stats.cli._exits import (
@@ -60,8 +63,25 @@ def _cut(text: object, limit: int = MAX_ECHO) -> str:
 
 
 def _cut_path(path: object) -> str:
-    """A file path as echoed: at most MAX_ECHO_PATH characters."""
-    return _cut(path, MAX_ECHO_PATH)
+    """A file path (or a database URL, its password hidden) as echoed: at most MAX_ECHO_PATH
+    characters."""
+    return _cut(hide_password(str(path)), MAX_ECHO_PATH)
+
+
+#: ``--db`` values that name a PostgreSQL database rather than a SQLite file.
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(target: str) -> bool:
+    """Whether a ``--db`` value is a PostgreSQL URL (``postgresql://`` or ``postgres://``)."""
+    return target.lower().startswith(POSTGRES_SCHEMES)
+
+
+def hide_password(text: str) -> str:
+    """A URL's password replaced by ``***`` (``scheme://user:secret@host`` ->
+    ``scheme://user:***@host``), and a ``password=`` parameter's value too; other text as is."""
+    text = re.sub(r"(://[^:/?#@\s]*:)[^@/?#\s]*@", r"\1***@", text)
+    return re.sub(r"(?i)(password=)[^&\s]*", r"\1***", text)
 
 
 def _cut_words(message: str, limit: int) -> str:
@@ -87,9 +107,28 @@ class _OutputError(_UserError):
 # databases and output -------------------------------------------------------------------------
 
 
-def _open_existing(path: str, *, read_only: bool = False) -> SQLiteStorage:
-    """An existing database: a missing file is an error, never created. ``read_only``: opened
-    with a ``mode=ro`` URI (report, stats, history), so a read-only file or mount can be read."""
+def _open_postgres(url: str, *, create: bool) -> StorageBase:
+    """A PostgreSQL store at ``url`` (the ``postgres`` extra); ``create=False``: its schema must
+    exist already (``report``, ``stats``, ``history`` and ``import-events`` never create one)."""
+    try:
+        from sms_campaign_stats.storage.postgres import PostgresStorage
+    except ImportError:
+        raise _UserError(
+            EXIT_STORAGE,
+            "a postgresql:// --db needs psycopg: pip install 'sms-campaign-stats[postgres]'",
+        ) from None
+    try:
+        return PostgresStorage(url, create=create)
+    except StorageError as error:
+        raise _UserError(EXIT_STORAGE, hide_password(str(error))) from None
+
+
+def _open_existing(path: str, *, read_only: bool = False) -> StorageBase:
+    """An existing database: a missing file (or PostgreSQL schema) is an error, never created.
+    ``read_only``: a SQLite file is opened with a ``mode=ro`` URI (report, stats, history), so a
+    read-only file or mount can be read."""
+    if is_postgres_url(path):
+        return _open_postgres(path, create=False)
     file = Path(path)
     if not file.exists():
         raise _UserError(EXIT_NOT_FOUND, f"{_cut_path(path)}: no such database file")
@@ -115,7 +154,7 @@ def _same_file(first: str | Path, second: str | Path) -> bool:
 
 def _refuse_output_over_database(output: str | None, database: str) -> None:
     """An ``--output`` that names the database itself is a usage error: nothing is written."""
-    if output is not None and _same_file(output, database):
+    if output is not None and not is_postgres_url(database) and _same_file(output, database):
         raise _UserError(
             EXIT_USAGE,
             f"--output {_cut_path(output)} is the database {_cut_path(database)}: refusing to "
@@ -123,7 +162,7 @@ def _refuse_output_over_database(output: str | None, database: str) -> None:
         )
 
 
-def _campaign_not_found(store: SQLiteStorage, path: str, campaign_id: str) -> _UserError:
+def _campaign_not_found(store: StorageBase, path: str, campaign_id: str) -> _UserError:
     ids = [c.id for c in store.list_campaigns()]
     known = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
     return _UserError(

@@ -1,4 +1,5 @@
-"""The command line's ``demo``: a simulated campaign run through the engine into a SQLite file.
+"""The command line's ``demo``: a simulated campaign run through the engine into a SQLite file
+(or a PostgreSQL database, given a ``postgresql://`` URL).
 
 ``run_demo`` drives ``simulation.simulate`` (the real engine, a seeded synthetic carrier) on a
 ``SQLiteStorage`` and returns the report, the history and the time it took. The database is built
@@ -22,11 +23,12 @@ from pathlib import Path
 
 import attrs
 
+from sms_campaign_stats.cli._common import is_postgres_url
 from sms_campaign_stats.cli._progress import Progress
 from sms_campaign_stats.errors import StorageError, ValidationError
 from sms_campaign_stats.reports import CampaignReport, Timeline, history_for
 from sms_campaign_stats.simulation import PolicySet, World, simulate
-from sms_campaign_stats.storage import Change, Committed, SQLiteStorage
+from sms_campaign_stats.storage import Change, Committed, SQLiteStorage, StorageBase
 
 __all__ = ["DEFAULT_DATABASE", "MAX_RECIPIENTS", "DemoResult", "demo_campaign_id", "run_demo"]
 
@@ -48,19 +50,27 @@ class DemoResult:
     seconds: float
 
 
-class _CountingStorage(SQLiteStorage):
-    """A SQLite store that counts the messages reaching a final state, for a progress bar."""
+class _Counting(StorageBase):
+    """A store that counts the messages reaching a final state, for a progress bar (mixed in
+    before the store's class: its ``commit`` wraps the store's)."""
 
-    def __init__(self, path: str | os.PathLike[str], done: Progress) -> None:
-        super().__init__(path, durability="normal")
-        self._done = done
+    _done: Progress
 
     def commit(self, change: Change) -> Committed:
-        committed = super().commit(change)
+        # The mixin comes before a concrete store's class: super() is that store.
+        committed = super().commit(change)  # type: ignore[safe-super]
         # Final states are terminal: every final message a commit writes (new or changed)
         # became final with it.
         self._done.update(sum(1 for m in committed.messages if m.status.is_final))
         return committed
+
+
+class _CountingStorage(_Counting, SQLiteStorage):
+    """A SQLite store (``durability="normal"``) that counts final messages."""
+
+    def __init__(self, path: str | os.PathLike[str], done: Progress) -> None:
+        super().__init__(path, durability="normal")
+        self._done = done
 
 
 def demo_campaign_id(seed: int) -> str:
@@ -85,6 +95,8 @@ def run_demo(
             "recipients", f"must be a whole number from 1 to {MAX_RECIPIENTS:,}, got {recipients!r}"
         )
     started = time.perf_counter()
+    if isinstance(path, str) and is_postgres_url(path):
+        return _run_on_postgres(path, recipients=recipients, seed=seed, done=done)
     target = Path(path)
     if target.is_dir():
         raise StorageError(f"{target}: is a directory, not a database file")
@@ -104,6 +116,32 @@ def run_demo(
         raise StorageError(f"{target}: cannot write the database ({error.strerror})") from None
     finally:
         _remove(building)
+    return DemoResult(
+        campaign_id=result.report.campaign_id,
+        report=result.report,
+        history=history,
+        events=result.events,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _run_on_postgres(url: str, *, recipients: int, seed: int, done: Progress) -> DemoResult:
+    """The demo on a PostgreSQL database, written as a service writes: one transaction per
+    event, straight into the store (an interrupted demo leaves its campaign part-way; run it
+    again with another ``--seed``)."""
+    from sms_campaign_stats.storage.postgres import PostgresStorage
+
+    class _CountingPostgres(_Counting, PostgresStorage):
+        pass
+
+    started = time.perf_counter()
+    store = _CountingPostgres(url)
+    store._done = done
+    try:
+        result = simulate(World(recipients=recipients, seed=seed), _POLICIES, storage=store)
+        history = history_for(store, result.report.campaign_id)
+    finally:
+        store.close()
     return DemoResult(
         campaign_id=result.report.campaign_id,
         report=result.report,

@@ -32,11 +32,13 @@ from sms_campaign_stats.cli._common import (
     _cut_path,
     _cut_words,
     _open_existing,
+    _open_postgres,
     _OutputError,
     _refuse_output_over_database,
     _UserError,
     _write,
     _write_tables,
+    is_postgres_url,
 )
 from sms_campaign_stats.cli._demo import (
     DEFAULT_DATABASE,
@@ -134,8 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--db",
         default=DEFAULT_DATABASE,
-        metavar="FILE",
-        help=f"the SQLite file to create or add to (default: ./{DEFAULT_DATABASE})",
+        metavar="FILE|URL",
+        help=f"the SQLite file to create or add to (default: ./{DEFAULT_DATABASE}), or a "
+        "postgresql:// URL",
     )
     demo.add_argument(
         "--recipients",
@@ -227,7 +230,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--db", required=True, metavar="FILE", help="the SQLite database (never created)"
+        "--db",
+        required=True,
+        metavar="FILE|URL",
+        help="the SQLite database, or a postgresql:// URL (never created)",
     )
 
 
@@ -335,8 +341,9 @@ def _history(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     path = args.db
     campaign_id = demo_campaign_id(args.seed)
-    if Path(path).is_file() and Path(path).stat().st_size > 0:
-        store = SQLiteStorage(path)
+    on_postgres = is_postgres_url(path)
+    if on_postgres or (Path(path).is_file() and Path(path).stat().st_size > 0):
+        store = _open_postgres(path, create=True) if on_postgres else SQLiteStorage(path)
         try:
             stored = {c.id for c in store.list_campaigns()}
         finally:
@@ -354,17 +361,20 @@ def _demo(args: argparse.Namespace) -> int:
     _write(
         text.removesuffix("\n")
         + f"\n\nSimulated {args.recipients:,} contacts (seed {args.seed}) in "
-        f"{result.seconds:.1f} s, stored in {path} as campaign {result.campaign_id!r}.\n"
-        f"See it again with: {PROG} report --db {path} --campaign {result.campaign_id}",
+        f"{result.seconds:.1f} s, stored in {_cut_path(path)} as campaign "
+        f"{result.campaign_id!r}.\n"
+        f"See it again with: {PROG} report --db {_cut_path(path)} --campaign "
+        f"{result.campaign_id}",
         None,
     )
     return EXIT_OK
 
 
 def _already_there(path: str, campaign_id: str) -> str:
+    shown = _cut_path(path)
     return (
-        f"{path}: already holds the demo campaign {campaign_id!r}; see it with "
-        f"`{PROG} report --db {path} --campaign {campaign_id}`, or use another --seed or --db"
+        f"{shown}: already holds the demo campaign {campaign_id!r}; see it with "
+        f"`{PROG} report --db {shown} --campaign {campaign_id}`, or use another --seed or --db"
     )
 
 
