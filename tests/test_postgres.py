@@ -7,9 +7,13 @@ Every test gets a schema of its own on the session's throwaway server (``postgre
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 import subprocess
 import sys
 import threading
+import time
+import warnings
 from collections.abc import (
     AsyncIterator,
     Coroutine,
@@ -22,20 +26,25 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import uuid4
 
+import attrs
 import psycopg
 import pytest
 from psycopg import sql
 
 from sms_campaign_stats import report_for
 from sms_campaign_stats.errors import (
+    DuplicateError,
     NotFoundError,
     SchemaError,
+    StorageBusyError,
     StorageError,
     ValidationError,
 )
 from sms_campaign_stats.model import (
     Block,
+    BounceReason,
     Campaign,
+    CampaignStatus,
     Message,
     Reply,
     TimelineEvent,
@@ -46,6 +55,7 @@ from sms_campaign_stats.storage import (
     CampaignCounts,
     Change,
     Committed,
+    Completion,
     Evidence,
     Orphan,
     Storage,
@@ -582,3 +592,446 @@ def test_history_details_round_trip_exactly(store: PostgresStorage) -> None:
     stored = store.timeline(campaign.id)[-1]
     assert event == stored
     assert list(details) == list(stored.details)
+
+
+# Busy: locks, deadlocks, timeouts -------------------------------------------------------------
+
+
+def started(store: PostgresStorage) -> Campaign:
+    """A sample campaign, stored and SENDING."""
+    campaign, created = sample_campaign()
+    store.add_campaign(campaign, events=[created])
+    change = campaign.start(at=T0)
+    return store.update_campaign(change.campaign, events=[change.event])
+
+
+def hold(server: TemporaryPostgres, schema: str, statement: str, *params: Any) -> Any:
+    """A connection of the test's own holding the locks ``statement`` takes, in an open
+    transaction (roll it back to release them)."""
+    blocker = psycopg.connect(server.conninfo)
+    blocker.execute(in_schema(schema, statement), params)
+    return blocker
+
+
+def test_a_lock_held_past_every_retry_is_busy(server: TemporaryPostgres, schema: str) -> None:
+    """A row another transaction holds: each attempt waits ``lock_timeout``, the whole change
+    is run ``1 + busy_retries`` times, then StorageBusyError, and nothing was written."""
+    store = PostgresStorage(
+        server.url, schema=schema, lock_timeout=timedelta(milliseconds=100), busy_retries=2
+    )
+    campaign = started(store)
+    blocker = hold(
+        server, schema, "SELECT 1 FROM {}.campaigns WHERE id = %s FOR UPDATE", campaign.id
+    )
+    suspended = campaign.suspend(at=T0, reason="too many bounces")
+    try:
+        with pytest.raises(StorageBusyError) as caught:
+            store.update_campaign(suspended.campaign, events=[suspended.event])
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert caught.value.waited_seconds >= 0.3
+    assert "nothing was written" in str(caught.value)
+    assert campaign == store.get_campaign(campaign.id)
+    assert TimelineKind.STARTED is store.timeline(campaign.id)[-1].kind
+    store.close()
+
+
+def test_a_busy_change_is_run_again_until_the_lock_is_free(
+    server: TemporaryPostgres, schema: str
+) -> None:
+    """The lock is released after a few attempts: the change is written once, whole."""
+    store = PostgresStorage(
+        server.url, schema=schema, lock_timeout=timedelta(milliseconds=50), busy_retries=20
+    )
+    campaign = started(store)
+    blocker = hold(
+        server, schema, "SELECT 1 FROM {}.campaigns WHERE id = %s FOR UPDATE", campaign.id
+    )
+    releaser = threading.Timer(0.3, blocker.rollback)
+    releaser.start()
+    suspended = campaign.suspend(at=T0, reason="too many bounces")
+    stored = store.update_campaign(suspended.campaign, events=[suspended.event])
+    releaser.join()
+    blocker.close()
+    assert CampaignStatus.SUSPENDED is stored.status
+    assert [TimelineKind.CREATED, TimelineKind.STARTED, TimelineKind.SUSPENDED] == [
+        e.kind for e in store.timeline(campaign.id)
+    ]
+    store.close()
+
+
+def test_a_statement_past_its_timeout_is_cancelled(server: TemporaryPostgres, schema: str) -> None:
+    """``statement_timeout`` bounds every statement (here a lock wait shorter than
+    ``lock_timeout``): StorageError saying so, nothing written, not retried."""
+    store = PostgresStorage(
+        server.url,
+        schema=schema,
+        statement_timeout=timedelta(milliseconds=200),
+        lock_timeout=timedelta(seconds=10),
+    )
+    campaign = started(store)
+    blocker = hold(
+        server, schema, "SELECT 1 FROM {}.campaigns WHERE id = %s FOR UPDATE", campaign.id
+    )
+    try:
+        begun = time.monotonic()
+        with pytest.raises(StorageError, match="statement_timeout") as caught:
+            store.update_campaign(campaign.suspend(at=T0, reason="x").campaign)
+        assert time.monotonic() - begun < 2
+        assert not isinstance(caught.value, StorageBusyError)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert campaign == store.get_campaign(campaign.id)
+    store.close()
+
+
+def test_a_deadlock_is_run_again(server: TemporaryPostgres, schema: str) -> None:
+    """A real deadlock: the store's change holds a message and waits for a lock that another
+    transaction holds, which waits for that message. PostgreSQL aborts the store's
+    transaction (its deadlock check runs first), the driver runs it again, and it is written
+    once; the other transaction goes on."""
+    store = PostgresStorage(server.url, schema=schema)
+    campaign = started(store)
+    (message,) = sample_messages(campaign, 1)
+    store.add_messages([message])
+    with admin(server) as connection:
+        connection.execute(in_schema(schema, "CREATE SEQUENCE {}.tries"))
+        # Updating a message: wait a moment, then take advisory lock 42.
+        connection.execute(
+            in_schema(
+                schema,
+                "CREATE FUNCTION {}.slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "PERFORM nextval('{}.tries'); PERFORM pg_sleep(0.3); "
+                "PERFORM pg_advisory_xact_lock(42); RETURN NEW; END $$",
+            )
+        )
+        connection.execute(
+            in_schema(
+                schema,
+                "CREATE TRIGGER slow BEFORE UPDATE ON {}.messages "
+                "FOR EACH ROW EXECUTE FUNCTION {}.slow()",
+            )
+        )
+    other = psycopg.connect(server.conninfo)
+    other.execute("SET deadlock_timeout = '10s'")  # its check comes too late: the store's runs
+    other.execute("SELECT pg_advisory_xact_lock(42)")
+    outcome: list[Any] = []
+    writer = threading.Thread(
+        target=lambda: outcome.append(store.update_message(message.cancel(at=T0)))
+    )
+    writer.start()
+    time.sleep(0.1)  # the store holds the message and sleeps in the trigger
+    other.execute(
+        in_schema(schema, "SELECT 1 FROM {}.messages WHERE id = %s FOR UPDATE"), (message.id,)
+    )
+    other.rollback()  # it got the row once the store's first attempt was aborted
+    other.close()
+    writer.join()
+    assert 1 == outcome[0].version
+    assert outcome[0] == store.get_message(message.id)
+    with admin(server) as connection:
+        tries = connection.execute(in_schema(schema, "SELECT last_value FROM {}.tries")).fetchone()
+    assert (2,) == tries
+    store.close()
+
+
+def test_a_slow_import_loses_its_connection_and_writes_nothing(
+    server: TemporaryPostgres, schema: str
+) -> None:
+    """A client idle in the middle of a transaction longer than the timeout: the server ends
+    its session (``idle_in_transaction_session_timeout``), nothing is written, the error says
+    so, and the pool's next connection works."""
+    store = PostgresStorage(
+        server.url, schema=schema, statement_timeout=timedelta(milliseconds=300)
+    )
+    campaign = started(store)
+    messages = sample_messages(campaign, 5001)
+
+    def slow() -> Iterator[Message]:
+        yield from messages[:5000]
+        time.sleep(1.0)  # the first chunk is copied: the transaction waits for the next one
+        yield messages[5000]
+
+    with pytest.raises(StorageError, match=r"connection was lost.*nothing was written"):
+        store.add_messages(slow())
+    assert [] == list(store.iter_messages(campaign.id))
+    assert 5001 == store.add_messages(messages)
+    store.close()
+
+
+# COPY -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("clash", ["id", "recipient"])
+def test_a_duplicate_anywhere_in_a_streamed_import_writes_nothing(
+    store: PostgresStorage, clash: str
+) -> None:
+    """An import streamed in several COPY chunks with a message repeating an earlier chunk's id
+    (or recipient): DuplicateError naming it, and none of the chunks is written."""
+    campaign = started(store)
+    messages = sample_messages(campaign, 12_000)
+    if clash == "id":
+        messages[11_000] = attrs.evolve(messages[11_000], id=messages[5].id)
+    else:
+        messages[11_000] = attrs.evolve(messages[11_000], recipient=messages[5].recipient)
+    with pytest.raises(DuplicateError) as caught:
+        store.add_messages(iter(messages))
+    assert messages[11_000].id == caught.value.key
+    assert [] == list(store.iter_messages(campaign.id))
+    assert 12_000 - 1 == store.add_messages(m for i, m in enumerate(messages) if i != 11_000)
+
+
+def test_imported_messages_round_trip_through_copy(store: PostgresStorage) -> None:
+    """Messages in every state, imported by COPY (with their provider ids) read back equal."""
+    campaign = started(store)
+    messages = sample_messages(campaign, 6)
+    sent = [m.submit(at=T0, provider_message_id=f"p-{m.id}") for m in messages[:3]]
+    bounced = sent[1].hard_bounce(BounceReason.NUMBER_DOES_NOT_EXIST, at=T0)
+    due = messages[4].wait_until(T0, zone="Europe/Paris")
+    batch = [sent[0], bounced, sent[2].deliver(at=T0), messages[3], due, messages[5]]
+    assert 6 == store.add_messages(batch)
+    assert batch == [store.get_message(m.id) for m in batch]
+    assert {f"p-{m.id}": m for m in batch[:3]} == store.find_messages_by_provider_ids(
+        [f"p-{m.id}" for m in batch[:3]]
+    )
+    with pytest.raises(DuplicateError, match="belongs to message"):
+        store.add_messages(
+            [
+                Message.for_campaign(
+                    campaign, id="x", recipient="+33799000001", list_ids=(), queued_at=T0
+                ).submit(at=T0, provider_message_id=f"p-{messages[0].id}")
+            ]
+        )
+
+
+# claim_due across processes ----------------------------------------------------------------------
+
+
+def _claim_in_a_process(url: str, schema: str, start: Any, results: Any) -> None:
+    """A worker process: its own store, claims 7 at a time until nothing is due."""
+    store = PostgresStorage(url, schema=schema)
+    claimed: list[str] = []
+    start.wait()
+    while batch := store.claim_due(T0, until=LEASE, limit=7):
+        claimed.extend(m.id for m in batch)
+    store.close()
+    results.put(claimed)
+
+
+def test_three_processes_claim_each_due_message_once(
+    server: TemporaryPostgres, store: PostgresStorage
+) -> None:
+    """Three processes (spawned, each with its own store) claim from one database at once:
+    every due message is claimed exactly once."""
+    campaign = started(store)
+    due = [m.wait_until(T0) for m in sample_messages(campaign, 300)]
+    store.add_messages(due)
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(3)
+    results = context.Queue()
+    workers = [
+        context.Process(target=_claim_in_a_process, args=(server.url, store.schema, start, results))
+        for _ in range(3)
+    ]
+    for worker in workers:
+        worker.start()
+    claimed = [results.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join()
+    every = [message_id for ids in claimed for message_id in ids]
+    assert sorted(m.id for m in due) == sorted(every)
+    assert all(claimed), "each process claimed some"
+    assert all(m.due_at == LEASE for m in store.iter_messages(campaign.id))
+
+
+# Processes, connections ------------------------------------------------------------------------
+
+
+def test_a_forked_child_cannot_use_its_parents_store(store: PostgresStorage) -> None:
+    """After a fork the child's copy of the store refuses (StorageError: one store per
+    process), and closing it there leaves the parent's connections alone."""
+    campaign = started(store)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with the pool's threads
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        status = 1
+        try:
+            store.get_campaign(campaign.id)
+        except StorageError as error:
+            status = 0 if "fork" in str(error) else 2
+        store.close()
+        os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    assert 0 == os.waitstatus_to_exitcode(status)
+    assert campaign == store.get_campaign(campaign.id)
+
+
+def test_a_lost_connection_is_replaced(server: TemporaryPostgres, schema: str) -> None:
+    """The server ends the pool's connections (a restart, a failover): the next read runs on a
+    new connection, and so does the next change (it failed before it began)."""
+    name = f"app{uuid4().hex[:8]}"
+    store = PostgresStorage(f"{server.conninfo} application_name={name}", schema=schema)
+    campaign = started(store)
+
+    def kill() -> None:
+        with admin(server) as connection:
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = %s",
+                (name,),
+            )
+
+    kill()
+    assert campaign == store.get_campaign(campaign.id)
+    kill()
+    suspended = campaign.suspend(at=T0, reason="x")
+    assert CampaignStatus.SUSPENDED is store.update_campaign(suspended.campaign).status
+    kill()
+    with pytest.raises(StorageError, match="connection was lost"):
+        store.claim_due(T0, until=LEASE)  # a write outside a transaction: not run again
+    store.close()
+
+
+# Orphans, completions ---------------------------------------------------------------------------
+
+
+def test_orphans_are_kept_in_a_bounded_number_and_age(
+    server: TemporaryPostgres, schema: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = PostgresStorage(
+        server.url, schema=schema, orphan_max_count=3, orphan_max_age=timedelta(days=1)
+    )
+    with caplog.at_level("WARNING", logger="sms_campaign_stats"):
+        for n in range(5):
+            store.add_orphan(f"p-{n}", {"n": n}, received_at=T0 + timedelta(seconds=n))
+    assert ["p-2", "p-3", "p-4"] == [
+        o.provider_message_id for o in store.orphans([f"p-{n}" for n in range(5)])
+    ]
+    assert 2 == sum("evicted" in r.getMessage() for r in caplog.records)
+    store.add_orphan("new", {"n": 9}, received_at=T0 + timedelta(days=2))
+    assert ["new"] == [o.provider_message_id for o in store.orphans(["p-3", "p-4", "new"])]
+    store.close()
+
+
+def test_two_workers_finishing_the_last_two_messages_complete_the_campaign(
+    server: TemporaryPostgres, schema: str
+) -> None:
+    """Two threads apply the last two outcomes of a campaign at the same instant, each with a
+    completion: whichever commits second sees both and completes it, every time."""
+    store = PostgresStorage(server.url, schema=schema, max_size=4)
+    for round_ in range(8):
+        campaign, _ = sample_campaign(f"c{round_}")
+        store.add_campaign(campaign)
+        messages = sample_messages(campaign, 2)
+        store.add_messages(messages)
+        campaign = store.update_campaign(campaign.start(at=T0).campaign)
+        sent = store.update_messages(
+            [m.submit(at=T0, provider_message_id=f"{m.id}-p") for m in messages]
+        )
+        start = threading.Barrier(2)
+
+        def finish(
+            message: Message, campaign_id: str = campaign.id, start: threading.Barrier = start
+        ) -> None:
+            start.wait()
+            store.commit(
+                Change(
+                    messages=[message.deliver(at=T0)],
+                    completions=[Completion(campaign_id=campaign_id, at=T0)],
+                )
+            )
+
+        workers = [threading.Thread(target=finish, args=(m,)) for m in sent]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert CampaignStatus.COMPLETED is store.get_campaign(campaign.id).status
+        kinds = [e.kind for e in store.timeline(campaign.id)]
+        assert 1 == kinds.count(TimelineKind.COMPLETED)
+    store.close()
+
+
+def test_counts_are_read_from_the_covering_index(
+    server: TemporaryPostgres, store: PostgresStorage
+) -> None:
+    """The report's aggregate can be answered by an index-only scan of messages_counts."""
+    campaign = started(store)
+    store.add_messages(sample_messages(campaign, 50))
+    with admin(server) as connection:
+        connection.execute(in_schema(store.schema, "VACUUM ANALYZE {}.messages"))
+        connection.execute("SET enable_seqscan = off")
+        connection.execute(in_schema(store.schema, "SET search_path = {}"))
+        plan = "\n".join(
+            row[0]
+            for row in connection.execute(
+                "EXPLAIN SELECT status, shape, count(*) FROM messages WHERE campaign_id = %s "
+                "GROUP BY status, shape",
+                (campaign.id,),
+            )
+        )
+    assert "Index Only Scan using messages_counts" in plan
+
+
+# The asyncio store's own ways --------------------------------------------------------------------
+
+
+def test_the_asyncio_store_opens_in_its_loop(server: TemporaryPostgres, schema: str) -> None:
+    """Made outside any loop (nothing opened), opened by ``async with`` in the loop; claims
+    running at once in one loop take each due message once; closed, it refuses."""
+
+    async def scenario() -> None:
+        store = AsyncPostgresStorage(server.url, schema=schema, max_size=4)
+        assert schema in repr(store)
+        async with store:
+            campaign, created = sample_campaign()
+            await store.add_campaign(campaign, events=[created])
+            await store.update_campaign(campaign.start(at=T0).campaign)
+            due = [m.wait_until(T0) for m in sample_messages(campaign, 40)]
+            assert 40 == await store.add_messages(due)
+            batches = await asyncio.gather(
+                *(store.claim_due(T0, until=LEASE, limit=15) for _ in range(4))
+            )
+            claimed = [m.id for batch in batches for m in batch]
+            assert sorted(m.id for m in due) == sorted(claimed)
+            assert 40 == len([m async for m in store.iter_messages(campaign.id, batch_size=7)])
+            with pytest.raises(NotFoundError):
+                [m async for m in store.iter_messages("nope")]
+        with pytest.raises(StorageError, match="closed"):
+            await store.get_campaign(campaign.id)
+        with pytest.raises(StorageError, match="closed"):
+            await store.open()
+
+    asyncio.run(scenario())
+
+
+def test_the_asyncio_store_cannot_connect(server: TemporaryPostgres) -> None:
+    async def scenario() -> None:
+        store = AsyncPostgresStorage("postgresql://x:s3cret@127.0.0.1:1/none?connect_timeout=3")
+        with pytest.raises(StorageError, match="cannot connect") as caught:
+            await store.get_campaign("c")
+        assert "s3cret" not in str(caught.value)
+
+    asyncio.run(scenario())
+
+
+def test_async_forget_and_blocklist_open_the_store_first(
+    server: TemporaryPostgres, schema: str
+) -> None:
+    """The salt is read when the store opens: ``blocked`` and ``forget`` as first calls work."""
+
+    async def scenario() -> None:
+        async with AsyncPostgresStorage(server.url, schema=schema) as first:
+            assert await first.block("+33600000001", reason="hard_bounce", at=T0)
+        second = AsyncPostgresStorage(server.url, schema=schema)
+        assert 1 == await second.forget("+33600000001")
+        await second.close()
+        third = AsyncPostgresStorage(server.url, schema=schema)
+        assert {"+33600000001"} == await third.blocked(["+33600000001"])
+        assert Committed() == await third.commit(Change())
+        await third.close()
+
+    asyncio.run(scenario())
