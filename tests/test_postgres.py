@@ -849,10 +849,13 @@ def test_three_processes_claim_each_due_message_once(
 # Processes, connections ------------------------------------------------------------------------
 
 
-def test_a_forked_child_cannot_use_its_parents_store(store: PostgresStorage) -> None:
+def test_a_forked_child_cannot_use_its_parents_store(
+    server: TemporaryPostgres, store: PostgresStorage
+) -> None:
     """After a fork the child's copy of the store refuses (StorageError: one store per
     process), and closing it there leaves the parent's connections alone."""
     campaign = started(store)
+    unopened = AsyncPostgresStorage(server.url, schema=store.schema)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fork with the pool's threads
         pid = os.fork()
@@ -862,6 +865,11 @@ def test_a_forked_child_cannot_use_its_parents_store(store: PostgresStorage) -> 
             store.get_campaign(campaign.id)
         except StorageError as error:
             status = 0 if "fork" in str(error) else 2
+        try:
+            asyncio.run(unopened.get_campaign(campaign.id))
+            status = 3
+        except StorageError as error:
+            status = status if "fork" in str(error) else 4
         store.close()
         os._exit(status)
     _, status = os.waitpid(pid, 0)
@@ -1035,3 +1043,76 @@ def test_async_forget_and_blocklist_open_the_store_first(
         await third.close()
 
     asyncio.run(scenario())
+
+
+def test_the_asyncio_store_retries_then_is_busy(server: TemporaryPostgres, schema: str) -> None:
+    """The asyncio driver's retries: a lock held past them is StorageBusyError, nothing
+    written; orphan evictions are logged as by the blocking store."""
+
+    async def scenario() -> None:
+        store = AsyncPostgresStorage(
+            server.url,
+            schema=schema,
+            lock_timeout=timedelta(milliseconds=50),
+            busy_retries=1,
+            orphan_max_count=1,
+        )
+        await store.open()
+        await store.open()  # once is enough: a second call changes nothing
+        campaign, _ = sample_campaign()
+        await store.add_campaign(campaign)
+        blocker = hold(
+            server, schema, "SELECT 1 FROM {}.campaigns WHERE id = %s FOR UPDATE", campaign.id
+        )
+        try:
+            with pytest.raises(StorageBusyError):
+                await store.update_campaign(campaign.start(at=T0).campaign)
+        finally:
+            blocker.rollback()
+            blocker.close()
+        assert campaign == await store.get_campaign(campaign.id)
+        await store.add_orphan("a", {"n": 1}, received_at=T0)
+        await store.add_orphan("b", {"n": 2}, received_at=T0)
+        assert ["b"] == [o.provider_message_id for o in await store.orphans(["a", "b"])]
+        await store.close()
+
+    asyncio.run(scenario())
+
+
+def test_lookups_of_nothing_read_nothing(store: PostgresStorage) -> None:
+    assert {} == store.find_messages_by_provider_ids([])
+    assert [] == store.orphans([])
+    assert frozenset() == store.blocked([])
+
+
+def test_what_an_import_cannot_hold_is_refused(
+    server: TemporaryPostgres, store: PostgresStorage
+) -> None:
+    """Something else than a message, one provider id for two messages, and a row a constraint
+    of the database refuses (here a trigger's check): each refused whole, with its error."""
+    campaign = started(store)
+    first, second = sample_messages(campaign, 2)
+    with pytest.raises(ValidationError, match="expected Message"):
+        store.add_messages([first, "+33600000000"])  # type: ignore[list-item]
+    twice = [m.submit(at=T0, provider_message_id="same") for m in (first, second)]
+    with pytest.raises(DuplicateError, match="belongs to message"):
+        store.add_messages(twice)
+    with admin(server) as connection:
+        connection.execute(
+            in_schema(
+                store.schema,
+                "CREATE FUNCTION {}.check_segments() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN IF NEW.segments > 1 THEN RAISE EXCEPTION 'too long' "
+                "USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$",
+            )
+        )
+        connection.execute(
+            in_schema(
+                store.schema,
+                "CREATE TRIGGER check_segments BEFORE INSERT ON {}.messages "
+                "FOR EACH ROW EXECUTE FUNCTION {}.check_segments()",
+            )
+        )
+    with pytest.raises(StorageError, match="could not be stored \\(too long\\)"):
+        store.add_messages([first, attrs.evolve(second, segments=2)])
+    assert [] == list(store.iter_messages(campaign.id))

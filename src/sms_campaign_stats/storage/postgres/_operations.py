@@ -35,6 +35,7 @@ from sms_campaign_stats.storage.postgres._codec import (
     message_from_row,
     to_json,
 )
+from sms_campaign_stats.storage.postgres._messages import ListSets, insert_messages
 from sms_campaign_stats.storage.postgres._steps import (
     Kind,
     Op,
@@ -45,14 +46,7 @@ from sms_campaign_stats.storage.postgres._steps import (
     fetch_one,
     rowcount,
 )
-from sms_campaign_stats.storage.postgres._writes import (
-    BLOCK,
-    Encoded,
-    ListSets,
-    Written,
-    commit_op,
-    insert_messages,
-)
+from sms_campaign_stats.storage.postgres._writes import BLOCK, Encoded, Written, commit_op
 from sms_campaign_stats.storage.sqlite._schema import decode_shape
 
 __all__ = [

@@ -17,38 +17,34 @@ runs it again.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 import attrs
-import psycopg
 
-from sms_campaign_stats._core.privacy import mask_number
-from sms_campaign_stats._core.shape import MessageShape
 from sms_campaign_stats.errors import (
     ConflictError,
     DuplicateError,
     NotFoundError,
-    SmsCampaignStatsError,
-    StorageError,
     ValidationError,
 )
 from sms_campaign_stats.lifecycle._statuses import CampaignStatus
-from sms_campaign_stats.model import Block, Campaign, Message, Reply, TimelineEvent, Unsubscribe
+from sms_campaign_stats.model import Block, Campaign, Reply, TimelineEvent, Unsubscribe
 from sms_campaign_stats.storage._change import Change, Committed, Completion, Evidence, Orphan
 from sms_campaign_stats.storage.postgres._codec import (
     CAMPAIGN_COLUMNS,
-    COPY_MESSAGES,
     campaign_from_row,
     campaign_params,
-    message_row,
     to_json,
+)
+from sms_campaign_stats.storage.postgres._messages import (
+    ListSets,
+    compare_and_set_messages,
+    insert_messages,
 )
 from sms_campaign_stats.storage.postgres._steps import (
     Op,
-    copy_in,
     execute,
     fetch_all,
     fetch_one,
@@ -56,24 +52,8 @@ from sms_campaign_stats.storage.postgres._steps import (
 )
 from sms_campaign_stats.storage.sqlite._writes import encode_evidence
 
-__all__ = [
-    "BLOCK",
-    "CHUNK",
-    "ListSets",
-    "Written",
-    "claim_provider_ids",
-    "commit_op",
-    "insert_messages",
-]
+__all__ = ["BLOCK", "Encoded", "Written", "commit_op", "encode"]
 
-#: Messages encoded and copied per ``COPY`` (memory stays bounded whatever the import's size).
-CHUNK = 5000
-
-_RESOLVE_LIST_SET = (
-    "WITH added AS (INSERT INTO list_sets (list_ids) VALUES (%s) "
-    "ON CONFLICT (list_ids) DO NOTHING RETURNING id) "
-    "SELECT id FROM added UNION ALL SELECT id FROM list_sets WHERE list_ids = %s"
-)
 _INSERT_CAMPAIGN = (
     f"INSERT INTO campaigns ({CAMPAIGN_COLUMNS}) VALUES "  # noqa: S608 - constant columns
     "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
@@ -82,35 +62,6 @@ _UPDATE_CAMPAIGN = (
     "UPDATE campaigns SET name = %s, sender = %s, content = %s, list_ids = %s, status = %s, "
     "created_at = %s, scheduled_at = %s, unit_price = %s, currency = %s, "
     "version = version + 1 WHERE id = %s AND version = %s"
-)
-# One compare-and-set for a whole batch: the new values come as arrays, one per column.
-_UPDATE_MESSAGES = (
-    "UPDATE messages AS m SET list_set = v.list_set, status = v.status, reason = v.reason, "
-    "shape = v.shape, attempts = v.attempts, segments = v.segments, queued_at = v.queued_at, "
-    "submitted_at = v.submitted_at, final_at = v.final_at, sent = v.sent, "
-    "last_attempt_at = v.last_attempt_at, zone = v.zone, due_at = v.due_at, "
-    "version = m.version + 1 "
-    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::integer[], %s::text[], %s::text[], "
-    "%s::bigint[], %s::json[], %s::integer[], %s::timestamptz[], %s::timestamptz[], "
-    "%s::timestamptz[], %s::boolean[], %s::bigint[], %s::timestamptz[], %s::text[], "
-    "%s::timestamptz[]) AS v(id, campaign_id, recipient, list_set, status, reason, shape, "
-    "attempts, segments, queued_at, submitted_at, final_at, sent, version, last_attempt_at, "
-    "zone, due_at) "
-    "WHERE m.id = v.id AND m.campaign_id = v.campaign_id AND m.recipient = v.recipient "
-    "AND m.version = v.version RETURNING m.id"
-)
-# Provider ids registered to their messages in one statement; returns the ids it could not
-# register: owned by another message (its owner), or registered at this instant by another
-# transaction (owner NULL: read again).
-_CLAIM_PROVIDER_IDS = (
-    "WITH wanted AS (SELECT * FROM unnest(%s::text[], %s::text[]) AS w(pid, mid)), "
-    "known AS (SELECT w.pid, w.mid, p.message_id AS owner FROM wanted w "
-    "LEFT JOIN provider_ids p ON p.provider_message_id = w.pid), "
-    "added AS (INSERT INTO provider_ids (provider_message_id, message_id) "
-    "SELECT pid, mid FROM known WHERE owner IS NULL "
-    "ON CONFLICT (provider_message_id) DO NOTHING RETURNING provider_message_id) "
-    "SELECT k.pid, k.mid, k.owner FROM known k WHERE k.owner IS DISTINCT FROM k.mid "
-    "AND NOT EXISTS (SELECT 1 FROM added a WHERE a.provider_message_id = k.pid)"
 )
 #: A number is blocked once, under its own name or, once forgotten, under its salted hash:
 #: (number, reason, at, number, its blocklist key).
@@ -133,42 +84,6 @@ _RESTART_EVIDENCE = (
     "delivered = excluded.delivered, soft_bounces = excluded.soft_bounces, "
     "hard_bounces = excluded.hard_bounces, unsubscribes = excluded.unsubscribes"
 )
-
-
-class ListSets:
-    """Ids of list combinations, resolved (and created) inside one transaction.
-
-    Ids created by a transaction that rolls back disappear with it, so only ids seen committed
-    go in the shared ``known`` cache (``committed()``, called by the store after the commit).
-    """
-
-    def __init__(self, known: dict[tuple[str, ...], int]) -> None:
-        self._known = known
-        self._pending: dict[tuple[str, ...], int] = {}
-
-    def resolve(self, combinations: Iterable[tuple[str, ...]]) -> Op[None]:
-        """Make sure every combination has an id (created if new)."""
-        for lists in dict.fromkeys(combinations):
-            if lists in self._known or lists in self._pending:
-                continue
-            # Empty when another transaction adds the same combination at this instant: its
-            # insert wins the unique index, and a new statement sees it.
-            for _ in range(3):
-                row = yield from fetch_one(_RESOLVE_LIST_SET, (list(lists), list(lists)))
-                if row is not None:
-                    self._pending[lists] = row[0]
-                    break
-            else:  # pragma: no cover - three races in a row
-                raise StorageError(f"list set {list(lists)!r} could not be recorded")
-
-    def id_of(self, lists: tuple[str, ...]) -> int:
-        """The id of a resolved combination."""
-        found = self._known.get(lists)
-        return self._pending[lists] if found is None else found
-
-    def committed(self) -> None:
-        """The transaction committed: its ids are now safe to share."""
-        self._known.update(self._pending)
 
 
 @attrs.frozen
@@ -257,162 +172,6 @@ def complete(completions: Sequence[Completion]) -> Op[list[Campaign]]:
         current[campaign.id] = stored
         completed.append(stored)
     return completed
-
-
-# messages -----------------------------------------------------------------------------------
-
-
-def _provider_pairs(messages: Iterable[Message]) -> list[tuple[str, str]]:
-    return [
-        (attempt.provider_message_id, m.id)
-        for m in messages
-        for attempt in m.attempts
-        if attempt.provider_message_id is not None
-    ]
-
-
-def claim_provider_ids(pairs: Sequence[tuple[str, str]]) -> Op[None]:
-    """Register (provider id, message id) pairs; one that another message owns (or that the
-    batch gives two messages) is a ``DuplicateError`` naming its owner."""
-    owners: dict[str, str] = {}
-    for provider_id, message_id in pairs:
-        other = owners.setdefault(provider_id, message_id)
-        if other != message_id:
-            raise DuplicateError(
-                "provider message id", provider_id, f"it belongs to message {other!r}"
-            )
-    if not owners:
-        return
-    wanted = list(owners)
-    for _ in range(3):
-        refused = yield from fetch_all(
-            _CLAIM_PROVIDER_IDS, (wanted, [owners[pid] for pid in wanted])
-        )
-        for provider_id, _message_id, owner in refused:
-            if owner is not None:
-                raise DuplicateError(
-                    "provider message id", provider_id, f"it belongs to message {owner!r}"
-                )
-        # Left: ids another transaction registered at this instant; a new statement sees them.
-        wanted = [row[0] for row in refused]
-        if not wanted:
-            return
-    raise StorageError("provider ids could not be recorded")  # pragma: no cover
-
-
-def insert_messages(messages: Iterable[Message], list_sets: ListSets) -> Op[int]:
-    """New messages (any iterable, read once), copied chunk by chunk; how many. A duplicate or
-    an unknown campaign fails the chunk's ``COPY``; the error then names the message."""
-    iterator = iter(messages)
-    count = 0
-    fragments: dict[MessageShape, tuple[Any, ...]] = {}
-    while chunk := list(itertools.islice(iterator, CHUNK)):
-        for message in chunk:
-            if not isinstance(message, Message):
-                raise ValidationError("Message", f"expected Message, got {message!r}")
-        yield from list_sets.resolve(m.list_ids for m in chunk)
-        rows = [message_row(m, list_sets.id_of(m.list_ids), fragments) for m in chunk]
-        try:
-            yield from copy_in(COPY_MESSAGES, rows, guarded=True)
-        except psycopg.IntegrityError as error:
-            # The chunk was undone (a savepoint); earlier chunks are still there to compare.
-            raise (yield from _insert_error(chunk, error)) from None
-        yield from claim_provider_ids(_provider_pairs(m for m in chunk if m.attempts))
-        count += len(chunk)
-    return count
-
-
-def _insert_error(chunk: Sequence[Message], error: psycopg.Error) -> Op[SmsCampaignStatsError]:
-    """Which message of a refused chunk was wrong, and how (read after the chunk was undone)."""
-    ids = [m.id for m in chunk]
-    taken_ids = {r[0] for r in (yield from fetch_all(_IDS_TAKEN, (ids,)))}
-    taken_pairs = {
-        (r[0], r[1])
-        for r in (
-            yield from fetch_all(
-                _RECIPIENTS_TAKEN, ([m.campaign_id for m in chunk], [m.recipient for m in chunk])
-            )
-        )
-    }
-    campaigns = list({m.campaign_id for m in chunk})
-    known = {
-        r[0]
-        for r in (yield from fetch_all("SELECT id FROM campaigns WHERE id = ANY(%s)", (campaigns,)))
-    }
-    seen_ids: set[str] = set()
-    seen_pairs: set[tuple[str, str]] = set()
-    for m in chunk:
-        pair = (m.campaign_id, m.recipient)
-        if m.campaign_id not in known:
-            return NotFoundError("campaign", m.campaign_id)
-        if m.id in taken_ids or m.id in seen_ids:
-            return DuplicateError("message", m.id)
-        if pair in taken_pairs or pair in seen_pairs:
-            return DuplicateError(
-                "message",
-                m.id,
-                f"campaign {m.campaign_id!r} already has a message to {mask_number(m.recipient)}",
-            )
-        seen_ids.add(m.id)
-        seen_pairs.add(pair)
-    return StorageError(f"the messages could not be stored ({_first_line(error)})")
-
-
-_IDS_TAKEN = "SELECT id FROM messages WHERE id = ANY(%s)"
-_RECIPIENTS_TAKEN = (
-    "SELECT m.campaign_id, m.recipient FROM unnest(%s::text[], %s::text[]) AS w(c, r) "
-    "JOIN messages m ON m.campaign_id = w.c AND m.recipient = w.r"
-)
-
-
-def _first_line(error: psycopg.Error) -> str:
-    return (error.diag.message_primary or str(error)).splitlines()[0]
-
-
-def compare_and_set_messages(batch: Sequence[Message], list_sets: ListSets) -> Op[list[Message]]:
-    """Each message written if its stored version is the value's; as stored (``version + 1``),
-    in the order given. Campaign and recipient are a message's identity: a value that changes
-    them is refused."""
-    if not batch:
-        return []
-    ordered = sorted(batch, key=lambda m: m.id)
-    ids = [m.id for m in ordered]
-    if len(ordered) > 1:
-        # Rows locked in id order, whatever plan the update takes: writers of overlapping
-        # batches queue instead of deadlocking.
-        yield from execute(
-            "SELECT 1 FROM messages WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", (ids,)
-        )
-    yield from list_sets.resolve(m.list_ids for m in ordered)
-    fragments: dict[MessageShape, tuple[Any, ...]] = {}
-    rows = [message_row(m, list_sets.id_of(m.list_ids), fragments) for m in ordered]
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    written = {row[0] for row in (yield from fetch_all(_UPDATE_MESSAGES, columns))}
-    if len(written) != len(batch):
-        # Only those not written: the others are at the version this transaction gave them.
-        raise (yield from _update_error([m for m in batch if m.id not in written]))
-    yield from claim_provider_ids(_provider_pairs(ordered))
-    return [m._replace(version=m.version + 1) for m in batch]
-
-
-def _update_error(batch: Sequence[Message]) -> Op[SmsCampaignStatsError]:
-    rows = yield from fetch_all(
-        "SELECT id, campaign_id, recipient, version FROM messages WHERE id = ANY(%s)",
-        ([m.id for m in batch],),
-    )
-    stored = {row[0]: row for row in rows}
-    for message in batch:
-        found = stored.get(message.id)
-        if found is None:
-            return NotFoundError("message", message.id)
-        # The version first: a message read before forget() changed its recipient is stale.
-        if found[3] != message.version:
-            return ConflictError("message", message.id, message.version, found[3])
-        if (found[1], found[2]) != (message.campaign_id, message.recipient):
-            return ValidationError(
-                "Message", f"message {message.id!r}: campaign and recipient cannot change"
-            )
-    return StorageError("the messages were not written")  # pragma: no cover
 
 
 # history, inbound, blocks --------------------------------------------------------------------
