@@ -142,14 +142,14 @@ class AsyncDriver:
             await asyncio.sleep(pause(attempt))
 
     async def _attempt(self, connection: _Connection, work: Work[T], progress: _Progress) -> T:
-        begin = BEGIN.get(work.kind)
-        if begin is not None:
-            await connection.execute(begin)
+        statement = BEGIN.get(work.kind)
+        if statement is not None:
+            await connection.execute(statement)
         progress.began = True
         op = work.make()
         try:
             result = await self._drive(connection, op)
-            if begin is not None:
+            if statement is not None:
                 progress.committing = True
                 await connection.execute("COMMIT")
             return result
@@ -204,7 +204,8 @@ async def _execute(connection: _Connection, step: Step) -> Any:
         return None
     assert isinstance(step, Execute)
     async with connection.cursor(binary=True) as cursor:
-        await cursor.execute(step.query, step.params)
+        statement = step.query  # an operation's SQL: constants of its module
+        await cursor.execute(statement, step.params)
         if step.fetch is Fetch.ALL:
             return await cursor.fetchall()
         if step.fetch is Fetch.ONE:

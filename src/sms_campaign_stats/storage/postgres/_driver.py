@@ -153,14 +153,14 @@ class Driver:
             time.sleep(pause(attempt))
 
     def _attempt(self, connection: _Connection, work: Work[T], progress: _Progress) -> T:
-        begin = BEGIN.get(work.kind)
-        if begin is not None:
-            connection.execute(begin)
+        statement = BEGIN.get(work.kind)
+        if statement is not None:
+            connection.execute(statement)
         progress.began = True
         op = work.make()
         try:
             result = self._drive(connection, op)
-            if begin is not None:
+            if statement is not None:
                 progress.committing = True
                 connection.execute("COMMIT")
             return result
@@ -216,7 +216,8 @@ def _execute(connection: _Connection, step: Step) -> Any:
         return None
     assert isinstance(step, Execute)
     with connection.cursor(binary=True) as cursor:
-        cursor.execute(step.query, step.params)
+        statement = step.query  # an operation's SQL: constants of its module
+        cursor.execute(statement, step.params)
         if step.fetch is Fetch.ALL:
             return cursor.fetchall()
         if step.fetch is Fetch.ONE:

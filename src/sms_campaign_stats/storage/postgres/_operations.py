@@ -83,10 +83,12 @@ _BY_PROVIDER_IDS = (
 )
 # Messages with their sequence number first, for the scans that page by an index's order.
 _SEQUENCED_SELECT = "SELECT m.seq, " + MESSAGE_SELECT.removeprefix("SELECT ")
-_TO_RECIPIENT = (
+_SENT_TO = (
     MESSAGE_SELECT + "WHERE m.recipient = %s AND m.last_attempt_at >= %s "
     "AND m.last_attempt_at <= COALESCE(%s::timestamptz, 'infinity') "
 )
+_TO_RECIPIENT = _SENT_TO + "ORDER BY m.last_attempt_at, m.id"
+_LATEST_TO_RECIPIENT = _SENT_TO + "ORDER BY m.last_attempt_at DESC, m.id DESC LIMIT 1"
 # Engagement counted from the campaign's few replies and opt-outs, joined to their messages
 # through the covering unique index (campaign_id, recipient) INCLUDE (list_set).
 _ENGAGEMENT = (
@@ -226,12 +228,8 @@ def messages_to(
     ``before``: no end), oldest first; ``latest``: only the last one."""
     since = check_utc("since", since)
     before = None if before is None else check_utc("before", before)
-    order = (
-        "ORDER BY m.last_attempt_at DESC, m.id DESC LIMIT 1"
-        if latest
-        else "ORDER BY m.last_attempt_at, m.id"
-    )
-    return _read(functools.partial(_messages, _TO_RECIPIENT + order, (recipient, since, before)))
+    query = _LATEST_TO_RECIPIENT if latest else _TO_RECIPIENT
+    return _read(functools.partial(_messages, query, (recipient, since, before)))
 
 
 @attrs.frozen

@@ -232,7 +232,8 @@ def open_schema(
             name, "no sms_campaign_stats store in this schema (and create=False: none is made)"
         )
     if exists is None:
-        yield from execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        create_schema = sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema))  # quoted
+        yield from execute(create_schema)
     if not tables:
         for statement in SCHEMA:
             yield from execute(statement)
