@@ -150,3 +150,18 @@ def test_a_connection_lost_while_committing_may_have_written() -> None:
     assert "may or may not have been written" in str(problem)
     reads = Work(Kind.AUTOCOMMIT, work.make, reads_only=True)
     assert verdict(lost, work=reads, began=True, committing=False, broken=True, name="db") is None
+
+
+def test_both_stores_satisfy_their_contracts(
+    postgres_server: TemporaryPostgres, schema: str
+) -> None:
+    """``PostgresStorage`` is a ``Storage``, ``AsyncPostgresStorage`` an ``AsyncStorage``
+    (made outside any event loop: nothing is opened yet)."""
+    from sms_campaign_stats.storage import Storage
+    from sms_campaign_stats.storage._async_contract import AsyncStorage
+    from sms_campaign_stats.storage.postgres import AsyncPostgresStorage
+
+    store = PostgresStorage(postgres_server.url, schema=schema)
+    assert isinstance(store, Storage)
+    store.close()
+    assert isinstance(AsyncPostgresStorage(postgres_server.url, schema=schema), AsyncStorage)
