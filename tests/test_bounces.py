@@ -20,6 +20,7 @@ from sms_campaign_stats.bounces import (
     CODE_TABLES,
     EXPIRED,
     FALLBACK_ROW,
+    UNKNOWN_ROW,
     BounceClassifier,
     FirstOf,
     SoftBounceEscalation,
@@ -61,11 +62,13 @@ def test_known_code_refines_a_failure_and_unknown_codes_are_ignored() -> None:
 
 
 def test_fallback_for_anything_unrecognised() -> None:
-    """No status, an unknown provider's unknown word: soft bounce, provider unknown failure."""
+    """No status: soft bounce, provider unknown failure. An unknown word is pending, typed
+    unknown (issue 16)."""
     assert FALLBACK_ROW == classify(report("smpp", None)).row
     custom = classify(report("my-gateway", "DELIVRD"))
     assert Outcome.DELIVERED == custom.outcome  # unknown providers read SMPP words
-    assert FALLBACK_ROW == classify(report("my-gateway", "WHATEVER")).row
+    assert UNKNOWN_ROW == classify(report("my-gateway", "WHATEVER")).row
+    assert classify(report("my-gateway", "WHATEVER")).unknown
 
 
 def test_avoidable_and_platform_flags() -> None:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from sms_campaign_stats import (
     BounceReason,
+    Campaign,
+    CampaignEngine,
     DeliveryReport,
+    InMemoryStorage,
+    MessageStatus,
     Outcome,
+    SendMessage,
     classify,
     parse_brevo_event,
     parse_infobip_result,
@@ -19,7 +26,7 @@ from sms_campaign_stats import (
     parse_twilio_callback,
     parse_vonage_receipt,
 )
-from sms_campaign_stats.bounces import TableClassifier
+from sms_campaign_stats.bounces import UNKNOWN_ROW, TableClassifier
 from sms_campaign_stats.engine import DEFAULT_STOP_WORDS, StopWords
 from sms_campaign_stats.errors import MalformedReportError, UnknownTimeZoneError
 from sms_campaign_stats.providers import (
@@ -213,13 +220,13 @@ SMPP_CORPUS: list[
         BounceReason.PROVIDER_UNKNOWN_FAILURE,
     ),
     (
-        "word nobody lists",
+        "word nobody lists",  # kept pending, typed unknown (issue 16)
         "id:6 stat:NOPE err:000",
         None,
         "6",
         "NOPE",
-        Outcome.SOFT_BOUNCE,
-        BounceReason.PROVIDER_UNKNOWN_FAILURE,
+        Outcome.PENDING,
+        None,
     ),
 ]
 
@@ -740,3 +747,181 @@ def test_brevo_date_zone_is_a_choice() -> None:
     assert datetime(2024, 7, 2, 10, 11, 12, tzinfo=timezone.utc) == found.done_at.value  # type: ignore[union-attr]
     with pytest.raises(UnknownTimeZoneError):
         parse_brevo_event({"messageId": "1", "event": "delivered"}, date_zone="Mars/Olympus")
+
+
+# Issue 16, doubtful points: each decision beside its row, with its source.
+
+
+@pytest.mark.parametrize(
+    ("word", "outcome"),
+    [
+        ("DELIVERED", Outcome.DELIVERED),
+        ("UNDELIVERABLE", Outcome.SOFT_BOUNCE),
+        ("ACCEPTED", Outcome.PENDING),
+        ("REJECTED", Outcome.SOFT_BOUNCE),
+        ("delivered", Outcome.DELIVERED),
+    ],
+)
+def test_smpp_state_names_spelt_out(word: str, outcome: Outcome) -> None:
+    """``stat:DELIVERED`` (decision SMPP-NAMES): the message_state names [C-RUSMPP], as public
+    SMSC simulators write them, mean what their seven-letter words mean; a delivery is never a
+    platform-fault soft bounce."""
+    text = f"id:1 sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 stat:{word} err:000"
+    found = classify(parse_smpp_receipt(text))
+    assert outcome == found.outcome
+    assert "C-RUSMPP" == found.row.source
+    state = {"DELIVERED": 2, "UNDELIVERABLE": 5, "ACCEPTED": 6, "REJECTED": 8}[word.upper()]
+    by_tlv = classify(
+        parse_smpp_receipt("", tlvs={"receipted_message_id": "1", "message_state": state})
+    )
+    assert by_tlv.outcome == found.outcome
+
+
+@pytest.mark.parametrize(
+    ("err", "code", "hexadecimal"),
+    [
+        ("00B", "11", True),  # MAP 11 teleserviceNotProvisioned
+        ("00b", "11", True),
+        ("01A", "26", True),
+        ("0FF", "255", True),
+        ("075", "75", False),  # digits only: decimal, as Kannel reads them
+        ("011", "11", False),
+        ("000", None, False),
+    ],
+)
+def test_hexadecimal_err_values(err: str, code: str | None, hexadecimal: bool) -> None:
+    """Decision HEX-ERR: three hexadecimal characters with a letter are hexadecimal; digits only
+    are decimal ([C-KAN] reads ``err`` with ``%d``). The text as written is kept."""
+    for text in (
+        "id:1 sub:001 dlvrd:000 submit date:2501011200 done date:2501011201 "
+        f"stat:UNDELIV err:{err}",
+        f"stat:UNDELIV id:1 err:{err}",  # the tolerant reading
+    ):
+        found = parse_smpp_receipt(text, err_namespace=GSM)
+        assert code == (found.error.code if found.error else None)
+        assert (err if hexadecimal else None) == found.details.get("err")
+    teleservice = classify(parse_smpp_receipt("id:1 stat:UNDELIV err:00B", err_namespace=GSM))
+    assert BounceReason.LANDLINE_NUMBER == teleservice.reason
+
+
+@pytest.mark.parametrize(
+    ("report", "provider"),
+    [
+        (lambda: parse_twilio_callback({"MessageSid": "SM1", "MessageStatus": "bogus"}), "twilio"),
+        (lambda: parse_vonage_receipt({"messageId": "1", "status": "bogus"}), "vonage"),
+        (lambda: parse_brevo_event({"messageId": "1", "event": "smsTeleported"}), "brevo"),
+        (lambda: parse_smpp_receipt("id:1 stat:BOGUS err:075"), "smpp"),
+        (lambda: parse_kannel_dlr(64, message_id="k1"), "kannel"),
+        (
+            lambda: parse_infobip_result({"messageId": "1", "status": {"name": "BRAND_NEW"}}),
+            "infobip",
+        ),
+    ],
+)
+def test_unknown_status_words_stay_pending_and_are_logged(
+    report: Any, provider: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Decision UNKNOWN: a word no table knows is PENDING, typed unknown, logged; never a final,
+    retryable platform-fault soft bounce (issue 16)."""
+    with caplog.at_level(logging.WARNING, logger="sms_campaign_stats.bounces"):
+        found = classify(report())
+    assert (Outcome.PENDING, True, False, False) == (
+        found.outcome,
+        found.unknown,
+        found.retryable,
+        found.platform_fault,
+    )
+    assert UNKNOWN_ROW is found.row
+    assert any(
+        provider in r.getMessage() and "kept pending" in r.getMessage() for r in caplog.records
+    )
+
+
+def test_an_unlisted_code_of_a_known_vocabulary_is_still_a_failure() -> None:
+    """A ``submit_sm_resp`` command status nobody lists is a refused submission: a soft bounce
+    of unknown cause, not pending."""
+    found = classify(parse_smpp_submit_error(0x400))
+    assert (Outcome.SOFT_BOUNCE, False) == (found.outcome, found.unknown)
+    assert not classify(parse_twilio_callback({"MessageSid": "S", "MessageStatus": "sent"})).unknown
+
+
+def test_an_unknown_word_leaves_the_message_processing() -> None:
+    """End to end: the engine keeps a message pending on an unknown word, and the pending
+    timeout, not the word, ends it."""
+    store = InMemoryStorage()
+    campaign, created = Campaign.create(
+        id="c",
+        name="C",
+        sender="Shop",
+        content="Hi",
+        list_ids=["l"],
+        at=NOW,
+        unit_price=Decimal("0.05"),
+    )
+    store.add_campaign(campaign, events=[created])
+    engine = CampaignEngine(store, default_region="FR")
+    at = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)  # a Tuesday, 10:00 in Paris
+    send = next(
+        a
+        for a in engine.plan("c", {"l": ["06 12 34 56 78"]}, at).actions
+        if isinstance(a, SendMessage)
+    )
+    engine.submitted(send.message_id, "SM1", send.at)
+    engine.handle(parse_twilio_callback({"MessageSid": "SM1", "MessageStatus": "bogus"}), send.at)
+    assert MessageStatus.PROCESSING == store.get_message(send.message_id).status
+
+
+@pytest.mark.parametrize(
+    ("code", "outcome", "source"),
+    [
+        ("21612", Outcome.REJECTED_CONFIG, "W-TW-TESTCRED"),  # To/From combination: set-up
+        ("30003", Outcome.SOFT_BOUNCE, "W-TW-ERR"),
+    ],
+)
+def test_twilio_21612_is_sender_set_up(code: str, outcome: Outcome, source: str) -> None:
+    """Decision TWILIO-21612: "Message cannot be sent with the current combination of 'To'
+    and/or 'From' parameters" (Twilio's test credentials, +15005550002) is the sender's set-up,
+    not the recipient."""
+    found = classify(
+        parse_twilio_callback({"MessageSid": "S", "MessageStatus": "failed", "ErrorCode": code})
+    )
+    assert (outcome, source) == (found.outcome, found.row.source)
+    assert not found.platform_fault
+
+
+def test_twilio_canceled_is_not_an_avoidable_bounce() -> None:
+    """Decision TWILIO-CANCELED (Twilio error 30409's page: a scheduled message the account
+    cancels): not a bounce, not avoidable by the sender, not a platform fault, not retried."""
+    found = classify(parse_twilio_callback({"MessageSid": "S", "MessageStatus": "canceled"}))
+    assert (Outcome.REJECTED_CONFIG, None, False, False, False) == (
+        found.outcome,
+        found.reason,
+        found.avoidable_by_sender,
+        found.platform_fault,
+        found.retryable,
+    )
+    assert "W-TW-30409" == found.row.source
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"reason": "Sent to a landline number"},
+        {"description": "Sent to a landline number", "bounce_type": "soft"},
+        {"description": "Sent to a landline number", "tag": ["spring", "vip"]},
+        {"reason": "Sent to a landline number", "tag": "spring"},
+    ],
+)
+def test_brevo_bounce_reason_fields(fields: dict[str, Any]) -> None:
+    """Decision BREVO-FIELDS ([W-BR-WH] webhooks write ``description``, ``bounce_type`` and
+    ``tag`` as a list; [C-BREVO] the event report writes ``reason``): the reason is read from
+    either, the rest kept."""
+    found = parse_brevo_event({"messageId": "1", "msg_status": "soft_bounce", **fields})
+    assert BounceReason.LANDLINE_NUMBER == classify(found).reason
+    if "tag" in fields:
+        tags = fields["tag"]
+        assert (", ".join(tags) if isinstance(tags, list) else tags) == found.details["tag"]
+    if "bounce_type" in fields:
+        assert "soft" == found.details["bounce_type"]
+    with pytest.raises(MalformedReportError, match="tags"):
+        parse_brevo_event({"messageId": "1", "event": "sent", "tag": ["a", 1]})

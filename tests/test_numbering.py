@@ -19,6 +19,8 @@ from sms_campaign_stats import BounceReason, ValidationError
 from sms_campaign_stats.phone_numbers import (
     DEFAULT_ACCEPTED_LINE_TYPES,
     MAX_RAW_LENGTH,
+    REGION_ZONES,
+    TEXT_ENABLED_TOLL_FREE_REGIONS,
     LineType,
     NumberCheck,
     NumberValidator,
@@ -35,7 +37,7 @@ E164 = re.compile(r"\+[1-9]\d{1,14}")
 INVALID = BounceReason.INVALID_NUMBER_OR_COUNTRY_CODE
 LANDLINE = BounceReason.LANDLINE_NUMBER
 PARIS = ("Europe/Paris",)
-REUNION = ("Indian/Mayotte", "Indian/Reunion")
+REUNION = ("Indian/Reunion",)  # by range, not +262's two zones (issue 16)
 BRITISH = ("Europe/Guernsey", "Europe/Isle_of_Man", "Europe/Jersey", "Europe/London")
 M, F, FM = LineType.MOBILE, LineType.FIXED_LINE, LineType.FIXED_LINE_OR_MOBILE
 U = LineType.UNKNOWN
@@ -216,6 +218,62 @@ def test_non_geographic_types_get_the_country_list() -> None:
     )
     assert {"America/New_York", "Pacific/Honolulu", "Pacific/Guam"} <= set(check.time_zones)
     assert "Etc/Unknown" not in check_number("+800 1234 5678").time_zones
+
+
+# Issue 16, doubtful points settled with a source.
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "zone"),
+    [
+        ("+262 692 12 34 56", "RE", "Indian/Reunion"),  # Réunion mobile, 0692
+        ("+262 693 12 34 56", "RE", "Indian/Reunion"),  # Réunion mobile, 0693
+        ("+262 639 01 23 45", "YT", "Indian/Mayotte"),  # Mayotte mobile, 0639
+        ("+262 262 16 12 34", "RE", "Indian/Reunion"),  # Réunion fixed line (geographic)
+        ("+262 269 60 12 34", "YT", "Indian/Mayotte"),  # Mayotte fixed line (geographic)
+    ],
+)
+def test_plus_262_takes_the_zone_of_the_numbers_range(raw: str, region: str, zone: str) -> None:
+    """+262 is Réunion and Mayotte, one hour apart; phonenumbers' metadata (libphonenumber
+    PhoneNumberMetadata.xml, territories RE and YT) names the region from the range, and the
+    zone follows it: a Réunion number no longer loses 08:00-09:00 to Mayotte's clock."""
+    check = check_number(raw)
+    assert (region, (zone,)) == (check.region, check.time_zones)
+    assert zone == REGION_ZONES[region]
+
+
+def test_toll_free_numbers_are_a_policy_option() -> None:
+    """US and Canadian toll-free numbers can be text-enabled (Twilio, Toll-Free SMS:
+    https://support.twilio.com/hc/en-us/articles/360058144374): refused by default with words
+    that say so, accepted with ``toll_free_regions``; other regions' toll-free numbers stay
+    refused."""
+    refused = check_number("+1 800 555 0199")
+    assert (False, LANDLINE, LineType.TOLL_FREE) == (
+        refused.ok,
+        refused.reason,
+        refused.line_type,
+    )
+    assert "text-enabled" in refused.detail
+    assert "cannot receive SMS" not in refused.detail
+    texting = PhoneNumberValidator(toll_free_regions=TEXT_ENABLED_TOLL_FREE_REGIONS)
+    accepted = texting.check("+1 800 555 0199")
+    assert (True, None, LineType.TOLL_FREE, "+18005550199") == (
+        accepted.ok,
+        accepted.reason,
+        accepted.line_type,
+        accepted.e164,
+    )
+    french_free_phone = texting.check("+33 800 12 34 56")
+    assert (False, LineType.TOLL_FREE) == (french_free_phone.ok, french_free_phone.line_type)
+    everywhere = PhoneNumberValidator(
+        accepted_line_types=DEFAULT_ACCEPTED_LINE_TYPES | {LineType.TOLL_FREE}
+    )
+    assert everywhere.check("+33 800 12 34 56").ok
+    assert {"US", "CA"} == TEXT_ENABLED_TOLL_FREE_REGIONS
+    bads: list[Any] = ["us", "USA", 1, [None], "US"]
+    for bad in bads:
+        with pytest.raises(ValidationError, match="toll_free_regions"):
+            PhoneNumberValidator(toll_free_regions=bad)
 
 
 def test_line_types_mirror_phonenumbers() -> None:
@@ -561,6 +619,8 @@ def test_agrees_with_phonenumbers(raw: str, region: str | None) -> None:
         kind = PhoneNumberType.to_string(phonenumbers.number_type(number))
         region_code = phonenumbers.region_code_for_number(number)
         zones = tuple(z for z in time_zones_for_number(number) if z != "Etc/Unknown")
+        if region_code is not None and region_code in REGION_ZONES and len(zones) > 1:
+            zones = (REGION_ZONES[region_code],)
         assert (
             phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
             LineType[kind],

@@ -192,6 +192,29 @@ class TestNewJersey(RuleContract):
     ]
 
 
+class TestMississippi(RuleContract):
+    """Mississippi, Miss. Code Ann. 77-3-723(1): 08:00-20:00, no Sunday; holidays open since
+    the 2024 repeal of the commission's holiday rule (issue 16)."""
+
+    rule_id, country, subdivision = "us-tcpa+us-ms", "US", "MS"
+    cases: ClassVar[list[tuple[str, tuple[int, ...], str]]] = [
+        ("America/Chicago", (2026, 5, 10, 12, 0), "2026-05-11T08:00-05:00"),  # Sunday
+        ("America/Chicago", (2026, 5, 25, 12, 0), "2026-05-25T12:00-05:00"),  # Memorial Day
+        ("America/Chicago", (2026, 5, 11, 20, 0), "2026-05-12T08:00-05:00"),
+    ]
+
+
+class TestNevada(RuleContract):
+    """Nevada, NRS 597.814(2)(a): nothing between 21:00 and 09:00 (issue 16: 21:00, not the
+    vendor table's 20:00)."""
+
+    rule_id, country, subdivision = "us-tcpa+us-nv", "US", "NV"
+    cases: ClassVar[list[tuple[str, tuple[int, ...], str]]] = [
+        ("America/Los_Angeles", (2026, 5, 11, 20, 30), "2026-05-11T20:30-07:00"),
+        ("America/Los_Angeles", (2026, 5, 11, 8, 30), "2026-05-11T09:00-07:00"),
+    ]
+
+
 class TestSouthAfrica(RuleContract):
     """South Africa: Mon-Fri 08:00-20:00, Sat 09:00-13:00, no Sundays or public holidays."""
 
@@ -239,11 +262,14 @@ class TestUnitedArabEmirates(RuleContract):
 
 
 class TestSaudiArabia(RuleContract):
-    """Saudi Arabia: 08:00-22:00."""
+    """Saudi Arabia: 09:00-22:00, the stricter of CITC 395/1439 as quoted (22:00-08:00
+    forbidden) and Unifonic's CST compliance page (09:00-22:00) (issue 16)."""
 
     rule_id, country = "sa-citc", "SA"
     cases: ClassVar[list[tuple[str, tuple[int, ...], str]]] = [
-        ("Asia/Riyadh", (2026, 5, 8, 7, 0), "2026-05-08T08:00+03:00"),
+        ("Asia/Riyadh", (2026, 5, 8, 7, 0), "2026-05-08T09:00+03:00"),
+        ("Asia/Riyadh", (2026, 5, 8, 21, 59), "2026-05-08T21:59+03:00"),
+        ("Asia/Riyadh", (2026, 5, 8, 22, 0), "2026-05-09T09:00+03:00"),
     ]
 
 

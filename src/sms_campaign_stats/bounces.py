@@ -12,7 +12,13 @@ decided. The order of precedence:
    Vonage, Infobip, Brevo reason texts); a provider's own codes (``ErrorNamespace.PROVIDER``)
    are kept but not interpreted;
 4. otherwise the provider's status word decides;
-5. any other final failure is a SOFT_BOUNCE with PROVIDER_UNKNOWN_FAILURE (``FALLBACK_ROW``).
+5. a status word no table knows (``bogus``, a new Brevo event), with no error code or only a
+   provider's own, is PENDING, typed as unknown (``Classification.unknown``, ``UNKNOWN_ROW``)
+   and logged: never a final, retryable platform fault (the engine's pending timeout decides,
+   as for any silent message);
+6. anything else (no status word; an unlisted code of a vocabulary the library reads, such as
+   an unlisted ``submit_sm_resp`` command status) is a SOFT_BOUNCE with
+   PROVIDER_UNKNOWN_FAILURE (``FALLBACK_ROW``).
 
 The tables are data, one provider module each, listed by the registry
 ``sms_campaign_stats.providers.PROVIDERS``; ``CODE_TABLES`` gathers them, each row citing its
@@ -26,6 +32,7 @@ number's repeated soft bounces into a hard bounce.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -33,6 +40,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from sms_campaign_stats._core.privacy import mask_numbers_in
 from sms_campaign_stats._core.validate import check_utc, describe
 from sms_campaign_stats.errors import ValidationError
 from sms_campaign_stats.lifecycle._statuses import BounceKind, BounceReason, Outcome
@@ -42,6 +50,7 @@ from sms_campaign_stats.providers import (
     CodeRow,
     DeliveryReport,
     ErrorCode,
+    ErrorNamespace,
     ProviderRegistry,
     code_row,
 )
@@ -51,6 +60,7 @@ __all__ = [
     "DECISIONS",
     "EXPIRED",
     "FALLBACK_ROW",
+    "UNKNOWN_ROW",
     "BounceClassifier",
     "Classification",
     "CodeRow",
@@ -61,11 +71,13 @@ __all__ = [
     "classify",
 ]
 
+_log = logging.getLogger(__name__)
+
 #: Every table of every registered provider, by the namespace its rows carry, in the registry's
 #: order. Brevo reasons are patterns, listed in order.
 CODE_TABLES: Mapping[str, Mapping[str, CodeRow]] = PROVIDERS.tables
 
-#: What a final failure nothing recognises is.
+#: What a report with no status word and no known error code is.
 FALLBACK_ROW = code_row(
     "fallback",
     "final",
@@ -74,6 +86,16 @@ FALLBACK_ROW = code_row(
     BounceReason.PROVIDER_UNKNOWN_FAILURE,
     source="LIB",
     decision="D4",
+)
+#: What a status word no table knows is: still on its way (not final, never retried as a
+#: platform fault), marked unknown (``Classification.unknown``) and logged.
+UNKNOWN_ROW = code_row(
+    "unknown",
+    "status",
+    "a status word no table knows: kept pending until a known status or the pending timeout",
+    Outcome.PENDING,
+    source="LIB",
+    decision="UNKNOWN",
 )
 _INTERMEDIATE_ROW = code_row(
     "intermediate",
@@ -104,6 +126,11 @@ class Classification:
     row: CodeRow
     escalated_from: BounceReason | None = None
 
+    @property
+    def unknown(self) -> bool:
+        """True when no table knew the report's status word (the outcome is then PENDING)."""
+        return self.row is UNKNOWN_ROW
+
     @classmethod
     def from_row(cls, row: CodeRow) -> Classification:
         """The classification a code-table row gives.
@@ -111,11 +138,12 @@ class Classification:
         >>> Classification.from_row(CODE_TABLES["twilio"]["30003"]).retryable
         True
         """
-        avoidable = (
-            row.reason.avoidable_by_sender
-            if row.reason is not None
-            else row.outcome is Outcome.REJECTED_CONFIG
-        )
+        if row.avoidable_by_sender is not None:
+            avoidable = row.avoidable_by_sender
+        elif row.reason is not None:
+            avoidable = row.reason.avoidable_by_sender
+        else:
+            avoidable = row.outcome is Outcome.REJECTED_CONFIG
         return cls(row.outcome, row.reason, row.retryable, avoidable, row.platform_fault, row)
 
 
@@ -277,6 +305,13 @@ class TableClassifier(_FirstOfOperator):
             return status_row
         if status_row is not None and status_row.outcome is Outcome.UNSUBSCRIBED:
             return status_row
+        if (
+            error_row is None
+            and status_row is None
+            and report.status is not None
+            and (report.error is None or report.error.namespace is ErrorNamespace.PROVIDER)
+        ):
+            return UNKNOWN_ROW  # a word no table knows: not final, not a platform fault
         return error_row or status_row or FALLBACK_ROW
 
     def __call__(self, report: DeliveryReport, /) -> Classification:
@@ -293,6 +328,12 @@ class TableClassifier(_FirstOfOperator):
             found = self._classification(self._decide(report))
             if len(self._cache) < 65_536:
                 self._cache[key] = found
+        if found.row is UNKNOWN_ROW:
+            _log.warning(
+                "unknown status word %s from provider %s: kept pending",
+                mask_numbers_in(repr(report.status)[:60]),
+                mask_numbers_in(repr(report.provider)[:60]),
+            )
         return found
 
     def _classification(self, row: CodeRow) -> Classification:

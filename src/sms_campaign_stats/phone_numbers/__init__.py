@@ -19,7 +19,12 @@ What is refused, and why (``docs/numbers.md`` has the full table):
 - a line type the validator does not accept, a line that cannot receive SMS: ``LANDLINE_NUMBER``
   (Brevo's landline soft-bounce reason, the closest of the library's fixed reasons). By default
   ``MOBILE``, ``FIXED_LINE_OR_MOBILE`` and ``VOIP`` are accepted, every other type refused; a
-  ``PhoneNumberValidator(accepted_line_types=...)`` decides otherwise.
+  ``PhoneNumberValidator(accepted_line_types=...)`` decides otherwise. Toll-free numbers are
+  refused unless their region is one of ``toll_free_regions`` (US and Canadian toll-free
+  numbers can be text-enabled: ``TEXT_ENABLED_TOLL_FREE_REGIONS``).
+
+A number of a region that shares its calling code (+262: Réunion and Mayotte) gets that
+region's one zone (``REGION_ZONES``), not the code's whole list.
 
 ``check_numbers`` checks many numbers, reading each distinct text once per call;
 ``build_recipients`` merges contact lists into one ``Recipient`` per E.164 number, with all its
@@ -33,13 +38,22 @@ list memberships. Anything with a ``check(raw, *, default_region=None)`` method 
 <BounceReason.LANDLINE_NUMBER: 'landline_number'>
 """
 
-from ._check import DEFAULT_ACCEPTED_LINE_TYPES, MAX_RAW_LENGTH, LineType, NumberCheck
+from ._check import (
+    DEFAULT_ACCEPTED_LINE_TYPES,
+    MAX_RAW_LENGTH,
+    REGION_ZONES,
+    TEXT_ENABLED_TOLL_FREE_REGIONS,
+    LineType,
+    NumberCheck,
+)
 from ._recipients import Recipient, RecipientSet, Rejected, build_recipients
 from ._validator import NumberValidator, PhoneNumberValidator, check_number, check_numbers
 
 __all__ = [
     "DEFAULT_ACCEPTED_LINE_TYPES",
     "MAX_RAW_LENGTH",
+    "REGION_ZONES",
+    "TEXT_ENABLED_TOLL_FREE_REGIONS",
     "LineType",
     "NumberCheck",
     "NumberValidator",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 
 import attrs
 import phonenumbers
@@ -29,7 +30,14 @@ from sms_campaign_stats._core.privacy import mask_number
 from sms_campaign_stats.errors import ValidationError
 from sms_campaign_stats.lifecycle._statuses import BounceReason
 
-__all__ = ["DEFAULT_ACCEPTED_LINE_TYPES", "MAX_RAW_LENGTH", "LineType", "NumberCheck"]
+__all__ = [
+    "DEFAULT_ACCEPTED_LINE_TYPES",
+    "MAX_RAW_LENGTH",
+    "REGION_ZONES",
+    "TEXT_ENABLED_TOLL_FREE_REGIONS",
+    "LineType",
+    "NumberCheck",
+]
 
 #: Texts longer than this are refused (INVALID_NUMBER_OR_COUNTRY_CODE) without being parsed. An
 #: E.164 number has at most 15 digits; 64 characters leave room for spaces, punctuation, a
@@ -66,6 +74,22 @@ class LineType(str, enum.Enum):
 DEFAULT_ACCEPTED_LINE_TYPES: frozenset[LineType] = frozenset(
     {LineType.MOBILE, LineType.FIXED_LINE_OR_MOBILE, LineType.VOIP}
 )
+
+#: Regions whose toll-free numbers can be text-enabled: the US and Canada (toll-free numbers of
+#: the North American Numbering Plan, which phonenumbers reports as region US). Twilio: "Toll-
+#: Free SMS offers a great way to send Application-to-Person (A2P) SMS to recipients in the
+#: United States and Canada", https://support.twilio.com/hc/en-us/articles/360058144374. Give
+#: them to ``PhoneNumberValidator(toll_free_regions=...)`` to accept such numbers; elsewhere a
+#: toll-free number is a service line that does not receive SMS.
+TEXT_ENABLED_TOLL_FREE_REGIONS: frozenset[str] = frozenset({"US", "CA"})
+
+#: The one zone of a region that shares its calling code with another, when phonenumbers gives
+#: the code's whole list for a number that is not geographical (mobiles). +262 is Réunion and
+#: Mayotte, one hour apart: phonenumbers names the region from the number's range (its
+#: metadata, libphonenumber's resources/PhoneNumberMetadata.xml, territories RE and YT:
+#: Réunion mobiles 692 and 693, Mayotte mobiles 639), so the zone follows the region instead
+#: of both zones being honoured (a Réunion number lost 08:00-09:00 every day to Mayotte).
+REGION_ZONES: Mapping[str, str] = MappingProxyType({"RE": "Indian/Reunion", "YT": "Indian/Mayotte"})
 
 _LINE_TYPES: Mapping[int, LineType] = {
     PhoneNumberType.FIXED_LINE: LineType.FIXED_LINE,

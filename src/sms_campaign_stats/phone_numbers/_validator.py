@@ -31,6 +31,7 @@ from sms_campaign_stats.phone_numbers._check import (
     _UNKNOWN_TYPE,
     DEFAULT_ACCEPTED_LINE_TYPES,
     MAX_RAW_LENGTH,
+    REGION_ZONES,
     LineType,
     NumberCheck,
     _check_raw,
@@ -70,6 +71,38 @@ def _to_line_types(value: Iterable[LineType | str]) -> frozenset[LineType]:
     return frozenset(items)
 
 
+def _to_regions(value: Iterable[str]) -> frozenset[str]:
+    """Converter: a frozenset of region codes; odd input passed on for the check to refuse."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        return value  # type: ignore[return-value]
+    try:
+        return frozenset(value)
+    except TypeError:
+        return value  # type: ignore[return-value]
+
+
+def _regions(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    field = "PhoneNumberValidator.toll_free_regions"
+    if not isinstance(value, frozenset) or not all(
+        isinstance(item, str) and _REGION.fullmatch(item) for item in value
+    ):
+        raise ValidationError(
+            field, f"expected region codes such as 'US' and 'CA', got {_describe(value)}"
+        )
+
+
+#: Why a valid number of a line type the validator does not accept is refused, in words.
+_REFUSALS: Mapping[LineType, str] = {
+    LineType.TOLL_FREE: "line type toll_free is not accepted: a toll-free number receives SMS "
+    "only where it is text-enabled (the US and Canada); accept those with "
+    "PhoneNumberValidator(toll_free_regions=TEXT_ENABLED_TOLL_FREE_REGIONS)",
+    LineType.VOIP: "line type voip is not accepted by this validator",
+    LineType.MOBILE: "line type mobile is not accepted by this validator",
+    LineType.FIXED_LINE_OR_MOBILE: "line type fixed_line_or_mobile is not accepted by this "
+    "validator",
+}
+
+
 def _line_types(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     field = "PhoneNumberValidator.accepted_line_types"
     if not isinstance(value, frozenset):
@@ -97,6 +130,9 @@ class PhoneNumberValidator:
     ``DEFAULT_ACCEPTED_LINE_TYPES``: mobile, fixed line or mobile, VoIP); a valid number of any
     other type is refused with ``LANDLINE_NUMBER``, "a line that cannot receive SMS". Give
     members or their values; ``UNKNOWN`` (invalid numbers) cannot be accepted.
+    ``toll_free_regions`` are the regions whose toll-free numbers pass too (default none:
+    ``TEXT_ENABLED_TOLL_FREE_REGIONS`` is the US and Canada, where toll-free numbers can be
+    text-enabled); accepting ``TOLL_FREE`` in ``accepted_line_types`` accepts them everywhere.
 
     >>> strict = PhoneNumberValidator(
     ...     accepted_line_types=DEFAULT_ACCEPTED_LINE_TYPES - {LineType.VOIP})
@@ -107,6 +143,9 @@ class PhoneNumberValidator:
     accepted_line_types: frozenset[LineType] = attrs.field(
         default=DEFAULT_ACCEPTED_LINE_TYPES, converter=_to_line_types, validator=_line_types
     )
+    toll_free_regions: frozenset[str] = attrs.field(
+        default=frozenset(), converter=_to_regions, validator=_regions
+    )
     _verdicts: Mapping[int, _Verdict] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -116,7 +155,9 @@ class PhoneNumberValidator:
             if line_type in self.accepted_line_types:
                 verdicts[kind] = (line_type, True, None, "")
             else:
-                detail = f"line type {line_type.value} is not accepted: it cannot receive SMS"
+                detail = _REFUSALS.get(
+                    line_type, f"line type {line_type.value} is not accepted: it cannot receive SMS"
+                )
                 verdicts[kind] = (line_type, False, _LANDLINE, detail)
         object.__setattr__(self, "_verdicts", verdicts)
 
@@ -154,6 +195,10 @@ class PhoneNumberValidator:
         except Exception as error:  # a bug in phonenumbers must not fail a whole batch
             return _invalid(raw, f"phonenumbers could not read it ({type(error).__name__})")
         line_type, ok, reason, detail = self._verdicts.get(kind, self._verdicts[_UNKNOWN_TYPE])
+        if not ok and line_type is LineType.TOLL_FREE and region_code in self.toll_free_regions:
+            ok, reason, detail = True, None, ""
+        if region_code is not None and region_code in REGION_ZONES and len(zones) > 1:
+            zones = (REGION_ZONES[region_code],)  # +262: Réunion or Mayotte, by range
         if ok and number.extension:
             ok, reason, detail = False, _INVALID, _EXTENSION
         if region_code is not None and _REGION.fullmatch(region_code) is None:

@@ -51,8 +51,32 @@ DECISIONS: Mapping[str, str] = MappingProxyType(
         "D13": "Kannel 2 and 16: courier retries both (errored); the names suggest final "
         "failures. Decision: soft bounce, provider unknown failure, retryable; the %A receipt "
         "text refines it when given.",
-        "LIB": "No source gives a class: the library's reading of the name. Twilio 'canceled' "
-        "(never sent) is REJECTED_CONFIG; 'partially_delivered' stays PENDING until a final "
+        "UNKNOWN": "A status word no table knows (a made-up 'bogus', an event Brevo adds later), "
+        "with no error code or only a provider's own: PENDING, marked unknown "
+        "(Classification.unknown) and logged as a warning. Never a final, retryable platform "
+        "fault: the pending timeout expires it like any silent message, and an override can "
+        "teach the word (issue 16).",
+        "SMPP-NAMES": "stat:DELIVERED, UNDELIVERABLE, ACCEPTED, REJECTED spelt out: not the "
+        "SMPP 3.4 Appendix B words, but public SMSC simulators write them, and they are the "
+        "message_state names the TLV path already reads. Each means what its seven-letter "
+        "word means (DELIVRD, UNDELIV and REJECTD under D4, ACCEPTD under D1).",
+        "HEX-ERR": "An err: field of three hexadecimal characters with a letter A-F (00B) is "
+        "hexadecimal and decoded (00B is 11); digits only are decimal, as Kannel reads them "
+        "(sscanf %d). The text as written is kept in details['err'].",
+        "TWILIO-21612": "Twilio 21612 is now 'Message cannot be sent with the current "
+        "combination of To and/or From parameters': the sender's number cannot reach that "
+        "destination. Sender set-up: REJECTED_CONFIG, not a recipient bounce.",
+        "TWILIO-CANCELED": "Twilio 'canceled' is a scheduled message the account cancelled "
+        "(Twilio error 30409's page). Never sent, not a bounce, not avoidable by the sender, "
+        "not a platform fault, never retried. No 'cancelled' outcome exists yet: the row stays "
+        "REJECTED_CONFIG with avoidable_by_sender False until the engine can cancel a message "
+        "that a provider holds.",
+        "BREVO-FIELDS": "Brevo's event-report API writes the bounce reason in 'reason'; its SMS "
+        "webhooks write 'description' and 'bounce_type', and 'tag' as a list. The first of "
+        "'reason', 'description' is the reason text the patterns read; 'bounce_type' and the "
+        "tags (joined by ', ') are kept in details.",
+        "LIB": "No source gives a class: the library's reading of the name. Twilio "
+        "'partially_delivered' stays PENDING until a final "
         "status; Brevo 'blocked', 'rejected', 'skip' are not sent (REJECTED_CONFIG); a Brevo "
         "hardBounce with no recognised reason is 'number does not exist'; Vonage 50, 51, 54 are "
         "filters on the sender side (REJECTED_CONFIG), 53 Consent Filter is treated as an "

@@ -40,8 +40,10 @@ class CodeRow:
     """What one code or status word means, and who says so.
 
     ``namespace`` is the name of the table the row belongs to (``"twilio"``, ``"smpp_status"``),
-    ``code`` its key there; ``source`` a tag of ``SOURCES``, ``decision`` a key of ``DECISIONS``
-    (or empty). Build rows with ``code_row``, which fills in the retry and platform-fault flags.
+    ``code`` its key there; ``source`` a tag of ``SOURCES`` (a row without one is refused),
+    ``decision`` a key of ``DECISIONS`` (or empty). ``avoidable_by_sender`` overrides what the
+    outcome and reason imply (``None``: they decide). Build rows with ``code_row``, which fills in
+    the retry and platform-fault flags.
     """
 
     namespace: str
@@ -54,8 +56,11 @@ class CodeRow:
     source: str
     decision: str = ""
     sender_registration: bool = False
+    avoidable_by_sender: bool | None = None
 
     def __attrs_post_init__(self) -> None:
+        if not isinstance(self.source, str) or not self.source.strip():
+            raise ValueError(f"{self.namespace}:{self.code}: a row names its source")
         bounce = self.outcome in (Outcome.SOFT_BOUNCE, Outcome.HARD_BOUNCE)
         if bounce != (self.reason is not None):
             raise ValueError(f"{self.namespace}:{self.code}: a reason goes with bounces only")
@@ -75,6 +80,7 @@ def code_row(
     retryable: bool | None = None,
     platform_fault: bool | None = None,
     sender_registration: bool = False,
+    avoidable_by_sender: bool | None = None,
 ) -> CodeRow:
     """A table row, with the default retry and platform-fault flags for its outcome and reason.
 
@@ -104,6 +110,7 @@ def code_row(
         source=source,
         decision=decision,
         sender_registration=sender_registration,
+        avoidable_by_sender=avoidable_by_sender,
     )
 
 

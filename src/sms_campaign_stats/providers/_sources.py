@@ -43,6 +43,13 @@ SOURCES: Mapping[str, str] = MappingProxyType(
         "W-TW-ENUM": "https://docs.rs/crate/twilio-rust-openapi/latest/source/docs/"
         "MessageEnumStatus.md",
         "W-TW-ERR": "https://www.twilio.com/docs/api/errors (30003, 30006, 21635, 30024, 63014)",
+        "W-TW-30409": "Twilio error 30409, This message cannot be canceled ('Twilio lets you "
+        "cancel a scheduled message by updating the Message resource and setting Status to "
+        "canceled'): https://www.twilio.com/docs/api/errors/30409",
+        "W-TW-TESTCRED": "Twilio, Test credentials: To +15005550002 gives 21612, 'Message "
+        "cannot be sent with the current combination of To and/or From parameters': "
+        "https://www.twilio.com/docs/iam/test-credentials; "
+        "https://www.twilio.com/docs/api/errors/21612",
         "W-TW-RAWDLR": "https://twilio.com/en-us/changelog/"
         "addition-of-rawdlrdonedate-to-delivered-and-undelivered-status-webhooks",
         "W-VN-OPTOUT": "https://developer.vonage.com/en/opt-out-assist/guides/"

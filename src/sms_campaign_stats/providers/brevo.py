@@ -35,6 +35,7 @@ from sms_campaign_stats.providers._report import (
     DeliveryReport,
     ErrorCode,
     ErrorNamespace,
+    describe,
     is_digits,
     new_report,
     provider_time,
@@ -218,6 +219,18 @@ def _local_date_text(value: str | None, zone: str) -> str | None:
     return aware.isoformat()
 
 
+def _tags(fields: Mapping[str, Any], raw: object) -> str | None:
+    """``tag`` as one text: a list of tags (as the SMS webhooks send it) joined by ", "."""
+    value = fields.get("tag", fields.get("tags"))
+    if isinstance(value, list) and len(value) != 1:
+        if not all(isinstance(item, str) for item in value):
+            raise MalformedReportError(
+                f"Brevo SMS event: tags {describe(value)} are not texts", raw
+            )
+        return ", ".join(item.strip() for item in value if item.strip()) or None
+    return field({"tag": value}, ("tag",), raw) if value is not None else None
+
+
 def _zone(value: object) -> str:
     if not isinstance(value, str) or len(value) > 64:
         raise UnknownTimeZoneError(str(value)[:64])
@@ -259,12 +272,17 @@ def parse_brevo_event(
             f"{what}: an inbound event ({status!r}), not a delivery report", payload
         )
     details: dict[str, str] = {}
-    reason = field(fields, ("reason",), payload)
+    # The event-report API writes ``reason``; the SMS webhooks write ``description`` and
+    # ``bounce_type`` ([W-BR-WH]; decision BREVO-FIELDS). The first present is the reason.
+    reason = field(fields, ("reason", "description"), payload)
     error = None
     if reason:
         details["reason"] = reason[:300]
         error = ErrorCode(ErrorNamespace.BREVO, reason[:300].lower())
-    tag = field(fields, ("tag",), payload)
+    bounce_type = field(fields, ("bounce_type", "bounceType"), payload)
+    if bounce_type:
+        details["bounce_type"] = bounce_type[:40]
+    tag = _tags(fields, payload)
     if tag:
         details["tag"] = tag[:100]
     ts_event = field(fields, ("ts_event",), payload)

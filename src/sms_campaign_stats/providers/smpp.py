@@ -158,6 +158,44 @@ STATUS_TABLE: Mapping[str, CodeRow] = code_table(
             _R.PROVIDER_UNKNOWN_FAILURE,
             source="W-HUAWEI",
         ),
+        # The message_state names spelt out in the text (``stat:DELIVERED``): not the 3.4
+        # Appendix B words, but public SMSC simulators write them, and they are the state
+        # names the message_state TLV path already reads [C-RUSMPP]. Each means what its
+        # seven-letter word means (decision SMPP-NAMES).
+        code_row(
+            _S,
+            "DELIVERED",
+            "delivered (state name)",
+            _O.DELIVERED,
+            source="C-RUSMPP",
+            decision="SMPP-NAMES",
+        ),
+        code_row(
+            _S,
+            "UNDELIVERABLE",
+            "undeliverable (state name)",
+            _O.SOFT_BOUNCE,
+            _R.PROVIDER_UNKNOWN_FAILURE,
+            source="C-RUSMPP",
+            decision="SMPP-NAMES",
+        ),
+        code_row(
+            _S,
+            "ACCEPTED",
+            "accepted (state name)",
+            _O.PENDING,
+            source="C-RUSMPP",
+            decision="SMPP-NAMES",
+        ),
+        code_row(
+            _S,
+            "REJECTED",
+            "rejected (state name)",
+            _O.SOFT_BOUNCE,
+            _R.PROVIDER_UNKNOWN_FAILURE,
+            source="C-RUSMPP",
+            decision="SMPP-NAMES",
+        ),
     ]
 )
 
@@ -272,6 +310,7 @@ _STATE_NAMES = {
     "SKIPPED": "SKIPPED",
 }
 _NO_ERROR = frozenset({"0", "00", "000"})
+_HEX_ERR = re.compile(r"[0-9A-Fa-f]{1,3}")
 _INTERMEDIATE_NOTIFICATION = 0x20  # esm_class message type bits 2-5 (SMPP 3.4 5.2.12)
 
 
@@ -341,6 +380,18 @@ def _network_error(value: object, raw: object) -> tuple[ErrorCode | None, dict[s
     return found, {"network_type": str(network_type)}
 
 
+def _err(namespace: ErrorNamespace, text: str) -> tuple[ErrorCode | None, bool]:
+    """The ``err:`` field's code, and whether it was written in hexadecimal.
+
+    Three characters with a letter A-F among hexadecimal digits (``00B``) are hexadecimal and
+    are decoded (``00B`` is 11); digits only are decimal, as Kannel reads them ([C-KAN],
+    ``sscanf("%d")``). Decision HEX-ERR.
+    """
+    if _HEX_ERR.fullmatch(text) and not text.isdigit():
+        return error_code(namespace, str(int(text, 16))), True
+    return error_code(namespace, text), False
+
+
 def _count(value: str | None) -> int | None:
     return int(value) if value is not None and is_digits(value) and len(value) <= 9 else None
 
@@ -372,11 +423,12 @@ def parse_smpp_receipt(
         found = _CANONICAL.match(text)
         if found is not None:  # the common case, kept short: it runs once per receipt
             ident, sub, dlvrd, submitted, done, stat, err = found.groups()
+            code, hexadecimal = (None, False) if err in _NO_ERROR else _err(err_namespace, err)
             return new_report(
                 provider,
                 ident,
                 stat,
-                None if err in _NO_ERROR else error_code(err_namespace, err),
+                code,
                 submitted,
                 done,
                 False,
@@ -384,7 +436,7 @@ def parse_smpp_receipt(
                 int(sub),
                 int(dlvrd),
                 False,
-                NO_DETAILS,
+                {"err": err} if hexadecimal else NO_DETAILS,
                 raw,
             )
     if text is not None and not isinstance(text, (str, bytes)):
@@ -426,7 +478,11 @@ def _tolerant(
         raise MalformedReportError(f"not a delivery receipt: no {missing}", raw)
     if len(ident) > MAX_ID_LENGTH or len(stat) > 15:
         raise MalformedReportError("id or stat longer than a receipt allows", raw)
-    error = error_code(err_namespace, fields["err"]) if fields.get("err") else None
+    error = None
+    if fields.get("err"):
+        error, hexadecimal = _err(err_namespace, fields["err"])
+        if hexadecimal:
+            details["err"] = fields["err"]
     if tlvs.get("network_error_code") is not None:
         error, details = _network_error(tlvs["network_error_code"], raw)
     intermediate = False

@@ -60,8 +60,19 @@ STATUS_TABLE: Mapping[str, CodeRow] = code_table(
             source="W-TW-STATUS",
         ),
         code_row(_S, "failed", "failed", _SOFT, _R.PROVIDER_UNKNOWN_FAILURE, source="W-TW-STATUS"),
+        # A scheduled message (Messaging Service) the account cancelled before sending
+        # [W-TW-30409]: never sent, no bounce, nothing the sender should have avoided, never
+        # retried, not a platform fault. The library has no "cancelled" outcome yet: it stays
+        # REJECTED_CONFIG (not a bounce) with avoidable_by_sender False (decision
+        # TWILIO-CANCELED).
         code_row(
-            _S, "canceled", "canceled", _O.REJECTED_CONFIG, source="W-TW-ENUM", decision="LIB"
+            _S,
+            "canceled",
+            "canceled: a scheduled message the account cancelled",
+            _O.REJECTED_CONFIG,
+            source="W-TW-30409",
+            decision="TWILIO-CANCELED",
+            avoidable_by_sender=False,
         ),
         code_row(
             _S,
@@ -221,13 +232,18 @@ ERROR_TABLE: Mapping[str, CodeRow] = code_table(
             _O.UNSUBSCRIBED,
             source="C-COURIER",
         ),
+        # Twilio now names 21612 "Message cannot be sent with the current combination of 'To'
+        # and/or 'From' parameters" [W-TW-TESTCRED]: the sender's number cannot reach that
+        # destination (geography, number type, trial account). Sender set-up, not the
+        # recipient: REJECTED_CONFIG (decision TWILIO-21612; courier's older name was "not
+        # currently reachable via SMS").
         code_row(
             _E,
             21612,
-            "The 'To' phone number is not currently reachable via SMS",
-            _SOFT,
-            _R.RECIPIENT_UNREACHABLE,
-            source="C-COURIER",
+            "Message cannot be sent with the current combination of 'To' and/or 'From'",
+            _O.REJECTED_CONFIG,
+            source="W-TW-TESTCRED",
+            decision="TWILIO-21612",
         ),
         code_row(
             _E,
@@ -306,7 +322,17 @@ PROVIDER = Provider(
     title="Twilio",
     parsers={"parse_twilio_callback": parse_twilio_callback},
     tables={"twilio_status": STATUS_TABLE, "twilio": ERROR_TABLE},
-    sources=("W-TW-STATUS", "W-TW-CB", "W-TW-ENUM", "W-TW-ERR", "W-TW-RAWDLR", "C-COURIER", "LIB"),
+    sources=(
+        "W-TW-STATUS",
+        "W-TW-CB",
+        "W-TW-ENUM",
+        "W-TW-ERR",
+        "W-TW-30409",
+        "W-TW-TESTCRED",
+        "W-TW-RAWDLR",
+        "C-COURIER",
+        "LIB",
+    ),
     status_tables=("twilio_status",),
     status_key=str.lower,
     error_tables={ErrorNamespace.TWILIO: ("twilio",)},

@@ -25,7 +25,8 @@ RULES: tuple[CountryRule, ...] = (
                 "https://www.twilio.com/en/guidelines/br/sms",
             ),
         ),
-        notes="Brazil spans several zones: the recipient's local time is used",
+        notes="Brazil spans several zones: the recipient's local time is used; issue 16: "
+        "checked, no statute sets SMS hours (provider and carrier windows only)",
     ),
     CountryRule(
         id="br-short-codes",

@@ -20,5 +20,7 @@ RULES: tuple[CountryRule, ...] = (
                 "https://support.huaweicloud.com/en-us/usermanual-smn/smn_ug_a8000.html",
             ),
         ),
+        notes="issue 16: checked; no regulator text with hours was found, the provider's rule "
+        "is kept",
     ),
 )

@@ -21,5 +21,7 @@ RULES: tuple[CountryRule, ...] = (
                 "-smss-at-night/",
             ),
         ),
+        notes="issue 16: checked; the TRC decision itself was not reachable, the press report "
+        "is kept",
     ),
 )

@@ -49,6 +49,26 @@ _RI_5_61_3_6 = (
     "only during hours of operation: http://webserver.rilin.state.ri.us/Statutes/TITLE5/5-61/"
     "5-61-3.6.HTM"
 )
+_MS_77_3_723 = (
+    "Miss. Code Ann. 77-3-723(1), 8:00 a.m. to 8:00 p.m. Central Standard Time, no Sunday: "
+    "https://getpocketlaw.com/law/state_mississippi/section-77-3-723-rules-for-authorized-calls_"
+    "57b73fa7ff73; 77-3-705(d) (text messages): "
+    "https://billstatus.ls.state.ms.us/documents/2023/html/SB/2400-2499/SB2494CS.htm"
+)
+_KY_367_46955 = (
+    "KRS 367.46955, prohibited telephone solicitation acts and practices: "
+    "https://lawserver.com/law/state/kentucky/ks-statutes/kentucky_statutes_367-46955; "
+    "KRS 367.461(2)(e), automated calls 8 a.m. to 9 p.m.: "
+    "http://www.contactcentercompliance.com/legal/statutes/KY/KRS/367.461.adpx"
+)
+_NV_597_814 = (
+    "NRS 597.814(2)(a), no automatic dialing-announcing call between 9 p.m. and 9 a.m.: "
+    "http://www.contactcentercompliance.com/legal/statutes/NV/NRS/597.814.adpx"
+)
+_LA_45_844 = (
+    "La. R.S. 45:844.14 (listing procedures; prohibited acts) and 45:844.31 (state of "
+    "emergency): http://legis.la.gov/Legis/Law.aspx?d=100148"
+)
 _DROP_COWBOY = (
     "Drop Cowboy, state compliance (last updated 1 Nov 2025): "
     "https://www.dropcowboy.com/state-compliance"
@@ -120,16 +140,27 @@ US_STATE_WINDOWS: Mapping[str, _StateWindow] = MappingProxyType(
             "a call-hours rule; applied to SMS as the cautious choice",
         ),
         "LA": (
+            # Louisiana's Telephone Solicitation Relief Act (La. R.S. 45:844.11-844.17) and the
+            # Public Service Commission's rules ban solicitation on Sundays and legal holidays
+            # and outside 8 a.m.-8 p.m.; during a declared state of emergency, 45:844.31 bans
+            # it altogether (not modelled). Issue 16: the hours clause's text was not
+            # retrieved; the vendor table is kept (VEND) beside the statute's sections.
             {"mon-sat": [("08:00", "20:00")]},
             True,
-            (Source(_VEND, _DROP_COWBOY),),
-            "a call-hours rule; applied to SMS as the cautious choice",
+            (Source(_VEND, _DROP_COWBOY), Source(_LAW, _LA_45_844)),
+            "a call-hours rule; the hours are the vendor's, La. R.S. 45:844.14 unverified",
         ),
         "MS": (
+            # Miss. Code Ann. 77-3-723(1): authorized telephone solicitations "only between the
+            # hours of 8:00 a.m. and 8:00 p.m. Central Standard Time. No telephone solicitations
+            # may be made on a Sunday"; 77-3-705(d) counts text messages. The holiday ban was a
+            # Public Service Commission rule, repealed in 2024 (enforcement moved to the
+            # Attorney General): holidays are open. Checked against the text (issue 16).
             {"mon-sat": [("08:00", "20:00")]},
             False,
-            (Source(_VEND, _DROP_COWBOY),),
-            "a call-hours rule (8-20 CST in the source, applied in local time)",
+            (Source(_LAW, _MS_77_3_723), Source(_VEND, _DROP_COWBOY)),
+            "Miss. Code Ann. 77-3-723(1), 77-3-705(d); the text says Central Standard Time, "
+            "applied in the recipient's local time",
         ),
         "MA": (
             {"mon-sun": [("08:00", "20:00")]},
@@ -138,10 +169,14 @@ US_STATE_WINDOWS: Mapping[str, _StateWindow] = MappingProxyType(
             "a call-hours rule",
         ),
         "KY": (
+            # KRS 367.46955 lists the prohibited telephone solicitation practices; the vendor
+            # table places 10 a.m.-9 p.m. there. Issue 16: the retrieved text of the section
+            # stopped before its hours paragraph, so the hours stay the vendor's (VEND) beside
+            # the section (KRS 367.461(2)(e), automated calls, says 8 a.m.-9 p.m.).
             {"mon-sun": [("10:00", "21:00")]},
             False,
-            (Source(_VEND, _DROP_COWBOY),),
-            "a call-hours rule",
+            (Source(_VEND, _DROP_COWBOY), Source(_LAW, _KY_367_46955)),
+            "KRS 367.46955 (hours paragraph unverified); a call-hours rule applied to SMS",
         ),
         "MI": (
             {"mon-sun": [("09:00", "21:00")]},
@@ -162,10 +197,14 @@ US_STATE_WINDOWS: Mapping[str, _StateWindow] = MappingProxyType(
             "a call-hours rule",
         ),
         "NV": (
-            {"mon-sun": [("09:00", "20:00")]},
+            # NRS 597.814(2)(a): no call by an automatic dialing-announcing device "received by a
+            # telephone located in this state during the period between 9 p.m. and 9 a.m.". The
+            # text gives 09:00-21:00 (the vendor table's 20:00 is not in it; issue 16).
+            {"mon-sun": [("09:00", "21:00")]},
             False,
-            (Source(_VEND, _DROP_COWBOY),),
-            "a call-hours rule",
+            (Source(_LAW, _NV_597_814),),
+            "NRS 597.814(2)(a), automatic dialing-announcing devices; applied to SMS as the "
+            "cautious choice",
         ),
     }
 )
