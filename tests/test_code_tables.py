@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -314,3 +315,34 @@ def test_a_registry_refuses_inconsistent_providers() -> None:
         Provider(" ", "B", {}, {}, ())
     with pytest.raises(ValidationError, match="pattern_tables"):
         Provider("b", "B", {}, {}, (), pattern_tables=frozenset({"nowhere"}))
+
+
+# Issue 16: every code-table row names its source; a row without one is refused.
+
+
+def test_a_row_without_a_source_is_refused() -> None:
+    """``CodeRow`` refuses an empty source: a table cannot carry an unsourced row."""
+    for source in ("", "   "):
+        with pytest.raises(ValueError, match="names its source"):
+            code_row("acme", 1, "x", Outcome.DELIVERED, source=source)
+
+
+@pytest.mark.parametrize("tag", list(SOURCES))
+def test_every_source_tag_says_where(tag: str) -> None:
+    """Each source tag gives an address: a web page, or a repository (owner/name, with the
+    commit cited where there is one); ``LIB`` points at the decisions."""
+    where = SOURCES[tag]
+    if tag == "LIB":
+        assert "docs/code-tables.md" in where
+        return
+    assert "http" in where or re.match(r"[\w.-]+/[\w.-]+", where), (tag, where)
+
+
+def test_the_code_tables_page_lists_every_row_and_source() -> None:
+    """docs/code-tables.md shows every row with its source tag, and every tag's address."""
+    page = (Path(__file__).parent.parent / "docs" / "code-tables.md").read_text(encoding="utf-8")
+    for table in CODE_TABLES.values():
+        for row in table.values():
+            assert f"| {row.source} |" in page, row
+    for tag in SOURCES:
+        assert f"| `{tag}` |" in page

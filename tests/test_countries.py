@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from sms_campaign_stats import ValidationError
-from sms_campaign_stats.quiet_hours import CountryRule, rule_for
+from sms_campaign_stats.quiet_hours import CountryRule, Source, WeeklySchedule, rule_for
 from sms_campaign_stats.send_time import countries
 from sms_campaign_stats.send_time.countries import (
     BUILT_IN_RULES,
@@ -109,3 +111,62 @@ def test_the_docs_page_lists_every_module_and_rule() -> None:
     for rule in BUILT_IN_RULES:
         if rule.country != "FR" or rule.subdivision is None:
             assert f"| `{rule.id}` |" in page
+
+
+# Issue 16: every rule names its source, a statute with its section number; a row without one
+# fails here.
+_SECTION = re.compile(
+    r"§|\b(?:section|s\.|art(?:icle)?\.?|regulation|reg\.)\s*\d"
+    r"|\b\d+(?:[.:-]\d+)+(?:\([0-9a-z]+\))*",
+    re.IGNORECASE,
+)
+
+
+def _unsourced(source: Source) -> bool:
+    return "http" not in source.citation or (
+        source.confidence == "LAW" and _SECTION.search(source.citation) is None
+    )
+
+
+def unsourced(rules: Iterable[CountryRule]) -> list[str]:
+    """The ids of rules with no source, a source without an address, or a statute (LAW)
+    cited without a section number."""
+    return [rule.id for rule in rules if not rule.sources or any(map(_unsourced, rule.sources))]
+
+
+def test_every_rule_names_its_source_with_section_numbers() -> None:
+    """Every built-in rule cites at least one source with its address; statutes give their
+    section (47 CFR 64.1200(c)(1), N.J.S.A. 56:8-128(d), R.I. Gen. Laws 5-61-2(2), ...)."""
+    assert [] == unsourced(BUILT_IN_RULES)
+
+
+@pytest.mark.parametrize(
+    ("sources", "refused"),
+    [
+        ((), True),
+        ((Source("LAW", "a law somewhere: https://example.org/law"),), True),
+        ((Source("PROV", "a provider's page, no address"),), True),
+        ((Source("LAW", "Act 12 of 2008, section 12: https://example.org/act"),), False),
+        ((Source("LAW", "N.J.S.A. 56:8-128(d): https://example.org/nj"),), False),
+        ((Source("VEND", "a vendor table: https://example.org/table"),), False),
+    ],
+)
+def test_a_rule_without_a_source_fails(sources: tuple[Source, ...], refused: bool) -> None:
+    """The check above catches a row without a source, without an address, or a statute
+    without its section."""
+    rule = CountryRule(
+        id="made-up",
+        country="FR",
+        title="t",
+        schedule=WeeklySchedule.every_day("08:00", "20:00"),
+        sources=sources,
+    )
+    assert (["made-up"] if refused else []) == unsourced([rule])
+
+
+def test_the_docs_page_lists_every_source() -> None:
+    """docs/send-time-rules.md quotes every citation of every built-in rule."""
+    page = (ROOT / "docs" / "send-time-rules.md").read_text(encoding="utf-8")
+    for rule in BUILT_IN_RULES:
+        for source in rule.sources:
+            assert f"[{source.confidence}] {source.citation.replace('|', chr(92) + '|')}" in page

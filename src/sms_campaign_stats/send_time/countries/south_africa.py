@@ -24,7 +24,7 @@ RULES: tuple[CountryRule, ...] = (
         sources=(
             Source(
                 "LAW",
-                "Consumer Protection Act 2008, regulation 4, prohibited times: "
+                "Consumer Protection Act 2008, section 12 and regulation 4, prohibited times: "
                 "https://www.acts.co.za/consumer-protection-act-2008/r293_prohibited_ti"
                 "me_for_contacting_consumers",
             ),

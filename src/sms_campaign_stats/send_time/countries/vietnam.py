@@ -17,8 +17,12 @@ RULES: tuple[CountryRule, ...] = (
         sources=(
             Source(
                 "LAW",
-                "Decree 91/2020, as summarised by DLA Piper: "
-                "https://www.dlapiperdataprotection.com/index.html?c=VN&t=electronic-marketing",
+                "Decree 91/2020/ND-CP, Article 13 (sending advertising messages: at most 3 a "
+                "day, only from 7:00 to 22:00), as summarised by DLA Piper: "
+                "https://www.dlapiperdataprotection.com/index.html?c=VN&t=electronic-marketing;"
+                " Article 13: https://lawnet.vn/thong-tin-phap-luat/en/khac/08-requirements-for"
+                "-advertising-via-messages-emails-phone-calls-in-vietnam-from-october-1-148955"
+                ".html",
             ),
         ),
     ),
