@@ -9,6 +9,8 @@ The tree (each error also subclasses the builtin a caller would naturally catch)
     ├── InvalidTransitionError (ValueError)     a lifecycle event that is illegal in the
     │                                           current state; nothing was changed
     ├── MalformedReportError (ValueError)       a provider payload that is not a delivery report
+    │   └── MalformedInboundError               a payload that is not an inbound message, or a
+    │                                           text longer than an SMS can hold
     ├── UnknownProviderError (LookupError)      no provider of that name in a registry
     ├── OptionalDependencyError (ImportError)   an optional package (pandas, matplotlib) is
     │                                           missing: says which, and what to install
@@ -48,6 +50,7 @@ __all__ = [
     "DeferralHorizonError",
     "DuplicateError",
     "InvalidTransitionError",
+    "MalformedInboundError",
     "MalformedReportError",
     "NotFoundError",
     "OptionalDependencyError",
@@ -174,6 +177,25 @@ class MalformedReportError(SmsCampaignStatsError, ValueError):
 
     def __init__(self, problem: str, raw: object) -> None:
         super().__init__(f"malformed delivery report: {problem}")
+        self.problem = problem
+        self.raw = raw
+
+
+class MalformedInboundError(MalformedReportError):
+    """A provider payload that cannot be read as an inbound message (a reply, a STOP), or whose
+    text is longer than an SMS can hold. A ``MalformedReportError``, so one ``except`` catches
+    what any provider parser refuses.
+
+    >>> error = MalformedInboundError("Twilio inbound message: no From", {"Body": "STOP"})
+    >>> str(error), isinstance(error, MalformedReportError)
+    ('malformed inbound message: Twilio inbound message: no From', True)
+
+    :param problem: what was wrong with it, in words.
+    :param raw: the payload exactly as received.
+    """
+
+    def __init__(self, problem: str, raw: object) -> None:
+        SmsCampaignStatsError.__init__(self, f"malformed inbound message: {problem}")
         self.problem = problem
         self.raw = raw
 

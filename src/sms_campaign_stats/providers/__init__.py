@@ -13,13 +13,27 @@ One parser per provider or protocol; each returns a ``DeliveryReport`` or raises
 ``MAX_PAYLOAD_BYTES`` (64 KiB) or nested deeper than ``MAX_NESTING`` are refused before parsing.
 Every parser takes ``received_at=``, the time your service received the payload (the library
 never reads the clock). What a report means is decided by ``sms_campaign_stats.bounces``.
+
+Inbound messages (replies, STOPs): one parser per provider (``parse_twilio_inbound``,
+``parse_vonage_inbound``, ``parse_infobip_inbound``, ``parse_kannel_inbound``,
+``parse_brevo_inbound``) returns an ``InboundMessage`` or raises ``MalformedInboundError`` (a
+``MalformedReportError``), also for a text longer than an SMS can hold
+(``MAX_INBOUND_TEXT_LENGTH``); ``join_parts`` puts a concatenated message's parts together.
 """
 
 from __future__ import annotations
 
-from sms_campaign_stats.errors import UnknownProviderError
+from sms_campaign_stats.errors import MalformedInboundError, UnknownProviderError
 
 from ._decisions import DECISIONS
+from ._inbound import (
+    MAX_INBOUND_TEXT_LENGTH,
+    MAX_PART_LENGTH,
+    MAX_PARTS,
+    InboundMessage,
+    InboundPart,
+    join_parts,
+)
 from ._keywords import OPT_OUT_KEYWORDS
 from ._provider import Provider, ProviderRegistry
 from ._registry import PROVIDERS
@@ -33,16 +47,20 @@ from ._report import (
 )
 from ._rows import CodeRow, code_row, code_table
 from ._sources import SOURCES
-from .brevo import parse_brevo_event
-from .infobip import parse_infobip_result
-from .kannel import parse_kannel_dlr
+from .brevo import parse_brevo_event, parse_brevo_inbound
+from .infobip import parse_infobip_inbound, parse_infobip_result
+from .kannel import KANNEL_INBOUND_FIELDS, parse_kannel_dlr, parse_kannel_inbound
 from .smpp import parse_smpp_receipt, parse_smpp_submit_error
-from .twilio import parse_twilio_callback
-from .vonage import parse_vonage_receipt
+from .twilio import parse_twilio_callback, parse_twilio_inbound
+from .vonage import parse_vonage_inbound, parse_vonage_receipt
 
 __all__ = [
     "DECISIONS",
+    "KANNEL_INBOUND_FIELDS",
+    "MAX_INBOUND_TEXT_LENGTH",
     "MAX_NESTING",
+    "MAX_PARTS",
+    "MAX_PART_LENGTH",
     "MAX_PAYLOAD_BYTES",
     "OPT_OUT_KEYWORDS",
     "PROVIDERS",
@@ -51,17 +69,26 @@ __all__ = [
     "DeliveryReport",
     "ErrorCode",
     "ErrorNamespace",
+    "InboundMessage",
+    "InboundPart",
+    "MalformedInboundError",
     "Provider",
     "ProviderRegistry",
     "ProviderTime",
     "UnknownProviderError",
     "code_row",
     "code_table",
+    "join_parts",
     "parse_brevo_event",
+    "parse_brevo_inbound",
+    "parse_infobip_inbound",
     "parse_infobip_result",
     "parse_kannel_dlr",
+    "parse_kannel_inbound",
     "parse_smpp_receipt",
     "parse_smpp_submit_error",
     "parse_twilio_callback",
+    "parse_twilio_inbound",
+    "parse_vonage_inbound",
     "parse_vonage_receipt",
 ]

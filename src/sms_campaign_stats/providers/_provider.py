@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -19,9 +20,13 @@ from sms_campaign_stats.errors import UnknownProviderError, ValidationError
 from sms_campaign_stats.providers._report import DeliveryReport, ErrorNamespace
 from sms_campaign_stats.providers._rows import CodeRow
 
+if TYPE_CHECKING:
+    from sms_campaign_stats.providers._inbound import InboundMessage
+
 __all__ = ["Provider", "ProviderRegistry"]
 
 Parser = Callable[..., DeliveryReport]
+InboundParser = Callable[..., "InboundMessage"]
 Table = Mapping[str, CodeRow]
 
 
@@ -30,6 +35,10 @@ def _read_only_tables(value: Mapping[str, Table]) -> Mapping[str, Table]:
 
 
 def _read_only_parsers(value: Mapping[str, Parser]) -> Mapping[str, Parser]:
+    return MappingProxyType(dict(value))
+
+
+def _read_only_inbound(value: Mapping[str, InboundParser]) -> Mapping[str, InboundParser]:
     return MappingProxyType(dict(value))
 
 
@@ -67,6 +76,8 @@ class Provider:
     word (Infobip's status groups). ``error_tables`` maps each error namespace the provider
     defines to the tables that read its codes, in order; ``pattern_tables`` names tables whose
     keys are regular expressions searched, in order, in the error code (Brevo's reason texts).
+    ``inbound_parsers`` are its parsers of inbound messages (replies, STOPs), by name: each
+    returns an ``InboundMessage`` or raises ``MalformedInboundError``.
     """
 
     name: str
@@ -85,6 +96,9 @@ class Provider:
         factory=dict, converter=_read_only_errors, hash=False
     )
     pattern_tables: frozenset[str] = attrs.field(default=frozenset(), converter=_name_set)
+    inbound_parsers: Mapping[str, InboundParser] = attrs.field(
+        factory=dict, converter=_read_only_inbound, hash=False, repr=_names_only
+    )
 
     def __attrs_post_init__(self) -> None:
         where = f"Provider({self.name!r})"
@@ -93,6 +107,9 @@ class Provider:
         for parser_name, parser in self.parsers.items():
             if not callable(parser):
                 raise ValidationError(f"{where}.parsers", f"{parser_name} is not callable")
+        for inbound_name, inbound in self.inbound_parsers.items():
+            if not callable(inbound):
+                raise ValidationError(f"{where}.inbound_parsers", f"{inbound_name} is not callable")
         if not callable(self.status_key):
             raise ValidationError(f"{where}.status_key", "is not callable")
         for table_name, table in self.tables.items():

@@ -50,6 +50,28 @@ SOURCES: Mapping[str, str] = MappingProxyType(
         "cannot be sent with the current combination of To and/or From parameters': "
         "https://www.twilio.com/docs/iam/test-credentials; "
         "https://www.twilio.com/docs/api/errors/21612",
+        "W-TW-WEBHOOK": "Twilio, Messaging webhook request (incoming message parameters: "
+        "MessageSid, From, To, Body, NumSegments, NumMedia): "
+        "https://www.twilio.com/docs/messaging/guides/webhook-request",
+        "W-TW-SIG": "Twilio, Webhooks security (X-Twilio-Signature, HMAC-SHA1 of the URL and "
+        "the sorted parameters, bodySHA256): https://www.twilio.com/docs/usage/webhooks/"
+        "webhooks-security; twilio/twilio-python @ 306691e7: twilio/request_validator.py, "
+        "tests/unit/test_request_validator.py",
+        "W-VN-INBOUND": "Vonage, Inbound SMS (type, to, msisdn, messageId, message-timestamp, "
+        "timestamp, nonce, text, keyword, concat, concat-ref, concat-total, concat-part): "
+        "https://developer.vonage.com/messaging/sms/guides/inbound-sms",
+        "W-VN-SIG": "Vonage, Signing messages (sig, timestamp, md5hash, md5, sha1, sha256, "
+        "sha512): https://developer.vonage.com/en/getting-started/concepts/signing-messages; "
+        "Vonage/vonage-python-sdk @ b308cb1e: http_client/src/vonage_http_client/auth.py "
+        "(sign_params, check_signature); @ 2b8d988: src/vonage/client.py, "
+        "tests/test_signature.py (md5hash and the HMAC methods)",
+        "W-IB-INBOUND": "Infobip, Receive inbound SMS messages webhook (results: messageId, "
+        "from, to, text, cleanText, keyword, receivedAt, smsCount): https://www.infobip.com/"
+        "docs/api/channels/sms/inbound-sms/receive-inbound-sms-messages",
+        "C-KAN-SERVICE": "pruiz/kannel @ cdbcfc12: doc/userguide/userguide.xml, the "
+        "sms-service escape codes (%p sender, %P receiver, %q like %p with 00 made +, %a the "
+        "text, %I the SMS ID of the internal message structure, %T the time as a Unix "
+        "timestamp)",
         "W-TW-RAWDLR": "https://twilio.com/en-us/changelog/"
         "addition-of-rawdlrdonedate-to-delivered-and-undelivered-status-webhooks",
         "W-VN-OPTOUT": "https://developer.vonage.com/en/opt-out-assist/guides/"

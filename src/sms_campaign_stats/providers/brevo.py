@@ -9,6 +9,9 @@ Times [W-BR-WH]: in Brevo's webhooks "ts_epoch, ts_event: UTC Timezone; date: CE
 Timezone". The report's time is ``ts_event`` (seconds) when present, else ``ts_epoch``
 (milliseconds), else ``date`` read as Europe/Paris wall time when it carries no offset (a date
 with an offset, as the event-report API writes, is read as written).
+
+Inbound messages: Brevo's transactional SMS webhooks include a "Replied" event [W-BR-WH] whose
+``reply`` is the recipient's text; ``parse_brevo_inbound`` reads it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,11 @@ from typing import Any
 
 import pytz
 
-from sms_campaign_stats.errors import MalformedReportError, UnknownTimeZoneError
+from sms_campaign_stats.errors import (
+    MalformedInboundError,
+    MalformedReportError,
+    UnknownTimeZoneError,
+)
 from sms_campaign_stats.lifecycle._statuses import BounceReason, Outcome
 from sms_campaign_stats.providers._fields import (
     field,
@@ -28,6 +35,15 @@ from sms_campaign_stats.providers._fields import (
     required,
     status_word,
     time_text,
+)
+from sms_campaign_stats.providers._inbound import (
+    MAX_INBOUND_TEXT_LENGTH,
+    InboundMessage,
+    inbound_parser,
+    inbound_sender,
+    inbound_text,
+    raw_field,
+    text_utc,
 )
 from sms_campaign_stats.providers._provider import Provider
 from sms_campaign_stats.providers._report import (
@@ -50,6 +66,7 @@ __all__ = [
     "REASON_TABLE",
     "event_key",
     "parse_brevo_event",
+    "parse_brevo_inbound",
 ]
 
 _O, _R = Outcome, BounceReason
@@ -309,12 +326,62 @@ def parse_brevo_event(
     )
 
 
+@inbound_parser
+def parse_brevo_inbound(
+    payload: Mapping[str, Any] | str | bytes,
+    *,
+    received_at: datetime | None = None,
+    date_zone: str = DATE_ZONE,
+) -> InboundMessage:
+    """A Brevo "Replied" SMS event [W-BR-WH]: ``reply`` is the text, the number that replied
+    is ``phoneNumber`` (event reports) or ``to`` (webhooks: the recipient of your SMS). Brevo
+    gives no id of the reply itself: the message's id is the SMS replied to (``messageId``,
+    kept as ``details["in_reply_to"]``) and the reply's time, so a webhook delivered twice has
+    one id. Other events are not inbound messages (``MalformedInboundError``).
+
+    >>> m = parse_brevo_inbound({"messageId": 1511882900176220, "msg_status": "replied",
+    ...     "to": "33612345678", "reply": "STOP", "ts_event": 1767225600})
+    >>> m.sender, m.text, m.provider_message_id
+    ('+33612345678', 'STOP', '1511882900176220:reply:1767225600')
+    """
+    what = "Brevo SMS reply"
+    zone = _zone(date_zone)
+    fields = payload_fields(payload, what)
+    message_id = required(fields, ("messageId", "message_id", "msgId", "message-id"), payload, what)
+    status = status_word(
+        required(fields, ("event", "msg_status", "status"), payload, what), payload, what
+    )
+    if event_key(status) != "replied":
+        raise MalformedInboundError(f"{what}: event {status!r} is not a reply", payload)
+    ts_event = field(fields, ("ts_event",), payload)
+    date = time_text(fields, "date", payload)
+    moment = _epoch_text(ts_event, 1) or _local_date_text(date, zone)
+    stamp = ts_event or date or ""
+    return InboundMessage(
+        sender=inbound_sender(
+            field(fields, ("phoneNumber", "phone_number", "to"), payload), payload, what
+        ),
+        text=inbound_text(
+            raw_field(fields, ("reply", "text"), payload, what),
+            payload,
+            what,
+            limit=MAX_INBOUND_TEXT_LENGTH,
+        ),
+        provider="brevo",
+        provider_message_id=f"{message_id}:reply:{stamp}"[:200] if stamp else message_id,
+        received_at=text_utc(moment) or received_at,
+        details={"in_reply_to": message_id},
+        raw=payload,
+    )
+
+
 #: Brevo in the registry: events by ``event_key``; reason texts of ``ErrorNamespace.BREVO``
 #: searched with the reason table's patterns, in order.
 PROVIDER = Provider(
     name="brevo",
     title="Brevo",
     parsers={"parse_brevo_event": parse_brevo_event},
+    inbound_parsers={"parse_brevo_inbound": parse_brevo_inbound},
     tables={"brevo_event": EVENT_TABLE, "brevo": REASON_TABLE},
     sources=("W-BR-SCHEMA", "C-BREVO", "W-BR-BOUNCE", "W-BR-WH"),
     status_tables=("brevo_event",),

@@ -5,7 +5,8 @@ request statuses, with Infobip's own descriptions: [W-IB-CODES]. Status and erro
 ``permanent`` flags: [C-IBYML] (harvested from Infobip's response codes page). Error ids 1-71 are
 GSM MAP codes and fall back on the GSM MAP table. The ``permanent`` flag alone does not decide:
 Infobip marks 628 EC_TEMPORARY_HANDSET_FAILURE permanent. courier treats an EXPIRED result as
-sent [C-COURIER] (decision D3).
+sent [C-COURIER] (decision D3). Inbound messages: the MO_JSON_2 webhook's results
+[W-IB-INBOUND].
 """
 
 from __future__ import annotations
@@ -25,11 +26,28 @@ from sms_campaign_stats.providers._fields import (
     status_word,
     time_text,
 )
+from sms_campaign_stats.providers._inbound import (
+    MAX_INBOUND_TEXT_LENGTH,
+    InboundMessage,
+    inbound_parser,
+    inbound_sender,
+    inbound_text,
+    optional_name,
+    raw_field,
+    text_utc,
+)
 from sms_campaign_stats.providers._provider import Provider
 from sms_campaign_stats.providers._report import DeliveryReport, ErrorNamespace, new_report
 from sms_campaign_stats.providers._rows import CodeRow, code_row, code_table
 
-__all__ = ["ERROR_TABLE", "GROUP_TABLE", "PROVIDER", "STATUS_TABLE", "parse_infobip_result"]
+__all__ = [
+    "ERROR_TABLE",
+    "GROUP_TABLE",
+    "PROVIDER",
+    "STATUS_TABLE",
+    "parse_infobip_inbound",
+    "parse_infobip_result",
+]
 
 _O, _R = Outcome, BounceReason
 _G, _S, _E = "infobip_group", "infobip_status", "infobip"
@@ -429,14 +447,61 @@ def parse_infobip_result(
     )
 
 
+@inbound_parser
+def parse_infobip_inbound(
+    result: Mapping[str, Any] | str | bytes, *, received_at: datetime | None = None
+) -> InboundMessage:
+    """One inbound SMS of Infobip's webhook [W-IB-INBOUND]: ``messageId``, ``from`` (the
+    sender, international digits), ``to``, ``text``, ``keyword``, ``cleanText``,
+    ``receivedAt`` (ISO 8601 with an offset), ``smsCount``. The webhook body holds a
+    ``results`` list: call it on each element.
+
+    >>> m = parse_infobip_inbound({"messageId": "817790313235066447", "from": "385916242493",
+    ...     "to": "385921004026", "text": "QUIZ Correct answer is Paris",
+    ...     "receivedAt": "2019-11-09T16:00:00.000+0000", "smsCount": 1})
+    >>> m.sender, m.received_at.isoformat()
+    ('+385916242493', '2019-11-09T16:00:00+00:00')
+    """
+    what = "Infobip inbound message"
+    fields = payload_fields(result, what)
+    message_id = required(fields, ("messageId",), result, what)
+    details: dict[str, str] = {}
+    for name in ("keyword", "cleanText", "smsCount", "callbackData"):
+        value = field(fields, (name,), result)
+        if value:
+            details[name] = value[:160]
+    received = field(fields, ("receivedAt",), result)
+    return InboundMessage(
+        sender=inbound_sender(field(fields, ("from",), result), result, what),
+        text=inbound_text(
+            raw_field(fields, ("text",), result, what), result, what, limit=MAX_INBOUND_TEXT_LENGTH
+        ),
+        to=optional_name(field(fields, ("to",), result), result, what, "to"),
+        provider="infobip",
+        provider_message_id=message_id,
+        received_at=text_utc(_iso_offset(received)) or received_at,
+        details=details,
+        raw=result,
+    )
+
+
+def _iso_offset(value: str | None) -> str | None:
+    """Infobip writes offsets as ``+0000``; ``datetime.fromisoformat`` before 3.11 needs
+    ``+00:00``."""
+    if value is not None and len(value) > 5 and value[-5] in "+-" and value[-4:].isdigit():
+        return f"{value[:-2]}:{value[-2:]}"
+    return value
+
+
 #: Infobip in the registry: status names in upper case, then the status group; error ids of
 #: ``ErrorNamespace.INFOBIP``, then the GSM MAP table (ids 1-71 are MAP codes).
 PROVIDER = Provider(
     name="infobip",
     title="Infobip",
     parsers={"parse_infobip_result": parse_infobip_result},
+    inbound_parsers={"parse_infobip_inbound": parse_infobip_inbound},
     tables={"infobip_group": GROUP_TABLE, "infobip_status": STATUS_TABLE, "infobip": ERROR_TABLE},
-    sources=("W-IB", "W-IB-CODES", "C-IBYML", "C-COURIER"),
+    sources=("W-IB", "W-IB-CODES", "C-IBYML", "C-COURIER", "W-IB-INBOUND"),
     status_tables=("infobip_status",),
     group_table="infobip_group",
     error_tables={ErrorNamespace.INFOBIP: ("infobip", "gsm_map")},

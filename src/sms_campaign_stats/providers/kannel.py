@@ -3,16 +3,33 @@
 The DLR values of gw/dlr.h [C-KAN]; courier retries 2 and 16 [C-COURIER] (decision D13). When
 the call carries the SMSC's receipt text (``%A``), it is read as an SMPP receipt, and the SMPP
 table reads its ``stat`` word: Kannel's status words are SMPP's.
+
+Inbound messages reach your service through an ``sms-service``'s ``get-url``, whose escape
+codes [C-KAN-SERVICE] you place in the parameters ``KANNEL_INBOUND_FIELDS`` names, e.g.
+``get-url = "https://example.org/sms/kannel?from=%p&to=%P&text=%a&id=%I&ts=%T"``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
+from typing import Any
 
 from sms_campaign_stats._core.validate import MAX_ID_LENGTH
 from sms_campaign_stats.errors import MalformedReportError
 from sms_campaign_stats.lifecycle._statuses import BounceReason, Outcome
+from sms_campaign_stats.providers._fields import field, payload_fields
+from sms_campaign_stats.providers._inbound import (
+    MAX_INBOUND_TEXT_LENGTH,
+    InboundMessage,
+    epoch_utc,
+    inbound_parser,
+    inbound_sender,
+    inbound_text,
+    optional_name,
+    raw_field,
+)
 from sms_campaign_stats.providers._provider import Provider
 from sms_campaign_stats.providers._report import (
     DeliveryReport,
@@ -24,7 +41,21 @@ from sms_campaign_stats.providers._report import (
 from sms_campaign_stats.providers._rows import CodeRow, code_row, code_table
 from sms_campaign_stats.providers.smpp import parse_smpp_receipt
 
-__all__ = ["DLR_TABLE", "PROVIDER", "parse_kannel_dlr"]
+__all__ = [
+    "DLR_TABLE",
+    "KANNEL_INBOUND_FIELDS",
+    "PROVIDER",
+    "parse_kannel_dlr",
+    "parse_kannel_inbound",
+]
+
+#: Which query parameter holds what, in the ``get-url`` of the ``sms-service`` that passes
+#: inbound messages on [C-KAN-SERVICE]: the sender (``%p``, or ``%q`` with ``00`` made ``+``),
+#: your number (``%P``), the text (``%a``), Kannel's message id (``%I``), the time (``%T``,
+#: Unix seconds).
+KANNEL_INBOUND_FIELDS: Mapping[str, str] = MappingProxyType(
+    {"sender": "from", "to": "to", "text": "text", "id": "id", "time": "ts"}
+)
 
 _O, _R = Outcome, BounceReason
 _SOFT = _O.SOFT_BOUNCE
@@ -137,12 +168,53 @@ def parse_kannel_dlr(
     )
 
 
+@inbound_parser
+def parse_kannel_inbound(
+    params: Mapping[str, Any] | str | bytes,
+    *,
+    fields: Mapping[str, str] = KANNEL_INBOUND_FIELDS,
+    default_region: str | None = None,
+    received_at: datetime | None = None,
+) -> InboundMessage:
+    """An inbound SMS as a Kannel ``sms-service`` passes it on (its ``get-url`` parameters,
+    as a mapping or the query string). ``fields`` says which parameter holds what (the
+    defaults of ``KANNEL_INBOUND_FIELDS``); a national sender number (``0612345678``) is read
+    in ``default_region``. Without ``%I`` the message has no id (the engine then derives one
+    from the sender, the time and the text); without ``%T``, ``received_at`` is yours.
+
+    >>> m = parse_kannel_inbound("from=0033612345678&to=36111&text=STOP&id=42&ts=1767225600")
+    >>> m.sender, m.to, m.provider_message_id, m.received_at.isoformat()
+    ('+33612345678', '36111', '42', '2026-01-01T00:00:00+00:00')
+    """
+    what = "Kannel inbound message"
+    found = payload_fields(params, what)
+    names = {**KANNEL_INBOUND_FIELDS, **fields}
+    ident = optional_name(field(found, (names["id"],), params), params, what, "id")
+    return InboundMessage(
+        sender=inbound_sender(
+            field(found, (names["sender"],), params), params, what, default_region=default_region
+        ),
+        text=inbound_text(
+            raw_field(found, (names["text"],), params, what),
+            params,
+            what,
+            limit=MAX_INBOUND_TEXT_LENGTH,
+        ),
+        to=optional_name(field(found, (names["to"],), params), params, what, "to"),
+        provider="kannel",
+        provider_message_id=ident,
+        received_at=epoch_utc(field(found, (names["time"],), params)) or received_at,
+        raw=params,
+    )
+
+
 #: Kannel in the registry: its ``%d`` value, else the SMPP receipt words of its ``%A`` text.
 PROVIDER = Provider(
     name="kannel",
     title="Kannel",
     parsers={"parse_kannel_dlr": parse_kannel_dlr},
+    inbound_parsers={"parse_kannel_inbound": parse_kannel_inbound},
     tables={"kannel": DLR_TABLE},
-    sources=("C-KAN", "C-COURIER"),
+    sources=("C-KAN", "C-COURIER", "C-KAN-SERVICE"),
     status_tables=("kannel", "smpp_status"),
 )

@@ -3,7 +3,7 @@
 Statuses: [W-TW-STATUS], [W-TW-CB], [W-TW-ENUM]. Error names: Twilio's error list as copied in
 [C-COURIER] handlers/twiml/errors.json; meanings and retry advice from [W-TW-ERR] where quoted.
 ``RawDlrDoneDate`` (the carrier's receipt time, ``YYMMDDhhmm``, no zone) is kept naive
-[W-TW-RAWDLR].
+[W-TW-RAWDLR]. Inbound messages: the webhook's form fields [W-TW-WEBHOOK].
 """
 
 from __future__ import annotations
@@ -23,6 +23,15 @@ from sms_campaign_stats.providers._fields import (
     status_word,
     time_text,
 )
+from sms_campaign_stats.providers._inbound import (
+    MAX_INBOUND_TEXT_LENGTH,
+    InboundMessage,
+    inbound_parser,
+    inbound_sender,
+    inbound_text,
+    optional_name,
+    raw_field,
+)
 from sms_campaign_stats.providers._provider import Provider
 from sms_campaign_stats.providers._report import (
     NO_DETAILS,
@@ -32,7 +41,14 @@ from sms_campaign_stats.providers._report import (
 )
 from sms_campaign_stats.providers._rows import CodeRow, code_row, code_table
 
-__all__ = ["ERROR_TABLE", "INBOUND_STATUSES", "PROVIDER", "STATUS_TABLE", "parse_twilio_callback"]
+__all__ = [
+    "ERROR_TABLE",
+    "INBOUND_STATUSES",
+    "PROVIDER",
+    "STATUS_TABLE",
+    "parse_twilio_callback",
+    "parse_twilio_inbound",
+]
 
 _O, _R = Outcome, BounceReason
 _S, _E = "twilio_status", "twilio"
@@ -316,11 +332,52 @@ def parse_twilio_callback(
     )
 
 
+@inbound_parser
+def parse_twilio_inbound(
+    form: Mapping[str, Any] | str | bytes, *, received_at: datetime | None = None
+) -> InboundMessage:
+    """A Twilio incoming-message webhook [W-TW-WEBHOOK]: ``MessageSid``, ``From`` (the
+    sender), ``To`` (your number), ``Body``, ``NumSegments``, ``NumMedia``. Twilio gives no
+    time: ``received_at`` is yours (when your service received it), if you pass it.
+
+    >>> m = parse_twilio_inbound({"MessageSid": "SM1", "From": "+14158675309",
+    ...                           "To": "+18005551212", "Body": "STOP", "SmsStatus": "received"})
+    >>> m.sender, m.text, m.provider_message_id
+    ('+14158675309', 'STOP', 'SM1')
+    """
+    what = "Twilio inbound message"
+    fields = payload_fields(form, what)
+    sid = required(fields, ("MessageSid", "SmsMessageSid", "SmsSid"), form, what)
+    status = field(fields, ("SmsStatus", "MessageStatus"), form)
+    if status is not None and status.lower() not in INBOUND_STATUSES:
+        raise MalformedReportError(
+            f"{what}: a status callback (status {status[:40]!r}), not an inbound message", form
+        )
+    details: dict[str, str] = {}
+    for name in ("NumSegments", "NumMedia", "AccountSid", "MessagingServiceSid"):
+        value = field(fields, (name,), form)
+        if value:
+            details[name] = value[:64]
+    return InboundMessage(
+        sender=inbound_sender(field(fields, ("From",), form), form, what),
+        text=inbound_text(
+            raw_field(fields, ("Body",), form, what), form, what, limit=MAX_INBOUND_TEXT_LENGTH
+        ),
+        to=optional_name(field(fields, ("To",), form), form, what, "To"),
+        provider="twilio",
+        provider_message_id=sid,
+        received_at=received_at,
+        details=details,
+        raw=form,
+    )
+
+
 #: Twilio in the registry: status words in lower case, error codes of ``ErrorNamespace.TWILIO``.
 PROVIDER = Provider(
     name="twilio",
     title="Twilio",
     parsers={"parse_twilio_callback": parse_twilio_callback},
+    inbound_parsers={"parse_twilio_inbound": parse_twilio_inbound},
     tables={"twilio_status": STATUS_TABLE, "twilio": ERROR_TABLE},
     sources=(
         "W-TW-STATUS",
@@ -330,6 +387,7 @@ PROVIDER = Provider(
         "W-TW-30409",
         "W-TW-TESTCRED",
         "W-TW-RAWDLR",
+        "W-TW-WEBHOOK",
         "C-COURIER",
         "LIB",
     ),

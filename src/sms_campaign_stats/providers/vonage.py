@@ -4,6 +4,10 @@ Statuses and codes 0-15 and 99 with their descriptions: Vonage's documentation s
 [C-VONAGEDOC]; err 9 as an opt-out: [W-VN-OPTOUT]; codes 16 and 50-54 by name only, from
 courier's ``dlrErrorCodes`` [C-COURIER]. Vonage's SMPP help [W-NEXMO-SMPP] reads err 9 and 11
 otherwise (decisions D11, D12). ``scts`` and ``message-timestamp`` carry no zone and stay naive.
+
+Inbound messages [W-VN-INBOUND]: ``msisdn`` (the sender), ``to``, ``messageId``, ``text``,
+``message-timestamp`` (UTC), and ``concat``, ``concat-ref``, ``concat-total``, ``concat-part``
+for the parts of a long message, each delivered on its own (``join_parts`` puts them together).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sms_campaign_stats.errors import MalformedInboundError
 from sms_campaign_stats.lifecycle._statuses import BounceReason, Outcome
 from sms_campaign_stats.providers._fields import (
     field,
@@ -20,6 +25,19 @@ from sms_campaign_stats.providers._fields import (
     required,
     status_word,
     time_text,
+)
+from sms_campaign_stats.providers._inbound import (
+    MAX_INBOUND_TEXT_LENGTH,
+    MAX_PART_LENGTH,
+    InboundMessage,
+    epoch_utc,
+    inbound_parser,
+    inbound_sender,
+    inbound_text,
+    optional_name,
+    part_of,
+    raw_field,
+    text_utc,
 )
 from sms_campaign_stats.providers._provider import Provider
 from sms_campaign_stats.providers._report import (
@@ -30,7 +48,13 @@ from sms_campaign_stats.providers._report import (
 )
 from sms_campaign_stats.providers._rows import CodeRow, code_row, code_table
 
-__all__ = ["ERROR_TABLE", "PROVIDER", "STATUS_TABLE", "parse_vonage_receipt"]
+__all__ = [
+    "ERROR_TABLE",
+    "PROVIDER",
+    "STATUS_TABLE",
+    "parse_vonage_inbound",
+    "parse_vonage_receipt",
+]
 
 _O, _R = Outcome, BounceReason
 _S, _E = "vonage_status", "vonage"
@@ -211,13 +235,70 @@ def parse_vonage_receipt(
     )
 
 
+@inbound_parser
+def parse_vonage_inbound(
+    payload: Mapping[str, Any] | str | bytes, *, received_at: datetime | None = None
+) -> InboundMessage:
+    """A Vonage inbound SMS [W-VN-INBOUND], as a JSON body or query-string parameters.
+
+    ``msisdn`` is the sender (international digits, given a ``+``), ``to`` your number,
+    ``message-timestamp`` when Vonage pushed it (UTC), else ``timestamp`` (Unix), else your
+    ``received_at``. A part of a concatenated message (``concat=true``) carries its ``part``
+    (``concat-ref``, ``concat-total``, ``concat-part``): keep the parts and call
+    ``join_parts`` until it returns the whole message. A part's text is at most
+    ``MAX_PART_LENGTH`` characters; a binary message (``type=binary``) has no text and is
+    refused.
+
+    >>> m = parse_vonage_inbound("msisdn=447700900001&to=447700900000&messageId=0A0000001"
+    ...     "&text=Hello&type=text&concat=true&concat-ref=5&concat-total=2&concat-part=1")
+    >>> m.sender, m.part.total, m.complete
+    ('+447700900001', 2, False)
+    """
+    what = "Vonage inbound message"
+    fields = payload_fields(payload, what)
+    message_id = required(fields, ("messageId", "message-id", "message_id"), payload, what)
+    kind = field(fields, ("type",), payload)
+    if kind is not None and kind.lower() == "binary":
+        raise MalformedInboundError(f"{what}: a binary message has no text", payload)
+    part = None
+    concat = field(fields, ("concat",), payload)
+    if concat is not None and concat.lower() in ("true", "1"):
+        part = part_of(
+            field(fields, ("concat-ref", "concat_ref"), payload),
+            field(fields, ("concat-total", "concat_total"), payload),
+            field(fields, ("concat-part", "concat_part"), payload),
+            payload,
+            what,
+        )
+    limit = MAX_PART_LENGTH if part is not None else MAX_INBOUND_TEXT_LENGTH
+    details: dict[str, str] = {}
+    for name in ("keyword", "type", "message-timestamp"):
+        value = field(fields, (name,), payload)
+        if value:
+            details[name] = value[:40]
+    return InboundMessage(
+        sender=inbound_sender(field(fields, ("msisdn",), payload), payload, what),
+        text=inbound_text(raw_field(fields, ("text",), payload, what), payload, what, limit=limit),
+        to=optional_name(field(fields, ("to",), payload), payload, what, "to"),
+        provider="vonage",
+        provider_message_id=message_id,
+        received_at=text_utc(field(fields, ("message-timestamp",), payload))
+        or epoch_utc(field(fields, ("timestamp",), payload))
+        or received_at,
+        part=part,
+        details=details,
+        raw=payload,
+    )
+
+
 #: Vonage in the registry: status words in lower case, error codes of ``ErrorNamespace.VONAGE``.
 PROVIDER = Provider(
     name="vonage",
     title="Vonage (Nexmo)",
     parsers={"parse_vonage_receipt": parse_vonage_receipt},
+    inbound_parsers={"parse_vonage_inbound": parse_vonage_inbound},
     tables={"vonage_status": STATUS_TABLE, "vonage": ERROR_TABLE},
-    sources=("C-VONAGEDOC", "W-VN-OPTOUT", "C-COURIER", "W-NEXMO-SMPP"),
+    sources=("C-VONAGEDOC", "W-VN-OPTOUT", "C-COURIER", "W-NEXMO-SMPP", "W-VN-INBOUND"),
     status_tables=("vonage_status",),
     status_key=str.lower,
     error_tables={ErrorNamespace.VONAGE: ("vonage",)},
