@@ -28,15 +28,25 @@ hands the store one ``Change`` that ``Storage.commit`` writes whole or not at al
 a crash decides nothing more: the message is final, its attempt known, its opt-out recorded.
 What a restart needs is in the store: the due time and zone of every queued message, the
 suspension evidence since the campaign last started or resumed. The monitors here are caches.
+
+Sans-IO: each call's logic is written once, as a generator (``_Engine._plan``, ``_handle_batch``,
+...) that yields what it needs of the store (``Call``: a read; ``Scan``: a scan, gathered by the
+driver through the operation's own filter; ``Commit``: a change), receives the answer through
+``send`` (or the store's exception through ``throw``) and returns the call's value. The read,
+decide again on a conflict loop (``_commit``) is part of the generators too. A driver only
+answers the requests: ``CampaignEngine._run`` from a ``Storage``, in the caller's thread;
+``AsyncCampaignEngine`` (``engine._async_driver``) awaits them from an ``AsyncStorage``. Both
+run the same decisions, so both give the same results and leave the same store.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from operator import attrgetter
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -120,13 +130,81 @@ _OBSERVATION = {
     MessageStatus.HARD_BOUNCE: Observation.HARD_BOUNCE,
 }
 T = TypeVar("T")
+S = TypeVar("S")  # the store a driver serves the requests from: Storage, or AsyncStorage
+
+
+# What an operation asks of the store -----------------------------------------------------------
+
+
+# Plain slotted classes, not frozen: an operation yields several per event, so they cost as
+# little as a class can (an attrs frozen class or a NamedTuple costs twice as much to make).
+
+
+@attrs.define
+class Call:
+    """``storage.<method>(*args, **kwargs)``: a read (``Commit`` writes)."""
+
+    method: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] | None = None
+
+    def serve(self, storage: Any) -> Any:
+        """The call on ``storage``: its value (a ``Storage``), its awaitable (``AsyncStorage``)."""
+        if self.kwargs is None:
+            return getattr(storage, self.method)(*self.args)
+        return getattr(storage, self.method)(*self.args, **self.kwargs)
+
+
+@attrs.define
+class Scan(Call):
+    """A scan (``iter_messages``, ``iter_due``, ``iter_stale``: ``serve`` gives the iterator, or
+    the asynchronous iterator), which the driver gathers into a list of ``keep(message)`` for
+    each message where that is not ``None`` (every message without ``keep``): only what the
+    operation keeps is held, the store's pages come and go."""
+
+    keep: Callable[[Message], Any] | None = None
+
+
+@attrs.define
+class Commit:
+    """``storage.commit(change)``: the operation receives the ``Committed``."""
+
+    change: Change
+
+    def serve(self, storage: Any) -> Any:
+        """The commit on ``storage``: its ``Committed``, or the awaitable of it."""
+        return storage.commit(self.change)
+
+
+#: What an operation yields: the driver answers each with ``send`` (its value) or ``throw``
+#: (the store's exception).
+Request = Call | Scan | Commit
+#: One engine operation: a generator of requests that returns the operation's value.
+Operation = Generator[Request, Any, T]
+
+
+def gather(items: Iterable[Message], keep: Callable[[Message], Any] | None) -> list[Any]:
+    """A scan's items as ``Scan`` keeps them."""
+    if keep is None:
+        return list(items)
+    return [kept for item in items if (kept := keep(item)) is not None]
+
+
+def _queued(message: Message) -> Message | None:
+    return message if message.status is MessageStatus.QUEUED else None
+
+
+_recipient = attrgetter("recipient")
+
+
+# One event's decisions ---------------------------------------------------------------------------
 
 
 class _Step:
     """What one event decides, gathered while it is decided: the ``Change`` to commit and the
     monitors it leaves (kept in the cache once the change is written)."""
 
-    def __init__(self, engine: CampaignEngine, now: datetime) -> None:
+    def __init__(self, engine: _Engine[Any], now: datetime) -> None:
         self._engine = engine
         self.now = now
         self.campaigns: dict[str, Campaign] = {}  # as read, or as this event changes them
@@ -146,11 +224,11 @@ class _Step:
         self._monitors: dict[str, Monitor] = {}
         self._observed: dict[str, list[Observation]] = {}
 
-    def campaign(self, campaign_id: str) -> Campaign:
+    def campaign(self, campaign_id: str) -> Operation[Campaign]:
         """The campaign, as read once per event or as this event changed it."""
         found = self.campaigns.get(campaign_id)
         if found is None:
-            found = self.campaigns[campaign_id] = self._engine.storage.get_campaign(campaign_id)
+            found = self.campaigns[campaign_id] = yield Call("get_campaign", (campaign_id,))
         return found
 
     def change_campaign(self, changed: CampaignChange) -> None:
@@ -166,11 +244,11 @@ class _Step:
     def set_message(self, message: Message) -> None:
         self.messages[message.id] = message
 
-    def observe(self, campaign_id: str, observation: Observation) -> list[Action]:
+    def observe(self, campaign_id: str, observation: Observation) -> Operation[list[Action]]:
         """Feed the campaign's monitor (from the store's evidence) one outcome; what it asks."""
         monitor = self._monitors.get(campaign_id)
         if monitor is None:
-            read = self._engine.storage.evidence(campaign_id)
+            read: Evidence = yield Call("evidence", (campaign_id,))
             self._evidence[campaign_id] = read
             monitor = self._engine._monitors.get(self._engine.suspension, read)
         monitor, raised = watch(monitor, (observation,), campaign_id, self.now)
@@ -179,13 +257,14 @@ class _Step:
         actions: list[Action] = []
         for found in raised:
             if isinstance(found, Suspension):
-                actions.extend(self.suspend(campaign_id, found))
+                actions.extend((yield from self.suspend(campaign_id, found)))
             else:
                 actions.append(found)
         return actions
 
-    def suspend(self, campaign_id: str, suspension: Suspension) -> list[Action]:
-        decided = suspend(self.campaign(campaign_id), suspension, self.now)
+    def suspend(self, campaign_id: str, suspension: Suspension) -> Operation[list[Action]]:
+        campaign = yield from self.campaign(campaign_id)
+        decided = suspend(campaign, suspension, self.now)
         if decided is None:
             return []
         change, action = decided
@@ -211,10 +290,10 @@ class _Step:
             orphans=tuple(self.orphans),
             taken_orphans=tuple(self.taken_orphans),
             evidence=tuple(evidence),
-            completions=tuple(
+            completions=tuple(  # an event reads a campaign before it completes it
                 Completion(campaign_id=cid, at=self.now)
                 for cid in self.completions
-                if self.campaign(cid).status is CampaignStatus.SENDING
+                if self.campaigns[cid].status is CampaignStatus.SENDING
             ),
         )
 
@@ -227,20 +306,17 @@ class _Step:
             self._engine._monitors.put(after, monitor)
 
 
-class CampaignEngine:
-    """The sans-IO campaign engine over a ``Storage`` and replaceable policies.
+class _Engine(Generic[S]):
+    """The engine's configuration and its operations, each written once as a generator of
+    requests to the store (``Call``, ``Scan``, ``Commit``) that returns the
+    operation's value: ``CampaignEngine`` serves them from a ``Storage``,
+    ``AsyncCampaignEngine`` awaits them from an ``AsyncStorage``."""
 
-    Every call reads what it needs, decides with pure functions of what it read and ``now``, and
-    hands the store one ``Change``, committed whole (``Storage.commit``); on a conflict it reads
-    again and decides again. ``escalation``: a ``SoftBounceEscalation`` turning a number's
-    repeated soft bounces across campaigns into a hard bounce (off by default).
-    ``retry_window``: the longest a waiting retry is held, from the first failure, before
-    ``resume`` gives it up (the default retry policy's 72 hours).
-    """
+    _NAME = "CampaignEngine"  # how the constructor's errors name the engine
 
     def __init__(
         self,
-        storage: Storage,
+        storage: S,
         *,
         validator: NumberValidator | None = None,
         default_region: str | None = None,
@@ -264,12 +340,12 @@ class CampaignEngine:
             ("retry_window", retry_window),
         ):
             if not isinstance(value, timedelta) or value <= timedelta(0):
-                raise ValidationError(f"CampaignEngine.{name}", "must be a positive timedelta")
+                raise ValidationError(f"{self._NAME}.{name}", "must be a positive timedelta")
         if not isinstance(conflict_retries, int) or conflict_retries < 1:
-            raise ValidationError("CampaignEngine.conflict_retries", "must be at least 1")
+            raise ValidationError(f"{self._NAME}.conflict_retries", "must be at least 1")
         if escalation is not None and not isinstance(escalation, SoftBounceEscalation):
             raise ValidationError(
-                "CampaignEngine.escalation", "must be a SoftBounceEscalation or None"
+                f"{self._NAME}.escalation", "must be a SoftBounceEscalation or None"
             )
         self.storage = storage
         self.validator = validator
@@ -313,20 +389,20 @@ class CampaignEngine:
 
     def _commit(
         self,
-        decide: Callable[[], tuple[_Step, T]],
+        decide: Callable[[], Operation[tuple[_Step, T]]],
         *,
         also: tuple[type[Exception], ...] = (),
-    ) -> tuple[Committed, T]:
+    ) -> Operation[tuple[Committed, T]]:
         """Decide and commit, reading again and deciding again when another writer got there
         first (``ConflictError``, and ``also``)."""
         catch: tuple[type[Exception], ...] = (ConflictError, *also)
         for _ in range(self._conflict_retries):
-            step, value = decide()
+            step, value = yield from decide()
             change = step.change()
             if change.is_empty:
                 return _NOTHING, value
             try:
-                committed = self.storage.commit(change)
+                committed: Committed = yield Commit(change)
             except catch:
                 _log.debug("a concurrent writer changed what this event read: decide again")
                 continue
@@ -339,37 +415,39 @@ class CampaignEngine:
             return committed, value
         raise ConflictError("event", "change", -1, -1)
 
+    def _handled(
+        self, results: Sequence[_Result], committed: Committed
+    ) -> Operation[list[HandleResult]]:
+        """Each result with its message as stored: from ``committed``, else read."""
+        handled: list[HandleResult] = []
+        for result in results:
+            message = committed.message(result.message_id) or (
+                yield Call("get_message", (result.message_id,))
+            )
+            handled.append(result.handled(message))
+        return handled
+
     # planning and sending --------------------------------------------------------------------
 
-    def plan(
+    def _plan(
         self,
         campaign_id: str,
         lists: Mapping[str, Iterable[str]],
         now: datetime,
-        *,
-        explicit_zones: Mapping[str, str] | None = None,
-        category: str = "marketing",
-    ) -> PlanResult:
-        """Plan a campaign's messages to its contact lists and start it, in one change.
-
-        Everything is decided before anything is stored: a refusal (a RAISE send-time policy, a
-        deferral past the horizon, a campaign that cannot start) stores nothing. Planning again
-        adds what is new (other lists, more numbers): numbers already planned are left as they
-        are and counted in ``already_planned`` (a plan with nothing new changes nothing, whatever
-        the campaign's status: a replay). ``explicit_zones`` maps E.164 numbers to known
-        IANA zones, kept with their messages (their retries are planned in the same zone).
-        """
+        explicit_zones: Mapping[str, str] | None,
+        category: str,
+    ) -> Operation[PlanResult]:
         now = self._now(now)
         zones = dict(explicit_zones or {})
         recipients = build_recipients(
             lists, default_region=self.default_region, validator=self.validator
         )
 
-        def decide() -> tuple[_Step, tuple[Plan, frozenset[str]]]:
+        def decide() -> Operation[tuple[_Step, tuple[Plan, frozenset[str]]]]:
             step = _Step(self, now)
-            campaign = step.campaign(campaign_id)
-            blocked = self.storage.blocked(r.e164 for r in recipients.recipients)
-            existing = [m.recipient for m in self.storage.iter_messages(campaign_id)]
+            campaign = yield from step.campaign(campaign_id)
+            blocked = yield Call("blocked", ((r.e164 for r in recipients.recipients),))
+            existing = yield Scan("iter_messages", (campaign_id,), keep=_recipient)
             planned = plan_messages(
                 campaign,
                 recipients,
@@ -394,8 +472,10 @@ class CampaignEngine:
             step.new_messages = planned.messages
             return step, (planned, blocked)
 
-        committed, (planned, blocked) = self._commit(decide, also=(DuplicateError,))
-        campaign = next(iter(committed.campaigns), None) or self.storage.get_campaign(campaign_id)
+        committed, (planned, blocked) = yield from self._commit(decide, also=(DuplicateError,))
+        campaign = next(iter(committed.campaigns), None) or (
+            yield Call("get_campaign", (campaign_id,))
+        )
         _log.info(
             "campaign %s planned: %d messages, %d refused, %d dropped, %d need a zone, "
             "%d blocked, %d planned already",
@@ -418,29 +498,30 @@ class CampaignEngine:
             already_planned=planned.already_planned,
         )
 
-    def assign_zone(self, message_id: str, zone: str, now: datetime) -> Action | None:
-        """Give a queued message the zone it was missing: when to send it, in that zone (kept
-        with the message: its retries are planned in the same zone)."""
+    def _assign_zone(self, message_id: str, zone: str, now: datetime) -> Operation[Action | None]:
         now = self._now(now)
 
-        def decide() -> tuple[_Step, Action | None]:
+        def decide() -> Operation[tuple[_Step, Action | None]]:
             step = _Step(self, now)
-            message = self.storage.get_message(message_id)
+            message: Message = yield Call("get_message", (message_id,))
             if message.status is not MessageStatus.QUEUED:
                 return step, None
-            action = self._send_action(step, message, now, explicit_zone=zone)
+            action = yield from self._send_action(step, message, now, explicit_zone=zone)
             if isinstance(action, SendMessage):
                 step.set_message(step.message(message).wait_until(action.at, zone=zone))
             return step, action
 
-        return self._commit(decide)[1]
+        return (yield from self._commit(decide))[1]
 
     def _send_action(
         self, step: _Step, message: Message, now: datetime, *, explicit_zone: str | None = None
-    ) -> Action | None:
+    ) -> Operation[Action | None]:
+        campaign = step.campaigns.get(message.campaign_id) or (
+            yield from step.campaign(message.campaign_id)
+        )
         return send_action(
             message,
-            step.campaign(message.campaign_id),
+            campaign,
             now,
             explicit_zone=explicit_zone,
             rules=self.rules,
@@ -448,50 +529,41 @@ class CampaignEngine:
             horizon=self.horizon,
         )
 
-    def due(self, message_id: str, now: datetime) -> Action | None:
-        """Just before sending: ``None`` if the message is no longer to be sent (its campaign
-        was suspended or cancelled, it was already sent); else when to send it (``at == now``
-        means now; its stored due time if that is later, a retry's backoff; a later time if the
-        allowed hours moved on; ``NeedsZone`` if its zone is unknown). Reads only."""
+    def _due(self, message_id: str, now: datetime) -> Operation[Action | None]:
         now = self._now(now)
-        message = self.storage.get_message(message_id)
+        message: Message = yield Call("get_message", (message_id,))
         if message.status is not MessageStatus.QUEUED:
             return None  # not to be sent, whatever its campaign: no need to read it
-        return self._send_action(_Step(self, now), message, now)
+        return (yield from self._send_action(_Step(self, now), message, now))
 
-    def due_retries(self, now: datetime, *, batch_size: int = 1000) -> list[RetryMessage]:
-        """The retries whose time has come (at or before ``now``), of campaigns that are
-        sending, as stored: what a restarted service sends first. Reads only."""
+    def _due_retries(self, now: datetime, batch_size: int) -> Operation[list[RetryMessage]]:
         now = self._now(now)
-        return [
-            self._retry_action(message, message.due_at, "a stored retry whose time has come")
-            for message in self.storage.iter_due(now, batch_size=batch_size)
-            if message.attempts and message.due_at is not None
-        ]
+
+        def retry(message: Message) -> RetryMessage | None:
+            if not message.attempts or message.due_at is None:
+                return None
+            return self._retry_action(message, message.due_at, "a stored retry whose time has come")
+
+        retries: list[RetryMessage] = yield Scan(
+            "iter_due", (now,), {"batch_size": batch_size}, retry
+        )
+        return retries
 
     # campaign decisions ----------------------------------------------------------------------
 
-    def resume(self, campaign_id: str, now: datetime, *, reason: str = "") -> list[Action]:
-        """Resume a suspended campaign and plan its queued messages again, in one change.
-
-        The suspension evidence starts afresh in the store (resuming is a decision that the
-        cause was dealt with), for every engine. A message whose due time is still to come keeps
-        it; one whose time passed while the campaign was suspended is planned at the first
-        allowed instant from ``now``; a waiting retry that could then only be sent more than
-        ``retry_window`` after its first failure is given up (a soft bounce, its reason kept).
-        """
+    def _resume(self, campaign_id: str, now: datetime, reason: str) -> Operation[list[Action]]:
         now = self._now(now)
 
-        def decide() -> tuple[_Step, list[Action]]:
+        def decide() -> Operation[tuple[_Step, list[Action]]]:
             step = _Step(self, now)
-            step.change_campaign(step.campaign(campaign_id).resume(at=now, reason=reason))
+            campaign = yield from step.campaign(campaign_id)
+            step.change_campaign(campaign.resume(at=now, reason=reason))
             step.restarts.append(campaign_id)
             actions: list[Action] = []
-            for read in self.storage.iter_messages(campaign_id):
-                if read.status is not MessageStatus.QUEUED:
-                    continue
+            queued: list[Message] = yield Scan("iter_messages", (campaign_id,), keep=_queued)
+            for read in queued:
                 message = step.message(read)
-                planned = self._replan(step, message, now)
+                planned = yield from self._replan(step, message, now)
                 if planned is None:
                     continue
                 if isinstance(planned, Message):  # given up
@@ -501,9 +573,11 @@ class CampaignEngine:
                 actions.append(planned)
             return step, actions
 
-        return self._commit(decide)[1]
+        return (yield from self._commit(decide))[1]
 
-    def _replan(self, step: _Step, message: Message, now: datetime) -> Action | Message | None:
+    def _replan(
+        self, step: _Step, message: Message, now: datetime
+    ) -> Operation[Action | Message | None]:
         """A queued message of a resumed campaign: its action (its time kept, or moved to now
         in allowed hours, and stored), or the message given up (a retry past its window)."""
         if message.due_at is not None and message.due_at > now:
@@ -515,7 +589,9 @@ class CampaignEngine:
                 recipient=message.recipient,
                 at=message.due_at,
             )
-        action = self._send_action(step, message.wait_until(None, zone=message.zone), now)
+        action = yield from self._send_action(
+            step, message.wait_until(None, zone=message.zone), now
+        )
         if not isinstance(action, SendMessage):
             return action  # a zone still to be given
         if message.attempts:
@@ -538,49 +614,42 @@ class CampaignEngine:
             explanation=why,
         )
 
-    def cancel(self, campaign_id: str, now: datetime, *, reason: str = "") -> Campaign:
-        """Cancel a campaign and its queued messages (never sent), in one change. Its messages
-        still processing take their outcomes as they come, final: nothing is retried."""
+    def _cancel(self, campaign_id: str, now: datetime, reason: str) -> Operation[Campaign]:
         now = self._now(now)
 
-        def decide() -> tuple[_Step, None]:
+        def decide() -> Operation[tuple[_Step, None]]:
             step = _Step(self, now)
-            step.change_campaign(step.campaign(campaign_id).cancel(at=now, reason=reason))
-            for read in self.storage.iter_messages(campaign_id):
-                if read.status is MessageStatus.QUEUED:
-                    cancelled = cancel(step.message(read), now)
-                    if cancelled is not None:
-                        step.set_message(cancelled)
+            campaign = yield from step.campaign(campaign_id)
+            step.change_campaign(campaign.cancel(at=now, reason=reason))
+            queued: list[Message] = yield Scan("iter_messages", (campaign_id,), keep=_queued)
+            for read in queued:
+                cancelled = cancel(step.message(read), now)
+                if cancelled is not None:
+                    step.set_message(cancelled)
             return step, None
 
-        committed, _ = self._commit(decide)
+        committed, _ = yield from self._commit(decide)
         return committed.campaigns[0]
 
-    def complete_if_done(self, campaign_id: str, now: datetime) -> Campaign:
-        """Mark a sending campaign completed when none of its messages is queued or processing.
-        (A campaign completes by itself with its last final outcome; this is for a campaign
-        whose last message was settled some other way.)"""
+    def _complete_if_done(self, campaign_id: str, now: datetime) -> Operation[Campaign]:
         now = self._now(now)
-        self.storage.get_campaign(campaign_id)  # NotFoundError for an unknown campaign
-        self.storage.commit(Change(completions=(Completion(campaign_id=campaign_id, at=now),)))
-        return self.storage.get_campaign(campaign_id)
+        yield Call("get_campaign", (campaign_id,))  # NotFoundError for an unknown campaign
+        yield Commit(Change(completions=(Completion(campaign_id=campaign_id, at=now),)))
+        campaign: Campaign = yield Call("get_campaign", (campaign_id,))
+        return campaign
 
     # reports ---------------------------------------------------------------------------------
 
-    def submitted(
+    def _submitted(
         self, message_id: str, provider_message_id: str, at: datetime
-    ) -> list[HandleResult]:
-        """The provider accepted the message under ``provider_message_id``, in one change with
-        the reports that arrived before it (orphans), applied in arrival order: the first
-        result is the submission's own (``"applied"``, or ``"duplicate"`` when that provider id
-        was already recorded: no second attempt; no classification), then one per orphan."""
+    ) -> Operation[list[HandleResult]]:
         at = self._now(at, "at")
         if not isinstance(provider_message_id, str) or not provider_message_id:
             raise ValidationError("provider_message_id", "must be a non-empty string")
 
-        def decide() -> tuple[_Step, list[_Result]]:
+        def decide() -> Operation[tuple[_Step, list[_Result]]]:
             step = _Step(self, at)
-            read = self.storage.get_message(message_id)
+            read: Message = yield Call("get_message", (message_id,))
             message = step.message(read)
             submitted = submit(message, provider_message_id, at)
             if submitted is None and provider_message_id not in {
@@ -592,24 +661,25 @@ class CampaignEngine:
             results = [_Result("applied" if submitted is not None else "duplicate", read.id)]
             if submitted is not None:
                 step.set_message(submitted)
-            kept = self.storage.orphans([provider_message_id])
+            kept: list[Orphan] = yield Call("orphans", ([provider_message_id],))
             if kept:
                 step.taken_orphans.append(provider_message_id)
             for orphan in kept:
                 report = DeliveryReport.from_dict(orphan.report)
-                results.append(self._apply(step, read, report, self._classify(report), at))
+                results.append(
+                    (yield from self._apply(step, read, report, self._classify(report), at))
+                )
             return step, results
 
-        committed, results = self._commit(decide)
-        return [result.handled(committed, self.storage) for result in results]
+        committed, results = yield from self._commit(decide)
+        return (yield from self._handled(results, committed))
 
     def _classify(self, report: DeliveryReport) -> Classification:
         return classify(report, classifier=self.classifier)
 
-    def handle(self, report: DeliveryReport, now: datetime) -> HandleResult:
-        """Apply one delivery report (parsed with ``sms_campaign_stats.providers``), in one
-        change: the message, its retry, the numbers it blocks, a carrier's opt-out, the
-        campaign's suspension evidence, its suspension or its completion."""
+    def _handle(self, report: DeliveryReport, now: datetime) -> Operation[list[HandleResult]]:
+        """The report checked, and the operation of its batch of one (not a generator itself:
+        one level less for the requests of the most frequent call to pass through)."""
         now = self._now(now)
         if not isinstance(report, DeliveryReport):
             raise ValidationError(
@@ -617,27 +687,27 @@ class CampaignEngine:
             )
         if report.provider_message_id is None:
             raise ValidationError("report", "a delivery report without a provider message id")
-        return self.handle_many([report], now)[0]
+        return self._handle_batch((report,), now)
 
-    def expire(self, now: datetime, *, batch_size: int = 1000) -> list[HandleResult]:
-        """Messages still processing ``pending_timeout`` after their last attempt: retried, or
-        soft bounces with EXPIRED_AT_OPERATOR, as the retry policy decides; one change."""
+    def _expire(self, now: datetime, batch_size: int) -> Operation[list[HandleResult]]:
         now = self._now(now)
         cutoff = _earlier(now, self.pending_timeout)
-        stale = list(self.storage.iter_stale(submitted_before=cutoff, batch_size=batch_size))
+        stale: list[Message] = yield Scan(
+            "iter_stale", (), {"submitted_before": cutoff, "batch_size": batch_size}
+        )
         if not stale:
             return []
 
-        def decide() -> tuple[_Step, list[_Result]]:
+        def decide() -> Operation[tuple[_Step, list[_Result]]]:
             step = _Step(self, now)
             results = []
             for message in stale:
-                read = self.storage.get_message(message.id)
-                results.append(self._apply(step, read, None, EXPIRED, now))
+                read: Message = yield Call("get_message", (message.id,))
+                results.append((yield from self._apply(step, read, None, EXPIRED, now)))
             return step, results
 
-        committed, results = self._commit(decide)
-        return [result.handled(committed, self.storage) for result in results]
+        committed, results = yield from self._commit(decide)
+        return (yield from self._handled(results, committed))
 
     def _apply(
         self,
@@ -646,21 +716,24 @@ class CampaignEngine:
         report: DeliveryReport | None,
         found: Classification,
         now: datetime,
-    ) -> _Result:
+    ) -> Operation[_Result]:
         """Decide what ``found`` (of ``report``, or an expiry) does to the message ``read``,
         as this event has left it so far; gather it into ``step``."""
         message = step.message(read)
         pid = None if report is None else report.provider_message_id
         attempt = len(message.attempts) - 1 if report is None else attempt_of(message, pid)
         if self.escalation is not None:
-            found = self._escalate(message, attempt, found, now)
+            found = yield from self._escalate(message, attempt, found, now)
+        campaign = step.campaigns.get(message.campaign_id) or (
+            yield from step.campaign(message.campaign_id)
+        )
         decided = decide(
             message,
             attempt,
             found,
             report,
             now,
-            campaign=step.campaign(message.campaign_id).status,
+            campaign=campaign.status,
             retry=self.retry,
             rules=self.rules,
             zone_policy=self.zone_policy,
@@ -677,25 +750,28 @@ class CampaignEngine:
         if effects.unsubscribe is not None:
             step.unsubscribes.append(effects.unsubscribe)
         if effects.suspension is not None:
-            actions.extend(step.suspend(changed.campaign_id, effects.suspension))
+            actions.extend((yield from step.suspend(changed.campaign_id, effects.suspension)))
         if effects.observation is not None:
-            actions.extend(step.observe(changed.campaign_id, effects.observation))
+            actions.extend((yield from step.observe(changed.campaign_id, effects.observation)))
         step.complete_if_last(changed)
         return _Result("applied", read.id, found, tuple(actions))
 
     def _escalate(
         self, message: Message, attempt: int, found: Classification, now: datetime
-    ) -> Classification:
+    ) -> Operation[Classification]:
         """``found``, a hard bounce if this number soft-bounced too often lately (any campaign)."""
         assert self.escalation is not None
         if found.outcome is not Outcome.SOFT_BOUNCE:
             return found
         current = message.attempts[attempt]
+        others: list[Message] = yield Call(
+            "messages_to",
+            (message.recipient,),
+            {"since": _earlier(now, self.escalation.window), "before": now},
+        )
         earlier = [
             a.submitted_at
-            for other in self.storage.messages_to(
-                message.recipient, since=_earlier(now, self.escalation.window), before=now
-            )
+            for other in others
             for a in other.attempts
             if a.outcome is Outcome.SOFT_BOUNCE
             and a is not current
@@ -703,28 +779,30 @@ class CampaignEngine:
         ]
         return self.escalation.apply(found, earlier_soft_bounces=earlier, now=now)
 
-    def handle_many(
-        self, reports: Sequence[DeliveryReport], now: datetime, *, batch_size: int = 1000
-    ) -> list[HandleResult]:
-        """Apply many reports, in order, with the same results as ``handle`` one by one, in
-        batches: one lookup and one change per batch (every message, retry, block, opt-out,
-        evidence, suspension and completion of the batch, all or nothing)."""
+    def _handle_many(
+        self, reports: Sequence[DeliveryReport], now: datetime, batch_size: int
+    ) -> Operation[list[HandleResult]]:
         now = self._now(now)
         for report in reports:
             if not isinstance(report, DeliveryReport) or report.provider_message_id is None:
                 raise ValidationError("reports", "each must be a DeliveryReport with a provider id")
         results: list[HandleResult] = []
         for first in range(0, len(reports), batch_size):
-            results.extend(self._handle_batch(reports[first : first + batch_size], now))
+            results.extend(
+                (yield from self._handle_batch(reports[first : first + batch_size], now))
+            )
         return results
 
-    def _handle_batch(self, reports: Sequence[DeliveryReport], now: datetime) -> list[HandleResult]:
+    def _handle_batch(
+        self, reports: Sequence[DeliveryReport], now: datetime
+    ) -> Operation[list[HandleResult]]:
         found = [self._classify(report) for report in reports]
 
-        def decide() -> tuple[_Step, list[_Result | None]]:
+        def decide() -> Operation[tuple[_Step, list[_Result | None]]]:
             step = _Step(self, now)
-            current = self.storage.find_messages_by_provider_ids(
-                r.provider_message_id for r in reports if r.provider_message_id is not None
+            current: dict[str, Message] = yield Call(
+                "find_messages_by_provider_ids",
+                ((r.provider_message_id for r in reports if r.provider_message_id is not None),),
             )
             results: list[_Result | None] = []
             for report, classification in zip(reports, found, strict=True):
@@ -740,75 +818,70 @@ class CampaignEngine:
                     )
                     results.append(None)
                     continue
-                results.append(self._apply(step, read, report, classification, now))
+                results.append((yield from self._apply(step, read, report, classification, now)))
             return step, results
 
-        committed, decided = self._commit(decide)
+        committed, decided = yield from self._commit(decide)
         handled: list[HandleResult] = []
         for report, classification, result in zip(reports, found, decided, strict=True):
             if result is None:
-                handled.append(self._after_orphan(report, classification, now))
+                handled.append((yield from self._after_orphan(report, classification, now)))
             else:
-                handled.append(result.handled(committed, self.storage))
+                message = committed.message(result.message_id) or (
+                    yield Call("get_message", (result.message_id,))
+                )
+                handled.append(result.handled(message))
         return handled
 
     def _after_orphan(
         self, report: DeliveryReport, found: Classification, now: datetime
-    ) -> HandleResult:
+    ) -> Operation[HandleResult]:
         """A kept report: look once more, since ``submitted`` may have recorded its provider id
         between the lookup and the write, and looked for orphans before this one was kept.
         Whoever takes an orphan applies it, in the change that takes it: exactly once."""
         pid = report.provider_message_id or ""
-        if self.storage.find_messages_by_provider_ids([pid]):
+        if (yield Call("find_messages_by_provider_ids", ([pid],))):
             ours = _as_json(report.to_dict())
 
-            def decide() -> tuple[_Step, list[tuple[str, _Result]]]:
+            def decide() -> Operation[tuple[_Step, list[tuple[str, _Result]]]]:
                 step = _Step(self, now)
-                read = self.storage.find_messages_by_provider_ids([pid]).get(pid)
-                kept = self.storage.orphans([pid])
+                known: dict[str, Message] = yield Call("find_messages_by_provider_ids", ([pid],))
+                read = known.get(pid)
+                kept: list[Orphan] = yield Call("orphans", ([pid],))
                 if read is None or not kept:
                     return step, []
                 step.taken_orphans.append(pid)
                 applied = []
                 for orphan in kept:
                     stored = DeliveryReport.from_dict(orphan.report)
-                    applied.append(
-                        (
-                            _as_json(orphan.report),
-                            self._apply(step, read, stored, self._classify(stored), now),
-                        )
-                    )
+                    text = _as_json(orphan.report)
+                    result = yield from self._apply(step, read, stored, self._classify(stored), now)
+                    applied.append((text, result))
                 return step, applied
 
-            committed, applied = self._commit(decide)
+            committed, applied = yield from self._commit(decide)
             for text, result in applied:
                 if text == ours:
-                    return result.handled(committed, self.storage)
+                    return (yield from self._handled((result,), committed))[0]
         _log.info("report for unknown provider id %r kept as an orphan", mask_numbers_in(pid))
         return HandleResult(effect="orphan", message=None, classification=found)
 
     # suspension ------------------------------------------------------------------------------
 
-    def monitor_verdict(self, campaign_id: str) -> Any:
-        """The campaign's current suspension verdict, from the store's evidence."""
-        evidence = self.storage.evidence(campaign_id)
+    def _monitor_verdict(self, campaign_id: str) -> Operation[Any]:
+        evidence: Evidence = yield Call("evidence", (campaign_id,))
         return self._monitors.get(self.suspension, evidence).policy.verdict()
 
     # inbound ---------------------------------------------------------------------------------
 
-    def inbound(
+    def _inbound(
         self,
         sender: str,
         text: str,
         at: datetime,
-        *,
-        inbound_id: str | None = None,
-        default_region: str | None = None,
-    ) -> InboundResult:
-        """An SMS from ``sender``, in one change: an opt-out if it is a STOP keyword (recorded,
-        the number blocked, the campaign's evidence counted), else a reply; attributed to the
-        campaign last sent to that number within ``reply_window`` before ``at``. Idempotent on
-        ``inbound_id`` (or, without one, on the sender, the instant and the text)."""
+        inbound_id: str | None,
+        default_region: str | None,
+    ) -> Operation[InboundResult]:
         at = self._now(at, "at")
         if not isinstance(text, str):
             raise ValidationError("text", "an inbound message is a text")
@@ -818,9 +891,11 @@ class CampaignEngine:
             raise ValidationError("sender", "not a phone number an SMS can come from")
         e164 = check.e164
 
-        def decide() -> tuple[_Step, tuple[Reply | Unsubscribe, list[Action]]]:
+        def decide() -> Operation[tuple[_Step, tuple[Reply | Unsubscribe, list[Action]]]]:
             step = _Step(self, at)
-            sent = self.storage.messages_to(e164, since=_earlier(at, self.reply_window), before=at)
+            sent: list[Message] = yield Call(
+                "messages_to", (e164,), {"since": _earlier(at, self.reply_window), "before": at}
+            )
             received = attribute(
                 e164,
                 text,
@@ -841,13 +916,13 @@ class CampaignEngine:
                 )
             )
             campaign_id = received.campaign_id
-            if campaign_id is not None and all(
-                u.id != received.id for u in self.storage.unsubscribes(campaign_id)
-            ):
-                actions.extend(step.observe(campaign_id, Observation.UNSUBSCRIBE))
+            if campaign_id is not None:
+                stored: list[Unsubscribe] = yield Call("unsubscribes", (campaign_id,))
+                if all(u.id != received.id for u in stored):
+                    actions.extend((yield from step.observe(campaign_id, Observation.UNSUBSCRIBE)))
             return step, (received, actions)
 
-        committed, (received, actions) = self._commit(decide)
+        committed, (received, actions) = yield from self._commit(decide)
         if isinstance(received, Reply):
             return InboundResult(
                 kind="reply",
@@ -881,8 +956,7 @@ class _Result:
     classification: Classification | None = None
     actions: tuple[Action, ...] = ()
 
-    def handled(self, committed: Committed, storage: Storage) -> HandleResult:
-        message = committed.message(self.message_id) or storage.get_message(self.message_id)
+    def handled(self, message: Message) -> HandleResult:
         return HandleResult(
             effect=self.effect,
             message=message,
@@ -902,3 +976,154 @@ def _first_failure(message: Message) -> datetime:
 def _as_json(report: Mapping[str, Any]) -> str:
     """A report's mapping as canonical JSON text, to recognise it after a store's round trip."""
     return json.dumps(report, sort_keys=True, default=str)
+
+
+class CampaignEngine(_Engine[Storage]):
+    """The sans-IO campaign engine over a ``Storage`` and replaceable policies.
+
+    Every call reads what it needs, decides with pure functions of what it read and ``now``, and
+    hands the store one ``Change``, committed whole (``Storage.commit``); on a conflict it reads
+    again and decides again. ``escalation``: a ``SoftBounceEscalation`` turning a number's
+    repeated soft bounces across campaigns into a hard bounce (off by default).
+    ``retry_window``: the longest a waiting retry is held, from the first failure, before
+    ``resume`` gives it up (the default retry policy's 72 hours).
+    """
+
+    def _run(self, operation: Operation[T]) -> T:
+        """Serve the operation's requests from the store, in this thread, until it returns."""
+        storage = self.storage
+        send, throw = operation.send, operation.throw
+        result: Any = None
+        try:
+            request = send(None)
+            while True:
+                try:
+                    if type(request) is Scan:
+                        result = gather(request.serve(storage), request.keep)
+                    else:
+                        result = request.serve(storage)
+                except Exception as error:
+                    failure = error
+                else:
+                    request = send(result)
+                    continue
+                # Thrown outside the handler: what the operation raises is not chained to it.
+                request = throw(failure)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+    # planning and sending --------------------------------------------------------------------
+
+    def plan(
+        self,
+        campaign_id: str,
+        lists: Mapping[str, Iterable[str]],
+        now: datetime,
+        *,
+        explicit_zones: Mapping[str, str] | None = None,
+        category: str = "marketing",
+    ) -> PlanResult:
+        """Plan a campaign's messages to its contact lists and start it, in one change.
+
+        Everything is decided before anything is stored: a refusal (a RAISE send-time policy, a
+        deferral past the horizon, a campaign that cannot start) stores nothing. Planning again
+        adds what is new (other lists, more numbers): numbers already planned are left as they
+        are and counted in ``already_planned`` (a plan with nothing new changes nothing, whatever
+        the campaign's status: a replay). ``explicit_zones`` maps E.164 numbers to known
+        IANA zones, kept with their messages (their retries are planned in the same zone).
+        """
+        return self._run(self._plan(campaign_id, lists, now, explicit_zones, category))
+
+    def assign_zone(self, message_id: str, zone: str, now: datetime) -> Action | None:
+        """Give a queued message the zone it was missing: when to send it, in that zone (kept
+        with the message: its retries are planned in the same zone)."""
+        return self._run(self._assign_zone(message_id, zone, now))
+
+    def due(self, message_id: str, now: datetime) -> Action | None:
+        """Just before sending: ``None`` if the message is no longer to be sent (its campaign
+        was suspended or cancelled, it was already sent); else when to send it (``at == now``
+        means now; its stored due time if that is later, a retry's backoff; a later time if the
+        allowed hours moved on; ``NeedsZone`` if its zone is unknown). Reads only."""
+        return self._run(self._due(message_id, now))
+
+    def due_retries(self, now: datetime, *, batch_size: int = 1000) -> list[RetryMessage]:
+        """The retries whose time has come (at or before ``now``), of campaigns that are
+        sending, as stored: what a restarted service sends first. Reads only."""
+        return self._run(self._due_retries(now, batch_size))
+
+    # campaign decisions ----------------------------------------------------------------------
+
+    def resume(self, campaign_id: str, now: datetime, *, reason: str = "") -> list[Action]:
+        """Resume a suspended campaign and plan its queued messages again, in one change.
+
+        The suspension evidence starts afresh in the store (resuming is a decision that the
+        cause was dealt with), for every engine. A message whose due time is still to come keeps
+        it; one whose time passed while the campaign was suspended is planned at the first
+        allowed instant from ``now``; a waiting retry that could then only be sent more than
+        ``retry_window`` after its first failure is given up (a soft bounce, its reason kept).
+        """
+        return self._run(self._resume(campaign_id, now, reason))
+
+    def cancel(self, campaign_id: str, now: datetime, *, reason: str = "") -> Campaign:
+        """Cancel a campaign and its queued messages (never sent), in one change. Its messages
+        still processing take their outcomes as they come, final: nothing is retried."""
+        return self._run(self._cancel(campaign_id, now, reason))
+
+    def complete_if_done(self, campaign_id: str, now: datetime) -> Campaign:
+        """Mark a sending campaign completed when none of its messages is queued or processing.
+        (A campaign completes by itself with its last final outcome; this is for a campaign
+        whose last message was settled some other way.)"""
+        return self._run(self._complete_if_done(campaign_id, now))
+
+    # reports ---------------------------------------------------------------------------------
+
+    def submitted(
+        self, message_id: str, provider_message_id: str, at: datetime
+    ) -> list[HandleResult]:
+        """The provider accepted the message under ``provider_message_id``, in one change with
+        the reports that arrived before it (orphans), applied in arrival order: the first
+        result is the submission's own (``"applied"``, or ``"duplicate"`` when that provider id
+        was already recorded: no second attempt; no classification), then one per orphan."""
+        return self._run(self._submitted(message_id, provider_message_id, at))
+
+    def handle(self, report: DeliveryReport, now: datetime) -> HandleResult:
+        """Apply one delivery report (parsed with ``sms_campaign_stats.providers``), in one
+        change: the message, its retry, the numbers it blocks, a carrier's opt-out, the
+        campaign's suspension evidence, its suspension or its completion."""
+        return self._run(self._handle(report, now))[0]
+
+    def handle_many(
+        self, reports: Sequence[DeliveryReport], now: datetime, *, batch_size: int = 1000
+    ) -> list[HandleResult]:
+        """Apply many reports, in order, with the same results as ``handle`` one by one, in
+        batches: one lookup and one change per batch (every message, retry, block, opt-out,
+        evidence, suspension and completion of the batch, all or nothing)."""
+        return self._run(self._handle_many(reports, now, batch_size))
+
+    def expire(self, now: datetime, *, batch_size: int = 1000) -> list[HandleResult]:
+        """Messages still processing ``pending_timeout`` after their last attempt: retried, or
+        soft bounces with EXPIRED_AT_OPERATOR, as the retry policy decides; one change."""
+        return self._run(self._expire(now, batch_size))
+
+    # suspension ------------------------------------------------------------------------------
+
+    def monitor_verdict(self, campaign_id: str) -> Any:
+        """The campaign's current suspension verdict, from the store's evidence."""
+        return self._run(self._monitor_verdict(campaign_id))
+
+    # inbound ---------------------------------------------------------------------------------
+
+    def inbound(
+        self,
+        sender: str,
+        text: str,
+        at: datetime,
+        *,
+        inbound_id: str | None = None,
+        default_region: str | None = None,
+    ) -> InboundResult:
+        """An SMS from ``sender``, in one change: an opt-out if it is a STOP keyword (recorded,
+        the number blocked, the campaign's evidence counted), else a reply; attributed to the
+        campaign last sent to that number within ``reply_window`` before ``at``. Idempotent on
+        ``inbound_id`` (or, without one, on the sender, the instant and the text)."""
+        return self._run(self._inbound(sender, text, at, inbound_id, default_region))
