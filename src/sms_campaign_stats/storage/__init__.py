@@ -4,8 +4,13 @@
 embedded default. Your own store implements ``Storage`` (a few reads and
 ``commit(change)``), or subclasses ``StorageBase`` to get every convenience derived from them,
 and runs the conformance suite in ``sms_campaign_stats.testing``.
+
+For asyncio services: ``AsyncStorage`` is the same contract with coroutines (what
+``AsyncCampaignEngine`` awaits), and ``ThreadedAsyncStorage`` turns any ``Storage`` into one,
+each call run in a worker thread.
 """
 
+from ._async_contract import AsyncStorage
 from ._base import StorageBase
 from ._change import (
     ORPHAN_MAX_AGE,
@@ -19,12 +24,14 @@ from ._change import (
 from ._contract import Storage
 from ._counts import CampaignCounts, Cell, CellKey, Engagement
 from ._memory import InMemoryStorage
+from ._threaded import ThreadedAsyncStorage
 from .sqlite import SCHEMA_VERSION, SQLiteStorage
 
 __all__ = [
     "ORPHAN_MAX_AGE",
     "ORPHAN_MAX_COUNT",
     "SCHEMA_VERSION",
+    "AsyncStorage",
     "CampaignCounts",
     "Cell",
     "CellKey",
@@ -38,4 +45,5 @@ __all__ = [
     "SQLiteStorage",
     "Storage",
     "StorageBase",
+    "ThreadedAsyncStorage",
 ]

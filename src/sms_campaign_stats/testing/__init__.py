@@ -12,6 +12,8 @@ and give it what it checks, and every test of the suite runs against yours::
 
 * ``StorageConformance``: define ``make_storage()``, and ``inject_commit_failure()`` to check
   atomicity under a failure in the middle of a commit (needs pytest);
+* ``AsyncStorageConformance``: the same suite for an ``AsyncStorage``: define
+  ``make_async_storage()`` (and ``inject_commit_failure()`` as above);
 * ``SendTimeRuleConformance``: a ``rule`` fixture (and ``zones`` to choose the zones);
 * ``RetryPolicyConformance``: a ``policy`` fixture, and ``window`` if not 72 h;
 * ``SuspensionPolicyConformance``: a ``policy`` fixture and ``min_sample``;
@@ -24,6 +26,7 @@ The policy suites are hypothesis properties (they need hypothesis too, imported 
 run). The built-in stores and policies pass them all.
 """
 
+from ._async_storage import AsyncStorageConformance
 from ._classifiers import ClassifierConformance
 from ._postgres import PostgresUnavailableError, TemporaryPostgres
 from ._retry import RetryPolicyConformance
@@ -33,6 +36,7 @@ from ._suspension import SuspensionPolicyConformance
 
 __all__ = [
     "T0",
+    "AsyncStorageConformance",
     "ClassifierConformance",
     "PostgresUnavailableError",
     "RetryPolicyConformance",
