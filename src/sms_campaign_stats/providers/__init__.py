@@ -19,6 +19,13 @@ Inbound messages (replies, STOPs): one parser per provider (``parse_twilio_inbou
 ``parse_brevo_inbound``) returns an ``InboundMessage`` or raises ``MalformedInboundError`` (a
 ``MalformedReportError``), also for a text longer than an SMS can hold
 (``MAX_INBOUND_TEXT_LENGTH``); ``join_parts`` puts a concatenated message's parts together.
+
+Webhook signatures: ``verify_twilio_signature`` (``X-Twilio-Signature``, with the
+``bodySHA256`` variant for JSON bodies) and ``verify_vonage_signature`` (the ``sig``
+parameter: md5hash, md5, sha1, sha256, sha512; a stale ``timestamp`` refused when ``now`` is
+given), computed as the providers' own SDKs compute them, compared in constant time; a junk
+signature is ``False``, never an exception. Kannel, Infobip and Brevo sign nothing: see
+``docs/webhooks.md``.
 """
 
 from __future__ import annotations
@@ -51,8 +58,18 @@ from .brevo import parse_brevo_event, parse_brevo_inbound
 from .infobip import parse_infobip_inbound, parse_infobip_result
 from .kannel import KANNEL_INBOUND_FIELDS, parse_kannel_dlr, parse_kannel_inbound
 from .smpp import parse_smpp_receipt, parse_smpp_submit_error
-from .twilio import parse_twilio_callback, parse_twilio_inbound
-from .vonage import parse_vonage_inbound, parse_vonage_receipt
+from .twilio import (
+    parse_twilio_callback,
+    parse_twilio_inbound,
+    twilio_signature,
+    verify_twilio_signature,
+)
+from .vonage import (
+    parse_vonage_inbound,
+    parse_vonage_receipt,
+    verify_vonage_signature,
+    vonage_signature,
+)
 
 __all__ = [
     "DECISIONS",
@@ -91,4 +108,8 @@ __all__ = [
     "parse_twilio_inbound",
     "parse_vonage_inbound",
     "parse_vonage_receipt",
+    "twilio_signature",
+    "verify_twilio_signature",
+    "verify_vonage_signature",
+    "vonage_signature",
 ]

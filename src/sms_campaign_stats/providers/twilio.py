@@ -3,16 +3,21 @@
 Statuses: [W-TW-STATUS], [W-TW-CB], [W-TW-ENUM]. Error names: Twilio's error list as copied in
 [C-COURIER] handlers/twiml/errors.json; meanings and retry advice from [W-TW-ERR] where quoted.
 ``RawDlrDoneDate`` (the carrier's receipt time, ``YYMMDDhhmm``, no zone) is kept naive
-[W-TW-RAWDLR]. Inbound messages: the webhook's form fields [W-TW-WEBHOOK].
+[W-TW-RAWDLR]. Inbound messages: the webhook's form fields [W-TW-WEBHOOK]. Webhook signatures
+(``X-Twilio-Signature``): Twilio's scheme as its own SDK computes it [W-TW-SIG].
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-from sms_campaign_stats.errors import MalformedReportError
+from sms_campaign_stats.errors import MalformedReportError, ValidationError
 from sms_campaign_stats.lifecycle._statuses import BounceReason, Outcome
 from sms_campaign_stats.providers._fields import (
     count,
@@ -48,6 +53,8 @@ __all__ = [
     "STATUS_TABLE",
     "parse_twilio_callback",
     "parse_twilio_inbound",
+    "twilio_signature",
+    "verify_twilio_signature",
 ]
 
 _O, _R = Outcome, BounceReason
@@ -372,6 +379,102 @@ def parse_twilio_inbound(
     )
 
 
+Params = Mapping[str, Any] | Iterable[tuple[str, str]]
+
+
+def _values(params: Params) -> dict[str, list[str]]:
+    """Every parameter's values: a mapping (a value may be a list, as ``parse_qs`` gives; a
+    Django ``QueryDict`` or a ``MultiDict`` gives its lists too) or ``(name, value)`` pairs."""
+    found: dict[str, list[str]] = {}
+    if isinstance(params, Mapping):
+        getlist = getattr(params, "getlist", None) or getattr(params, "getall", None)
+        for name in params:
+            value = getlist(name) if callable(getlist) else params[name]
+            items = value if isinstance(value, (list, tuple)) else [value]
+            found.setdefault(str(name), []).extend(items)
+    else:
+        for name, value in params:
+            found.setdefault(str(name), []).append(value)
+    for name, items in found.items():
+        if not all(isinstance(item, str) for item in items):
+            raise TypeError(f"parameter {name} is not text")
+    return found
+
+
+def twilio_signature(url: str, params: Params | None, auth_token: str) -> str:
+    """The ``X-Twilio-Signature`` Twilio computes for a request to ``url`` with ``params``: the
+    URL, then each parameter name followed by its value (names sorted, a name's distinct values
+    sorted), signed with HMAC-SHA1 keyed by the auth token, in base64 [W-TW-SIG].
+
+    >>> twilio_signature("https://mycompany.com/myapp.php?foo=1&bar=2",
+    ...     {"CallSid": "CA1234567890ABCDE", "Caller": "+12349013030", "Digits": "1234",
+    ...      "From": "+12349013030", "To": "+18005551212"}, "12345")
+    '0/KCTR6DLpKmkAf8muzZqo1nDgQ='
+    """
+    text = url
+    for name, values in sorted(_values(params or {}).items()):
+        for value in sorted(set(values)):
+            text += name + value
+    digest = hmac.new(auth_token.encode("utf-8"), text.encode("utf-8"), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _with_and_without_port(url: str) -> tuple[str, str]:
+    """The URL without its port and with its default one (443, 80): Twilio signs either, so
+    its SDK checks both."""
+    parts = urlsplit(url)
+    if parts.port is not None:
+        return parts._replace(netloc=parts.netloc.rsplit(":", 1)[0]).geturl(), url
+    port = 443 if parts.scheme == "https" else 80
+    return url, parts._replace(netloc=f"{parts.netloc}:{port}").geturl()
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+
+
+def verify_twilio_signature(
+    url: str, params: Params | str | bytes | None, signature: object, auth_token: str
+) -> bool:
+    """Whether ``signature`` (the ``X-Twilio-Signature`` header) is Twilio's for this request.
+
+    ``url`` is the full URL Twilio requested (scheme, host, path and query string, as
+    configured in Twilio); ``params`` the POST parameters (a mapping, lists of values allowed,
+    or ``(name, value)`` pairs). For a JSON body, ``url`` carries ``bodySHA256`` and
+    ``params`` is the raw body: its SHA-256 must match too, and the signature covers the URL
+    alone. The URL is checked with and without its default port, as Twilio's SDK does.
+    Comparisons are constant-time; a signature that is junk (missing, not text) is ``False``,
+    never an exception. An empty ``auth_token`` is a ``ValidationError``.
+
+    >>> url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    >>> params = {"CallSid": "CA1234567890ABCDE", "Caller": "+12349013030", "Digits": "1234",
+    ...           "From": "+12349013030", "To": "+18005551212"}
+    >>> verify_twilio_signature(url, params, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", "12345")
+    True
+    >>> verify_twilio_signature(url, {**params, "Digits": "9"}, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=",
+    ...                         "12345")
+    False
+    """
+    if not isinstance(auth_token, str) or not auth_token:
+        raise ValidationError("verify_twilio_signature.auth_token", "must be a non-empty text")
+    if not isinstance(signature, str) or not isinstance(url, str) or len(signature) > 256:
+        return False
+    try:
+        body_hash = True
+        if isinstance(params, (str, bytes)):
+            body = params.encode("utf-8") if isinstance(params, str) else params
+            expected = parse_qs(urlsplit(url).query).get("bodySHA256", [""])[0]
+            body_hash = _same(hashlib.sha256(body).hexdigest(), expected.lower())
+            params = {}
+        without_port, with_port = _with_and_without_port(url)
+        signed = _same(twilio_signature(without_port, params, auth_token), signature) | _same(
+            twilio_signature(with_port, params, auth_token), signature
+        )
+    except (TypeError, ValueError, UnicodeError):
+        return False
+    return body_hash and signed
+
+
 #: Twilio in the registry: status words in lower case, error codes of ``ErrorNamespace.TWILIO``.
 PROVIDER = Provider(
     name="twilio",
@@ -388,6 +491,7 @@ PROVIDER = Provider(
         "W-TW-TESTCRED",
         "W-TW-RAWDLR",
         "W-TW-WEBHOOK",
+        "W-TW-SIG",
         "C-COURIER",
         "LIB",
     ),

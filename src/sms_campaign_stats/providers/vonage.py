@@ -8,15 +8,20 @@ otherwise (decisions D11, D12). ``scts`` and ``message-timestamp`` carry no zone
 Inbound messages [W-VN-INBOUND]: ``msisdn`` (the sender), ``to``, ``messageId``, ``text``,
 ``message-timestamp`` (UTC), and ``concat``, ``concat-ref``, ``concat-total``, ``concat-part``
 for the parts of a long message, each delivered on its own (``join_parts`` puts them together).
+Signed webhooks (the ``sig`` parameter): computed as Vonage's own SDKs compute it [W-VN-SIG].
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
-from sms_campaign_stats.errors import MalformedInboundError
+from sms_campaign_stats._core.validate import check_utc
+from sms_campaign_stats.errors import MalformedInboundError, MalformedReportError, ValidationError
 from sms_campaign_stats.lifecycle._statuses import BounceReason, Outcome
 from sms_campaign_stats.providers._fields import (
     field,
@@ -44,6 +49,7 @@ from sms_campaign_stats.providers._report import (
     NO_DETAILS,
     DeliveryReport,
     ErrorNamespace,
+    check_payload,
     new_report,
 )
 from sms_campaign_stats.providers._rows import CodeRow, code_row, code_table
@@ -51,10 +57,17 @@ from sms_campaign_stats.providers._rows import CodeRow, code_row, code_table
 __all__ = [
     "ERROR_TABLE",
     "PROVIDER",
+    "SIGNATURE_ALGORITHMS",
     "STATUS_TABLE",
     "parse_vonage_inbound",
     "parse_vonage_receipt",
+    "verify_vonage_signature",
+    "vonage_signature",
 ]
+
+#: The signature methods of Vonage's dashboard [W-VN-SIG]: ``md5hash`` is MD5 over the
+#: parameters followed by the secret; the others are HMACs keyed by the secret.
+SIGNATURE_ALGORITHMS = frozenset({"md5hash", "md5", "sha1", "sha256", "sha512"})
 
 _O, _R = Outcome, BounceReason
 _S, _E = "vonage_status", "vonage"
@@ -291,6 +304,108 @@ def parse_vonage_inbound(
     )
 
 
+def vonage_signature(params: Mapping[str, Any], signature_secret: str, algorithm: str) -> str:
+    """The ``sig`` Vonage computes for ``params`` (``sig`` itself left out): ``&key=value`` for
+    each parameter in key order, ``&`` and ``=`` in text values made ``_``; then MD5 of that
+    text followed by the secret (``md5hash``), or its HMAC keyed by the secret (``md5``,
+    ``sha1``, ``sha256``, ``sha512``); lower-case hexadecimal. As Vonage's Python SDK computes
+    it [W-VN-SIG].
+
+    >>> vonage_signature({"a": "1", "b": "2", "timestamp": "1461605396"}, "secret", "md5hash")
+    '6af838ef94998832dbfc29020b564830'
+    """
+    if algorithm not in SIGNATURE_ALGORITHMS:
+        raise ValidationError(
+            "algorithm", f"{algorithm!r} is not one of {', '.join(sorted(SIGNATURE_ALGORITHMS))}"
+        )
+    text = ""
+    for key in sorted(params):
+        if key == "sig":
+            continue
+        value = params[key]
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
+        if isinstance(value, str):
+            value = value.replace("&", "_").replace("=", "_")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"parameter {key} is not a text or a number")
+        text += f"&{key}={value}"
+    if algorithm == "md5hash":
+        return hashlib.md5((text + signature_secret).encode("utf-8")).hexdigest()  # noqa: S324
+    return hmac.new(signature_secret.encode("utf-8"), text.encode("utf-8"), algorithm).hexdigest()
+
+
+def _signed_fields(params: Mapping[str, Any] | str | bytes) -> Mapping[str, Any]:
+    """The request's parameters; a query string keeps its empty values (they are signed too)."""
+    if isinstance(params, (str, bytes)):
+        check_payload(params)
+        text = params.decode("utf-8") if isinstance(params, bytes) else params
+        if not text.strip().startswith("{"):
+            return dict(parse_qsl(text.strip(), keep_blank_values=True))
+    return payload_fields(params, "Vonage signed request")
+
+
+def verify_vonage_signature(
+    params: Mapping[str, Any] | str | bytes,
+    signature_secret: str,
+    *,
+    algorithm: str = "md5hash",
+    now: datetime | None = None,
+    max_age: timedelta = timedelta(minutes=5),
+) -> bool:
+    """Whether a signed Vonage webhook is Vonage's: its ``sig`` parameter is the signature of
+    the other parameters under ``signature_secret`` with ``algorithm`` (the dashboard's
+    setting: ``md5hash``, ``md5``, ``sha1``, ``sha256`` or ``sha512``), compared in constant
+    time. ``params`` are the request's parameters (a mapping, the query string, or the JSON
+    body). With ``now``, a ``timestamp`` missing or more than ``max_age`` away from ``now`` is
+    refused (a replayed request). A missing or junk signature is ``False``, never an
+    exception; an empty secret or an unknown algorithm is a ``ValidationError``.
+
+    >>> signed = {"a": "1", "b": "2", "timestamp": "1461605396",
+    ...           "sig": "6af838ef94998832dbfc29020b564830"}
+    >>> verify_vonage_signature(signed, "secret")
+    True
+    >>> from datetime import datetime, timezone
+    >>> verify_vonage_signature(signed, "secret", now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    False
+    """
+    if not isinstance(signature_secret, str) or not signature_secret:
+        raise ValidationError(
+            "verify_vonage_signature.signature_secret", "must be a non-empty text"
+        )
+    if algorithm not in SIGNATURE_ALGORITHMS:
+        raise ValidationError(
+            "algorithm", f"{algorithm!r} is not one of {', '.join(sorted(SIGNATURE_ALGORITHMS))}"
+        )
+    if not isinstance(max_age, timedelta) or max_age < timedelta(0):
+        raise ValidationError("max_age", "must be a non-negative timedelta")
+    if now is not None:
+        now = check_utc("now", now)
+    try:
+        fields = _signed_fields(params)
+        sig = fields.get("sig")
+        if isinstance(sig, list) and len(sig) == 1:
+            sig = sig[0]
+        if not isinstance(sig, str) or not 0 < len(sig) <= 256:
+            return False
+        if now is not None:
+            stamp = fields.get("timestamp")
+            if isinstance(stamp, list) and len(stamp) == 1:
+                stamp = stamp[0]
+            text = (
+                str(stamp) if isinstance(stamp, (str, int)) and not isinstance(stamp, bool) else ""
+            )
+            if not (text.isascii() and text.isdigit()) or len(text) > 12:
+                return False
+            age = abs(now.timestamp() - int(text))
+            if age > max_age.total_seconds():
+                return False
+        expected = vonage_signature(fields, signature_secret, algorithm)
+    except (MalformedReportError, TypeError, ValueError, UnicodeError):
+        return False
+    return hmac.compare_digest(expected.encode("ascii"), sig.lower().encode("utf-8"))
+
+
 #: Vonage in the registry: status words in lower case, error codes of ``ErrorNamespace.VONAGE``.
 PROVIDER = Provider(
     name="vonage",
@@ -298,7 +413,7 @@ PROVIDER = Provider(
     parsers={"parse_vonage_receipt": parse_vonage_receipt},
     inbound_parsers={"parse_vonage_inbound": parse_vonage_inbound},
     tables={"vonage_status": STATUS_TABLE, "vonage": ERROR_TABLE},
-    sources=("C-VONAGEDOC", "W-VN-OPTOUT", "C-COURIER", "W-NEXMO-SMPP", "W-VN-INBOUND"),
+    sources=("C-VONAGEDOC", "W-VN-OPTOUT", "C-COURIER", "W-NEXMO-SMPP", "W-VN-INBOUND", "W-VN-SIG"),
     status_tables=("vonage_status",),
     status_key=str.lower,
     error_tables={ErrorNamespace.VONAGE: ("vonage",)},
