@@ -26,7 +26,15 @@ from sms_campaign_stats.storage.postgres._session import (
     unreachable,
     verdict,
 )
-from sms_campaign_stats.storage.postgres._steps import CopyIn, Execute, Fetch, Op, Step, Work
+from sms_campaign_stats.storage.postgres._steps import (
+    CopyIn,
+    Execute,
+    ExecuteMany,
+    Fetch,
+    Op,
+    Step,
+    Work,
+)
 
 __all__ = ["AsyncDriver"]
 
@@ -199,9 +207,23 @@ async def _lent(connection: _Connection) -> AsyncIterator[_Connection]:
 async def _execute(connection: _Connection, step: Step) -> Any:
     if isinstance(step, CopyIn):
         async with connection.cursor() as cursor, cursor.copy(step.query) as copy:
+            if step.types is not None:
+                copy.set_types(step.types)
             for row in step.rows:
                 await copy.write_row(row)
         return None
+    if isinstance(step, ExecuteMany):
+        async with connection.cursor(binary=True) as cursor:
+            many = step.query  # an operation's SQL: constants of its module
+            await cursor.executemany(many, step.params, returning=step.returning)
+            if not step.returning:
+                return cursor.rowcount
+            rows: list[Any] = []
+            while step.params:  # a result per parameter set, each of at most one row
+                rows.append(await cursor.fetchone())
+                if not cursor.nextset():
+                    break
+            return rows
     assert isinstance(step, Execute)
     async with connection.cursor(binary=True) as cursor:
         statement = step.query  # an operation's SQL: constants of its module

@@ -29,6 +29,7 @@ __all__ = [
     "CAMPAIGN_COLUMNS",
     "COPY_MESSAGES",
     "MESSAGE_SELECT",
+    "MESSAGE_TYPES",
     "campaign_from_row",
     "campaign_params",
     "message_from_row",
@@ -45,7 +46,13 @@ _MESSAGE_COLUMNS = (
     "id, campaign_id, recipient, list_set, status, reason, shape, attempts, segments, "
     "queued_at, submitted_at, final_at, sent, version, last_attempt_at, zone, due_at"
 )
-COPY_MESSAGES = f"COPY messages ({_MESSAGE_COLUMNS}) FROM STDIN"
+COPY_MESSAGES = f"COPY messages ({_MESSAGE_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+#: The types of ``message_row``'s values, for a binary ``COPY`` (attempts are JSON text: the
+#: bytes of a binary ``json`` value are its text).
+MESSAGE_TYPES = (
+    "text", "text", "text", "int4", "text", "text", "int8", "text", "int4", "timestamptz",
+    "timestamptz", "timestamptz", "bool", "int8", "timestamptz", "text", "timestamptz",
+)  # fmt: skip
 #: Reads messages with their lists (``message_from_row``); callers append a clause on ``m``.
 MESSAGE_SELECT = (
     "SELECT m.id, m.campaign_id, m.recipient, l.list_ids, m.status, m.reason, "

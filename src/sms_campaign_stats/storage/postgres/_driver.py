@@ -38,6 +38,7 @@ from sms_campaign_stats.storage.postgres._session import (
 from sms_campaign_stats.storage.postgres._steps import (
     CopyIn,
     Execute,
+    ExecuteMany,
     Fetch,
     Op,
     Step,
@@ -211,9 +212,23 @@ def _lent(connection: _Connection) -> Iterator[_Connection]:
 def _execute(connection: _Connection, step: Step) -> Any:
     if isinstance(step, CopyIn):
         with connection.cursor() as cursor, cursor.copy(step.query) as copy:
+            if step.types is not None:
+                copy.set_types(step.types)
             for row in step.rows:
                 copy.write_row(row)
         return None
+    if isinstance(step, ExecuteMany):
+        with connection.cursor(binary=True) as cursor:
+            many = step.query  # an operation's SQL: constants of its module
+            cursor.executemany(many, step.params, returning=step.returning)
+            if not step.returning:
+                return cursor.rowcount
+            rows: list[Any] = []
+            while step.params:  # a result per parameter set, each of at most one row
+                rows.append(cursor.fetchone())
+                if not cursor.nextset():
+                    break
+            return rows
     assert isinstance(step, Execute)
     with connection.cursor(binary=True) as cursor:
         statement = step.query  # an operation's SQL: constants of its module

@@ -10,6 +10,8 @@ the transaction to compare with; the whole import is rolled back as the error le
 from __future__ import annotations
 
 import itertools
+import json
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -26,13 +28,14 @@ from sms_campaign_stats.errors import (
     ValidationError,
 )
 from sms_campaign_stats.model import Message
-from sms_campaign_stats.storage.postgres._codec import COPY_MESSAGES, message_row
+from sms_campaign_stats.storage.postgres._codec import COPY_MESSAGES, MESSAGE_TYPES, message_row
 from sms_campaign_stats.storage.postgres._steps import (
     Op,
+    Row,
     copy_in,
-    execute,
     fetch_all,
     fetch_one,
+    returning_many,
 )
 
 __all__ = [
@@ -52,21 +55,16 @@ _RESOLVE_LIST_SET = (
     "ON CONFLICT (list_ids) DO NOTHING RETURNING id) "
     "SELECT id FROM added UNION ALL SELECT id FROM list_sets WHERE list_ids = %s"
 )
-# One compare-and-set for a whole batch: the new values come as arrays, one per column.
-_UPDATE_MESSAGES = (
-    "UPDATE messages AS m SET list_set = v.list_set, status = v.status, reason = v.reason, "
-    "shape = v.shape, attempts = v.attempts, segments = v.segments, queued_at = v.queued_at, "
-    "submitted_at = v.submitted_at, final_at = v.final_at, sent = v.sent, "
-    "last_attempt_at = v.last_attempt_at, zone = v.zone, due_at = v.due_at, "
-    "version = m.version + 1 "
-    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::integer[], %s::text[], %s::text[], "
-    "%s::bigint[], %s::json[], %s::integer[], %s::timestamptz[], %s::timestamptz[], "
-    "%s::timestamptz[], %s::boolean[], %s::bigint[], %s::timestamptz[], %s::text[], "
-    "%s::timestamptz[]) AS v(id, campaign_id, recipient, list_set, status, reason, shape, "
-    "attempts, segments, queued_at, submitted_at, final_at, sent, version, last_attempt_at, "
-    "zone, due_at) "
-    "WHERE m.id = v.id AND m.campaign_id = v.campaign_id AND m.recipient = v.recipient "
-    "AND m.version = v.version RETURNING m.id"
+# The compare-and-set of one message, run once per message of a batch (pipelined, prepared). A
+# message written returns one row: its attempts as stored before (the subquery reads the row as
+# the statement's snapshot saw it, not this update; with the version check, at the version the
+# value was read at), whose provider ids are registered already.
+_UPDATE_MESSAGE = (
+    "UPDATE messages SET list_set = %s, status = %s, reason = %s, shape = %s, "
+    "attempts = %s::json, segments = %s, queued_at = %s, submitted_at = %s, final_at = %s, "
+    "sent = %s, last_attempt_at = %s, zone = %s, due_at = %s, version = version + 1 "
+    "WHERE id = %s AND campaign_id = %s AND recipient = %s AND version = %s "
+    "RETURNING (SELECT o.attempts::text FROM messages o WHERE o.id = %s)"
 )
 # Provider ids registered to their messages in one statement; returns the ids it could not
 # register: owned by another message (its owner), or registered at this instant by another
@@ -160,6 +158,21 @@ def claim_provider_ids(pairs: Sequence[tuple[str, str]]) -> Op[None]:
     raise StorageError("provider ids could not be recorded")  # pragma: no cover
 
 
+_COPY_PROVIDER_IDS = "COPY provider_ids (provider_message_id, message_id) FROM STDIN"
+
+
+def register_provider_ids(pairs: Sequence[tuple[str, str]]) -> Op[None]:
+    """Register the provider ids of new messages: copied, as they are almost always new; if the
+    database refuses the copy (an id already registered, or twice in these pairs), it is undone
+    and ``claim_provider_ids`` says which, and whose it is."""
+    if not pairs:
+        return
+    try:
+        yield from copy_in(_COPY_PROVIDER_IDS, pairs, guarded=True)
+    except psycopg.IntegrityError:
+        yield from claim_provider_ids(pairs)
+
+
 def insert_messages(messages: Iterable[Message], list_sets: ListSets) -> Op[int]:
     """New messages (any iterable, read once), copied chunk by chunk; how many. A duplicate or
     an unknown campaign fails the chunk's ``COPY``; the error then names the message."""
@@ -171,13 +184,14 @@ def insert_messages(messages: Iterable[Message], list_sets: ListSets) -> Op[int]
             if not isinstance(message, Message):
                 raise ValidationError("Message", f"expected Message, got {message!r}")
         yield from list_sets.resolve(m.list_ids for m in chunk)
-        rows = [message_row(m, list_sets.id_of(m.list_ids), fragments) for m in chunk]
+        # Encoded while copied (a generator): the server works on the rows already sent.
+        rows = (message_row(m, list_sets.id_of(m.list_ids), fragments) for m in chunk)
         try:
-            yield from copy_in(COPY_MESSAGES, rows, guarded=True)
+            yield from copy_in(COPY_MESSAGES, rows, guarded=True, types=MESSAGE_TYPES)
         except psycopg.IntegrityError as error:
             # The chunk was undone (a savepoint); earlier chunks are still there to compare.
             raise (yield from _insert_error(chunk, error)) from None
-        yield from claim_provider_ids(_provider_pairs(m for m in chunk if m.attempts))
+        yield from register_provider_ids(_provider_pairs(m for m in chunk if m.attempts))
         count += len(chunk)
     return count
 
@@ -232,27 +246,45 @@ def _first_line(error: psycopg.Error) -> str:
 def compare_and_set_messages(batch: Sequence[Message], list_sets: ListSets) -> Op[list[Message]]:
     """Each message written if its stored version is the value's; as stored (``version + 1``),
     in the order given. Campaign and recipient are a message's identity: a value that changes
-    them is refused."""
+    them is refused. One statement per message, pipelined, in id order: rows are locked in that
+    order, so writers of overlapping batches queue instead of deadlocking."""
     if not batch:
         return []
-    ordered = sorted(batch, key=lambda m: m.id)
-    ids = [m.id for m in ordered]
-    if len(ordered) > 1:
-        # Rows locked in id order, whatever plan the update takes: writers of overlapping
-        # batches queue instead of deadlocking.
-        yield from execute(
-            "SELECT 1 FROM messages WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", (ids,)
-        )
+    ordered = sorted(batch, key=_ID)
     yield from list_sets.resolve(m.list_ids for m in ordered)
     fragments: dict[MessageShape, tuple[Any, ...]] = {}
-    rows = [message_row(m, list_sets.id_of(m.list_ids), fragments) for m in ordered]
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    written = {row[0] for row in (yield from fetch_all(_UPDATE_MESSAGES, columns))}
-    if len(written) != len(batch):
+    params = []
+    for m in ordered:
+        row = message_row(m, list_sets.id_of(m.list_ids), fragments)
+        # message_row's order: id, campaign_id, recipient, list_set ... version (13), ...
+        params.append((*row[3:13], *row[14:], *row[:3], row[13], row[0]))
+    written = yield from returning_many(_UPDATE_MESSAGE, params)
+    if not all(written):
         # Only those not written: the others are at the version this transaction gave them.
-        raise (yield from _update_error([m for m in batch if m.id not in written]))
-    yield from claim_provider_ids(_provider_pairs(ordered))
+        refused = [m for m, row in zip(ordered, written, strict=True) if row is None]
+        raise (yield from _update_error(refused))
+    yield from claim_provider_ids(_new_provider_pairs(ordered, written))
     return [m._replace(version=m.version + 1) for m in batch]
+
+
+_ID = operator.attrgetter("id")
+
+
+def _new_provider_pairs(
+    messages: Sequence[Message], before: Sequence[Row | None]
+) -> list[tuple[str, str]]:
+    """The (provider id, message id) pairs of messages' attempts that their stored attempts
+    (``before``, as JSON) did not have: only those can be unregistered. A delivery report
+    closes the last attempt (the JSON changes, its provider ids do not): nothing to register."""
+    pairs: list[tuple[str, str]] = []
+    for m, row in zip(messages, before, strict=True):
+        ids = [a.provider_message_id for a in m.attempts if a.provider_message_id is not None]
+        if not ids:
+            continue
+        text = None if row is None else row[0]
+        known = set() if text is None else {a[2] for a in json.loads(text)}
+        pairs.extend((pid, m.id) for pid in ids if pid not in known)
+    return pairs
 
 
 def _update_error(batch: Sequence[Message]) -> Op[SmsCampaignStatsError]:

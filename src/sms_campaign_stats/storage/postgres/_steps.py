@@ -21,7 +21,7 @@ transaction: the driver rolls it back and raises.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -30,6 +30,7 @@ from psycopg import sql
 __all__ = [
     "CopyIn",
     "Execute",
+    "ExecuteMany",
     "Fetch",
     "Kind",
     "Op",
@@ -39,8 +40,10 @@ __all__ = [
     "Work",
     "copy_in",
     "execute",
+    "execute_many",
     "fetch_all",
     "fetch_one",
+    "returning_many",
     "rowcount",
 ]
 
@@ -82,15 +85,30 @@ class Execute:
 
 
 @attrs.frozen
-class CopyIn:
-    """``COPY ... FROM STDIN`` these rows (a chunk held in memory); sends back ``None``."""
+class ExecuteMany:
+    """Run one statement once per parameter set, pipelined (psycopg's ``executemany``: one
+    round trip, the statement prepared). Sends back the total number of rows written, or with
+    ``returning`` the first row each run returned (``None`` for a run that returned none)."""
 
     query: Query
-    rows: Sequence[Row]
+    params: Sequence[Sequence[Any]]
+    returning: bool = False
     guarded: bool = False
 
 
-Step = Execute | CopyIn
+@attrs.frozen
+class CopyIn:
+    """``COPY ... FROM STDIN`` these rows (an iterable, read once while copying: encoding a
+    row overlaps with the server's work on those before it); sends back ``None``. ``types``:
+    the columns' types (``copy.set_types``), required by a binary ``COPY``."""
+
+    query: Query
+    rows: Iterable[Row]
+    guarded: bool = False
+    types: Sequence[str] | None = None
+
+
+Step = Execute | ExecuteMany | CopyIn
 #: An operation: yields steps, receives their results, returns its own.
 Op = Generator[Step, Any, T]
 
@@ -135,6 +153,25 @@ def fetch_all(
     return rows
 
 
-def copy_in(query: Query, rows: Sequence[Row], *, guarded: bool = False) -> Op[None]:
+def execute_many(query: Query, params: Sequence[Sequence[Any]]) -> Op[int]:
+    """Run a statement once per parameter set, pipelined; how many rows they wrote in all."""
+    count: int = yield ExecuteMany(query, params)
+    return count
+
+
+def returning_many(query: Query, params: Sequence[Sequence[Any]]) -> Op[list[Row | None]]:
+    """Run a statement once per parameter set, pipelined; the row each run returned (``None``:
+    none)."""
+    rows: list[Row | None] = yield ExecuteMany(query, params, returning=True)
+    return rows
+
+
+def copy_in(
+    query: Query,
+    rows: Iterable[Row],
+    *,
+    guarded: bool = False,
+    types: Sequence[str] | None = None,
+) -> Op[None]:
     """Copy rows into a table."""
-    yield CopyIn(query, rows, guarded)
+    yield CopyIn(query, rows, guarded, types)
