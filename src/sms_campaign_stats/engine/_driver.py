@@ -116,6 +116,7 @@ from sms_campaign_stats.quiet_hours import (
 )
 from sms_campaign_stats.retry import DEFAULT_RETRY_POLICY, DEFAULT_WINDOW, RetryPolicy
 from sms_campaign_stats.storage import Change, Committed, Completion, Evidence, Orphan, Storage
+from sms_campaign_stats.storage._threaded import claim_due
 from sms_campaign_stats.suspension import DEFAULT_SUSPENSION_POLICY, Observation, SuspensionPolicy
 
 _log = logging.getLogger(__name__)
@@ -176,9 +177,24 @@ class Commit:
         return storage.commit(self.change)
 
 
+@attrs.define
+class Claim:
+    """``storage.claim_due(now, until=until, limit=limit)`` (``StorageBase``'s, through the
+    store's contract, for a store without one): the due messages leased to this worker, as
+    stored. ``serve`` claims from a ``Storage``; the async driver awaits ``claim_due_async``."""
+
+    now: datetime
+    until: datetime
+    limit: int
+
+    def serve(self, storage: Any) -> Any:
+        """The claim on a ``Storage``: the messages claimed."""
+        return claim_due(storage, self.now, until=self.until, limit=self.limit)
+
+
 #: What an operation yields: the driver answers each with ``send`` (its value) or ``throw``
 #: (the store's exception).
-Request = Call | Scan | Commit
+Request = Call | Scan | Commit | Claim
 #: One engine operation: a generator of requests that returns the operation's value.
 Operation = Generator[Request, Any, T]
 
@@ -308,7 +324,7 @@ class _Step:
 
 class _Engine(Generic[S]):
     """The engine's configuration and its operations, each written once as a generator of
-    requests to the store (``Call``, ``Scan``, ``Commit``) that returns the
+    requests to the store (``Call``, ``Scan``, ``Commit``, ``Claim``) that returns the
     operation's value: ``CampaignEngine`` serves them from a ``Storage``,
     ``AsyncCampaignEngine`` awaits them from an ``AsyncStorage``."""
 
@@ -548,6 +564,30 @@ class _Engine(Generic[S]):
             "iter_due", (now,), {"batch_size": batch_size}, retry
         )
         return retries
+
+    def _claim_due_retries(
+        self, now: datetime, lease: timedelta, limit: int
+    ) -> Operation[list[RetryMessage | SendMessage]]:
+        now = self._now(now)
+        if not isinstance(lease, timedelta) or lease <= timedelta(0):
+            raise ValidationError("lease", "must be a positive timedelta")
+        try:
+            until = now + lease
+        except OverflowError:
+            raise ValidationError("lease", "ends after the calendar's last instant") from None
+        claimed: list[Message] = yield Claim(now, until, limit)
+        why = f"a due retry, claimed until {until.isoformat()}"
+        return [
+            self._retry_action(message, now, why)
+            if message.attempts
+            else SendMessage(
+                message_id=message.id,
+                campaign_id=message.campaign_id,
+                recipient=message.recipient,
+                at=now,
+            )
+            for message in claimed
+        ]
 
     # campaign decisions ----------------------------------------------------------------------
 
@@ -1050,6 +1090,22 @@ class CampaignEngine(_Engine[Storage]):
         """The retries whose time has come (at or before ``now``), of campaigns that are
         sending, as stored: what a restarted service sends first. Reads only."""
         return self._run(self._due_retries(now, batch_size))
+
+    def claim_due_retries(
+        self, now: datetime, *, lease: timedelta = timedelta(minutes=5), limit: int = 100
+    ) -> list[RetryMessage | SendMessage]:
+        """Claim at most ``limit`` due messages (as ``due_retries``: queued, due at or before
+        ``now``, of campaigns that are sending) for this worker alone, until ``now + lease``,
+        with the store's ``claim_due``: each is stored as due only at the lease's end, by a
+        compare-and-set (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so workers claiming at once
+        never share one. A retry comes back as a ``RetryMessage``, a first send whose time came
+        (a planned message no one sent) as a ``SendMessage``, both ``at=now``: send them now,
+        then call ``submitted``. A worker that dies before ``submitted`` leaves its messages due
+        again when the lease ends, for any worker to claim: a message is sent at most once per
+        lease, never twice by two live workers (choose a lease longer than sending one takes).
+        Messages are claimed only here: what ``plan``, ``handle`` and ``due_retries`` return is
+        not leased, so workers that share a store send what they claim."""
+        return self._run(self._claim_due_retries(now, lease, limit))
 
     # campaign decisions ----------------------------------------------------------------------
 

@@ -349,21 +349,25 @@ class ThreadedAsyncStorage:
 
 class _Pages:
     """A scan of a sync store as an asynchronous iterator: the store's iterator is opened and
-    advanced in worker threads, one page of ``size`` messages per thread hop."""
+    advanced in worker threads, one page of ``size`` messages per thread hop. A lock keeps one
+    thread at a time on the store's iterator: a task cancelled while a page is fetched leaves
+    that thread running, and ``aclose`` waits for it before it closes the iterator."""
 
     def __init__(
         self,
-        call: Callable[[Callable[[], list[Message]]], Awaitable[list[Message]]],
+        call: Callable[[Callable[[], Any]], Awaitable[Any]],
         scan: Callable[[], Iterator[Message]],
         size: int,
     ) -> None:
         self._call = call
         self._scan = scan
         self._size = size
-        self._iterator: Iterator[Message] | None = None
+        self._lock = threading.Lock()
+        self._iterator: Iterator[Message] | None = None  # open, in the worker threads' hands
+        self._closed = False
         self._page: list[Message] = []
         self._next = 0
-        self._last = False  # the page held is the scan's last
+        self._last = False  # the page held is the scan's last: nothing is left open
 
     def __aiter__(self) -> _Pages:
         return self
@@ -380,20 +384,33 @@ class _Pages:
         return message
 
     def _fetch(self) -> list[Message]:
-        """The next page (in a worker thread): the scan is opened with the first."""
-        if self._iterator is None:
-            self._iterator = self._scan()
-        page = list(itertools.islice(self._iterator, max(self._size, 1)))
-        self._last = len(page) < self._size
-        return page
+        """The next page (in a worker thread): the scan is opened with the first, and let go
+        with the last."""
+        with self._lock:
+            if self._closed:  # pragma: no cover - a fetch that was queued behind ``aclose``
+                return []  # (asyncio cancels a queued one: only an executor of yours could)
+            if self._iterator is None:
+                self._iterator = self._scan()
+            page = list(itertools.islice(self._iterator, max(self._size, 1)))
+            if len(page) < self._size:
+                self._iterator, self._last = None, True
+            return page
 
-    async def aclose(self) -> None:
-        """Leave the scan: the store's iterator is closed (in a worker thread)."""
-        iterator, self._iterator = self._iterator, None
-        self._page, self._next, self._last = [], 0, True
+    def _shut(self) -> None:
+        """Close the store's iterator (in a worker thread), once no fetch is under way."""
+        with self._lock:
+            self._closed = True
+            iterator, self._iterator = self._iterator, None
         close = getattr(iterator, "close", None)
         if callable(close):
-            await self._call(close)
+            close()
+
+    async def aclose(self) -> None:
+        """Leave the scan: the store's iterator, if one is open, is closed."""
+        self._page, self._next = [], 0
+        if not self._last:
+            self._last = True
+            await self._call(self._shut)
 
 
 class BlockingStorage(StorageBase):
