@@ -6,14 +6,26 @@ retries, a cancellation, refusals) runs on ``CampaignEngine(SQLiteStorage)`` and
 ``AsyncCampaignEngine(ThreadedAsyncStorage(SQLiteStorage))``: the same results, the same errors,
 the same stores. A hypothesis property does the same for random receipts. The event loop is
 never blocked by the store; tasks of one engine are workers kept apart by compare-and-set;
-``claim_due_retries`` gives each due retry to one worker per lease, threads and tasks alike."""
+``claim_due_retries`` gives each due retry to one worker per lease, threads and tasks alike.
+Last, the webhook receiver example, run as a service and posted to."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import os
 import random
+import re
+import signal
+import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -602,3 +614,112 @@ def test_a_cancelled_scan_is_closed() -> None:
         assert store.closed.is_set()
 
     asyncio.run(main())
+
+
+# The webhook receiver example -------------------------------------------------------------------
+
+
+TOKEN = "test-auth-token"  # noqa: S105 - a test's own token
+
+
+def signature(url: str, form: dict[str, str]) -> str:
+    """Twilio's X-Twilio-Signature: an HMAC-SHA1 of the URL and the sorted parameters."""
+    data = url + "".join(name + form[name] for name in sorted(form))
+    digest = hmac.new(TOKEN.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def post(
+    url: str, form: dict[str, str] | None, *, signed: bool = True, method: str = "POST"
+) -> int:
+    """The HTTP status the receiver answers to a form (signed, or with a wrong signature)."""
+    body = None if form is None else urllib.parse.urlencode(form).encode()
+    headers = {"X-Twilio-Signature": signature(url, form or {}) if signed else "bad"}
+    request = urllib.request.Request(  # noqa: S310 - a local http URL the test built
+        url, data=body, method=method, headers=headers
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            return int(answer.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def twilio(sid: str, status: str, error: str = "") -> dict[str, str]:
+    """A status callback's form."""
+    return {"MessageSid": sid, "MessageStatus": status, "ErrorCode": error}
+
+
+def test_the_webhook_receiver_example(tmp_path: Path) -> None:
+    """The receiver on a free port with an SQLite file: Twilio callbacks posted with urllib are
+    applied (delivered, retried, kept before their submission), wrong signatures and bad
+    requests refused; it stops on SIGTERM with status 0, and the file holds what was applied."""
+    path = tmp_path / "hooks.db"
+    now = datetime.now(UTC)  # the receiver reads the real clock: so does its set-up
+    store = SQLiteStorage(path)
+    created = Campaign.create(
+        id="spring",
+        name="Spring",
+        sender="MyShop",
+        content="Sale! STOP 36111",
+        list_ids=["a"],
+        at=now - timedelta(hours=1),
+        unit_price=Decimal("0.05"),
+    )
+    store.add_campaign(created.campaign, events=[created.event])
+    started = store.update_campaign(created.campaign.start(at=now - timedelta(hours=1)).campaign)
+    sids = [f"SM{i:032x}" for i in range(4)]
+    store.add_messages(
+        Message.for_campaign(
+            started, id=f"m{i}", recipient=number, list_ids=("a",), queued_at=started.created_at
+        ).submit(at=now - timedelta(minutes=1), provider_message_id=sids[i])
+        for i, number in enumerate(mobiles(3))
+    )
+    store.close()
+
+    command = [sys.executable, str(ROOT / "examples" / "webhook_receiver.py"), "--db", str(path)]
+    environment = {k: v for k, v in os.environ.items() if k != "TWILIO_AUTH_TOKEN"}
+    server = subprocess.Popen(
+        [*command, *PORT, "--auth-token", TOKEN],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+    try:
+        assert server.stdout is not None
+        ready = server.stdout.readline()
+        found = re.fullmatch(r"listening on 127\.0\.0\.1:(\d+)\n", ready)
+        assert found, ready + (server.stderr.read() if server.stderr else "")
+        url = f"http://127.0.0.1:{found.group(1)}/twilio/status"
+        assert 204 == post(url, twilio(sids[0], "delivered"))
+        assert 204 == post(url, twilio(sids[1], "undelivered", "30003"))
+        assert 204 == post(url, twilio(sids[1], "undelivered", "30003"))  # Twilio retried
+        assert 204 == post(url, twilio(sids[3], "delivered"))  # before its submission
+        assert 403 == post(url, twilio(sids[2], "delivered"), signed=False)
+        assert 400 == post(url, {"MessageStatus": "delivered"})
+        assert 405 == post(url, None, method="GET")
+        assert 404 == post(url.replace("status", "other"), {})
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=60)
+    assert 0 == server.returncode, err
+    assert "" == err
+    lines = out.splitlines()
+    assert f"{sids[0]} delivered: applied delivered" == lines[0]
+    assert f"{sids[1]} undelivered: applied queued" == lines[1]
+    assert lines[2].startswith(f"{sids[1]} undelivered: ")  # again: nothing more decided
+    assert f"{sids[3]} delivered: orphan -" == lines[3]
+    assert ["refused: not signed by Twilio"] == lines[4:5]
+    assert lines[5].startswith("refused: ")
+    assert 6 == len(lines)
+
+    store = SQLiteStorage(path)
+    delivered, retried, untouched = (store.get_message(f"m{i}") for i in range(3))
+    assert MessageStatus.DELIVERED is delivered.status
+    assert (MessageStatus.QUEUED, 1) == (retried.status, len(retried.attempts))
+    assert retried.due_at is not None
+    assert retried.due_at > now
+    assert MessageStatus.PROCESSING is untouched.status
+    assert [sids[3]] == [o.provider_message_id for o in store.orphans([sids[3]])]
+    store.close()
