@@ -8,8 +8,10 @@ is reached through its subpackage or module, each the home of one concept::
     bounces, retry,           the policies: classification, retry scheduling, automatic
     suspension, quiet_hours,  suspension, send-time rules (building blocks in send_time),
     phone_numbers             number validation
-    storage                   the storage contract, counts, InMemoryStorage, SQLiteStorage
-    engine                    CampaignEngine, the actions it returns and the results of its calls
+    storage                   the storage contract, counts, InMemoryStorage, SQLiteStorage,
+                              AsyncStorage and ThreadedAsyncStorage for asyncio services
+    engine                    CampaignEngine (and AsyncCampaignEngine), the actions it returns
+                              and the results of its calls
     reports, render           reports as values; text, HTML, CSV and e-mail renderings
     errors, testing           the error tree; conformance suites for your stores and policies
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from sms_campaign_stats._core.privacy import mask_number
     from sms_campaign_stats.bounces import Classification, classify
     from sms_campaign_stats.engine import (
+        AsyncCampaignEngine,
         BlockRecipient,
         CampaignEngine,
         CampaignWarning,
@@ -60,7 +63,13 @@ if TYPE_CHECKING:
         report_for,
     )
     from sms_campaign_stats.retry import DEFAULT_RETRY_POLICY, Retrying
-    from sms_campaign_stats.storage import InMemoryStorage, SQLiteStorage, Storage
+    from sms_campaign_stats.storage import (
+        AsyncStorage,
+        InMemoryStorage,
+        SQLiteStorage,
+        Storage,
+        ThreadedAsyncStorage,
+    )
     from sms_campaign_stats.suspension import DEFAULT_SUSPENSION_POLICY, ThresholdPolicy
 
 __version__ = "0.1.0.dev0"
@@ -77,6 +86,7 @@ _EXPORTS: dict[str, str] = {
     "mask_number": "sms_campaign_stats._core.privacy",
     "Classification": "sms_campaign_stats.bounces",
     "classify": "sms_campaign_stats.bounces",
+    "AsyncCampaignEngine": "sms_campaign_stats.engine",
     "BlockRecipient": "sms_campaign_stats.engine",
     "CampaignEngine": "sms_campaign_stats.engine",
     "CampaignWarning": "sms_campaign_stats.engine",
@@ -116,9 +126,11 @@ _EXPORTS: dict[str, str] = {
     "report_for": "sms_campaign_stats.reports",
     "DEFAULT_RETRY_POLICY": "sms_campaign_stats.retry",
     "Retrying": "sms_campaign_stats.retry",
+    "AsyncStorage": "sms_campaign_stats.storage",
     "InMemoryStorage": "sms_campaign_stats.storage",
     "SQLiteStorage": "sms_campaign_stats.storage",
     "Storage": "sms_campaign_stats.storage",
+    "ThreadedAsyncStorage": "sms_campaign_stats.storage",
     "DEFAULT_SUSPENSION_POLICY": "sms_campaign_stats.suspension",
     "ThresholdPolicy": "sms_campaign_stats.suspension",
 }
@@ -140,6 +152,8 @@ def __dir__() -> list[str]:
 __all__ = [
     "DEFAULT_RETRY_POLICY",
     "DEFAULT_SUSPENSION_POLICY",
+    "AsyncCampaignEngine",
+    "AsyncStorage",
     "BlockRecipient",
     "BounceReason",
     "Campaign",
@@ -168,6 +182,7 @@ __all__ = [
     "SmsCampaignStatsError",
     "Storage",
     "SuspendCampaign",
+    "ThreadedAsyncStorage",
     "ThresholdPolicy",
     "Timeline",
     "ValidationError",
