@@ -4,6 +4,7 @@ matches the provider modules."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 import re
 from collections.abc import Iterable, Iterator
@@ -346,3 +347,108 @@ def test_the_code_tables_page_lists_every_row_and_source() -> None:
             assert f"| {row.source} |" in page, row
     for tag in SOURCES:
         assert f"| `{tag}` |" in page
+
+
+# Issue 16, "Providers as plug-ins": one module and one registration, as docs/providers.md shows.
+
+ACME_MODULE = '''
+"""Acme SMS: a provider of your own, in one module (its parsers, its table, its PROVIDER)."""
+
+from sms_campaign_stats import BounceReason, Outcome
+from sms_campaign_stats.providers import (
+    DeliveryReport, InboundMessage, Provider, code_row, code_table,
+)
+
+STATES = code_table([
+    code_row("acme_state", "delivered", "delivered", Outcome.DELIVERED,
+             source="Acme API guide, 2026, section 4"),
+    code_row("acme_state", "busy", "handset busy", Outcome.SOFT_BOUNCE,
+             BounceReason.HANDSET_TEMPORARY_ERROR, source="Acme API guide, 2026, section 4"),
+])
+
+
+def parse_acme_webhook(payload, *, received_at=None):
+    return DeliveryReport(provider="acme", provider_message_id=payload["id"],
+                          status=payload["state"], received_at=received_at, raw=payload)
+
+
+def parse_acme_inbound(payload, *, received_at=None):
+    return InboundMessage(sender=payload["from"], text=payload["text"], provider="acme",
+                          provider_message_id=payload["id"], received_at=received_at)
+
+
+PROVIDER = Provider(
+    name="acme",
+    title="Acme SMS",
+    parsers={"parse_acme_webhook": parse_acme_webhook},
+    inbound_parsers={"parse_acme_inbound": parse_acme_inbound},
+    tables={"acme_state": STATES},
+    sources=("Acme API guide, 2026, section 4",),
+    status_tables=("acme_state",),
+    status_key=str.lower,
+)
+'''
+
+
+def test_a_provider_is_one_module_and_one_registration(tmp_path: Path) -> None:
+    """A provider of your own: one module (parsers, table, ``PROVIDER``) and one registration
+    (``PROVIDERS.with_provider``); the classifier and the engine then read its reports, and its
+    inbound parser feeds ``engine.inbound``. The built-in registry is untouched."""
+    from datetime import datetime, timedelta, timezone
+    from decimal import Decimal
+
+    from sms_campaign_stats import (
+        Campaign,
+        CampaignEngine,
+        InMemoryStorage,
+        MessageStatus,
+        SendMessage,
+    )
+
+    (tmp_path / "acme_provider.py").write_text(ACME_MODULE, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("acme_provider", tmp_path / "acme_provider.py")
+    assert spec is not None
+    assert spec.loader is not None
+    acme = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(acme)
+
+    registry = PROVIDERS.with_provider(acme.PROVIDER)  # the one registration
+    assert "acme" in registry
+    assert "acme" not in PROVIDERS
+    classifier = TableClassifier(providers=registry)
+    busy = acme.parse_acme_webhook({"id": "a-1", "state": "BUSY"})
+    found = classify(busy, classifier=classifier)
+    assert (Outcome.SOFT_BOUNCE, "Acme API guide, 2026, section 4") == (
+        found.outcome,
+        found.row.source,
+    )
+    assert classify(busy).unknown  # the built-in tables do not know the word
+
+    now = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)
+    store = InMemoryStorage()
+    campaign, created = Campaign.create(
+        id="c",
+        name="C",
+        sender="Shop",
+        content="Hi",
+        list_ids=["l"],
+        at=now,
+        unit_price=Decimal("0.05"),
+    )
+    store.add_campaign(campaign, events=[created])
+    engine = CampaignEngine(store, default_region="FR", classifier=classifier)
+    send = next(
+        a
+        for a in engine.plan("c", {"l": ["+33612345678"]}, now).actions
+        if isinstance(a, SendMessage)
+    )
+    engine.submitted(send.message_id, "a-2", send.at)
+    engine.handle(acme.parse_acme_webhook({"id": "a-2", "state": "Delivered"}), send.at)
+    assert MessageStatus.DELIVERED == store.get_message(send.message_id).status
+    reply = registry["acme"].inbound_parsers["parse_acme_inbound"](
+        {"id": "in-1", "from": "+33612345678", "text": "STOP"}
+    )
+    engine.inbound(
+        reply.sender, reply.text, send.at + timedelta(hours=1), inbound_id=reply.provider_message_id
+    )
+    assert ["+33612345678"] == [u.recipient for u in store.unsubscribes("c")]
