@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import email
+import email.policy
 import importlib
 import io
 import json
@@ -20,6 +22,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -136,7 +139,9 @@ def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
 def test_e2e_demo_then_report_stats_history(run: Run, tmp_path: Path) -> None:
     first = run("demo", "--recipients", "300")
     assert first.returncode == 0, first.stderr
-    assert "Campaign   Simulated campaign (default) (sim-2026-default)" in first.stdout
+    assert (
+        "Campaign     Simulated campaign (default)\nCampaign id  sim-2026-default" in first.stdout
+    )
     assert "History (times in UTC)" in first.stdout
     assert "Simulated 300 contacts (seed 2026) in " in first.stdout
     db = tmp_path / "sms-campaign-stats-demo.db"
@@ -149,7 +154,7 @@ def test_e2e_demo_then_report_stats_history(run: Run, tmp_path: Path) -> None:
 
     report = run("report", "--db", db)
     assert report.returncode == 0
-    assert report.stdout.startswith("Campaign   Simulated campaign (default)")
+    assert report.stdout.startswith("Campaign     Simulated campaign (default)")
     assert "History (times in UTC)" in report.stdout
 
     tables = run("report", "--db", db, "--format", "csv", "--output", tmp_path / "csv")
@@ -395,7 +400,7 @@ def test_demo_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     db = tmp_path / "d.db"
     assert cli.main(["demo", "--db", str(db), "--recipients", "120", "--seed", "7"]) == 0
     out = capsys.readouterr().out
-    assert "(sim-7-default)" in out
+    assert "Campaign id  sim-7-default\n" in out
     assert f"report --db {db} --campaign sim-7-default" in out
     assert cli.main(["demo", "--db", str(db), "--recipients", "120", "--seed", "7"]) == 4
     assert "already holds the demo campaign 'sim-7-default'" in capsys.readouterr().err
@@ -406,7 +411,7 @@ def test_demo_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     captured = capsys.readouterr()
     assert "2 campaigns in" in captured.err
     assert "(choose with --campaign)" in captured.err
-    assert "(sim-8-default)" in captured.out or "(sim-7-default)" in captured.out
+    assert "Campaign id  sim-8-default\n" in captured.out
 
 
 @pytest.mark.parametrize(
@@ -447,9 +452,11 @@ def test_demo_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 @pytest.mark.parametrize("command", ["report", "stats", "history"])
 def test_formats_are_the_ones_help_lists(command: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """FORMATS, which the next test runs one by one, are the choices ``--format`` offers."""
+    """FORMATS, which the next test runs one by one, are the choices ``--format`` offers (and
+    e-mail for a report, tested on its own)."""
     assert cli.EXIT_OK == cli.main([command, "--help"])
-    assert f"--format {{{','.join(FORMATS)}}}" in capsys.readouterr().out
+    formats = [*FORMATS, "email"] if command == "report" else FORMATS
+    assert f"--format {{{','.join(formats)}}}" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -837,6 +844,7 @@ def test_import_twilio_csv(tmp_path: Path) -> None:
     code, out, err = import_events(db, "twilio", DATA / "cli_twilio.csv")
     assert code == cli.EXIT_BAD_LINES
     assert err[0].endswith("cli_twilio.csv:5: 4 fields, the header has 3")
+    assert "1 field," not in "".join(err)
     assert err[1].endswith(
         "cli_twilio.csv:6: malformed delivery report: Twilio status callback: no MessageSid"
     )
@@ -969,6 +977,145 @@ def test_demo_and_import_draw_bars_on_a_terminal(
     capsys.readouterr()
 
 
+# issue 15: e-mail, languages, help, plurals, region codes --------------------------------------
+
+
+def test_report_as_an_email_ready_to_send(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--format email --output X.eml``: a whole message (Date, Message-ID, From, To, Subject),
+    CRLF line ends, text and HTML in the chosen language, the CSV files attached."""
+    target = tmp_path / "report.eml"
+    code = cli.main(
+        [
+            "report",
+            "--db",
+            str(demo_db),
+            "--format",
+            "email",
+            "--to",
+            "ops@example.com",
+            "--to",
+            "Ana <ana@example.com>",
+            "--from",
+            "reports@shop.example",
+            "--locale",
+            "fr",
+            "--output",
+            str(target),
+        ]
+    )
+    assert cli.EXIT_OK == code, capsys.readouterr().err
+    data = target.read_bytes()
+    assert b"\r\n" in data
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    for header in ("Date", "Message-ID", "From", "To", "Subject"):
+        assert message[header], header
+    assert message["Message-ID"].endswith("@shop.example>")
+    assert ["ops@example.com", "ana@example.com"] == [a.addr_spec for a in message["To"].addresses]
+    assert message["Subject"].startswith("Rapport de campagne : Simulated campaign (default)")
+    plain = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert plain is not None
+    assert html is not None
+    assert "Délivrés" in plain.get_content()
+    assert '<html lang="fr">' in html.get_content()
+    names = [part.get_filename() for part in message.iter_attachments()]
+    assert ["summary.csv", "lists.csv", "bounce_reasons.csv", "history.csv"] == names
+    assert "wrote" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--format", "email"], "--format email needs --to and --from"),
+        (["--format", "email", "--to", "a@x.example"], "--format email needs --from"),
+        (["--to", "a@x.example"], "--to: only with --format email"),
+        (["--format", "email", "--to", "nobody", "--from", "r@x.example"], "--to: "),
+        (["--format", "email", "--to", "a@x.example", "--from", "me"], "--from: "),
+        (["--locale", "de"], "'de' is not a language of the reports: en, fr"),
+    ],
+)
+def test_email_and_locale_errors_name_the_option(
+    extra: list[str], expected: str, demo_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A missing or bad address, or an unknown language: usage error naming the option."""
+    assert cli.EXIT_USAGE == cli.main(["report", "--db", str(demo_db), *extra])
+    err = capsys.readouterr().err
+    assert expected in err
+    assert "to_email" not in err
+    assert 1 == len(err.strip().splitlines())
+
+
+@pytest.mark.parametrize("command", ["report", "stats", "history"])
+@pytest.mark.parametrize("locale", ["fr", "FR", "fr_FR"])
+def test_locale_on_report_stats_history(
+    command: str, locale: str, demo_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--locale fr`` (any case) renders in French; the default is English."""
+    base = [command, "--db", str(demo_db)]
+    if command == "history":
+        base += ["--campaign", "sim-2026-default"]
+    assert cli.EXIT_OK == cli.main([*base, "--locale", locale])
+    french = capsys.readouterr().out
+    assert cli.EXIT_OK == cli.main(base)
+    english = capsys.readouterr().out
+    word = {"report": "Destinataires", "stats": "Destinataires", "history": "Historique"}[command]
+    assert word in french
+    assert word not in english
+
+
+@pytest.mark.parametrize(
+    ("command", "codes"),
+    [
+        ("demo", [0, 2, 4, 141]),
+        ("report", [0, 2, 3, 4, 141]),
+        ("stats", [0, 2, 3, 4, 141]),
+        ("history", [0, 2, 3, 4, 141]),
+        ("check-number", [0, 1, 2, 6, 141]),
+        ("import-events", [0, 2, 3, 4, 5, 141]),
+    ],
+)
+def test_each_help_lists_its_own_exit_codes(
+    command: str, codes: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A command's --help lists the statuses it can end with, not the whole table."""
+    assert cli.EXIT_OK == cli.main([command, "--help"])
+    out = capsys.readouterr().out
+    epilog = out[out.index("exit status:") :]
+    listed = [int(line.split()[0]) for line in epilog.splitlines()[1:] if line[:4].strip()]
+    assert codes == listed
+    assert "check-number:" not in epilog
+    assert "import-events:" not in epilog
+
+
+def test_region_codes_in_any_case_and_errors_name_the_option(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--region fr`` is FR; a national number without it asks for ``--region``."""
+    args = ["check-number", "06 12 34 56 78", "--at", MONDAY_NOON]
+    assert cli.EXIT_OK == cli.main([*args, "--region", "fr"])
+    assert "+33612345678" in capsys.readouterr().out
+    assert cli.EXIT_REFUSED == cli.main(args)
+    captured = capsys.readouterr()
+    assert "--region" in captured.err
+    assert "default_region" not in captured.err + captured.out
+    assert cli.EXIT_USAGE == cli.main(["check-number", "+33612345678", "--zone", "Nowhere/Zone"])
+    assert capsys.readouterr().err.startswith("sms-campaign-stats check-number: --zone: ")
+
+
+def test_plurals_in_messages(tmp_path: Path) -> None:
+    """One line, one report: singular words (issue 15: "1 fields", "1 messages")."""
+    db = make_db(tmp_path / "one.db", ["V1"])
+    source = tmp_path / "one.jsonl"
+    source.write_text('{"messageId": "V1", "status": "delivered"}\n', encoding="utf-8")
+    code, out, _ = import_events(db, "vonage", source)
+    assert cli.EXIT_OK == code
+    assert "1 line read (0 blank), 1 report, 0 bad lines" in out
+
+
 def test_docs_list_every_exit_code_and_command() -> None:
     page = (Path(__file__).parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
     for code in cli.EXIT_CODES:
@@ -992,7 +1139,7 @@ def test_e2e_import_events_from_standard_input(tmp_path: Path) -> None:
     )
     assert cli.EXIT_BAD_LINES == piped.returncode
     assert piped.stderr.startswith("<stdin>:2: ")
-    assert "<stdin>: 2 lines read (0 blank), 1 reports, 1 bad lines" in piped.stdout
+    assert "<stdin>: 2 lines read (0 blank), 1 report, 1 bad line" in piped.stdout
     rows = "MessageSid,MessageStatus\nT1,delivered\n"
     as_csv = subprocess.run(
         [*command, "--provider", "twilio", "--input-format", "csv", "-"],
@@ -1013,7 +1160,7 @@ def test_import_events_from_standard_input_in_process(
     stdin = io.TextIOWrapper(io.BytesIO(b'{"messageId": "V1", "status": "delivered"}\n'))
     monkeypatch.setattr(sys, "stdin", stdin)
     assert 0 == cli.main(["import-events", "--db", str(db), "--provider", "vonage", "-"])
-    assert "<stdin>: 1 lines read" in capsys.readouterr().out
+    assert "<stdin>: 1 line read" in capsys.readouterr().out
     assert 1 == figures(db)["delivered"]
 
 

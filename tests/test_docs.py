@@ -43,7 +43,7 @@ def test_quickstart_runs_and_is_stable(tmp_path: Path) -> None:
     first = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=True)
     second = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=True)
     assert first.stdout == second.stdout
-    assert "Recipients 1,000" in first.stdout
+    assert "Recipients   1,000" in first.stdout
     assert "" == first.stderr
 
 

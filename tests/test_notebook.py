@@ -350,7 +350,27 @@ def test_outcomes_per_list_stacks_the_counts(report: CampaignReport) -> None:
     assert 3 == bars[7].get_x()  # vip's processing after 1 + 2 + 0
     legend = ax.get_legend()
     assert legend is not None
-    assert ["delivered", "soft bounce", "hard bounce", "processing"] == [
+    assert ["Delivered", "Soft bounces", "Hard bounces", "Processing"] == [
+        text.get_text() for text in legend.get_texts()
+    ]
+    assert ("Recipients", "List") == (ax.get_xlabel(), ax.get_ylabel())
+
+
+def test_outcomes_per_list_in_percent_and_in_french(report: CampaignReport) -> None:
+    """percent=True: each list's bar adds up to 100; locale="fr": every label in French, the
+    axes in words (issue 15, point 9)."""
+    ax = _single_axes(plot_outcomes_per_list(report, percent=True, locale="fr"))
+    bars = _bars(ax)
+    totals = [
+        sum(bars[2 * index + position].get_width() for index in range(4)) for position in (0, 1)
+    ]
+    assert [100, 100] == [pytest.approx(total) for total in totals]
+    assert pytest.approx(200 / 3) == bars[0].get_width()  # newsletter: 2 of 3 delivered
+    assert "Résultats par liste : Spring sale" == ax.get_title()
+    assert ("Part des destinataires de la liste (%)", "Liste") == (ax.get_xlabel(), ax.get_ylabel())
+    legend = ax.get_legend()
+    assert legend is not None
+    assert ["Délivrés", "Soft bounces", "Hard bounces", "En cours de traitement"] == [
         text.get_text() for text in legend.get_texts()
     ]
 
@@ -364,7 +384,7 @@ def test_outcomes_per_list_vertical_into_given_axes(report: CampaignReport) -> N
     assert [2, 1] == [bar.get_height() for bar in bars[:2]]  # delivered
     assert [2, 1] == [bar.get_y() for bar in bars[2:4]]  # soft bounces on top of them
     assert ["newsletter", "vip"] == [label.get_text() for label in right.get_xticklabels()]
-    assert "recipients" == right.get_ylabel()
+    assert ("Recipients", "List") == (right.get_ylabel(), right.get_xlabel())
 
 
 def test_plots_into_a_subfigure_return_the_whole_figure(report: CampaignReport) -> None:
@@ -387,7 +407,7 @@ def test_empty_data_gives_a_no_data_note() -> None:
         plot_outcomes_over_time([_message(1)]),  # nothing final yet
     ):
         ax = _single_axes(figure)
-        assert ["no data"] == _notes(ax)
+        assert ["No data"] == _notes(ax)
         assert [] == _bars(ax)
         assert [] == ax.get_lines()
         assert ax.get_title()
@@ -398,7 +418,8 @@ def test_delivery_times_histogram_in_seconds(messages: list[Message]) -> None:
     delivered = [_delivered(index, timedelta(seconds=s)) for index, s in enumerate(delays)]
     figure = plot_delivery_times([*delivered, *messages[2:]], bins=5)
     ax = _single_axes(figure)
-    assert "seconds" == ax.get_xlabel()
+    assert "Time to delivery, in seconds" == ax.get_xlabel()
+    assert "Messages" == ax.get_ylabel()
     assert "linear" == ax.get_xscale()
     bars = _bars(ax)
     assert 5 == len(bars)
@@ -427,7 +448,7 @@ def test_delivery_times_unit_suits_the_median(
 ) -> None:
     delivered = [_delivered(index, delay) for index, delay in enumerate(delays)]
     ax = _single_axes(plot_delivery_times(delivered, bins=4))
-    assert unit == ax.get_xlabel()
+    assert f"Time to delivery, in {unit}" == ax.get_xlabel()
     assert "linear" == ax.get_xscale()  # a zero delay keeps the last case linear
     assert median == pytest.approx(_values(ax.get_lines()[0].get_xdata())[0])
     assert len(delays) == sum(bar.get_height() for bar in _bars(ax))
@@ -438,7 +459,10 @@ def test_delivery_times_spanning_hours_use_a_log_scale() -> None:
     delivered = [_delivered(index, delay) for index, delay in enumerate(delays)]
     ax = _single_axes(plot_delivery_times(delivered, bins=10))
     assert "log" == ax.get_xscale()
-    assert "seconds (log scale)" == ax.get_xlabel()
+    assert "Time to delivery, in seconds (log scale)" == ax.get_xlabel()
+    french = _single_axes(plot_delivery_times(delivered, bins=10, locale="fr"))
+    assert "Délai de livraison, en secondes (échelle logarithmique)" == french.get_xlabel()
+    assert "Messages" == french.get_ylabel()
     bars = _bars(ax)
     assert 10 == len(bars)
     assert 5 == sum(bar.get_height() for bar in bars)
@@ -466,15 +490,18 @@ def test_outcomes_over_time_counts_per_bucket() -> None:
     ax = _single_axes(plot_outcomes_over_time(final, freq="1h"))
     lines = {line.get_label(): _values(line.get_ydata()) for line in ax.get_lines()}
     assert {
-        "delivered": [2, 0, 0],
-        "soft bounce": [0, 1, 0],
-        "hard bounce": [0, 0, 0],
-        "cancelled": [0, 0, 1],
+        "Delivered": [2, 0, 0],
+        "Soft bounces": [0, 1, 0],
+        "Hard bounces": [0, 0, 0],
+        "Cancelled": [0, 0, 1],
     } == lines
     first = np.asarray(ax.get_lines()[0].get_xdata())[0]
     assert pd.Timestamp(T0) == pd.Timestamp(first)
     assert "Final outcomes over time (per 1h)" == ax.get_title()
-    assert "final_at (UTC)" == ax.get_xlabel()
+    assert ("Time of the final outcome (UTC)", "Messages") == (ax.get_xlabel(), ax.get_ylabel())
+    french = _single_axes(plot_outcomes_over_time(final, freq="1h", locale="fr"))
+    assert "Heure du résultat final (UTC)" == french.get_xlabel()
+    assert "Résultats finaux dans le temps (par 1h)" == french.get_title()
 
 
 def test_outcomes_over_time_with_a_timedelta_and_no_cancellations() -> None:
@@ -483,7 +510,7 @@ def test_outcomes_over_time_with_a_timedelta_and_no_cancellations() -> None:
     ax = figure.add_subplot()
     assert figure is plot_outcomes_over_time(final, freq=timedelta(minutes=30), ax=ax)
     lines = {line.get_label(): _values(line.get_ydata()) for line in ax.get_lines()}
-    assert {"delivered": [2, 1], "soft bounce": [0, 0], "hard bounce": [0, 0]} == lines
+    assert {"Delivered": [2, 1], "Soft bounces": [0, 0], "Hard bounces": [0, 0]} == lines
     assert "Final outcomes over time (per 30min)" == ax.get_title()
 
 

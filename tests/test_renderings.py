@@ -14,6 +14,7 @@ import email.policy
 import io
 import json
 import os
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -119,7 +120,9 @@ def build_report(
             id="u1", recipient="+33600000002", at=at, keyword="STOP", campaign_id=campaign.id
         )
     ]
-    report = report_from_messages(campaign, found, replies=replies, unsubscribes=unsubscribes)
+    report = report_from_messages(
+        campaign, found, replies=replies, unsubscribes=unsubscribes, activity=True
+    )
     return report, history
 
 
@@ -202,11 +205,12 @@ class Page(HTMLParser):
         if self._cell is not None:
             self._cell.append(data)
 
-    def row(self, head: str) -> list[str]:
-        """The cells of the only row whose first cell is ``head``."""
+    def row(self, head: str, index: int = 0, *, count: int = 1) -> list[str]:
+        """The cells of the row whose first cell is ``head``: the ``index``-th of the ``count``
+        such rows (one table per figure, another per cost...)."""
         found = [row for row in self.rows if row and row[0] == head]
-        assert 1 == len(found), (head, found)
-        return found[0]
+        assert count == len(found), (head, found)
+        return found[index]
 
 
 def check_golden(name: str, text: str) -> None:
@@ -262,6 +266,11 @@ GOLDEN_RENDERINGS: dict[str, Callable[[], str]] = {
     "statistics.txt": lambda: STATISTICS.to_text(),
     "statistics.json": lambda: STATISTICS.to_json(),
     **{f"statistics-{name}": csv_file(STATISTICS.to_csv, name) for name in STATISTICS.to_csv()},
+    # French (issue 15, point 6): the words, Babel's numbers and money, the CSV headers.
+    "fr-report-with-history.txt": lambda: REPORT.to_text(history=HISTORY, locale="fr"),
+    "fr-statistics.txt": lambda: STATISTICS.to_text(locale="fr"),
+    "fr-report-lists.csv": lambda: REPORT.to_csv(locale="fr")["lists.csv"],
+    "fr-history.csv": lambda: HISTORY.to_csv(locale="fr")["history.csv"],
 }
 
 
@@ -333,7 +342,7 @@ def test_empty_renderings() -> None:
     assert "Per list" not in text
     assert "Bounce reasons" not in text
     assert text.endswith("History (times in UTC)\n(no events)\n")
-    assert "Delivered                0         -" in text
+    assert "Delivered         0  -  of recipients" in text
     page = Page(report.to_html(history=empty))
     assert ["Delivered", "0", "-", "of recipients"] == page.row("Delivered")
     body = "".join(page.text)
@@ -396,31 +405,35 @@ def test_html_report_figures() -> None:
     ):
         assert [label, count, percent, of] == page.row(label)
     assert "2" == page.row("Reply messages")[1]
+    assert ["of which never sent", "1", "12.50%", "of recipients"] == page.row(
+        "of which never sent"
+    )
     expected_lists = {
-        "newsletter": ["4", "2", "50.00%", "1", "0", "1", "1", "1", "0.135 EUR", "0.00 EUR"],
-        "vip": ["3", "2", "66.67%", "1", "0", "0", "1", "0", "0.135 EUR", "0.045 EUR"],
-        "winback": ["2", "0", "0.00%", "0", "2", "0", "0", "0", "0.09 EUR", "0.09 EUR"],
+        "newsletter": (["4", "2", "50.00%", "1", "0", "1", "1", "1"], ["€0.14", "€0.00"]),
+        "vip": (["3", "2", "66.67%", "1", "0", "0", "1", "0"], ["€0.14", "€0.05"]),
+        "winback": (["2", "0", "0.00%", "0", "2", "0", "0", "0"], ["€0.09", "€0.09"]),
     }
-    for list_id, cells in expected_lists.items():
-        assert [list_id, *cells] == page.row(list_id)
-    assert ["number_does_not_exist", "hard", "no", "2", "25.00%", "2", "0.09 EUR"] == page.row(
-        "number_does_not_exist"
+    for list_id, (figures, money) in expected_lists.items():
+        assert [list_id, *figures] == page.row(list_id, 0, count=2)
+        assert [list_id, *money] == page.row(list_id, 1, count=2)
+    assert ["Number does not exist", "hard", "no", "2", "25.00%", "2", "€0.09"] == page.row(
+        "Number does not exist"
     )
-    assert ["landline_number", "soft", "yes", "1", "12.50%", "0", "0.00 EUR"] == page.row(
-        "landline_number"
+    assert ["Landline number", "soft", "yes", "1", "12.50%", "0", "€0.00"] == page.row(
+        "Landline number"
     )
-    assert "yes" == page.row("sent_outside_allowed_hours")[2]
-    marked = {
-        row[0] for row, css in zip(page.rows, page.row_classes, strict=True) if css == "avoidable"
-    }
+    assert "yes" == page.row("Sent at a time the country does not allow")[2]
+    marked = {row[0] for row, css in zip(page.rows, page.row_classes, strict=True) if css}
     assert {
-        "landline_number",
-        "sent_outside_allowed_hours",
         "of which on avoidable bounces",
+        "Soft bounces",
+        "Hard bounces",
+        "Unsubscribes",
     } == marked
-    assert "0.315 EUR" == page.row("Sent: 7 messages, 7 segments")[1]
-    assert "0.135 EUR" == page.row("Spent on bounced messages")[1]
-    assert "0.045 EUR" == page.row("of which on avoidable bounces")[1]
+    assert "€0.32" == page.row("Cost")[1]
+    assert "€0.14" == page.row("Spent on bounced messages")[1]
+    assert "€0.05" == page.row("of which on avoidable bounces")[1]
+    assert "€0.045" == page.row("Unit price (per segment)")[1]
     events = [row for row in page.rows if row[0].startswith("2026-")]
     assert ["created", "scheduled", "started", "suspended"] == [row[1] for row in events]
     assert "reason: hard bounces 30% > 10%; last one to +33 ***********78" in events[-1][2]
@@ -474,15 +487,18 @@ def test_html_statistics() -> None:
     source = STATISTICS.to_html()
     page = Page(source)
     assert_self_contained(page, source)
-    spring = page.row("spring-sale")
-    assert ["spring-sale", "Spring sale", "suspended", "3", "3", "100.00%"] == spring[:6]
-    assert ["0.135 EUR", "0.00 EUR"] == spring[-2:]
-    autumn = page.row("autumn")
-    assert ["3", "2", "66.67%", "0", "1"] == autumn[3:8]
-    assert ["0.135 USD", "0.045 USD"] == autumn[-2:]
-    assert ["6", "5", "83.33%", "0", "1"] == page.row("All campaigns")[3:8]
-    assert ["EUR", "0.135 EUR", "0.00 EUR"] == page.row("EUR")
-    assert ["USD", "0.135 USD", "0.045 USD"] == page.row("USD")
+    assert ["spring-sale", "Spring sale", "suspended", "2026-03-02"] == page.row(
+        "spring-sale", 0, count=3
+    )
+    assert ["spring-sale", "3", "3", "100.00%", "0", "0", "0", "0", "0"] == page.row(
+        "spring-sale", 1, count=3
+    )
+    assert ["spring-sale", "€0.14", "€0.00"] == page.row("spring-sale", 2, count=3)
+    assert ["3", "2", "66.67%", "0", "1"] == page.row("autumn", 1, count=3)[1:6]
+    assert ["autumn", "$0.14", "$0.05"] == page.row("autumn", 2, count=3)
+    assert ["6", "5", "83.33%", "0", "1"] == page.row("All campaigns")[1:6]
+    assert ["EUR", "€0.14", "€0.00"] == page.row("EUR")
+    assert ["USD", "$0.14", "$0.05"] == page.row("USD")
 
 
 def test_html_history_document() -> None:
@@ -808,8 +824,8 @@ def test_random_reports_render(data: Data, name: str, details: dict[str, Any]) -
 def test_statistics_text_mentions_both_currencies() -> None:
     """Costs are per currency in the text, never added across currencies."""
     text = STATISTICS.to_text()
-    assert "0.135 EUR spent, 0.00 EUR on bounces" in text
-    assert "0.135 USD spent, 0.045 USD on bounces" in text
+    assert "EUR       €0.14       €0.00" in text
+    assert "USD       $0.14       $0.05" in text
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -837,3 +853,100 @@ def test_dataframes_have_the_csv_columns() -> None:
     stats = build_statistics()
     header = next(csv.reader(io.StringIO(stats.to_csv()["campaigns.csv"])))
     assert set(header) == set(stats.to_pandas().reset_index().columns)
+
+
+# --- issue 15: charts, tiles, activity, attention, the figures still to come ------------------
+
+
+def test_html_charts_have_text_alternatives() -> None:
+    """Every chart is an ``<svg role="img">`` labelled by a ``<title>`` in words; the swatches
+    of the legends are decorative (``aria-hidden``)."""
+    source = REPORT.to_html(history=HISTORY)
+    charts = re.findall(r"<svg ([^>]*)>(.*?)</svg>", source, flags=re.S)
+    labelled = [(attributes, body) for attributes, body in charts if 'role="img"' in attributes]
+    assert len(labelled) >= 1 + 3 + 3 + 1  # outcomes, 3 lists, 3 reasons, over time
+    for attributes, body in labelled:
+        (title_id,) = re.findall(r'aria-labelledby="([^"]+)"', attributes)
+        (title,) = re.findall(rf'<title id="{title_id}">([^<]+)</title>', body)
+        assert title.strip()
+    for attributes, _ in charts:
+        assert 'role="img"' in attributes or 'aria-hidden="true"' in attributes
+    ids = re.findall(r'id="([^"]+)"', source)
+    assert len(ids) == len(set(ids))
+    assert "Outcomes of the recipients: Delivered: 3 (37.50%)" in source
+    # Only texts (history details, chart labels) may break anywhere, never a table cell.
+    for rule in re.findall(r"([^{}]+)\{[^}]*overflow-wrap:anywhere", source):
+        assert rule.strip() in (".scs ul.details li", ".scs .bars .label")
+
+
+def test_html_tiles_summary_and_activity_sections() -> None:
+    """Headline tiles, the message with its encoding, the send window, per country and over
+    time (issue 15, HTML point 2)."""
+    page = Page(REPORT.to_html())
+    text = " ".join(" ".join(page.text).split())
+    for tile in ("Recipients 8", "Delivered 37.50% 3 of recipients", "Cost €0.32"):
+        assert tile in text
+    assert ["Message", "GSM-7, 68 characters, 1 segment"] == page.row("Message")
+    assert page.row("Sent")[1].startswith("from Mar 2, 2026, 11:30:00 AM UTC")
+    assert ["France", "FR", "8", "3", "37.50%", "2", "2", "1"] == page.row("France")
+    assert "Final outcomes per hour (UTC)" in text
+    assert "Reply STOP to opt out." in text
+    french = " ".join(" ".join(Page(REPORT.to_html(locale="fr")).text).split())
+    assert "Résultats finaux par heure (UTC)" in french
+    assert "Par pays" in french
+
+
+def test_report_without_activity_leaves_its_sections_out() -> None:
+    """A report built from counts alone (``activity=None``) has no country, time or window."""
+    bare = attrs.evolve(REPORT, activity=None)
+    text, page = bare.to_text(), Page(bare.to_html())
+    for words in ("Per country", "Sent   ", "Over time"):
+        assert words not in text
+    body = "".join(page.text)
+    assert "Per country" not in body
+    assert "Over time" not in body
+    assert not [row for row in page.rows if row[0] == "Sent"]
+
+
+def test_red_is_for_attention_never_for_a_zero() -> None:
+    """Avoidable reasons and an amount spent on them are red; a zero never is."""
+    source = REPORT.to_html()
+    red_cells = re.findall(r'<t[dh][^>]*class="[^"]*attention[^"]*"[^>]*>([^<]*)<', source)
+    assert red_cells
+    for cell in red_cells:
+        assert any(c in "123456789" for c in cell) or not any(c.isdigit() for c in cell), cell
+    nothing_avoidable = attrs.evolve(REPORT, avoidable_bounced_cost=Decimal(0))
+    page = Page(nothing_avoidable.to_html())
+    marked = {row[0] for row, css in zip(page.rows, page.row_classes, strict=True) if css}
+    assert "of which on avoidable bounces" not in marked
+
+
+def test_figures_still_to_come_slot_in() -> None:
+    """The cost split between first sends and retries, and the compensable soft bounces,
+    appear in every rendering once a report carries them (issue 15, points 1 and 2)."""
+    from sms_campaign_stats.reports import Compensable
+
+    full = attrs.evolve(
+        REPORT,
+        first_send_cost=Decimal("0.27"),
+        retry_cost=Decimal("0.045"),
+        compensable=Compensable(
+            count=1,
+            cost=Decimal("0.045"),
+            reasons=((BounceReason.PROVIDER_UNKNOWN_FAILURE, 1),),
+            providers=(("vonage", 1),),
+        ),
+    )
+    text = full.to_text()
+    assert "  first sends         €0.27" in text
+    assert "  retries             €0.05" in text
+    assert "Compensable: soft bounces caused by the platform's own fault" in text
+    assert "Provider failure, reason unknown: 1" in text
+    page = Page(full.to_html())
+    assert ["Compensable soft bounces", "1", "€0.05"] == page.row("Compensable soft bounces")
+    assert ["first sends", "€0.27", ""] == page.row("first sends")
+    shape = full.to_dict()
+    assert ("0.27", "0.045") == (shape["cost"]["first_sends"], shape["cost"]["retries"])
+    assert {"count": 1, "cost": "0.045"}.items() <= shape["compensable"].items()
+    assert "compensable" not in REPORT.to_dict()
+    assert "Compensable" not in REPORT.to_text()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from decimal import Decimal
 
+import attrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -192,8 +195,9 @@ def test_text_fits_100_columns(data: Data) -> None:
         assert list_id in text
 
 
-def test_text_shows_exact_money() -> None:
-    """Amounts keep the unit price's precision: never rounded away."""
+def test_text_shows_money_in_the_currency_decimals() -> None:
+    """Amounts are rounded to the currency's decimals (half up), the unit price keeps its own;
+    the exact amounts stay in the report, its JSON and its CSV (issue 15, text point 2)."""
     found = [
         Message.for_campaign(
             CAMPAIGN,
@@ -204,14 +208,98 @@ def test_text_shows_exact_money() -> None:
         ).submit(at=CAMPAIGN.created_at)
         for i in range(3)
     ]
-    text = report_from_messages(CAMPAIGN, found).to_text()
-    assert "0.135 EUR for 3 messages sent" in text
-    assert "0.00 EUR spent on bounces" in text
+    report = report_from_messages(CAMPAIGN, found)
+    text = report.to_text()
+    assert "€0.14  3 messages sent, 3 segments, €0.045 per segment" in text
+    assert "Spent on bounces      €0.00" in text
+    assert Decimal("0.135") == report.cost
+    assert "0.135" == report.to_dict()["cost"]["sent"]
+    french = report.to_text(locale="fr")
+    assert "0,14 €" in french
+    assert "0,045 € par segment" in french
+
+
+def test_activity_counts_regions_hours_and_the_send_window() -> None:
+    """Regions from the numbers (a shared calling code resolved from the whole number), final
+    outcomes per hour, the first submission and the last outcome; cancelled messages left
+    out; report_for and report_from_messages agree."""
+    from datetime import timedelta
+
+    start = CAMPAIGN.created_at
+
+    def message(index: int, number: str) -> Message:
+        return Message.for_campaign(
+            CAMPAIGN, id=f"m{index}", recipient=number, list_ids=["vip"], queued_at=start
+        )
+
+    found = [
+        message(1, "+33612345678").submit(at=start).deliver(at=start + timedelta(minutes=5)),
+        message(2, "+262692123456").submit(at=start).deliver(at=start + timedelta(hours=2)),
+        message(3, "+14165550123")
+        .submit(at=start + timedelta(minutes=1))
+        .hard_bounce(BounceReason.NUMBER_DOES_NOT_EXIST, at=start + timedelta(hours=2)),
+        message(4, "+33612345679").soft_bounce(BounceReason.LANDLINE_NUMBER, at=start),
+        message(5, "+33612345670").cancel(at=start),
+    ]
+    report = report_from_messages(CAMPAIGN, found, activity=True)
+    assert report_from_messages(CAMPAIGN, found).activity is None
+    activity = report.activity
+    assert activity is not None
+    assert [("FR", 2, 1), ("CA", 1, 0), ("RE", 1, 1)] == [
+        (item.region, item.recipients, item.delivered.count) for item in activity.regions
+    ]
+    assert [(start, 1, 1, 0), (start + timedelta(hours=2), 1, 0, 1)] == [
+        (h.start, h.delivered, h.soft_bounces, h.hard_bounces) for h in activity.outcomes_per_hour
+    ]
+    assert (start, start + timedelta(minutes=1)) == (
+        activity.first_submitted_at,
+        activity.last_submitted_at,
+    )
+    assert timedelta(hours=2) == activity.duration
+    assert 1 == report.totals.soft_bounces_never_sent
+    store = InMemoryStorage()
+    store.add_campaign(CAMPAIGN)
+    store.add_messages(found)
+    assert report == report_for(store, CAMPAIGN.id, activity=True)
+    assert report_for(store, CAMPAIGN.id).activity is None
+    shape = json.loads(json.dumps(report.to_dict()))
+    assert "RE" == shape["activity"]["regions"][2]["region"]
+    assert 1 == shape["totals"]["soft_bounces"]["never_sent"]
+    assert {"content", "encoding", "units", "segments"} == set(shape["message"])
+
+
+def test_a_number_without_a_known_region() -> None:
+    """An invalid number kept as written, or a non-geographic calling code, has no region."""
+    from sms_campaign_stats.reports import region_of
+
+    assert region_of("0612") is None
+    assert region_of("+80012345678") is None
+    assert "GB" == region_of("+447700900123")
+    assert "US" == region_of("+12025550143")
+
+
+@given(campaign_data())
+def test_activity_partitions_the_recipients(data: Data) -> None:
+    """The regions' recipients add up to the report's, and so do their outcomes."""
+    found, replies, unsubscribes = data
+    report = report_from_messages(
+        CAMPAIGN, found, replies=replies, unsubscribes=unsubscribes, activity=True
+    )
+    assert report.activity is not None
+    assert attrs.evolve(report, activity=None) == report_from_messages(
+        CAMPAIGN, found, replies=replies, unsubscribes=unsubscribes
+    )
+    regions = report.activity.regions
+    assert report.recipients == sum(item.recipients for item in regions)
+    assert report.delivered.count == sum(item.delivered.count for item in regions)
+    finals = sum(
+        h.delivered + h.soft_bounces + h.hard_bounces for h in report.activity.outcomes_per_hour
+    )
+    assert report.delivered.count + report.soft_bounces.count + report.hard_bounces.count == finals
 
 
 def test_global_statistics() -> None:
     """One row per campaign, totals counting every message once, costs per currency."""
-    import attrs
 
     store = InMemoryStorage()
     second = attrs.evolve(CAMPAIGN, id="second", currency="USD")
@@ -257,3 +345,31 @@ def test_global_statistics() -> None:
     shape = json.loads(json.dumps(stats.to_dict()))
     assert {"EUR": "0.180", "USD": "0.090"} == shape["totals"]["cost"]
     assert 2 == len(shape["campaigns"])
+
+
+@pytest.mark.slow
+def test_the_brevo_comparison_quotes_the_demos_figures() -> None:
+    """docs/reports.md compares our report with Brevo's on the demo's campaign: every figure
+    its table quotes is in the demo's French report (text or HTML)."""
+    from pathlib import Path
+
+    from sms_campaign_stats.reports import history_for
+    from sms_campaign_stats.simulation import PolicySet, World, simulate
+
+    store = InMemoryStorage()
+    result = simulate(World(recipients=10_000, seed=2026), PolicySet(name="default"), storage=store)
+    report = report_for(store, result.report.campaign_id, activity=True)
+    history = history_for(store, result.report.campaign_id)
+    shown = " ".join(
+        (report.to_text(history=history, locale="fr") + report.to_html(locale="fr"))
+        .replace("\u202f", " ")
+        .replace("\u00a0", " ")
+        .split()
+    )
+    page = (Path(__file__).resolve().parent.parent / "docs" / "reports.md").read_text("utf-8")
+    table = page[page.index("## Our report beside Brevo's") :]
+    rows = [line for line in table.splitlines() if line.startswith("| **")]
+    quoted = [value for row in rows for value in re.findall(r"`([^`]+)`", row.split("|")[-2])]
+    assert len(quoted) > 15
+    for value in quoted:
+        assert value in shown, value

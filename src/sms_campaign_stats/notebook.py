@@ -5,7 +5,8 @@ package) is imported; without them a function raises ``OptionalDependencyError``
 install. Frames keep the library's exact values (counts, unrounded percentages, ``Decimal``
 money, UTC timestamps); phone numbers are masked unless ``show_numbers=True``. Plots are drawn
 with matplotlib's object API on a new ``Figure`` (or into the ``ax`` given) and returned: nothing
-is shown, saved, or left open in pyplot.
+is shown, saved, or left open in pyplot. Every axis is labelled in words, in English or in
+French (``locale="fr"``: the reports' catalogs); a frame's columns are the CSV files' names.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sms_campaign_stats.errors import OptionalDependencyError, ValidationError
 from sms_campaign_stats.lifecycle._statuses import MessageStatus
 from sms_campaign_stats.model import Message
 from sms_campaign_stats.render._csv import CAMPAIGN_COLUMNS
+from sms_campaign_stats.render._i18n import N_, Localizer, localizer
 from sms_campaign_stats.reports import CampaignReport, DeliveryFigures, GlobalStatistics, Timeline
 from sms_campaign_stats.reports import Figure as Figure_
 
@@ -63,11 +65,11 @@ OUTCOME_COLORS: Mapping[str, str] = {
 }
 
 _OUTCOME_LABELS = {
-    "delivered": "delivered",
-    "soft_bounces": "soft bounce",
-    "hard_bounces": "hard bounce",
-    "processing": "processing",
-    "cancelled": "cancelled",
+    "delivered": N_("Delivered"),
+    "soft_bounces": N_("Soft bounces"),
+    "hard_bounces": N_("Hard bounces"),
+    "processing": N_("Processing"),
+    "cancelled": N_("Cancelled"),
 }
 
 _FINAL_OUTCOMES = {
@@ -79,11 +81,11 @@ _FINAL_OUTCOMES = {
 
 # Histogram units: the first whose threshold exceeds the longest delay (in seconds).
 _TIME_UNITS = (
-    (120.0, 1.0, "seconds", "s"),
-    (2 * 3600.0, 60.0, "minutes", "min"),
-    (48 * 3600.0, 3600.0, "hours", "h"),
+    (120.0, 1.0, N_("seconds"), "s"),
+    (2 * 3600.0, 60.0, N_("minutes"), "min"),
+    (48 * 3600.0, 3600.0, N_("hours"), "h"),
 )
-_DAY = (86400.0, "days", "d")
+_DAY = (86400.0, N_("days"), "d")
 _LOG_SPAN = 100.0
 
 _FIGURE_SIZE = (8.0, 4.5)
@@ -110,6 +112,7 @@ def _figure_columns(figures: DeliveryFigures) -> dict[str, Any]:
         columns[name] = figure.count
         columns[f"{name}_percent"] = figure.percentage
     columns.update(
+        soft_bounces_never_sent=figures.soft_bounces_never_sent,
         cancelled=figures.cancelled,
         reply_messages=figures.reply_messages,
         sent=figures.sent,
@@ -329,42 +332,61 @@ def _canvas(ax: Axes | None) -> tuple[Figure, Axes]:
     return root, ax
 
 
-def _no_data(figure: Figure, ax: Axes, title: str) -> Figure:
+def _no_data(figure: Figure, ax: Axes, title: str, words: Localizer) -> Figure:
     ax.set_title(title)
-    ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", color="gray")
+    ax.text(
+        0.5, 0.5, words._("No data"), transform=ax.transAxes, ha="center", va="center", color="gray"
+    )
     ax.set_xticks([])
     ax.set_yticks([])
     return figure
 
 
 def plot_outcomes_per_list(
-    report: CampaignReport, *, ax: Axes | None = None, horizontal: bool = True
+    report: CampaignReport,
+    *,
+    ax: Axes | None = None,
+    horizontal: bool = True,
+    percent: bool = False,
+    locale: str | None = None,
 ) -> Figure:
-    """Stacked bars, one per list: delivered, soft bounces, hard bounces, processing (counts of
-    the list's recipients). Horizontal bars by default; ``horizontal=False`` stands them up."""
+    """Stacked bars, one per list: delivered, soft bounces, hard bounces, processing, as counts
+    of the list's recipients or, with ``percent=True``, as percentages of them (each bar then
+    reaches 100, so lists of different sizes compare). Horizontal bars by default;
+    ``horizontal=False`` stands them up. Labels in English or ``locale="fr"``."""
+    words = localizer(locale)
     figure, ax = _canvas(ax)
-    title = f"Outcomes per list: {report.campaign_name}"
+    title = words._("Outcomes per list: {name}").format(name=report.campaign_name)
     lists = [item for item in report.lists if item.figures.recipients]
     if not lists:
-        return _no_data(figure, ax, title)
+        return _no_data(figure, ax, title, words)
     names = [item.list_id for item in lists]
     positions = list(range(len(lists)))
-    base = [0] * len(lists)
+    base = [0.0] * len(lists)
     for outcome in ("delivered", "soft_bounces", "hard_bounces", "processing"):
-        counts = [getattr(item.figures, outcome).count for item in lists]
-        color, label = OUTCOME_COLORS[outcome], _OUTCOME_LABELS[outcome]
+        values = [
+            float(getattr(item.figures, outcome).count)
+            * (100.0 / item.figures.recipients if percent else 1.0)
+            for item in lists
+        ]
+        color, label = OUTCOME_COLORS[outcome], words._(_OUTCOME_LABELS[outcome])
         if horizontal:
-            ax.barh(positions, counts, left=base, color=color, label=label)
+            ax.barh(positions, values, left=base, color=color, label=label)
         else:
-            ax.bar(positions, counts, bottom=base, color=color, label=label)
-        base = [below + count for below, count in zip(base, counts, strict=True)]
+            ax.bar(positions, values, bottom=base, color=color, label=label)
+        base = [below + value for below, value in zip(base, values, strict=True)]
+    value_label = (
+        words._("Share of the list's recipients (%)") if percent else words._("Recipients")
+    )
     if horizontal:
         ax.set_yticks(positions, names)
         ax.invert_yaxis()  # the first list on top, as in the report
-        ax.set_xlabel("recipients")
+        ax.set_xlabel(value_label)
+        ax.set_ylabel(words._("List"))
     else:
         ax.set_xticks(positions, names)
-        ax.set_ylabel("recipients")
+        ax.set_ylabel(value_label)
+        ax.set_xlabel(words._("List"))
     ax.set_title(title)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=4, fontsize="small")
     return figure
@@ -378,7 +400,11 @@ def _time_unit(typical: float) -> tuple[float, str, str]:
 
 
 def plot_delivery_times(
-    messages: Iterable[Message], *, ax: Axes | None = None, bins: int = 30
+    messages: Iterable[Message],
+    *,
+    ax: Axes | None = None,
+    bins: int = 30,
+    locale: str | None = None,
 ) -> Figure:
     """Histogram of the time from first submission to delivery of the delivered messages, the
     median marked. The unit (seconds, minutes, hours or days) suits the median; when the times
@@ -386,26 +412,38 @@ def plot_delivery_times(
     and the axis are logarithmic so both show."""
     if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
         raise ValidationError("bins", f"expected a positive number of bins, got {bins!r}")
+    words = localizer(locale)
     figure, ax = _canvas(ax)
     delays = [seconds for seconds in map(_delivery_seconds, messages) if seconds is not None]
-    title = "Time from first submission to delivery"
     if not delays:
-        return _no_data(figure, ax, title)
+        return _no_data(figure, ax, words._("Time from first submission to delivery"), words)
     size, unit, short = _time_unit(statistics.median(delays))
     values = [seconds / size for seconds in delays]
     median = statistics.median(values)
     low, high = min(values), max(values)
+    xlabel = words._("Time to delivery, in {unit}").format(unit=words._(unit))
     if low > 0 and high / low > _LOG_SPAN:
         edges = [low * (high / low) ** (step / bins) for step in range(bins + 1)]
         ax.hist(values, bins=edges, color=OUTCOME_COLORS["delivered"])
         ax.set_xscale("log")
-        unit += " (log scale)"
+        xlabel = words._("{label} (log scale)").format(label=xlabel)
     else:
         ax.hist(values, bins=bins, color=OUTCOME_COLORS["delivered"])
-    ax.axvline(median, color="black", linestyle="--", label=f"median {median:.3g} {short}")
-    ax.set_title(f"{title} ({len(values):,} delivered)")
-    ax.set_xlabel(unit)
-    ax.set_ylabel("messages")
+    shown = words.number(median, digits=3 if median < 1 else 1 if median < 100 else 0)
+    ax.axvline(
+        median,
+        color="black",
+        linestyle="--",
+        label=words._("median {value} {unit}").format(value=shown, unit=short),
+    )
+    title = words.ngettext(
+        "Time from first submission to delivery ({count} delivered)",
+        "Time from first submission to delivery ({count} delivered)",
+        len(values),
+    )
+    ax.set_title(title.format(count=words.integer(len(values))))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(words._("Messages"))
     ax.legend(loc="best", fontsize="small")
     return figure
 
@@ -415,11 +453,13 @@ def plot_outcomes_over_time(
     *,
     freq: str | timedelta = "1h",
     ax: Axes | None = None,
+    locale: str | None = None,
 ) -> Figure:
     """Final outcomes per time bucket of ``freq`` (a pandas frequency such as ``"15min"``,
     ``"1h"``, ``"1D"``, or a ``timedelta``) by the messages' ``final_at``, UTC: one line per
     outcome (delivered, soft bounce, hard bounce; cancelled when there are any). Messages not
-    final yet are left out."""
+    final yet are left out. Labels in English or ``locale="fr"``."""
+    words = localizer(locale)
     with _optional("pandas"):
         import pandas as pd
 
@@ -428,14 +468,15 @@ def plot_outcomes_over_time(
     except (TypeError, ValueError) as error:
         raise ValidationError("freq", f"{freq!r} is not a pandas frequency: {error}") from None
     figure, ax = _canvas(ax)
-    title = "Final outcomes over time"
+    every = freq if isinstance(freq, str) else offset.freqstr
+    title = words._("Final outcomes over time (per {freq})").format(freq=every)
     finals = [
         (message.final_at, _FINAL_OUTCOMES[message.status])
         for message in messages
         if message.final_at is not None
     ]
     if not finals:
-        return _no_data(figure, ax, title)
+        return _no_data(figure, ax, title, words)
     outcomes = ["delivered", "soft_bounces", "hard_bounces"]
     if any(outcome == "cancelled" for _, outcome in finals):
         outcomes.append("cancelled")
@@ -457,12 +498,12 @@ def plot_outcomes_over_time(
             table[outcome].to_numpy(),
             marker="." if len(table) < 50 else None,
             color=OUTCOME_COLORS[outcome],
-            label=_OUTCOME_LABELS[outcome],
+            label=words._(_OUTCOME_LABELS[outcome]),
         )
     ax.tick_params(axis="x", labelrotation=30)
-    ax.set_title(f"{title} (per {freq if isinstance(freq, str) else offset.freqstr})")
-    ax.set_xlabel("final_at (UTC)")
-    ax.set_ylabel("messages")
+    ax.set_title(title)
+    ax.set_xlabel(words._("Time of the final outcome (UTC)"))
+    ax.set_ylabel(words._("Messages"))
     ax.set_ylim(bottom=0)
     ax.legend(loc="best", fontsize="small")
     return figure

@@ -210,7 +210,7 @@ def test_import_bytes_long_lines_and_odd_csv(
         "longer than 80 bytes",
         "longer than 80 bytes",
     ]
-    assert "4 lines read (0 blank), 1 reports, 3 bad lines" in out
+    assert "4 lines read (0 blank), 1 report, 3 bad lines" in out
 
     deep = tmp_path / "deep.txt"
     deep.write_bytes(b"[" * 100_000 + b"\n")
@@ -227,7 +227,7 @@ def test_import_bytes_long_lines_and_odd_csv(
         "not UTF-8 text",
         "not CSV (new-line character seen in unquoted field)",
     ]
-    assert "4 rows read (1 blank), 1 reports, 2 bad rows" in out
+    assert "4 rows read (1 blank), 1 report, 2 bad rows" in out
     assert figures(db)["delivered"] == 2
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from sms_campaign_stats._core.privacy import mask_numbers_in, mask_numbers_in_data
+from sms_campaign_stats.lifecycle import BounceReason, CampaignStatus, TimelineKind
+from sms_campaign_stats.render import _words, localizer
 from sms_campaign_stats.render._text import detail_items
 
 
@@ -49,3 +51,17 @@ def test_detail_items_flatten() -> None:
         ("e", "null"),
         ("f", "é"),
     ] == detail_items({"a": {"b": 1, "c": {}}, "d": [], "e": None, "f": "é"})
+
+
+def test_every_code_has_words() -> None:
+    """Bounce reasons, campaign statuses and history events are words in both languages, never
+    the code (issue 15: "reasons as words, not codes")."""
+    fr, en = localizer("fr"), localizer("en")
+    for reason in BounceReason:
+        assert reason in _words.REASON_WORDS
+        assert reason.value not in (_words.reason(en, reason), _words.reason(fr, reason))
+    for status in CampaignStatus:
+        assert _words.campaign_status(fr, status) != status.value
+    for kind in TimelineKind:
+        assert _words.event_kind(fr, kind) != kind.value
+    assert "A new reason" == _words._spelt("a_new_reason")

@@ -200,6 +200,29 @@ def _write(text: str, output: str | None) -> None:
     print(f"wrote {_cut_path(output)}", file=sys.stderr)
 
 
+def _write_bytes(data: bytes, output: str | None) -> None:
+    """Bytes as they are (an e-mail's CRLF line ends kept), to ``output`` or standard output."""
+    if output is None:
+        try:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise _OutputError(EXIT_STORAGE, f"standard output: cannot write ({reason})") from None
+        return
+    try:
+        with open(output, "wb") as file:
+            file.write(data)
+    except OSError as error:
+        raise _UserError(
+            EXIT_STORAGE, f"{_cut_path(output)}: cannot write ({error.strerror})"
+        ) from None
+    print(f"wrote {_cut_path(output)}", file=sys.stderr)
+
+
 def _write_tables(tables: Mapping[str, str], output: str | None) -> None:
     """CSV tables: to stdout, each after a ``# file-name`` line, or one file each in the
     directory ``output``."""
@@ -221,4 +244,5 @@ def _write_tables(tables: Mapping[str, str], output: str | None) -> None:
         raise _UserError(
             EXIT_STORAGE, f"{_cut_path(output)}: cannot write ({error.strerror})"
         ) from None
-    print(f"wrote {len(tables)} files to {_cut_path(output)}: {', '.join(tables)}", file=sys.stderr)
+    files = "1 file" if len(tables) == 1 else f"{len(tables)} files"
+    print(f"wrote {files} to {_cut_path(output)}: {', '.join(tables)}", file=sys.stderr)

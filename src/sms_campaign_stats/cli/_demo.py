@@ -26,7 +26,7 @@ import attrs
 from sms_campaign_stats.cli._common import is_postgres_url
 from sms_campaign_stats.cli._progress import Progress
 from sms_campaign_stats.errors import StorageError, ValidationError
-from sms_campaign_stats.reports import CampaignReport, Timeline, history_for
+from sms_campaign_stats.reports import CampaignReport, Timeline, history_for, report_for
 from sms_campaign_stats.simulation import PolicySet, World, simulate
 from sms_campaign_stats.storage import Change, Committed, SQLiteStorage, StorageBase
 
@@ -109,6 +109,7 @@ def run_demo(
         try:
             result = simulate(World(recipients=recipients, seed=seed), _POLICIES, storage=store)
             history = history_for(store, result.report.campaign_id)
+            report = report_for(store, result.report.campaign_id, activity=True)
         finally:
             store.close()
         os.replace(building, target)
@@ -118,7 +119,7 @@ def run_demo(
         _remove(building)
     return DemoResult(
         campaign_id=result.report.campaign_id,
-        report=result.report,
+        report=report,
         history=history,
         events=result.events,
         seconds=time.perf_counter() - started,
@@ -140,11 +141,12 @@ def _run_on_postgres(url: str, *, recipients: int, seed: int, done: Progress) ->
     try:
         result = simulate(World(recipients=recipients, seed=seed), _POLICIES, storage=store)
         history = history_for(store, result.report.campaign_id)
+        report = report_for(store, result.report.campaign_id, activity=True)
     finally:
         store.close()
     return DemoResult(
         campaign_id=result.report.campaign_id,
-        report=result.report,
+        report=report,
         history=history,
         events=result.events,
         seconds=time.perf_counter() - started,

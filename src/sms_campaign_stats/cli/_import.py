@@ -47,10 +47,13 @@ from sms_campaign_stats.providers import (
     parse_twilio_callback,
     parse_vonage_receipt,
 )
+from sms_campaign_stats.render import localizer
 
 __all__ = ["INPUT_FORMATS", "MAX_LINE_BYTES"]
 
 INPUT_FORMATS = ("jsonl", "csv")
+#: English, with gettext's plural rule (the command line's messages are in English).
+ENGLISH = localizer("en")
 _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
 #: Input lines longer than this are reported as bad without being kept in memory.
 MAX_LINE_BYTES = 4 * MAX_PAYLOAD_BYTES
@@ -215,7 +218,8 @@ def _csv_records(file: IO[bytes], done: Progress, name: str) -> Iterator[_Record
         elif not any(field.strip() for field in row):
             yield start, _BLANK
         elif len(row) != len(header):
-            yield start, _BadLineError(f"{len(row)} fields, the header has {len(header)}")
+            fields = _plural(len(row), "field", "fields")
+            yield start, _BadLineError(f"{fields}, the header has {len(header):,}")
         else:
             yield start, {name: value for name, value in zip(header, row, strict=True) if value}
 
@@ -313,11 +317,20 @@ _EFFECTS = {
 }
 
 
+def _plural(count: int, singular: str, plural: str) -> str:
+    """``1 field``, ``2 fields``: the count and the English word for it (gettext's plural
+    rule)."""
+    return ENGLISH.ngettext(f"{{count}} {singular}", f"{{count}} {plural}", count).format(
+        count=f"{count:,}"
+    )
+
+
 def _summary(name: str, input_format: str, tally: _Tally) -> str:
-    unit = "lines" if input_format == "jsonl" else "rows"
+    unit, units = ("line", "lines") if input_format == "jsonl" else ("row", "rows")
     lines = [
-        f"{name}: {tally.lines:,} {unit} read ({tally.blank:,} blank), "
-        f"{tally.reports:,} reports, {tally.bad:,} bad {unit}"
+        f"{name}: {_plural(tally.lines, unit, units)} read ({tally.blank:,} blank), "
+        f"{_plural(tally.reports, 'report', 'reports')}, "
+        f"{_plural(tally.bad, f'bad {unit}', f'bad {units}')}"
     ]
     lines += [
         f"  {tally.effects[effect]:>9,}  {label}"

@@ -9,19 +9,24 @@ and does I/O. Every user error ends with one line on stderr and a documented exi
 from __future__ import annotations
 
 import argparse
+import email.policy
+import email.utils
 import os
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from sms_campaign_stats import __version__
 from sms_campaign_stats.cli._common import (
+    EXIT_BAD_LINES,
     EXIT_BROKEN_PIPE,
     EXIT_CODES,
     EXIT_NOT_FOUND,
+    EXIT_NOT_NOW,
     EXIT_OK,
+    EXIT_REFUSED,
     EXIT_STORAGE,
     EXIT_USAGE,
     MAX_ECHO,
@@ -37,6 +42,7 @@ from sms_campaign_stats.cli._common import (
     _refuse_output_over_database,
     _UserError,
     _write,
+    _write_bytes,
     _write_tables,
     is_postgres_url,
 )
@@ -50,12 +56,41 @@ from sms_campaign_stats.cli._import import _PROVIDERS, INPUT_FORMATS, _import_ev
 from sms_campaign_stats.cli._numbers import _check_arguments, _check_number
 from sms_campaign_stats.cli._progress import progress
 from sms_campaign_stats.errors import DuplicateError, NotFoundError, StorageError, ValidationError
-from sms_campaign_stats.reports import global_statistics, history_for, report_for
+from sms_campaign_stats.render import LANGUAGES, localizer
+from sms_campaign_stats.reports import (
+    CampaignReport,
+    Timeline,
+    global_statistics,
+    history_for,
+    report_for,
+)
 from sms_campaign_stats.storage import SQLiteStorage
 
 __all__ = ["main"]
 
 FORMATS = ("text", "html", "csv", "json")
+#: ``report`` also writes an e-mail.
+REPORT_FORMATS = (*FORMATS, "email")
+
+#: The exit statuses each command can end with (its --help lists these only).
+COMMAND_EXITS: Mapping[str, tuple[int, ...]] = {
+    "demo": (EXIT_OK, EXIT_USAGE, EXIT_STORAGE, EXIT_BROKEN_PIPE),
+    "report": (EXIT_OK, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_STORAGE, EXIT_BROKEN_PIPE),
+    "stats": (EXIT_OK, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_STORAGE, EXIT_BROKEN_PIPE),
+    "history": (EXIT_OK, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_STORAGE, EXIT_BROKEN_PIPE),
+    "check-number": (EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NOT_NOW, EXIT_BROKEN_PIPE),
+    "import-events": (
+        EXIT_OK,
+        EXIT_USAGE,
+        EXIT_NOT_FOUND,
+        EXIT_STORAGE,
+        EXIT_BAD_LINES,
+        EXIT_BROKEN_PIPE,
+    ),
+}
+
+#: One line per count, in English with its plural: ``{count} campaign`` / ``{count} campaigns``.
+ENGLISH = localizer("en")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,12 +101,22 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {shown} (see {self.prog} --help)\n")
 
 
-def _epilog() -> str:
+def _epilog(command: str | None = None) -> str:
+    """The exit statuses a command can end with (all of them for the program's own help)."""
+    codes = EXIT_CODES if command is None else {c: EXIT_CODES[c] for c in COMMAND_EXITS[command]}
     lines = ["exit status:"]
-    lines += [
-        textwrap.fill(meaning, 79, initial_indent=f"  {code:<4}", subsequent_indent=" " * 6)
-        for code, meaning in EXIT_CODES.items()
-    ]
+    for code, meaning in codes.items():
+        if command is not None:  # "check-number: the number ..." -> "the number ..."
+            meaning = meaning.removeprefix(f"{command}: ")
+            if code == EXIT_OK:
+                meaning = (
+                    "success: the number may receive a marketing SMS at that instant"
+                    if command == "check-number"
+                    else "success"
+                )
+        lines.append(
+            textwrap.fill(meaning, 79, initial_indent=f"  {code:<4}", subsequent_indent=" " * 6)
+        )
     return "\n".join(lines)
 
 
@@ -121,7 +166,7 @@ def _parser() -> argparse.ArgumentParser:
             name,
             help=summary,
             description=textwrap.fill(description, 79),
-            epilog=_epilog(),
+            epilog=_epilog(name),
             formatter_class=raw,
         )
 
@@ -155,16 +200,31 @@ def _parser() -> argparse.ArgumentParser:
     report = command(
         "report",
         "a campaign's report",
-        "A campaign's report: delivery figures, per list, bounce reasons, cost; the text and "
-        "HTML formats add its history. Without --campaign: the most recently created campaign "
-        "of the database.",
+        "A campaign's report: delivery figures, per country, per list, bounce reasons, cost; "
+        "the text, HTML and e-mail formats add its history. Without --campaign: the most "
+        "recently created campaign of the database. --format email writes an e-mail ready to "
+        "send (text and HTML, the CSV files attached; Date and Message-ID set), for example "
+        "to pipe into sendmail -t.",
     )
     _db_option(report)
     report.add_argument(
         "--campaign", metavar="ID", help="the campaign (default: the most recent one)"
     )
-    _format_options(report)
+    _format_options(report, REPORT_FORMATS)
+    report.add_argument(
+        "--to",
+        action="append",
+        metavar="ADDRESS",
+        help="--format email: a recipient (repeat for several)",
+    )
+    report.add_argument(
+        "--from", dest="sender", metavar="ADDRESS", help="--format email: the sender's address"
+    )
+    report.add_argument(
+        "--subject", help="--format email: the subject (default: the report's title)"
+    )
     _show_numbers_option(report)
+    _locale_option(report)
     report.set_defaults(run=_report)
 
     stats = command(
@@ -174,6 +234,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _db_option(stats)
     _format_options(stats)
+    _locale_option(stats)
     stats.set_defaults(run=_stats)
 
     history = command("history", "a campaign's history", "Every event of a campaign, in order.")
@@ -181,6 +242,7 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--campaign", metavar="ID", required=True, help="the campaign")
     _format_options(history)
     _show_numbers_option(history)
+    _locale_option(history)
     history.set_defaults(run=_history)
 
     check = command(
@@ -245,9 +307,30 @@ def _show_numbers_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _format_options(parser: argparse.ArgumentParser) -> None:
+def _locale(text: str) -> str:
+    """``--locale``: en or fr, in any case (``FR``, ``fr_FR`` and ``fr-FR`` too)."""
+    try:
+        return str(localizer(text.strip()).locale)
+    except ValidationError:
+        raise argparse.ArgumentTypeError(
+            f"{_cut(text)!r} is not a language of the reports: {', '.join(LANGUAGES)}"
+        ) from None
+
+
+def _locale_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--format", choices=FORMATS, default="text", help="the output format (default: text)"
+        "--locale",
+        type=_locale,
+        default="en",
+        metavar="{en,fr}",
+        help="the language of the words, numbers, money and dates (default: en); CSV: the "
+        "header row only",
+    )
+
+
+def _format_options(parser: argparse.ArgumentParser, formats: Sequence[str] = FORMATS) -> None:
+    parser.add_argument(
+        "--format", choices=formats, default="text", help="the output format (default: text)"
     )
     parser.add_argument(
         "--output",
@@ -261,6 +344,7 @@ def _format_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
+    _check_email_options(args)
     _refuse_output_over_database(args.output, args.db)
     store = _open_existing(args.db, read_only=True)
     try:
@@ -272,27 +356,72 @@ def _report(args: argparse.Namespace) -> int:
             campaign_id = campaigns[-1].id
             if len(campaigns) > 1:
                 print(
-                    f"{len(campaigns)} campaigns in {_cut_path(args.db)}; the most recent: "
+                    ENGLISH.ngettext(
+                        "{count} campaign", "{count} campaigns", len(campaigns)
+                    ).format(count=len(campaigns))
+                    + f" in {_cut_path(args.db)}; the most recent: "
                     f"{_cut(campaign_id)!r} "
                     "(choose with --campaign)",
                     file=sys.stderr,
                 )
         try:
-            report = report_for(store, campaign_id)
+            report = report_for(store, campaign_id, activity=True)
             timeline = history_for(store, campaign_id)
         except NotFoundError:
             raise _campaign_not_found(store, args.db, campaign_id) from None
     finally:
         store.close()
+    show, locale = args.show_numbers, args.locale
     if args.format == "csv":
-        _write_tables(report.to_csv(), args.output)
+        _write_tables(report.to_csv(locale=locale), args.output)
     elif args.format == "json":
         _write(report.to_json(indent=2), args.output)
     elif args.format == "html":
-        _write(report.to_html(history=timeline, show_numbers=args.show_numbers), args.output)
+        _write(report.to_html(history=timeline, show_numbers=show, locale=locale), args.output)
+    elif args.format == "email":
+        _write_bytes(_email(args, report, timeline), args.output)
     else:
-        _write(report.to_text(history=timeline, show_numbers=args.show_numbers), args.output)
+        _write(report.to_text(history=timeline, show_numbers=show, locale=locale), args.output)
     return EXIT_OK
+
+
+def _check_email_options(args: argparse.Namespace) -> None:
+    """--to and --from go with --format email, which needs them (before the database is read)."""
+    needed = (("--to", args.to), ("--from", args.sender))
+    if args.format == "email":
+        missing = [name for name, value in needed if not value]
+        if missing:
+            raise _UserError(
+                EXIT_USAGE, f"--format email needs {' and '.join(missing)}: who the report goes to"
+            )
+    else:
+        given = [name for name, value in needed if value]
+        given += ["--subject"] if args.subject is not None else []
+        if given:
+            raise _UserError(EXIT_USAGE, f"{', '.join(given)}: only with --format email")
+
+
+def _email(args: argparse.Namespace, report: CampaignReport, timeline: Timeline) -> bytes:
+    """The report as an e-mail ready to send: the library's message (never sent), with the
+    Date and Message-ID that only the command line, which reads the clock, can give; RFC 5322
+    line ends (CRLF)."""
+    options = {"to_email.to": "--to", "to_email.sender": "--from", "to_email.subject": "--subject"}
+    try:
+        message = report.to_email(
+            to=args.to,
+            sender=args.sender,
+            subject=args.subject,
+            history=timeline,
+            locale=args.locale,
+        )
+    except ValidationError as error:
+        field = error.field.split("[")[0]
+        option = options.get(field, field)
+        raise _UserError(EXIT_USAGE, f"{option}: {error.problem}") from None
+    message["Date"] = email.utils.formatdate(localtime=False, usegmt=True)
+    domain = message["From"].addresses[0].domain or "localhost"
+    message["Message-ID"] = email.utils.make_msgid(domain=domain)
+    return message.as_bytes(policy=email.policy.SMTP)
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -303,13 +432,13 @@ def _stats(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.format == "csv":
-        _write_tables(stats.to_csv(), args.output)
+        _write_tables(stats.to_csv(locale=args.locale), args.output)
     elif args.format == "json":
         _write(stats.to_json(indent=2), args.output)
     elif args.format == "html":
-        _write(stats.to_html(), args.output)
+        _write(stats.to_html(locale=args.locale), args.output)
     else:
-        _write(stats.to_text(), args.output)
+        _write(stats.to_text(locale=args.locale), args.output)
     return EXIT_OK
 
 
@@ -323,15 +452,15 @@ def _history(args: argparse.Namespace) -> int:
             raise _campaign_not_found(store, args.db, args.campaign) from None
     finally:
         store.close()
-    show = args.show_numbers
+    show, locale = args.show_numbers, args.locale
     if args.format == "csv":
-        _write_tables(timeline.to_csv(show_numbers=show), args.output)
+        _write_tables(timeline.to_csv(show_numbers=show, locale=locale), args.output)
     elif args.format == "json":
         _write(timeline.to_json(indent=2, show_numbers=show), args.output)
     elif args.format == "html":
-        _write(timeline.to_html(show_numbers=show), args.output)
+        _write(timeline.to_html(show_numbers=show, locale=locale), args.output)
     else:
-        _write(timeline.to_text(show_numbers=show), args.output)
+        _write(timeline.to_text(show_numbers=show, locale=locale), args.output)
     return EXIT_OK
 
 
@@ -360,7 +489,11 @@ def _demo(args: argparse.Namespace) -> int:
     text = result.report.to_text(history=result.history)
     _write(
         text.removesuffix("\n")
-        + f"\n\nSimulated {args.recipients:,} contacts (seed {args.seed}) in "
+        + "\n\nSimulated "
+        + ENGLISH.ngettext("{count} contact", "{count} contacts", args.recipients).format(
+            count=f"{args.recipients:,}"
+        )
+        + f" (seed {args.seed}) in "
         f"{result.seconds:.1f} s, stored in {_cut_path(path)} as campaign "
         f"{result.campaign_id!r}.\n"
         f"See it again with: {PROG} report --db {_cut_path(path)} --campaign "

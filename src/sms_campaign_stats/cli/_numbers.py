@@ -121,8 +121,10 @@ def _field(label: str, lines: Sequence[str]) -> str:
 def _check_number(args: argparse.Namespace) -> int:
     at: datetime = args.at if args.at is not None else datetime.now(UTC).replace(microsecond=0)
     number = " ".join(args.number)
+    # Region codes in any case: --region fr is FR.
+    region = args.region.strip().upper() if args.region is not None else None
     try:
-        check = check_number(number, default_region=args.region)
+        check = check_number(number, default_region=region)
     except ValidationError:
         raise _UserError(
             EXIT_USAGE,
@@ -153,7 +155,8 @@ def _check_number(args: argparse.Namespace) -> int:
     except DeferralHorizonError:
         decision = None
     except ValidationError as error:  # it quotes the value refused (--zone): cut it
-        raise _UserError(EXIT_USAGE, _cut_words(str(error), MAX_ECHO)) from None
+        option = _OPTIONS.get(error.field, error.field)
+        raise _UserError(EXIT_USAGE, _cut_words(f"{option}: {error.problem}", MAX_ECHO)) from None
     zones = decision.zones if decision is not None and decision.zones else check.time_zones
     out += [_field("At", _when(at, zones)), _field("Rule", [_describe_rule(rule)])]
     if decision is None:
@@ -175,9 +178,27 @@ def _check_number(args: argparse.Namespace) -> int:
     return code
 
 
+#: The library's argument names, as the command line's options (an error names the option).
+_OPTIONS = {
+    "zone": "--zone",
+    "explicit_zone": "--zone",
+    "subdivision": "--subdivision",
+    "country": "--region",
+    "default_region": "--region",
+    "at": "--at",
+    "now": "--at",
+}
+
+
+def _option_names(detail: str) -> str:
+    """The library's message with the command line's option names: ``default_region`` is
+    ``--region`` here."""
+    return detail.replace("default_region", "--region")
+
+
 def _refused(number: str, check: NumberCheck, out: list[str]) -> int:
     reason = "unknown" if check.reason is None else check.reason.value
-    detail = check.detail or reason
+    detail = _option_names(check.detail or reason)
     out.append(_field("Valid", [f"no: {reason} ({detail})"]))
     if check.e164 is not None:
         out += [

@@ -1,6 +1,9 @@
 """CSV renderings: one file per table, as ``{file name: CSV text}``.
 
 Written with the ``csv`` module (``\\n`` line ends), a header row even when a table is empty.
+The header row is in the locale's language (``pgettext("csv column", name)``: ``delivered`` is
+``délivrés`` in French); the values are the same in every language (codes, ``.`` decimals), so
+that a program reads every file the same way.
 Money is an exact decimal string (never rounded, never in exponent notation), a percentage has
 two decimals and is empty when its base is zero.
 
@@ -20,6 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sms_campaign_stats._core.privacy import mask_numbers_in_data
+from sms_campaign_stats.render._i18n import Localizer
 
 if TYPE_CHECKING:
     from sms_campaign_stats.reports import (
@@ -31,7 +35,9 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ALL_COLUMNS",
     "CAMPAIGN_COLUMNS",
+    "COLUMN_CONTEXT",
     "FIGURE_COLUMNS",
     "campaign_report_files",
     "statistics_files",
@@ -46,6 +52,7 @@ FIGURE_COLUMNS = (
     "delivered_percent",
     "soft_bounces",
     "soft_bounces_percent",
+    "soft_bounces_never_sent",
     "hard_bounces",
     "hard_bounces_percent",
     "processing",
@@ -72,6 +79,47 @@ CAMPAIGN_COLUMNS = (
     "bounced_cost",
 )
 
+SUMMARY_COLUMNS = (
+    "campaign_id",
+    "campaign_name",
+    "sender",
+    "status",
+    "currency",
+    "unit_price",
+    *FIGURE_COLUMNS,
+    "cost",
+    "bounced_cost",
+    "avoidable_bounced_cost",
+)
+LIST_COLUMNS = ("list_id", *FIGURE_COLUMNS, "currency", "cost", "bounced_cost")
+REASON_COLUMNS = (
+    "reason",
+    "kind",
+    "avoidable_by_sender",
+    "count",
+    "percent",
+    "sent",
+    "currency",
+    "cost",
+)
+COST_COLUMNS = ("currency", "cost", "bounced_cost")
+HISTORY_COLUMNS = ("at", "kind", "details")
+
+#: Every column name, each translated in the catalogs under ``COLUMN_CONTEXT``.
+ALL_COLUMNS = tuple(
+    dict.fromkeys(
+        (
+            *SUMMARY_COLUMNS,
+            *LIST_COLUMNS,
+            *REASON_COLUMNS,
+            *CAMPAIGN_COLUMNS,
+            *COST_COLUMNS,
+            *HISTORY_COLUMNS,
+        )
+    )
+)
+COLUMN_CONTEXT = "csv column"
+
 Cell = str | int
 
 
@@ -85,10 +133,10 @@ def _inert(cell: Cell) -> Cell:
     return cell
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> str:
+def _table(header: Sequence[str], rows: Iterable[Sequence[Cell]], words: Localizer) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
+    writer.writerow([words.pgettext(COLUMN_CONTEXT, name) for name in header])
     writer.writerows([_inert(cell) for cell in row] for row in rows)
     return out.getvalue()
 
@@ -110,6 +158,7 @@ def _figures(f: DeliveryFigures) -> list[Cell]:
         _percent(f.delivered),
         f.soft_bounces.count,
         _percent(f.soft_bounces),
+        f.soft_bounces_never_sent,
         f.hard_bounces.count,
         _percent(f.hard_bounces),
         f.processing.count,
@@ -124,21 +173,10 @@ def _figures(f: DeliveryFigures) -> list[Cell]:
     ]
 
 
-def campaign_report_files(report: CampaignReport) -> dict[str, str]:
+def campaign_report_files(report: CampaignReport, *, words: Localizer) -> dict[str, str]:
     """``summary.csv`` (one row), ``lists.csv`` (one row per list) and ``bounce_reasons.csv``."""
     summary = _table(
-        (
-            "campaign_id",
-            "campaign_name",
-            "sender",
-            "status",
-            "currency",
-            "unit_price",
-            *FIGURE_COLUMNS,
-            "cost",
-            "bounced_cost",
-            "avoidable_bounced_cost",
-        ),
+        SUMMARY_COLUMNS,
         [
             [
                 report.campaign_id,
@@ -153,9 +191,10 @@ def campaign_report_files(report: CampaignReport) -> dict[str, str]:
                 _money(report.avoidable_bounced_cost),
             ]
         ],
+        words,
     )
     lists = _table(
-        ("list_id", *FIGURE_COLUMNS, "currency", "cost", "bounced_cost"),
+        LIST_COLUMNS,
         (
             [
                 item.list_id,
@@ -166,18 +205,10 @@ def campaign_report_files(report: CampaignReport) -> dict[str, str]:
             ]
             for item in report.lists
         ),
+        words,
     )
     reasons = _table(
-        (
-            "reason",
-            "kind",
-            "avoidable_by_sender",
-            "count",
-            "percent",
-            "sent",
-            "currency",
-            "cost",
-        ),
+        REASON_COLUMNS,
         (
             [
                 item.reason.value,
@@ -191,11 +222,12 @@ def campaign_report_files(report: CampaignReport) -> dict[str, str]:
             ]
             for item in report.bounce_reasons
         ),
+        words,
     )
     return {"summary.csv": summary, "lists.csv": lists, "bounce_reasons.csv": reasons}
 
 
-def statistics_files(stats: GlobalStatistics) -> dict[str, str]:
+def statistics_files(stats: GlobalStatistics, *, words: Localizer) -> dict[str, str]:
     """``campaigns.csv`` (one row per campaign), ``totals.csv`` (one row: the figures over
     every campaign) and ``costs.csv`` (one row per currency, never converted)."""
     campaigns = _table(
@@ -214,10 +246,11 @@ def statistics_files(stats: GlobalStatistics) -> dict[str, str]:
             ]
             for row in stats.rows
         ),
+        words,
     )
-    totals = _table(FIGURE_COLUMNS, [_figures(stats.totals)])
+    totals = _table(FIGURE_COLUMNS, [_figures(stats.totals)], words)
     costs = _table(
-        ("currency", "cost", "bounced_cost"),
+        COST_COLUMNS,
         (
             [
                 currency,
@@ -226,15 +259,18 @@ def statistics_files(stats: GlobalStatistics) -> dict[str, str]:
             ]
             for currency, amount in sorted(stats.cost_by_currency.items())
         ),
+        words,
     )
     return {"campaigns.csv": campaigns, "totals.csv": totals, "costs.csv": costs}
 
 
-def timeline_files(timeline: Timeline, *, show_numbers: bool = False) -> dict[str, str]:
+def timeline_files(
+    timeline: Timeline, *, show_numbers: bool = False, words: Localizer
+) -> dict[str, str]:
     """``history.csv``: one row per event (``at`` in ISO 8601 UTC, ``kind``, ``details`` as
     compact JSON), phone numbers in the details masked unless ``show_numbers``."""
     history = _table(
-        ("at", "kind", "details"),
+        HISTORY_COLUMNS,
         (
             [
                 event.at.isoformat(),
@@ -247,5 +283,6 @@ def timeline_files(timeline: Timeline, *, show_numbers: bool = False) -> dict[st
             ]
             for event in timeline.events
         ),
+        words,
     )
     return {"history.csv": history}

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sms_campaign_stats._core.validate import describe
 from sms_campaign_stats.errors import ValidationError
+from sms_campaign_stats.render._i18n import localizer
 from sms_campaign_stats.render._text import printable
 
 if TYPE_CHECKING:
@@ -113,12 +114,19 @@ def campaign_report_email(
     sender: str,
     subject: str | None = None,
     history: Timeline | None = None,
+    locale: str | None = None,
 ) -> EmailMessage:
-    """The report as an ``EmailMessage`` (phone numbers in the history masked)."""
+    """The report as an ``EmailMessage`` (phone numbers in the history masked), in the
+    language of ``locale``: subject, text, HTML and the CSV files' headers."""
+    words = localizer(locale)
     addresses = _recipients(to)
     from_address = check_address("to_email.sender", sender)
     if subject is None:
-        subject = printable(f"Campaign report: {report.campaign_name} ({report.campaign_id})")
+        subject = printable(
+            words._("Campaign report: {name} ({id})").format(
+                name=report.campaign_name, id=report.campaign_id
+            )
+        )
     elif not isinstance(subject, str) or _has_control(subject):
         raise ValidationError(
             "to_email.subject", "a subject is a string without CR, LF or control characters"
@@ -127,11 +135,11 @@ def campaign_report_email(
     message["Subject"] = subject
     message["From"] = from_address
     message["To"] = addresses
-    message.set_content(report.to_text(history=history))
-    message.add_alternative(report.to_html(history=history), subtype="html")
-    files = report.to_csv()
+    message.set_content(report.to_text(history=history, locale=locale))
+    message.add_alternative(report.to_html(history=history, locale=locale), subtype="html")
+    files = report.to_csv(locale=locale)
     if history is not None:
-        files.update(history.to_csv())
+        files.update(history.to_csv(locale=locale))
     for name, text in files.items():
         # As bytes (base64): the attachment is exactly to_csv()'s text, line ends included.
         message.add_attachment(

@@ -1,24 +1,28 @@
-"""Plain-text renderings of reports, statistics and histories: printable, at most 100 columns.
+"""Plain-text renderings of reports, statistics and histories: printable, at most 100 columns,
+in English or French.
 
 User-provided strings (names, ids, history details) are made printable: a control character
-(a newline in a campaign name, a tab in a detail) becomes a space.
+(a newline in a campaign name, a tab in a detail) becomes a space. Numbers, money and dates are
+Babel's (``_i18n``); the no-break spaces CLDR puts in French numbers (``9 558``, ``95,61 %``)
+are plain spaces here, so that columns line up in any terminal.
 """
 
 from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sms_campaign_stats._core.privacy import mask_numbers_in, mask_numbers_in_data
+from sms_campaign_stats.render import _words
+from sms_campaign_stats.render._i18n import Localizer
 
 if TYPE_CHECKING:
     from sms_campaign_stats.reports import (
         CampaignReport,
         DeliveryFigures,
-        Figure,
         GlobalStatistics,
         Timeline,
     )
@@ -30,17 +34,20 @@ __all__ = [
     "render_campaign_report",
     "render_statistics",
     "render_timeline",
+    "table",
 ]
 
 WIDTH = 100
 
-# An event line starts with its time and kind; its details wrap under this indent.
-_EVENT_INDENT = 37
+# Shown when the report has more regions: the rest are added up on one line.
+MAX_REGIONS = 10
+
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
 
 
 def printable(text: str) -> str:
     """``text`` with every non-printable character (newline, tab, control) made a space."""
-    return "".join(c if c.isprintable() else " " for c in text)
+    return "".join(c if c.isprintable() else " " for c in text.translate(_SPACES))
 
 
 def _clip(text: str, width: int) -> str:
@@ -48,90 +55,337 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _percent(figure: Figure) -> str:
-    percentage = figure.percentage
-    return "-" if percentage is None else f"{percentage:.2f}%"
+def table(
+    header: Sequence[str] | None,
+    rows: Sequence[Sequence[str]],
+    *,
+    right: Sequence[bool],
+    gap: int = 2,
+    width: int = WIDTH,
+) -> list[str]:
+    """Rows under a header, each column as wide as its widest cell, numbers (``right``)
+    aligned right (no header row for ``None``). When the table would be wider than ``width``,
+    the first column is cut."""
+    cells = [
+        [printable(c) for c in row]
+        for row in ([] if header is None else [header]) + [list(row) for row in rows]
+    ]
+    if not cells:
+        return []
+    widths = [max(len(row[i]) for row in cells) for i in range(len(right))]
+    excess = sum(widths) + gap * (len(widths) - 1) - width
+    if excess > 0:
+        widths[0] = max(widths[0] - excess, 8)
+    lines = []
+    for row in cells:
+        parts = []
+        for i, cell in enumerate(row):
+            shown = _clip(cell, widths[i])
+            parts.append(shown.rjust(widths[i]) if right[i] else shown.ljust(widths[i]))
+        lines.append((" " * gap).join(parts).rstrip())
+    return lines
 
 
-def _money(amount: Decimal, currency: str) -> str:
-    # Two decimals as usual, more when a unit price has more (0.045 x 3 = 0.135): never rounded.
-    exact = amount.normalize()
-    exponent = exact.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        return f"{exact:,f} {currency}"
-    return f"{amount:,.2f} {currency}"
+def _fields(pairs: Sequence[tuple[str, str]]) -> list[str]:
+    """``label  value`` lines, the values aligned; a value's further lines under the first."""
+    indent = max(len(label) for label, _ in pairs) + 2
+    lines = []
+    for label, value in pairs:
+        first, *rest = value.split("\n")
+        lines.append(f"{label:<{indent}}{first}")
+        lines += [" " * indent + line for line in rest]
+    return lines
+
+
+def _wrap(text: str, indent: str = "") -> list[str]:
+    return textwrap.wrap(
+        printable(text), WIDTH, initial_indent=indent, subsequent_indent=indent
+    ) or [""]
+
+
+def _recipients(w: Localizer, f: DeliveryFigures) -> str:
+    shown = w.integer(f.recipients)
+    if f.cancelled:
+        cancelled = w.ngettext("{count} cancelled", "{count} cancelled", f.cancelled)
+        shown += (
+            "  ("
+            + w._("and {cancelled}").format(
+                cancelled=cancelled.format(count=w.integer(f.cancelled))
+            )
+            + ")"
+        )
+    return shown
+
+
+def message_summary(w: Localizer, report: CampaignReport) -> str:
+    """``GSM-7, 59 characters, 1 segment``: the message's encoding, length and segments."""
+    message = report.message
+    if message is None:
+        return ""
+    encoding = "GSM-7" if message.encoding.value == "gsm7" else "UCS-2 (Unicode)"
+    characters = w.ngettext("{count} character", "{count} characters", message.units)
+    segments = w.ngettext("{count} segment", "{count} segments", message.segments)
+    return ", ".join(
+        [
+            encoding,
+            characters.format(count=w.integer(message.units)),
+            segments.format(count=w.integer(message.segments)),
+        ]
+    )
+
+
+def send_window(w: Localizer, report: CampaignReport) -> str | None:
+    """``from ... to ... (duration)``: the first submission to the last final outcome."""
+    activity = report.activity
+    if activity is None or activity.first_submitted_at is None:
+        return None
+    duration = activity.duration
+    end = activity.last_outcome_at
+    if end is None or duration is None or report.totals.processing.count:
+        return w._("from {start}, still sending").format(
+            start=w.date_time(activity.first_submitted_at)
+        )
+    return w._("from {start} to {end} ({duration})").format(
+        start=w.date_time(activity.first_submitted_at),
+        end=w.date_time(end),
+        duration=w.duration(duration),
+    )
+
+
+def _outcome_rows(w: Localizer, t: DeliveryFigures) -> list[list[str]]:
+    of_recipients, of_delivered = w._("of recipients"), w._("of delivered")
+    rows = [
+        [w._("Delivered"), w.integer(t.delivered.count), w.percent(t.delivered.percentage)],
+        [
+            w._("Soft bounces"),
+            w.integer(t.soft_bounces.count),
+            w.percent(t.soft_bounces.percentage),
+        ],
+    ]
+    if t.soft_bounces_never_sent:
+        never = t.soft_bounces_never_sent
+        rows.append(
+            [
+                "  " + w._("of which never sent"),
+                w.integer(never),
+                w.percent(100.0 * never / t.recipients if t.recipients else None),
+            ]
+        )
+    rows += [
+        [
+            w._("Hard bounces"),
+            w.integer(t.hard_bounces.count),
+            w.percent(t.hard_bounces.percentage),
+        ],
+        [w._("Processing"), w.integer(t.processing.count), w.percent(t.processing.percentage)],
+        [w._("Replies"), w.integer(t.replies.count), w.percent(t.replies.percentage)],
+        [
+            w._("Unsubscribes"),
+            w.integer(t.unsubscribes.count),
+            w.percent(t.unsubscribes.percentage),
+        ],
+    ]
+    never_sent = [w._("invalid numbers and landlines: never sent, cost nothing")]
+    notes = [of_recipients, "", *(never_sent if t.soft_bounces_never_sent else []), "", ""]
+    messages = w.ngettext("{count} message", "{count} messages", t.reply_messages)
+    notes += [
+        of_delivered + " (" + messages.format(count=w.integer(t.reply_messages)) + ")",
+        of_delivered,
+    ]
+    return [[*row, note] for row, note in zip(rows, notes, strict=True)]
+
+
+def cost_lines(w: Localizer, report: CampaignReport) -> list[tuple[str, str, str]]:
+    """The cost rows: label, amount, explanation."""
+    t, currency = report.totals, report.currency
+    sent = w.ngettext("{count} message sent", "{count} messages sent", t.sent).format(
+        count=w.integer(t.sent)
+    )
+    segments = w.ngettext("{count} segment", "{count} segments", t.segments_sent).format(
+        count=w.integer(t.segments_sent)
+    )
+    per = w._("{price} per segment").format(price=w.price(report.unit_price, currency))
+    rows = [(w._("Cost"), w.money(report.cost, currency), f"{sent}, {segments}, {per}")]
+    if report.first_send_cost is not None:
+        rows.append(("  " + w._("first sends"), w.money(report.first_send_cost, currency), ""))
+    if report.retry_cost is not None:
+        rows.append(("  " + w._("retries"), w.money(report.retry_cost, currency), ""))
+    rows += [
+        (w._("Spent on bounces"), w.money(report.bounced_cost, currency), ""),
+        (
+            "  " + w._("of which avoidable"),
+            w.money(report.avoidable_bounced_cost, currency),
+            w._("the sender could have prevented these bounces")
+            if report.avoidable_bounced_cost
+            else "",
+        ),
+    ]
+    return rows
 
 
 def render_campaign_report(
-    report: CampaignReport, history: Timeline | None = None, *, show_numbers: bool = False
+    report: CampaignReport,
+    history: Timeline | None = None,
+    *,
+    show_numbers: bool = False,
+    words: Localizer,
 ) -> str:
     """The report as text lines no longer than ``WIDTH`` characters, then its history if given.
 
     Phone numbers in the history's details are masked unless ``show_numbers``.
     """
-    t = report.totals
-    lines = [
-        _clip(f"Campaign   {report.campaign_name} ({report.campaign_id})", WIDTH),
-        _clip(f"Sender     {report.sender}", WIDTH),
-        f"Status     {report.status.value}",
-        f"Recipients {t.recipients:,}"
-        + (f"  (and {t.cancelled:,} cancelled)" if t.cancelled else ""),
-        "",
-        f"{'':<14}{'count':>12}{'%':>10}",
+    w, t = words, report.totals
+    pairs = [
+        (w._("Campaign"), report.campaign_name),
+        (w._("Campaign id"), report.campaign_id),
+        (w._("Sender"), report.sender),
+        (w._("Status"), _words.campaign_status(w, report.status)),
+        (w._("Recipients"), _recipients(w, t)),
     ]
-    for label, figure in (
-        ("Delivered", t.delivered),
-        ("Soft bounces", t.soft_bounces),
-        ("Hard bounces", t.hard_bounces),
-        ("Processing", t.processing),
-    ):
-        lines.append(f"{label:<14}{figure.count:>12,}{_percent(figure):>10}")
-    lines.append(
-        f"{'Replies':<14}{t.replies.count:>12,}{_percent(t.replies):>10} of delivered"
-        f" ({t.reply_messages:,} messages)"
-    )
-    lines.append(
-        f"{'Unsubscribes':<14}{t.unsubscribes.count:>12,}{_percent(t.unsubscribes):>10}"
-        " of delivered"
-    )
+    if report.message is not None:
+        pairs.append((w._("Message"), message_summary(w, report)))
+    window = send_window(w, report)
+    if window is not None:
+        pairs.append((w._("Sent"), window))
+    lines = [_clip(line, WIDTH) for line in _fields(pairs)]
+    if report.message is not None:
+        lines += _wrap(f"“{report.message.content}”", " " * 2)
     lines += [
         "",
-        f"Cost       {_money(report.cost, report.currency)} for {t.sent:,} messages sent "
-        f"({t.segments_sent:,} segments)",
-        f"           {_money(report.bounced_cost, report.currency)} spent on bounces, "
-        f"of which {_money(report.avoidable_bounced_cost, report.currency)} avoidable",
+        *table(
+            ["", w._("count"), "%", ""],
+            _outcome_rows(w, t),
+            right=[False, True, True, False],
+        ),
+        "",
+        *table(None, cost_lines(w, report), right=[False, True, False]),
     ]
+    if report.compensable is not None:
+        lines += ["", *_compensable_lines(w, report)]
+    if report.activity is not None and report.activity.regions:
+        lines += ["", w._("Per country (the recipient's number)"), *_region_table(w, report)]
     if report.lists:
         lines += [
             "",
-            "Per list",
-            f"{'list':<22}{'recipients':>11}{'delivered':>17}{'soft':>10}{'hard':>10}"
-            f"{'processing':>11}{'replies':>9}{'unsub.':>8}",
+            *_wrap(
+                w._(
+                    "Per list (a recipient in two lists counts in both, so the lists add up to "
+                    "more than the recipients)"
+                )
+            ),
+            *_list_table(w, [(item.list_id, item.figures) for item in report.lists], w._("list")),
         ]
-        for item in report.lists:
-            f = item.figures
-            lines.append(
-                f"{_clip(item.list_id, 21):<22}{f.recipients:>11,}"
-                f"{f.delivered.count:>9,}{_percent(f.delivered):>8}"
-                f"{f.soft_bounces.count:>10,}{f.hard_bounces.count:>10,}"
-                f"{f.processing.count:>11,}{f.replies.count:>9,}{f.unsubscribes.count:>8,}"
-            )
     if report.bounce_reasons:
         lines += [
             "",
-            "Bounce reasons (* avoidable by the sender)",
-            f"{'reason':<36}{'kind':>6}{'count':>10}{'%':>9}{'sent':>10}{'cost':>20}",
+            w._("Bounce reasons (* avoidable by the sender)"),
+            *_reason_table(w, report),
         ]
-        for reason in report.bounce_reasons:
-            mark = "*" if reason.avoidable_by_sender else " "
-            lines.append(
-                f"{mark}{reason.reason.value:<35}{reason.kind.value:>6}"
-                f"{reason.recipients.count:>10,}{_percent(reason.recipients):>9}"
-                f"{reason.sent:>10,}{_money(reason.cost, report.currency):>20}"
-            )
     if history is not None:
-        lines += ["", "History (times in UTC)", *_event_lines(history, show_numbers)]
+        lines += ["", w._("History (times in UTC)"), *_event_lines(history, show_numbers, w)]
     return "\n".join(_clip(line, WIDTH) for line in lines) + "\n"
+
+
+def _compensable_lines(w: Localizer, report: CampaignReport) -> list[str]:
+    found = report.compensable
+    assert found is not None
+    lines = [
+        w._("Compensable: soft bounces caused by the platform's own fault"),
+        f"  {w.integer(found.count)}  {w.money(found.cost, report.currency)}",
+    ]
+    lines += [f"  {_words.reason(w, reason)}: {w.integer(n)}" for reason, n in found.reasons]
+    lines += [f"  {provider}: {w.integer(n)}" for provider, n in found.providers]
+    return lines
+
+
+def _region_table(w: Localizer, report: CampaignReport) -> list[str]:
+    assert report.activity is not None
+    regions = report.activity.regions
+    shown, rest = regions[:MAX_REGIONS], regions[MAX_REGIONS:]
+    rows = [
+        [
+            w.region(item.region),
+            w.integer(item.recipients),
+            w.integer(item.delivered.count),
+            w.percent(item.delivered.percentage),
+            w.integer(item.soft_bounces.count),
+            w.integer(item.hard_bounces.count),
+            w.integer(item.processing.count),
+        ]
+        for item in shown
+    ]
+    if rest:
+        recipients = sum(item.recipients for item in rest)
+        delivered = sum(item.delivered.count for item in rest)
+        others = w.ngettext("{count} other region", "{count} other regions", len(rest))
+        rows.append(
+            [
+                others.format(count=w.integer(len(rest))),
+                w.integer(recipients),
+                w.integer(delivered),
+                w.percent(100.0 * delivered / recipients if recipients else None),
+                w.integer(sum(item.soft_bounces.count for item in rest)),
+                w.integer(sum(item.hard_bounces.count for item in rest)),
+                w.integer(sum(item.processing.count for item in rest)),
+            ]
+        )
+    header = [
+        w._("country"),
+        w._("recipients"),
+        w._("delivered"),
+        "%",
+        w._("soft"),
+        w._("hard"),
+        w.pgettext("short column", "processing"),
+    ]
+    return table(header, rows, right=[False, *[True] * 6])
+
+
+def _list_table(
+    w: Localizer, items: Sequence[tuple[str, DeliveryFigures]], first: str
+) -> list[str]:
+    header = [
+        first,
+        w._("recipients"),
+        w._("delivered"),
+        "%",
+        w._("soft"),
+        w._("hard"),
+        w.pgettext("short column", "processing"),
+        w._("replies"),
+        w._("unsub."),
+    ]
+    rows = [
+        [
+            name,
+            w.integer(f.recipients),
+            w.integer(f.delivered.count),
+            w.percent(f.delivered.percentage),
+            w.integer(f.soft_bounces.count),
+            w.integer(f.hard_bounces.count),
+            w.integer(f.processing.count),
+            w.integer(f.replies.count),
+            w.integer(f.unsubscribes.count),
+        ]
+        for name, f in items
+    ]
+    return table(header, rows, right=[False, *[True] * 8])
+
+
+def _reason_table(w: Localizer, report: CampaignReport) -> list[str]:
+    header = [w._("reason"), w._("kind"), w._("count"), "%", w._("sent"), w._("cost")]
+    rows = [
+        [
+            ("*" if item.avoidable_by_sender else " ") + _words.reason(w, item.reason),
+            _words.bounce_kind(w, item.kind),
+            w.integer(item.recipients.count),
+            w.percent(item.recipients.percentage),
+            w.integer(item.sent),
+            w.money(item.cost, report.currency),
+        ]
+        for item in report.bounce_reasons
+    ]
+    return table(header, rows, right=[False, False, True, True, True, True])
 
 
 def _scalar(value: Any) -> str:
@@ -164,12 +418,15 @@ def detail_items(
     return items
 
 
-def _event_lines(timeline: Timeline, show_numbers: bool) -> list[str]:
+def _event_lines(timeline: Timeline, show_numbers: bool, w: Localizer) -> list[str]:
     if not timeline.events:
-        return ["(no events)"]
+        return [w._("(no events)")]
+    kinds = {event.kind: _words.event_kind(w, event.kind) for event in timeline.events}
+    width = max(len(name) for name in kinds.values()) + 2
+    indent = 21 + width
     lines: list[str] = []
     for event in timeline.events:
-        head = f"{event.at:%Y-%m-%d %H:%M:%S}  {event.kind.value:<16}"
+        head = f"{event.at:%Y-%m-%d %H:%M:%S}  {kinds[event.kind]:<{width}}"
         # Masked after being made printable: a number written with no-break spaces (which
         # become spaces here) is masked as the reader will see it.
         body = printable(
@@ -186,61 +443,76 @@ def _event_lines(timeline: Timeline, show_numbers: bool) -> list[str]:
             body,
             width=WIDTH,
             initial_indent=head,
-            subsequent_indent=" " * _EVENT_INDENT,
+            subsequent_indent=" " * indent,
             break_on_hyphens=False,
         )
     return lines
 
 
-def render_timeline(timeline: Timeline, *, show_numbers: bool = False) -> str:
+def render_timeline(timeline: Timeline, *, show_numbers: bool = False, words: Localizer) -> str:
     """A campaign's history, one event per line (details wrapped), at most ``WIDTH`` columns."""
+    w = words
     lines = [
-        f"History of {timeline.campaign_name} ({timeline.campaign_id})",
-        "Times in UTC",
+        w._("History of {name} ({id})").format(
+            name=timeline.campaign_name, id=timeline.campaign_id
+        ),
+        w._("Times in UTC"),
         "",
-        *_event_lines(timeline, show_numbers),
+        *_event_lines(timeline, show_numbers, w),
     ]
     return "\n".join(_clip(line, WIDTH) for line in lines) + "\n"
 
 
-def _figures_row(label: str, f: DeliveryFigures, status: str) -> str:
-    return (
-        f"{_clip(label, 19):<20}{_clip(status, 9):<10}{f.recipients:>11,}"
-        f"{f.delivered.count:>9,}{_percent(f.delivered):>8}{f.soft_bounces.count:>8,}"
-        f"{f.hard_bounces.count:>8,}{f.processing.count:>11,}{f.replies.count:>8,}"
-        f"{f.unsubscribes.count:>7,}"
-    )
-
-
-def render_statistics(stats: GlobalStatistics) -> str:
+def render_statistics(stats: GlobalStatistics, *, words: Localizer) -> str:
     """Global statistics: a figures table (one row per campaign, then the totals), each
     campaign's cost, and the costs summed per currency."""
-    t = stats.totals
-    lines = [
-        f"Campaigns  {len(stats.rows):,}",
-        f"Recipients {t.recipients:,}"
-        + (f"  (and {t.cancelled:,} cancelled)" if t.cancelled else ""),
+    w, t = words, stats.totals
+    lines = _fields(
+        [
+            (w._("Campaigns"), w.integer(len(stats.rows))),
+            (w._("Recipients"), _recipients(w, t)),
+        ]
+    )
+    lines += [
         "",
-        f"{'campaign':<20}{'status':<10}{'recipients':>11}{'delivered':>17}{'soft':>8}{'hard':>8}"
-        f"{'processing':>11}{'replies':>8}{'unsub.':>7}",
+        *_list_table(
+            w,
+            [(row.campaign_id, row.figures) for row in stats.rows] + [(w._("all campaigns"), t)],
+            w._("campaign"),
+        ),
     ]
-    lines += [_figures_row(row.campaign_id, row.figures, row.status.value) for row in stats.rows]
-    lines.append(_figures_row("all campaigns", t, ""))
     if stats.rows:
         lines += [
             "",
-            "Cost per campaign",
-            f"{'campaign':<20}{'name':<38}{'cost':>21}{'on bounces':>21}",
+            w._("Campaigns and their cost"),
+            *table(
+                [w._("campaign"), w._("name"), w._("status"), w._("cost"), w._("on bounces")],
+                [
+                    [
+                        row.campaign_id,
+                        _clip(row.campaign_name, 36),
+                        _words.campaign_status(w, row.status),
+                        w.money(row.cost, row.currency),
+                        w.money(row.bounced_cost, row.currency),
+                    ]
+                    for row in stats.rows
+                ],
+                right=[False, False, False, True, True],
+            ),
         ]
-        lines += [
-            f"{_clip(row.campaign_id, 19):<20}{_clip(row.campaign_name, 37):<38}"
-            f"{_money(row.cost, row.currency):>21}{_money(row.bounced_cost, row.currency):>21}"
-            for row in stats.rows
+    lines += ["", w._("Cost per currency (never converted)")]
+    costs = [
+        [
+            currency,
+            w.money(amount, currency),
+            w.money(stats.bounced_cost_by_currency.get(currency, Decimal(0)), currency),
         ]
-    lines += ["", "Cost per currency (never converted)"]
-    lines += [
-        f"{_money(amount, currency):>21} spent, "
-        f"{_money(stats.bounced_cost_by_currency.get(currency, Decimal(0)), currency)} on bounces"
         for currency, amount in sorted(stats.cost_by_currency.items())
-    ] or ["(none)"]
+    ]
+    if costs:
+        lines += table(
+            [w._("currency"), w._("cost"), w._("on bounces")], costs, right=[False, True, True]
+        )
+    else:
+        lines.append(w._("(none)"))
     return "\n".join(_clip(line, WIDTH) for line in lines) + "\n"

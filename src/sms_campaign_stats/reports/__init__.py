@@ -5,23 +5,30 @@ Each value renders itself through ``sms_campaign_stats.render`` (``to_text``, ``
 ``to_csv``, ``to_email``) and, with the ``notebook`` extra, as DataFrames (``to_pandas``).
 """
 
-from ._campaign import CampaignReport, report_for, report_from_messages
+from ._activity import Activity, HourFigures, RegionFigures, region_of
+from ._campaign import CampaignReport, Compensable, MessageText, report_for, report_from_messages
 from ._figures import REPORT_SCHEMA_VERSION, DeliveryFigures, Figure, ListFigures, ReasonFigure
 from ._history import Timeline, history_for
 from ._statistics import CampaignRow, GlobalStatistics, global_statistics
 
 __all__ = [
     "REPORT_SCHEMA_VERSION",
+    "Activity",
     "CampaignReport",
     "CampaignRow",
+    "Compensable",
     "DeliveryFigures",
     "Figure",
     "GlobalStatistics",
+    "HourFigures",
     "ListFigures",
+    "MessageText",
     "ReasonFigure",
+    "RegionFigures",
     "Timeline",
     "global_statistics",
     "history_for",
+    "region_of",
     "report_for",
     "report_from_messages",
 ]

@@ -13,6 +13,15 @@ Definitions (the denominators matter, so here they are):
 * **cost**: segments x unit price over messages that were *sent* (handed to a provider);
   ``bounced_cost`` is the part spent on messages that then bounced, ``avoidable_bounced_cost``
   the part of that on avoidable reasons.
+* **message**: the campaign's text, its encoding (GSM-7 or UCS-2) and segments.
+* **activity** (``None`` unless asked for with ``activity=True``): regions, outcomes per hour
+  and the send window (see ``reports._activity``).
+
+Two figures have a place in the report and its renderings but are not counted yet (the stores'
+counts do not carry what they need); they are ``None`` until they are, and renderings show them
+only when they are not: ``first_send_cost`` and ``retry_cost`` (the cost split between first
+attempts and retries), and ``compensable`` (the soft bounces caused by the platform's own fault,
+their count, cost, reasons and providers).
 
 A report is built the same way from a store's aggregates (``report_for``) and from messages in
 memory (``report_from_messages``), so the two cannot differ.
@@ -24,15 +33,17 @@ call time; phone numbers in history details are masked unless ``show_numbers=Tru
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from sms_campaign_stats._core.segments import Encoding, segment_info
 from sms_campaign_stats.errors import ValidationError
 from sms_campaign_stats.lifecycle._statuses import BounceReason
 from sms_campaign_stats.model import Campaign, CampaignStatus, Message, Reply, Unsubscribe
+from sms_campaign_stats.reports._activity import Activity, ActivityTally
 from sms_campaign_stats.reports._figures import (
     BOUNCES,
     REPORT_SCHEMA_VERSION,
@@ -50,7 +61,56 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-__all__ = ["CampaignReport", "report_for", "report_from_messages"]
+__all__ = ["CampaignReport", "Compensable", "MessageText", "report_for", "report_from_messages"]
+
+
+@attrs.frozen(kw_only=True)
+class MessageText:
+    """The campaign's text as sent: its encoding, its length in that encoding's units and its
+    SMS segments."""
+
+    content: str
+    encoding: Encoding
+    units: int
+    segments: int
+
+    @classmethod
+    def of(cls, content: str) -> MessageText:
+        """The text ``content`` with its encoding and segments."""
+        info = segment_info(content)
+        return cls(
+            content=content, encoding=info.encoding, units=info.units, segments=info.segments
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {
+            "content": self.content,
+            "encoding": self.encoding.value,
+            "units": self.units,
+            "segments": self.segments,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class Compensable:
+    """Soft bounces caused by the platform's own technical fault: what a customer may claim
+    (Brevo's page: such a soft bounce "may be compensated"). Filled once the stores' counts carry
+    the platform-fault flag."""
+
+    count: int
+    cost: Decimal
+    reasons: tuple[tuple[BounceReason, int], ...] = ()
+    providers: tuple[tuple[str, int], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {
+            "count": self.count,
+            "cost": str(self.cost),
+            "reasons": [{"reason": r.value, "count": n} for r, n in self.reasons],
+            "providers": [{"provider": p, "count": n} for p, n in self.providers],
+        }
 
 
 @attrs.frozen(kw_only=True)
@@ -69,10 +129,18 @@ class CampaignReport:
     cost: Decimal
     bounced_cost: Decimal
     avoidable_bounced_cost: Decimal
+    message: MessageText | None = None
+    activity: Activity | None = None
+    first_send_cost: Decimal | None = None
+    retry_cost: Decimal | None = None
+    compensable: Compensable | None = None
 
     @classmethod
-    def from_counts(cls, campaign: Campaign, counts: CampaignCounts) -> CampaignReport:
-        """Build the report of ``campaign`` from its counts."""
+    def from_counts(
+        cls, campaign: Campaign, counts: CampaignCounts, *, activity: Activity | None = None
+    ) -> CampaignReport:
+        """Build the report of ``campaign`` from its counts (and its messages' ``activity``,
+        when counted)."""
         price = campaign.unit_price
         cells = list(counts.cells.items())
         totals = DeliveryFigures.from_cells(cells, counts.engagement.values())
@@ -89,6 +157,8 @@ class CampaignReport:
             cost=price * totals.segments_sent,
             bounced_cost=price * totals.segments_bounced,
             avoidable_bounced_cost=price * totals.segments_avoidable_bounced,
+            message=MessageText.of(campaign.content),
+            activity=activity,
         )
 
     @property
@@ -128,6 +198,20 @@ class CampaignReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data; the shape is documented in ``docs/reports.md``."""
+        cost: dict[str, Any] = {
+            "currency": self.currency,
+            "unit_price": str(self.unit_price),
+            "sent": str(self.cost),
+            "bounced": str(self.bounced_cost),
+            "avoidable_bounced": str(self.avoidable_bounced_cost),
+        }
+        if self.first_send_cost is not None:
+            cost["first_sends"] = str(self.first_send_cost)
+        if self.retry_cost is not None:
+            cost["retries"] = str(self.retry_cost)
+        extra: dict[str, Any] = {}
+        if self.compensable is not None:
+            extra["compensable"] = self.compensable.to_dict()
         return {
             "schema_version": REPORT_SCHEMA_VERSION,
             "campaign": {
@@ -157,13 +241,10 @@ class CampaignReport:
                 }
                 for item in self.bounce_reasons
             ],
-            "cost": {
-                "currency": self.currency,
-                "unit_price": str(self.unit_price),
-                "sent": str(self.cost),
-                "bounced": str(self.bounced_cost),
-                "avoidable_bounced": str(self.avoidable_bounced_cost),
-            },
+            "cost": cost,
+            "message": None if self.message is None else self.message.to_dict(),
+            "activity": None if self.activity is None else self.activity.to_dict(),
+            **extra,
         }
 
     def _check_history(self, history: Timeline | None) -> None:
@@ -173,22 +254,36 @@ class CampaignReport:
                 f"is the history of campaign {history.campaign_id!r}, not of {self.campaign_id!r}",
             )
 
-    def to_text(self, *, history: Timeline | None = None, show_numbers: bool = False) -> str:
+    def to_text(
+        self,
+        *,
+        history: Timeline | None = None,
+        show_numbers: bool = False,
+        locale: str | None = None,
+    ) -> str:
         """A plain-text rendering that fits 100 columns, followed by ``history`` if given
-        (phone numbers in its details masked unless ``show_numbers``)."""
+        (phone numbers in its details masked unless ``show_numbers``), in English or
+        ``locale="fr"``."""
         from sms_campaign_stats import render
 
         self._check_history(history)
-        return render.to_text(self, history=history, show_numbers=show_numbers)
+        return render.to_text(self, history=history, show_numbers=show_numbers, locale=locale)
 
-    def to_html(self, *, history: Timeline | None = None, show_numbers: bool = False) -> str:
-        """A self-contained, printable HTML document (inline CSS, no script, nothing external),
-        with ``history`` if given (phone numbers in its details masked unless ``show_numbers``).
+    def to_html(
+        self,
+        *,
+        history: Timeline | None = None,
+        show_numbers: bool = False,
+        locale: str | None = None,
+    ) -> str:
+        """A self-contained, printable HTML document (inline CSS and SVG charts, no script,
+        nothing external), with ``history`` if given (phone numbers in its details masked
+        unless ``show_numbers``), in English or ``locale="fr"``.
         """
         from sms_campaign_stats import render
 
         self._check_history(history)
-        return render.to_html(self, history=history, show_numbers=show_numbers)
+        return render.to_html(self, history=history, show_numbers=show_numbers, locale=locale)
 
     def _repr_html_(self) -> str:
         """An HTML fragment (no ``<html>`` wrapper) for notebooks."""
@@ -196,12 +291,12 @@ class CampaignReport:
 
         return render.html_fragment(self)
 
-    def to_csv(self) -> dict[str, str]:
+    def to_csv(self, *, locale: str | None = None) -> dict[str, str]:
         """``{"summary.csv": ..., "lists.csv": ..., "bounce_reasons.csv": ...}``: CSV texts,
-        each with its header row; columns in ``docs/reports.md``."""
+        each with its header row (in ``locale``'s language); columns in ``docs/reports.md``."""
         from sms_campaign_stats import render
 
-        return render.to_csv(self)
+        return render.to_csv(self, locale=locale)
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """``to_dict()`` as JSON text (UTF-8, ending with a newline)."""
@@ -214,9 +309,11 @@ class CampaignReport:
         sender: str,
         subject: str | None = None,
         history: Timeline | None = None,
+        locale: str | None = None,
     ) -> EmailMessage:
         """The report as an email, built but never sent: text and HTML alternatives, the CSV
-        files attached (``history.csv`` too when ``history`` is given, numbers masked).
+        files attached (``history.csv`` too when ``history`` is given, numbers masked), all in
+        ``locale``'s language.
 
         ``ValidationError`` for an empty recipient list, an address without ``@`` or with a CR,
         LF or other control character, or a subject with one.
@@ -224,7 +321,9 @@ class CampaignReport:
         from sms_campaign_stats import render
 
         self._check_history(history)
-        return render.to_email(self, to=to, sender=sender, subject=subject, history=history)
+        return render.to_email(
+            self, to=to, sender=sender, subject=subject, history=history, locale=locale
+        )
 
     def to_pandas(self) -> dict[str, pd.DataFrame]:
         """The report's tables as DataFrames (needs the ``notebook`` extra)."""
@@ -285,10 +384,18 @@ def _reason_figures(
     )
 
 
-def report_for(storage: Storage, campaign_id: str) -> CampaignReport:
-    """The report of a stored campaign, from the store's aggregate counts."""
+def report_for(storage: Storage, campaign_id: str, *, activity: bool = False) -> CampaignReport:
+    """The report of a stored campaign, from the store's aggregate counts.
+
+    ``activity=True`` also reads the campaign's messages once, in batches, for the regions,
+    outcomes per hour and send window (``CampaignReport.activity``; ``None`` otherwise). It
+    reads the recipients' numbers: a number the store has forgotten (``forget``) counts in no
+    region.
+    """
     campaign = storage.get_campaign(campaign_id)
-    return CampaignReport.from_counts(campaign, storage.campaign_counts(campaign_id))
+    counts = storage.campaign_counts(campaign_id)
+    found = Activity.of_messages(storage.iter_messages(campaign_id)) if activity else None
+    return CampaignReport.from_counts(campaign, counts, activity=found)
 
 
 def report_from_messages(
@@ -297,7 +404,19 @@ def report_from_messages(
     *,
     replies: Iterable[Reply] = (),
     unsubscribes: Iterable[Unsubscribe] = (),
+    activity: bool = False,
 ) -> CampaignReport:
-    """The report of ``campaign`` over messages in memory (one pass, bounded memory)."""
-    counts = CampaignCounts.of_messages(messages, replies=replies, unsubscribes=unsubscribes)
-    return CampaignReport.from_counts(campaign, counts)
+    """The report of ``campaign`` over messages in memory (one pass, bounded memory), with its
+    ``activity`` counted in the same pass when ``activity=True``."""
+    if not activity:
+        counts = CampaignCounts.of_messages(messages, replies=replies, unsubscribes=unsubscribes)
+        return CampaignReport.from_counts(campaign, counts)
+    tally = ActivityTally()
+
+    def counted() -> Iterator[Message]:
+        for message in messages:
+            tally.add(message)
+            yield message
+
+    counts = CampaignCounts.of_messages(counted(), replies=replies, unsubscribes=unsubscribes)
+    return CampaignReport.from_counts(campaign, counts, activity=tally.result())

@@ -68,6 +68,9 @@ class DeliveryFigures:
     segments_sent: int
     segments_bounced: int
     segments_avoidable_bounced: int
+    #: Soft bounces that were never handed to a provider (an invalid number, a landline, a
+    #: forbidden hour under the DROP policy): counted in ``soft_bounces``, as Brevo counts them.
+    soft_bounces_never_sent: int = 0
 
     @classmethod
     def from_cells(
@@ -75,9 +78,11 @@ class DeliveryFigures:
     ) -> DeliveryFigures:
         """Add up counted cells and engagement."""
         by_status = dict.fromkeys(MessageStatus, 0)
-        sent = segments_sent = segments_bounced = segments_avoidable = 0
+        sent = segments_sent = segments_bounced = segments_avoidable = never_sent = 0
         for key, cell in cells:
             by_status[key.status] += cell.messages
+            if not key.sent and key.status is MessageStatus.SOFT_BOUNCE:
+                never_sent += cell.messages
             if key.sent:
                 sent += cell.messages
                 segments_sent += cell.segments
@@ -109,6 +114,7 @@ class DeliveryFigures:
             segments_sent=segments_sent,
             segments_bounced=segments_bounced,
             segments_avoidable_bounced=segments_avoidable,
+            soft_bounces_never_sent=never_sent,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,7 +122,10 @@ class DeliveryFigures:
         return {
             "recipients": self.recipients,
             "delivered": self.delivered.to_dict(),
-            "soft_bounces": self.soft_bounces.to_dict(),
+            "soft_bounces": {
+                **self.soft_bounces.to_dict(),
+                "never_sent": self.soft_bounces_never_sent,
+            },
             "hard_bounces": self.hard_bounces.to_dict(),
             "processing": self.processing.to_dict(),
             "cancelled": self.cancelled,

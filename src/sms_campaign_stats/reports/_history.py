@@ -44,18 +44,18 @@ class Timeline:
             ],
         }
 
-    def to_text(self, *, show_numbers: bool = False) -> str:
+    def to_text(self, *, show_numbers: bool = False, locale: str | None = None) -> str:
         """One line per event (details wrapped), at most 100 columns, numbers masked unless
-        ``show_numbers``."""
+        ``show_numbers``, in English or ``locale="fr"``."""
         from sms_campaign_stats import render
 
-        return render.to_text(self, show_numbers=show_numbers)
+        return render.to_text(self, show_numbers=show_numbers, locale=locale)
 
-    def to_html(self, *, show_numbers: bool = False) -> str:
+    def to_html(self, *, show_numbers: bool = False, locale: str | None = None) -> str:
         """A self-contained, printable HTML document, numbers masked unless ``show_numbers``."""
         from sms_campaign_stats import render
 
-        return render.to_html(self, show_numbers=show_numbers)
+        return render.to_html(self, show_numbers=show_numbers, locale=locale)
 
     def _repr_html_(self) -> str:
         """An HTML fragment (no ``<html>`` wrapper, numbers masked) for notebooks."""
@@ -63,11 +63,11 @@ class Timeline:
 
         return render.html_fragment(self)
 
-    def to_csv(self, *, show_numbers: bool = False) -> dict[str, str]:
+    def to_csv(self, *, show_numbers: bool = False, locale: str | None = None) -> dict[str, str]:
         """``{"history.csv": ...}``: at, kind and details (compact JSON) per event."""
         from sms_campaign_stats import render
 
-        return render.to_csv(self, show_numbers=show_numbers)
+        return render.to_csv(self, show_numbers=show_numbers, locale=locale)
 
     def to_json(self, *, indent: int | None = 2, show_numbers: bool = False) -> str:
         """``to_dict(show_numbers=...)`` as JSON text (UTF-8, ending with a newline)."""

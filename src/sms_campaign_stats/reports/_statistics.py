@@ -76,17 +76,17 @@ class GlobalStatistics:
             },
         }
 
-    def to_text(self) -> str:
-        """A plain-text rendering that fits 100 columns."""
+    def to_text(self, *, locale: str | None = None) -> str:
+        """A plain-text rendering that fits 100 columns, in English or ``locale="fr"``."""
         from sms_campaign_stats import render
 
-        return render.to_text(self)
+        return render.to_text(self, locale=locale)
 
-    def to_html(self) -> str:
-        """A self-contained, printable HTML document."""
+    def to_html(self, *, locale: str | None = None) -> str:
+        """A self-contained, printable HTML document, in English or ``locale="fr"``."""
         from sms_campaign_stats import render
 
-        return render.to_html(self)
+        return render.to_html(self, locale=locale)
 
     def _repr_html_(self) -> str:
         """An HTML fragment (no ``<html>`` wrapper) for notebooks."""
@@ -94,12 +94,13 @@ class GlobalStatistics:
 
         return render.html_fragment(self)
 
-    def to_csv(self) -> dict[str, str]:
+    def to_csv(self, *, locale: str | None = None) -> dict[str, str]:
         """``{"campaigns.csv": ..., "totals.csv": ..., "costs.csv": ...}``: one row per
-        campaign, the totals row, and the costs per currency."""
+        campaign, the totals row, and the costs per currency (headers in ``locale``'s
+        language)."""
         from sms_campaign_stats import render
 
-        return render.to_csv(self)
+        return render.to_csv(self, locale=locale)
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """``to_dict()`` as JSON text (UTF-8, ending with a newline)."""

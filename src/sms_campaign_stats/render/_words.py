@@ -1,0 +1,119 @@
+"""The words a reader sees for the library's codes: bounce reasons, statuses, history events.
+
+Every text here is English and marked for the catalogs (``N_``); ``words(...)`` translates it at
+the time of rendering. The French words are those of Brevo's French report page
+(``délivrés``, ``soft bounces``, ``hard bounces``, ``en cours de traitement``, ``réponses``,
+``désinscriptions``): see ``docs/reports.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sms_campaign_stats.lifecycle._statuses import (
+    BounceKind,
+    BounceReason,
+    CampaignStatus,
+    TimelineKind,
+)
+from sms_campaign_stats.render._i18n import N_, Localizer
+
+__all__ = [
+    "OUTCOMES",
+    "bounce_kind",
+    "campaign_status",
+    "event_kind",
+    "outcome",
+    "reason",
+    "reason_words",
+]
+
+#: A bounce reason as a reader says it (Brevo's help page lists the same reasons as sentences).
+REASON_WORDS: Mapping[BounceReason, str] = {
+    BounceReason.SENT_OUTSIDE_ALLOWED_HOURS: N_("Sent at a time the country does not allow"),
+    BounceReason.LANDLINE_NUMBER: N_("Landline number"),
+    BounceReason.INVALID_NUMBER_OR_COUNTRY_CODE: N_("Invalid number or country code"),
+    BounceReason.HANDSET_OFF_OR_OUT_OF_COVERAGE: N_("Phone off or out of coverage"),
+    BounceReason.EXPIRED_AT_OPERATOR: N_("Expired at the operator"),
+    BounceReason.PROVIDER_UNKNOWN_FAILURE: N_("Provider failure, reason unknown"),
+    BounceReason.SPAM_FILTERED_BY_OPERATOR: N_("Filtered as spam by the operator"),
+    BounceReason.UNDELIVERABLE_CONTENT: N_("Content that cannot be delivered"),
+    BounceReason.TEMPORARY_OPERATOR_NETWORK_ISSUE: N_(
+        "Temporary problem on the operator's network"
+    ),
+    BounceReason.RECIPIENT_UNREACHABLE: N_("Recipient unreachable"),
+    BounceReason.HANDSET_TEMPORARY_ERROR: N_("Temporary phone error (SIM or memory full)"),
+    BounceReason.BLOCKED_BY_RECIPIENT_OR_OPERATOR: N_("Blocked by the recipient or the operator"),
+    BounceReason.NUMBER_DOES_NOT_EXIST: N_("Number does not exist"),
+}
+
+_STATUS_WORDS: Mapping[CampaignStatus, str] = {
+    CampaignStatus.DRAFT: N_("draft"),
+    CampaignStatus.SCHEDULED: N_("scheduled"),
+    CampaignStatus.SENDING: N_("sending"),
+    CampaignStatus.SUSPENDED: N_("suspended"),
+    CampaignStatus.COMPLETED: N_("completed"),
+    CampaignStatus.CANCELLED: N_("cancelled"),
+}
+
+_EVENT_WORDS: Mapping[TimelineKind, str] = {
+    TimelineKind.CREATED: N_("created"),
+    TimelineKind.CONTENT_EDITED: N_("text edited"),
+    TimelineKind.SCHEDULED: N_("scheduled"),
+    TimelineKind.STARTED: N_("started"),
+    TimelineKind.SUSPENDED: N_("suspended"),
+    TimelineKind.RESUMED: N_("resumed"),
+    TimelineKind.COMPLETED: N_("completed"),
+    TimelineKind.CANCELLED: N_("cancelled"),
+}
+
+_KIND_WORDS: Mapping[BounceKind, str] = {
+    BounceKind.SOFT: N_("soft"),
+    BounceKind.HARD: N_("hard"),
+}
+
+#: The four outcomes that partition the recipients, as ``DeliveryFigures`` attributes, and
+#: their labels (Brevo's words in French).
+OUTCOMES: Mapping[str, str] = {
+    "delivered": N_("Delivered"),
+    "soft_bounces": N_("Soft bounces"),
+    "hard_bounces": N_("Hard bounces"),
+    "processing": N_("Processing"),
+}
+
+
+def _spelt(code: str) -> str:
+    """A code the tables above do not know yet, as words: ``a_new_reason`` -> ``A new reason``."""
+    return code.replace("_", " ").capitalize()
+
+
+def reason_words(value: BounceReason) -> str:
+    """The English words of a bounce reason (the catalogs' source text)."""
+    return REASON_WORDS.get(value) or _spelt(value.value)
+
+
+def reason(words: Localizer, value: BounceReason) -> str:
+    """A bounce reason in words, in the localizer's language."""
+    return words._(reason_words(value))
+
+
+def campaign_status(words: Localizer, value: CampaignStatus) -> str:
+    """A campaign status in words."""
+    english = _STATUS_WORDS.get(value)
+    return words._(english) if english else _spelt(value.value)
+
+
+def event_kind(words: Localizer, value: TimelineKind) -> str:
+    """A history event's kind in words."""
+    english = _EVENT_WORDS.get(value)
+    return words._(english) if english else _spelt(value.value)
+
+
+def bounce_kind(words: Localizer, value: BounceKind) -> str:
+    """``soft`` or ``hard`` in words."""
+    return words._(_KIND_WORDS[value])
+
+
+def outcome(words: Localizer, name: str) -> str:
+    """One of ``OUTCOMES`` in words."""
+    return words._(OUTCOMES[name])
