@@ -65,3 +65,49 @@ def test_every_code_has_words() -> None:
     for kind in TimelineKind:
         assert _words.event_kind(fr, kind) != kind.value
     assert "A new reason" == _words._spelt("a_new_reason")
+
+
+def test_edges_of_the_renderings() -> None:
+    """An empty table, a report without its message or activity, a campaign not sent yet, a
+    campaign of several days (the time chart per day), a UCS-2 message."""
+    from datetime import datetime, timedelta, timezone
+
+    import attrs
+
+    from sms_campaign_stats.render import _charts, _html, _text
+    from sms_campaign_stats.reports import Activity, HourFigures, report_from_messages
+    from sms_campaign_stats.testing import sample_campaign
+
+    words = localizer("fr")
+    assert "localizer('fr')" == repr(words)
+    assert [] == _text.table(None, [], right=[False])
+    campaign, _ = sample_campaign()
+    report = report_from_messages(campaign, [], activity=True)
+    assert "" == _text.message_summary(words, attrs.evolve(report, message=None))
+    assert _text.send_window(words, report) is None
+    page = _html.campaign_report_html(report, words=words)
+    assert "Aucun résultat pour l\u2019instant." in page
+    assert "Aucun destinataire." in page
+    start = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    days = Activity(
+        first_submitted_at=start,
+        last_submitted_at=start,
+        last_outcome_at=start + timedelta(days=9),
+        regions=(),
+        outcomes_per_hour=(
+            HourFigures(start=start, delivered=5, soft_bounces=0, hard_bounces=0),
+            HourFigures(
+                start=start + timedelta(days=9), delivered=1, soft_bounces=1, hard_bounces=0
+            ),
+        ),
+    )
+    size, rows = _charts.buckets(
+        [(h.start, (h.delivered, h.soft_bounces, h.hard_bounces)) for h in days.outcomes_per_hour]
+    )
+    assert timedelta(hours=6) == size  # 217 hours in at most 48 columns
+    assert 37 == len(rows)
+    assert "2 mars" == _charts.time_label(words, start, timedelta(days=1))
+    assert days.duration == timedelta(days=9)
+    assert Activity.of_messages([]).duration is None
+    unicode = attrs.evolve(campaign, content="Soldes ☀️ -20 %")
+    assert "UCS-2" in report_from_messages(unicode, []).to_text()
