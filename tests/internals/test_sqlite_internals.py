@@ -10,7 +10,11 @@ import pytest
 
 from sms_campaign_stats.errors import SchemaError, StorageBusyError, StorageError
 from sms_campaign_stats.storage import Change, Evidence, SQLiteStorage
-from sms_campaign_stats.storage.sqlite._database import BUSY_ATTEMPTS, Database
+from sms_campaign_stats.storage.sqlite._database import (
+    BUSY_ATTEMPTS,
+    WAL_AUTOCHECKPOINT_PAGES,
+    Database,
+)
 from sms_campaign_stats.testing import sample_campaign
 from sms_campaign_stats.testing._storage import _World
 
@@ -125,4 +129,16 @@ def test_failures_the_database_finds_are_typed(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="nothing was written"):
         store.commit(too_many)
     assert Evidence(campaign_id=campaign.id) == store.evidence(campaign.id)
+    store.close()
+
+
+def test_writable_connections_checkpoint_every_10000_pages(tmp_path: Path) -> None:
+    """The automatic checkpoint (three fdatasync calls) comes every WAL_AUTOCHECKPOINT_PAGES."""
+    store = SQLiteStorage(tmp_path / "s.db", durability="normal")
+    connection = store._database.connection()
+    assert WAL_AUTOCHECKPOINT_PAGES == 10_000
+    assert WAL_AUTOCHECKPOINT_PAGES == connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    assert 1 == connection.execute("PRAGMA synchronous").fetchone()[0]  # NORMAL, as asked
+    assert 1 == connection.execute("PRAGMA secure_delete").fetchone()[0]
+    assert 1 == connection.execute("PRAGMA foreign_keys").fetchone()[0]
     store.close()

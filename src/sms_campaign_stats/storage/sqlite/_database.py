@@ -27,12 +27,24 @@ from typing import TypeVar
 
 from sms_campaign_stats.errors import SchemaError, StorageBusyError, StorageError
 
-__all__ = ["BUSY_ATTEMPTS", "Database"]
+__all__ = ["BUSY_ATTEMPTS", "WAL_AUTOCHECKPOINT_PAGES", "Database"]
 
 T = TypeVar("T")
 
 #: How many times a transaction is begun (and a read run) before ``StorageBusyError``.
 BUSY_ATTEMPTS = 4
+
+#: Pages the WAL may hold before a commit copies them into the database file (SQLite's
+#: automatic checkpoint; its default is 1,000). A checkpoint syncs the WAL and the database
+#: file, and the first commit after it syncs the new WAL header: three ``fdatasync`` calls of a
+#: few milliseconds each, mostly whatever the number of pages. The engine commits every event
+#: (about seven pages each), so at 1,000 pages a checkpoint came every ~150 events: the demo at
+#: 10,000 recipients made 457 ``fdatasync`` calls (1.5 s of waiting on a loaded machine); at
+#: 10,000 pages, 55 (0.55 s), and pages written many times between two checkpoints are copied
+#: once. The WAL file grows to about 40 MB (4 KiB pages) while the store is open. Durability is
+#: unchanged: a committed change is in the WAL (synced at commit with ``durability="full"``)
+#: whether or not it has been copied yet.
+WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
 def _is_busy(error: sqlite3.DatabaseError) -> bool:
@@ -107,6 +119,7 @@ class Database:
             # it on: set here, whatever the build).
             connection.execute("PRAGMA secure_delete = ON")
             connection.execute(f"PRAGMA synchronous = {self._synchronous}")
+            connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
         except sqlite3.DatabaseError as error:
             raise self.translate(error) from error
         with self._connections_lock:
