@@ -16,6 +16,7 @@ import pytest
 
 from sms_campaign_stats import Message, SQLiteStorage, ValidationError, report_for
 from sms_campaign_stats.errors import (
+    ConflictError,
     DuplicateError,
     NotFoundError,
     SchemaError,
@@ -23,7 +24,7 @@ from sms_campaign_stats.errors import (
     StorageError,
 )
 from sms_campaign_stats.model import Reply
-from sms_campaign_stats.storage import Change, Evidence
+from sms_campaign_stats.storage import Change, Evidence, Orphan
 from sms_campaign_stats.storage.sqlite import APPLICATION_ID, SCHEMA_VERSION
 from sms_campaign_stats.testing import T0, sample_campaign, sample_messages
 
@@ -502,4 +503,97 @@ def test_busy_writer_retries_until_the_lock_is_free(tmp_path: Path) -> None:
         release.join()
         blocker.close()
     assert campaign == store.get_campaign(campaign.id)
+    store.close()
+
+
+def test_reads_see_what_another_store_on_the_file_committed(tmp_path: Path) -> None:
+    """A store answers its reads from what it read or wrote last only while no other connection
+    has committed: a campaign, a message, its provider id, evidence and orphans changed through
+    another store on the same file are read as they are now."""
+    path = tmp_path / "s.db"
+    mine, theirs = SQLiteStorage(path), SQLiteStorage(path)
+    campaign, created = sample_campaign()
+    mine.add_campaign(campaign, events=[created])
+    (message,) = sample_messages(campaign, 1)
+    mine.add_messages([message])
+    sent = mine.commit(Change(messages=[message.submit(at=T0, provider_message_id="p1")])).messages[
+        0
+    ]
+    # Read (and written) through mine: now changed through theirs.
+    assert mine.get_campaign(campaign.id) == campaign
+    assert mine.get_message(message.id) == sent
+    assert mine.find_messages_by_provider_ids(["p1"]) == {"p1": sent}
+    assert mine.evidence(campaign.id) == Evidence(campaign_id=campaign.id)
+    assert mine.orphans(["p2"]) == []
+    started = campaign.start(at=T0)
+    delivered = sent.deliver(at=T0 + timedelta(seconds=5))
+    theirs.commit(
+        Change(
+            campaigns=[started.campaign],
+            messages=[delivered],
+            evidence=[Evidence(campaign_id=campaign.id, delivered=1)],
+            orphans=[Orphan(provider_message_id="p2", report={"id": "p2"}, received_at=T0)],
+        )
+    )
+    assert mine.get_campaign(campaign.id) == theirs.get_campaign(campaign.id)
+    assert mine.get_campaign(campaign.id).version == campaign.version + 1
+    assert mine.get_message(message.id) == delivered._replace(version=delivered.version + 1)
+    assert mine.find_messages_by_provider_ids(["p1"]) == {"p1": mine.get_message(message.id)}
+    assert mine.evidence(campaign.id) == Evidence(campaign_id=campaign.id, delivered=1)
+    assert [o.provider_message_id for o in mine.orphans(["p2"])] == ["p2"]
+    mine.close()
+    theirs.close()
+
+
+def test_a_store_reads_its_own_commits_exactly(tmp_path: Path) -> None:
+    """After each commit, what the store reads is what a fresh store opening the file reads:
+    messages and campaigns as stored, evidence added up, restarted, and after a failed
+    commit and a forget()."""
+    path = tmp_path / "s.db"
+    store = SQLiteStorage(path)
+    campaign, created = sample_campaign()
+    store.add_campaign(campaign, events=[created])
+    messages = sample_messages(campaign, 3)
+    store.add_messages(messages)
+
+    def same_as_fresh() -> None:
+        fresh = SQLiteStorage(path)
+        assert fresh.get_campaign(campaign.id) == store.get_campaign(campaign.id)
+        assert fresh.evidence(campaign.id) == store.evidence(campaign.id)
+        for m in messages:
+            assert fresh.get_message(m.id) == store.get_message(m.id)
+        ids = [f"p{i}" for i in range(3)]
+        assert fresh.find_messages_by_provider_ids(ids) == store.find_messages_by_provider_ids(ids)
+        fresh.close()
+
+    started = campaign.start(at=T0)
+    store.commit(Change(campaigns=[started.campaign], events=[started.event]))
+    store.evidence(campaign.id)  # read: then added to by the commits below
+    for index, message in enumerate(messages):
+        sent = store.commit(
+            Change(messages=[message.submit(at=T0, provider_message_id=f"p{index}")])
+        ).messages[0]
+        store.commit(
+            Change(
+                messages=[sent.deliver(at=T0 + timedelta(seconds=1))],
+                evidence=[Evidence(campaign_id=campaign.id, delivered=1)],
+            )
+        )
+        same_as_fresh()
+    assert store.evidence(campaign.id).delivered == 3
+    store.commit(Change(evidence=[Evidence(campaign_id=campaign.id, hard_bounces=2, restart=True)]))
+    assert store.evidence(campaign.id) == Evidence(campaign_id=campaign.id, hard_bounces=2)
+    same_as_fresh()
+    stale = messages[0]  # version 0: refused, nothing written
+    with pytest.raises(ConflictError):
+        store.commit(
+            Change(
+                messages=[stale],
+                evidence=[Evidence(campaign_id=campaign.id, delivered=5)],
+            )
+        )
+    same_as_fresh()
+    store.forget(messages[0].recipient)
+    assert store.get_message(messages[0].id).recipient != messages[0].recipient
+    same_as_fresh()
     store.close()

@@ -15,7 +15,14 @@ from sms_campaign_stats.storage.sqlite._database import (
     WAL_AUTOCHECKPOINT_PAGES,
     Database,
 )
-from sms_campaign_stats.testing import sample_campaign
+from sms_campaign_stats.storage.sqlite._view import (
+    CACHED_CAMPAIGNS,
+    CACHED_MESSAGES,
+    CACHED_PROVIDER_IDS,
+    ProviderIds,
+    View,
+)
+from sms_campaign_stats.testing import T0, sample_campaign, sample_messages
 from sms_campaign_stats.testing._storage import _World
 
 
@@ -132,6 +139,13 @@ def test_failures_the_database_finds_are_typed(tmp_path: Path) -> None:
     store.close()
 
 
+def _statements(store: SQLiteStorage) -> list[str]:
+    """The statements the store's connection (this thread's) runs from now on."""
+    seen: list[str] = []
+    store._database.connection().set_trace_callback(seen.append)
+    return seen
+
+
 def test_writable_connections_checkpoint_every_10000_pages(tmp_path: Path) -> None:
     """The automatic checkpoint (three fdatasync calls) comes every WAL_AUTOCHECKPOINT_PAGES."""
     store = SQLiteStorage(tmp_path / "s.db", durability="normal")
@@ -142,3 +156,108 @@ def test_writable_connections_checkpoint_every_10000_pages(tmp_path: Path) -> No
     assert 1 == connection.execute("PRAGMA secure_delete").fetchone()[0]
     assert 1 == connection.execute("PRAGMA foreign_keys").fetchone()[0]
     store.close()
+
+
+def test_reads_again_are_one_statement_until_another_connection_commits(tmp_path: Path) -> None:
+    """The engine's reads of one event (message, campaign, evidence, orphans, a provider id),
+    read again with nothing committed meanwhile: one ``PRAGMA data_version`` each."""
+    path = tmp_path / "s.db"
+    store = SQLiteStorage(path)
+    campaign, created = sample_campaign()
+    store.add_campaign(campaign, events=[created])
+    (message,) = sample_messages(campaign, 1)
+    store.add_messages([message])
+    store.commit(Change(messages=[message.submit(at=T0, provider_message_id="p1")]))
+
+    def reads() -> None:
+        store.get_message(message.id)
+        store.get_campaign(campaign.id)
+        store.evidence(campaign.id)
+        store.orphans(["p1"])
+        store.find_messages_by_provider_ids(["p1"])
+
+    reads()
+    seen = _statements(store)
+    reads()
+    assert ["PRAGMA data_version"] * 5 == seen
+    other = sqlite3.connect(path)  # another connection commits: everything is read again
+    other.execute("UPDATE campaigns SET name = 'renamed'")
+    other.commit()
+    other.close()
+    seen.clear()
+    reads()
+    assert 5 < len(seen)
+    assert "renamed" == store.get_campaign(campaign.id).name
+    store.close()
+
+
+def test_a_delivery_report_does_not_record_its_provider_id_again(tmp_path: Path) -> None:
+    """A submission records its provider id; the report that follows keeps the attempt's id,
+    which is known recorded: no statement on provider_ids."""
+    store = SQLiteStorage(tmp_path / "s.db")
+    campaign, created = sample_campaign()
+    store.add_campaign(campaign, events=[created])
+    (message,) = sample_messages(campaign, 1)
+    store.add_messages([message])
+    seen = _statements(store)
+    (sent,) = store.commit(
+        Change(messages=[message.submit(at=T0, provider_message_id="p1")])
+    ).messages
+    assert 1 == sum("provider_ids" in s for s in seen)
+    seen.clear()
+    store.commit(Change(messages=[sent.deliver(at=T0)]))
+    assert not [s for s in seen if "provider_ids" in s]
+    assert {"p1": store.get_message(message.id)} == SQLiteStorage(
+        tmp_path / "s.db"
+    ).find_messages_by_provider_ids(["p1"])
+    store.close()
+
+
+def test_a_failing_view_update_never_fails_a_committed_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Updating the view after COMMIT fails: the commit still returns, the view is emptied and
+    the next reads read the file."""
+    store = SQLiteStorage(tmp_path / "s.db")
+    campaign, created = sample_campaign()
+    store.add_campaign(campaign, events=[created])
+    (message,) = sample_messages(campaign, 1)
+    store.add_messages([message])
+    store.get_message(message.id)
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug in the view")
+
+    monkeypatch.setattr(SQLiteStorage, "_keep", broken)
+    (sent,) = store.commit(
+        Change(messages=[message.submit(at=T0, provider_message_id="p")])
+    ).messages
+    assert sent == store.get_message(message.id)
+    store.close()
+
+
+def test_views_and_provider_ids_are_bounded() -> None:
+    """A view keeps the CACHED_MESSAGES messages used last; campaigns, evidence and provider
+    ids are emptied when full."""
+    campaign, _ = sample_campaign()
+    view = View()
+    messages = sample_messages(campaign, CACHED_MESSAGES + 1)
+    for m in messages:
+        view.keep_message(m)
+        if m is messages[1]:
+            assert messages[0] == view.message(messages[0].id)  # used: kept
+    assert CACHED_MESSAGES == len(view.messages)
+    assert view.message(messages[1].id) is None  # the least recently used
+    assert messages[0] == view.message(messages[0].id)
+    for index in range(CACHED_CAMPAIGNS + 1):
+        view.keep_evidence(Evidence(campaign_id=f"c{index}"))
+    assert len(view.evidence) <= CACHED_CAMPAIGNS
+    owners = ProviderIds()
+    for index in range(CACHED_PROVIDER_IDS + 1):
+        owners.keep(f"p{index}", f"m{index}")
+    assert len(owners) <= CACHED_PROVIDER_IDS
+    view.clear()
+    assert not view.messages
+    assert not view.campaigns
+    assert not view.evidence
+    assert view.orphans_empty is None

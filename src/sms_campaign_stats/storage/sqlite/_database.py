@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from sms_campaign_stats.errors import SchemaError, StorageBusyError, StorageError
+from sms_campaign_stats.storage.sqlite._view import View
 
 __all__ = ["BUSY_ATTEMPTS", "WAL_AUTOCHECKPOINT_PAGES", "Database"]
 
@@ -87,6 +88,8 @@ class Database:
         self._synchronous = synchronous
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
+        # Each connection's view (``_view``): what it read or wrote, while no other commits.
+        self._views: dict[sqlite3.Connection, View] = {}
         self._connections_lock = threading.Lock()
         self._closed = False
         # ":memory:" is one database per connection, so all threads share one connection and this
@@ -124,6 +127,7 @@ class Database:
             raise self.translate(error) from error
         with self._connections_lock:
             self._connections.append(connection)
+            self._views[connection] = View()
         return connection
 
     def _connect(self, target: str) -> sqlite3.Connection:
@@ -151,11 +155,26 @@ class Database:
             return StorageError(f"{self.path}: cannot open the database ({text})")
         return StorageError(f"{self.path}: {text}")
 
+    def view(self, connection: sqlite3.Connection) -> View:
+        """This connection's view, emptied first if another connection has committed since it
+        was last looked at (``PRAGMA data_version``). Called with the connection in use (inside
+        ``read_one``'s query or a transaction), so no other thread uses the view meanwhile."""
+        view = self._view_of(connection)
+        version = connection.execute("PRAGMA data_version").fetchone()[0]
+        if version != view.data_version:
+            view.clear()
+            view.data_version = version
+        return view
+
     @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+    def transaction(
+        self, *, write: bool, on_commit: Callable[[View], None] | None = None
+    ) -> Iterator[sqlite3.Connection]:
         """One transaction: ``BEGIN IMMEDIATE`` (writes) or a consistent read snapshot.
 
-        Committed if the block ends normally, rolled back otherwise.
+        Committed if the block ends normally, rolled back otherwise. After a write commits,
+        ``on_commit`` updates the connection's view with what was written (still holding the
+        connection); without it, and after any failed write, the view is emptied.
         """
         if write and self.read_only:
             raise StorageError(f"{self.path}: opened read-only: nothing can be written")
@@ -166,6 +185,8 @@ class Database:
                 yield connection
                 connection.execute("COMMIT")
             except BaseException as error:
+                if write:
+                    self._view_of(connection).clear()
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 if isinstance(error, sqlite3.DatabaseError) and not isinstance(
@@ -173,6 +194,24 @@ class Database:
                 ):
                     raise self.translate(error) from error
                 raise
+            if write:
+                self._after_commit(self._view_of(connection), on_commit)
+
+    def _view_of(self, connection: sqlite3.Connection) -> View:
+        # A store closed meanwhile by another thread has no views left: a throwaway one.
+        return self._views.get(connection) or View()
+
+    @staticmethod
+    def _after_commit(view: View, on_commit: Callable[[View], None] | None) -> None:
+        """Keep what a committed write wrote in the view, or empty it. The view is a cache: a
+        failure here empties it and never fails the write, which is committed."""
+        if on_commit is None:
+            view.clear()
+            return
+        try:
+            on_commit(view)
+        except Exception:  # a cache: the write is committed
+            view.clear()
 
     def _begin(self, connection: sqlite3.Connection, statement: str) -> None:
         """Begin a transaction, trying again while the database is busy, BUSY_ATTEMPTS times."""
@@ -252,3 +291,4 @@ class Database:
             for connection in self._connections:
                 connection.close()
             self._connections.clear()
+            self._views.clear()

@@ -66,6 +66,7 @@ from sms_campaign_stats.storage.sqlite._schema import (
     read_salt,
     to_json,
 )
+from sms_campaign_stats.storage.sqlite._view import ProviderIds, View
 from sms_campaign_stats.storage.sqlite._writes import (
     ANY_FORGOTTEN,
     BLOCK,
@@ -166,6 +167,8 @@ class SQLiteStorage(StorageBase):
         # Committed list-set ids, shared by threads: text -> id, and id -> list ids.
         self._list_set_ids: dict[str, int] = {}
         self._list_sets_by_id: dict[int, tuple[str, ...]] = {}
+        # Recorded provider ids' messages, shared by threads (a recorded id never changes hands).
+        self._provider_ids = ProviderIds()
         try:
             with self._database.transaction(write=not read_only) as connection:
                 if read_only:  # nothing may be written: no schema, no migration, no salt
@@ -179,6 +182,7 @@ class SQLiteStorage(StorageBase):
         self._transaction = self._database.transaction
         self._read = self._database.read
         self._read_one = self._database.read_one
+        self._view = self._database.view
 
     def __repr__(self) -> str:
         return f"SQLiteStorage({self.path!r})"
@@ -186,15 +190,24 @@ class SQLiteStorage(StorageBase):
     # campaigns and history --------------------------------------------------------------------
 
     def get_campaign(self, campaign_id: str) -> Campaign:
-        row = self._read_one(
-            lambda c: c.execute(
+        found = self._read_one(functools.partial(self._campaign, campaign_id))
+        if found is None:
+            raise NotFoundError("campaign", campaign_id)
+        return found
+
+    def _campaign(self, campaign_id: str, c: sqlite3.Connection) -> Campaign | None:
+        view = self._view(c)
+        found = view.campaigns.get(campaign_id)
+        if found is None:
+            row = c.execute(
                 f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?",  # noqa: S608 - constant columns
                 (campaign_id,),
             ).fetchone()
-        )
-        if row is None:
-            raise NotFoundError("campaign", campaign_id)
-        return campaign_from_row(row)
+            if row is None:
+                return None
+            found = campaign_from_row(row)
+            view.keep_campaign(found)
+        return found
 
     def list_campaigns(self) -> list[Campaign]:
         rows = self._read(
@@ -221,24 +234,35 @@ class SQLiteStorage(StorageBase):
         ]
 
     def evidence(self, campaign_id: str) -> Evidence:
-        row = self._read_one(
-            lambda c: c.execute(
-                "SELECT e.delivered, e.soft_bounces, e.hard_bounces, e.unsubscribes "
-                "FROM campaigns c LEFT JOIN evidence e ON e.campaign_id = c.id WHERE c.id = ?",
-                (campaign_id,),
-            ).fetchone()
-        )
-        if row is None:
+        found = self._read_one(functools.partial(self._evidence, campaign_id))
+        if found is None:
             raise NotFoundError("campaign", campaign_id)
+        return found
+
+    def _evidence(self, campaign_id: str, c: sqlite3.Connection) -> Evidence | None:
+        view = self._view(c)
+        found = view.evidence.get(campaign_id)
+        if found is not None:
+            return found
+        row = c.execute(
+            "SELECT e.delivered, e.soft_bounces, e.hard_bounces, e.unsubscribes "
+            "FROM campaigns c LEFT JOIN evidence e ON e.campaign_id = c.id WHERE c.id = ?",
+            (campaign_id,),
+        ).fetchone()
+        if row is None:
+            return None
         if row[0] is None:
-            return Evidence(campaign_id=campaign_id)
-        return Evidence(
-            campaign_id=campaign_id,
-            delivered=row[0],
-            soft_bounces=row[1],
-            hard_bounces=row[2],
-            unsubscribes=row[3],
-        )
+            found = Evidence(campaign_id=campaign_id)
+        else:
+            found = Evidence(
+                campaign_id=campaign_id,
+                delivered=row[0],
+                soft_bounces=row[1],
+                hard_bounces=row[2],
+                unsubscribes=row[3],
+            )
+        view.keep_evidence(found)
+        return found
 
     # messages ---------------------------------------------------------------------------------
 
@@ -264,10 +288,21 @@ class SQLiteStorage(StorageBase):
         return tuple(json.loads(text))
 
     def get_message(self, message_id: str) -> Message:
-        found = self._messages_where("WHERE m.id = ?", (message_id,))
-        if not found:
+        found = self._read_one(functools.partial(self._message, message_id))
+        if found is None:
             raise NotFoundError("message", message_id)
-        return found[0]
+        return found
+
+    def _message(self, message_id: str, c: sqlite3.Connection) -> Message | None:
+        view = self._view(c)
+        found = view.message(message_id)
+        if found is None:
+            row = c.execute(MESSAGE_SELECT + "WHERE m.id = ?", (message_id,)).fetchone()
+            if row is None:
+                return None
+            found = message_from_row(row, self._list_ids(row[3]))
+            view.keep_message(found)
+        return found
 
     def find_message_by_provider_id(self, provider_message_id: str) -> Message | None:
         found = self._messages_where(
@@ -280,18 +315,34 @@ class SQLiteStorage(StorageBase):
         self, provider_message_ids: Iterable[str]
     ) -> dict[str, Message]:
         wanted = list(dict.fromkeys(provider_message_ids))
-        found: dict[str, Message] = {}
 
-        def query(c: sqlite3.Connection) -> None:
+        def query(c: sqlite3.Connection) -> dict[str, Message]:
+            view = self._view(c)
+            # All of them known (their ids recorded, their messages in the view), or all read:
+            # one answer from one snapshot either way.
+            found: dict[str, Message] = {}
+            owners = self._provider_ids
+            for provider_id in wanted:
+                message_id = owners.get(provider_id)
+                message = None if message_id is None else view.message(message_id)
+                if message is None:
+                    break
+                found[provider_id] = message
+            else:
+                return found
+            found.clear()
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ", ".join("?" * len(chunk))
                 rows = c.execute(_BY_PROVIDER_IDS + f"({marks})", chunk).fetchall()
                 for row in rows:
-                    found[row[0]] = message_from_row(row[1:], self._list_ids(row[4]))
+                    message = message_from_row(row[1:], self._list_ids(row[4]))
+                    found[row[0]] = message
+                    view.keep_message(message)
+                    owners.keep(row[0], message.id)
+            return found
 
-        (self._read_one if len(wanted) <= 500 else self._read)(query)
-        return found
+        return (self._read_one if len(wanted) <= 500 else self._read)(query)
 
     def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> Iterator[Message]:
         check_batch_size("iter_messages.batch_size", batch_size)
@@ -445,6 +496,11 @@ class SQLiteStorage(StorageBase):
         wanted = list(dict.fromkeys(provider_message_ids))
 
         def query(c: sqlite3.Connection) -> list[Any]:
+            view = self._view(c)
+            if view.orphans_empty is None:
+                view.orphans_empty = c.execute("SELECT 1 FROM orphans LIMIT 1").fetchone() is None
+            if view.orphans_empty:
+                return []
             rows: list[Any] = []
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
@@ -491,10 +547,16 @@ class SQLiteStorage(StorageBase):
         blocks = [self._block_row(block) for block in change.blocks]
         orphans = encode_orphans(change.orphans)
         evidence = encode_evidence(change.evidence)
+        claimed: list[tuple[str, str]] = []
+        done: list[Committed] = []
+        keep = functools.partial(self._keep, change, evidence, claimed, done)
         try:
-            with self._transaction(write=True) as connection:
+            with self._transaction(write=True, on_commit=keep) as connection:
                 list_sets = ListSets(connection, self._list_set_ids)
-                written = self._write(connection, change, list_sets, blocks, orphans, evidence)
+                written = self._write(
+                    connection, change, list_sets, blocks, orphans, evidence, claimed
+                )
+                done.append(written)
         except (sqlite3.IntegrityError, OverflowError) as error:
             # Refused by the database as it wrote (a trigger, an integer beyond 64 bits): the
             # transaction was rolled back.
@@ -504,6 +566,33 @@ class SQLiteStorage(StorageBase):
         list_sets.committed()
         return written
 
+    def _keep(
+        self,
+        change: Change,
+        evidence: dict[str, Evidence],
+        claimed: list[tuple[str, str]],
+        done: list[Committed],
+        view: View,
+    ) -> None:
+        """A committed change's values, into the connection's view: messages and campaigns as
+        stored, evidence with the change's deltas added to what the view held, the provider ids
+        recorded."""
+        (written,) = done
+        for message in written.messages:
+            view.keep_message(message)
+        for campaign in written.campaigns:
+            view.keep_campaign(campaign)
+        for campaign_id, delta in evidence.items():
+            before = view.evidence.get(campaign_id)
+            if before is not None:
+                view.keep_evidence(before.plus(delta))
+            elif delta.restart:
+                view.keep_evidence(Evidence(campaign_id=campaign_id).plus(delta))
+        if change.orphans or change.taken_orphans:
+            view.orphans_empty = None
+        for provider_id, message_id in claimed:
+            self._provider_ids.keep(provider_id, message_id)
+
     def _write(
         self,
         connection: sqlite3.Connection,
@@ -512,12 +601,15 @@ class SQLiteStorage(StorageBase):
         blocks: list[tuple[str, str, int | None, str]],
         orphans: list[tuple[str, int | None, str]],
         evidence: dict[str, Evidence],
+        claimed: list[tuple[str, str]],
     ) -> Committed:
         """The statements of ``commit``, in its transaction."""
         insert_campaigns(connection, change.new_campaigns)
         campaigns = compare_and_set_campaigns(connection, change.campaigns)
         insert_messages(connection, change.new_messages, list_sets)
-        messages = compare_and_set_messages(connection, change.messages, list_sets)
+        messages = compare_and_set_messages(
+            connection, change.messages, list_sets, self._provider_ids, claimed
+        )
         insert_events(connection, change.events)
         replies = record_replies(connection, change.replies)
         unsubscribes = record_unsubscribes(connection, change.unsubscribes)

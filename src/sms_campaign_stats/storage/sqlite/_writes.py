@@ -296,11 +296,19 @@ def _provider_id_error(
 
 
 def compare_and_set_messages(
-    connection: sqlite3.Connection, batch: Sequence[Message], list_sets: ListSets
+    connection: sqlite3.Connection,
+    batch: Sequence[Message],
+    list_sets: ListSets,
+    recorded: Mapping[str, str] | None = None,
+    claimed: list[tuple[str, str]] | None = None,
 ) -> list[Message]:
     """Each message written if its stored version is the value's; as stored (``version + 1``).
 
     Campaign and recipient are a message's identity: a value that changes them is refused.
+    Provider ids of the messages' attempts are recorded, but those ``recorded`` (provider id
+    -> message id, known committed) already belong to their message: a delivery report keeps
+    its attempt's id, and claiming it again was a statement per report. The pairs recorded by
+    this call are appended to ``claimed``.
     """
     if not batch:
         return []
@@ -337,7 +345,12 @@ def compare_and_set_messages(
         if several:
             connection.execute("ROLLBACK TO batch")
         raise _update_error(connection, batch)
-    _claim_provider_ids(connection, [pair for m in batch for pair in _provider_pairs(m)])
+    pairs = [pair for m in batch if m.attempts for pair in _provider_pairs(m)]
+    if recorded:
+        pairs = [pair for pair in pairs if recorded.get(pair[0]) != pair[1]]
+    _claim_provider_ids(connection, pairs)
+    if claimed is not None:
+        claimed += pairs
     return [m._replace(version=m.version + 1) for m in batch]
 
 
