@@ -12,6 +12,7 @@ import sms_campaign_stats
 PUBLIC = [
     "DEFAULT_RETRY_POLICY",
     "DEFAULT_SUSPENSION_POLICY",
+    "AsyncCampaignEngine",
     "BlockRecipient",
     "BounceReason",
     "Campaign",
@@ -163,3 +164,29 @@ def test_version_matches_metadata() -> None:
     from importlib.metadata import version
 
     assert version("sms-campaign-stats") == sms_campaign_stats.__version__
+
+
+def test_the_postgres_stores_resolve_on_use_and_only_then_import_psycopg() -> None:
+    """``sms_campaign_stats.PostgresStorage`` and ``storage.PostgresStorage`` are the store of
+    ``storage.postgres``; importing the package does not import psycopg (the extra), and a star
+    import does not need it (the extra's names are not in ``__all__``)."""
+    import subprocess
+    import sys
+
+    from sms_campaign_stats.storage import postgres
+
+    assert sms_campaign_stats.PostgresStorage is postgres.PostgresStorage
+    assert sms_campaign_stats.AsyncPostgresStorage is postgres.AsyncPostgresStorage
+    assert sms_campaign_stats.storage.PostgresStorage is postgres.PostgresStorage
+    assert "PostgresStorage" not in sms_campaign_stats.__all__
+    probe = (
+        "import sys, sms_campaign_stats, sms_campaign_stats.storage\n"
+        "from sms_campaign_stats import *\n"
+        "assert 'psycopg' not in sys.modules, 'psycopg imported'\n"
+        "sms_campaign_stats.PostgresStorage\n"
+        "assert 'psycopg' in sys.modules\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr

@@ -9,7 +9,9 @@ is reached through its subpackage or module, each the home of one concept::
     suspension, quiet_hours,  suspension, send-time rules (building blocks in send_time),
     phone_numbers             number validation
     storage                   the storage contract, counts, InMemoryStorage, SQLiteStorage,
-                              AsyncStorage and ThreadedAsyncStorage for asyncio services
+                              AsyncStorage and ThreadedAsyncStorage for asyncio services;
+                              storage.postgres: PostgresStorage, AsyncPostgresStorage (the
+                              postgres extra; also resolved here on use, not in __all__)
     engine                    CampaignEngine (and AsyncCampaignEngine), the actions it returns
                               and the results of its calls
     reports, render           reports as values; text, HTML, CSV and e-mail renderings
@@ -63,13 +65,11 @@ if TYPE_CHECKING:
         report_for,
     )
     from sms_campaign_stats.retry import DEFAULT_RETRY_POLICY, Retrying
-    from sms_campaign_stats.storage import (
-        AsyncStorage,
-        InMemoryStorage,
-        SQLiteStorage,
-        Storage,
-        ThreadedAsyncStorage,
-    )
+    from sms_campaign_stats.storage import AsyncStorage as AsyncStorage
+    from sms_campaign_stats.storage import InMemoryStorage, SQLiteStorage, Storage
+    from sms_campaign_stats.storage import ThreadedAsyncStorage as ThreadedAsyncStorage
+    from sms_campaign_stats.storage.postgres import AsyncPostgresStorage as AsyncPostgresStorage
+    from sms_campaign_stats.storage.postgres import PostgresStorage as PostgresStorage
     from sms_campaign_stats.suspension import DEFAULT_SUSPENSION_POLICY, ThresholdPolicy
 
 __version__ = "0.1.0.dev0"
@@ -131,6 +131,10 @@ _EXPORTS: dict[str, str] = {
     "SQLiteStorage": "sms_campaign_stats.storage",
     "Storage": "sms_campaign_stats.storage",
     "ThreadedAsyncStorage": "sms_campaign_stats.storage",
+    # The postgres extra: resolved on use (psycopg is imported then), not in __all__ (a star
+    # import must not need an extra).
+    "PostgresStorage": "sms_campaign_stats.storage.postgres",
+    "AsyncPostgresStorage": "sms_campaign_stats.storage.postgres",
     "DEFAULT_SUSPENSION_POLICY": "sms_campaign_stats.suspension",
     "ThresholdPolicy": "sms_campaign_stats.suspension",
 }
@@ -153,7 +157,6 @@ __all__ = [
     "DEFAULT_RETRY_POLICY",
     "DEFAULT_SUSPENSION_POLICY",
     "AsyncCampaignEngine",
-    "AsyncStorage",
     "BlockRecipient",
     "BounceReason",
     "Campaign",
@@ -182,7 +185,6 @@ __all__ = [
     "SmsCampaignStatsError",
     "Storage",
     "SuspendCampaign",
-    "ThreadedAsyncStorage",
     "ThresholdPolicy",
     "Timeline",
     "ValidationError",
