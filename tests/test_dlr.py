@@ -625,19 +625,7 @@ def test_the_sourced_opt_out_keywords_are_opt_outs(keyword: str, source: str) ->
 
 
 @pytest.mark.parametrize(
-    "keyword",
-    [
-        pytest.param(
-            word,
-            marks=pytest.mark.xfail(
-                word == "REVOKE",
-                reason="DEFAULT_STOP_WORDS lives in engine/_inbound.py (engine's to change): "
-                "47 CFR 64.1200(a)(10) lists REVOKE",
-                strict=False,
-            ),
-        )
-        for word in sorted({w for words in OPT_OUT_KEYWORDS.values() for w in words})
-    ],
+    "keyword", sorted({w for words in OPT_OUT_KEYWORDS.values() for w in words})
 )
 def test_the_default_stop_words_cover_the_sourced_keywords(keyword: str) -> None:
     """Correction 1: the engine's default STOP words include every sourced opt-out keyword."""

@@ -301,9 +301,10 @@ def test_inbound_replies_and_stop_words(store: StorageBase) -> None:
     assert ("reply", "spring", True) == (reply.kind, reply.campaign_id, reply.recorded)
     again = engine.inbound(FR_MOBILE, "Is it valid in store?", TUESDAY + timedelta(hours=1))
     assert not again.recorded
-    for text in ("Arrêt.", " stop ", "STOP SMS", "Unsubscribe"):
+    for text in ("Arrêt.", " stop ", "STOP SMS", "Unsubscribe", "revoke"):  # REVOKE: 47 CFR
         found = engine.inbound(FR_MOBILE, text, TUESDAY + timedelta(hours=2, minutes=len(text)))
         assert "unsubscribe" == found.kind, text
+    assert {FR_MOBILE} == store.blocked([FR_MOBILE])  # 64.1200(a)(10) lists "revoke"
     assert (
         "reply" == engine.inbound(FR_MOBILE, "please don't stop", TUESDAY + timedelta(hours=3)).kind
     )
@@ -485,3 +486,37 @@ def test_the_engine_page_lists_every_returned_field() -> None:
         listed[name.group(1)] = [(field, kind.replace("\\|", "|")) for field, kind in rows]
     expected = {cls.__name__: [(f.name, str(f.type)) for f in attrs.fields(cls)] for cls in values}
     assert expected == listed
+
+
+def test_inbound_takes_a_parsed_webhook(store: StorageBase) -> None:
+    """Issue 16: ``inbound`` takes an ``InboundMessage`` (here Twilio's inbound webhook form):
+    its text and its instant; idempotent on the provider's message id; a part of a longer
+    message is refused until the parts are joined."""
+    from sms_campaign_stats.providers import InboundMessage, InboundPart, parse_twilio_inbound
+
+    new_campaign(store)
+    engine = CampaignEngine(store)
+    action = send_action(engine.plan("spring", {"a": [FR_MOBILE]}, TUESDAY).actions, FR_MOBILE)
+    engine.submitted(action.message_id, "p-1", TUESDAY)
+    form = {"MessageSid": "SM0001", "From": FR_MOBILE, "To": "+33700000000", "Body": "REVOKE"}
+    message = parse_twilio_inbound(form, received_at=TUESDAY + timedelta(hours=1))
+    first = engine.inbound(message)
+    assert ("unsubscribe", "spring", True) == (first.kind, first.campaign_id, first.recorded)
+    assert first.unsubscribe is not None
+    assert "twilio:SM0001" == first.unsubscribe.id
+    assert not engine.inbound(message).recorded  # the same webhook again
+    assert {FR_MOBILE} == store.blocked([FR_MOBILE])
+    with pytest.raises(ValidationError):
+        engine.inbound(attrs.evolve(message, received_at=None))  # no instant at all
+    with pytest.raises(ValidationError):
+        engine.inbound(message, "another text")
+    part = InboundMessage(
+        sender=FR_MOBILE,
+        text="first half",
+        provider="vonage",
+        provider_message_id="v-1",
+        received_at=TUESDAY,
+        part=InboundPart(reference="r", total=2, number=1),
+    )
+    with pytest.raises(ValidationError):
+        engine.inbound(part)

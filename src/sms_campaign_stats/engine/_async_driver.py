@@ -28,7 +28,7 @@ from sms_campaign_stats.engine._actions import (
 )
 from sms_campaign_stats.engine._driver import Claim, Operation, Scan, T, _Engine
 from sms_campaign_stats.model import Campaign, Message
-from sms_campaign_stats.providers import DeliveryReport
+from sms_campaign_stats.providers import DeliveryReport, InboundMessage
 from sms_campaign_stats.storage import AsyncStorage
 from sms_campaign_stats.storage._threaded import claim_due_async
 
@@ -157,9 +157,9 @@ class AsyncCampaignEngine(_Engine[AsyncStorage]):
 
     async def inbound(
         self,
-        sender: str,
-        text: str,
-        at: datetime,
+        sender: str | InboundMessage,
+        text: str | None = None,
+        at: datetime | None = None,
         *,
         inbound_id: str | None = None,
         default_region: str | None = None,

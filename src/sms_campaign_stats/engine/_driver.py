@@ -106,7 +106,7 @@ from sms_campaign_stats.model import (
     Unsubscribe,
 )
 from sms_campaign_stats.phone_numbers import NumberValidator, build_recipients, check_number
-from sms_campaign_stats.providers import DeliveryReport
+from sms_campaign_stats.providers import DeliveryReport, InboundMessage
 from sms_campaign_stats.quiet_hours import (
     DEFAULT_RULES,
     DEFAULT_ZONE_POLICY,
@@ -916,12 +916,16 @@ class _Engine(Generic[S]):
 
     def _inbound(
         self,
-        sender: str,
-        text: str,
-        at: datetime,
+        sender: str | InboundMessage,
+        text: str | None,
+        at: datetime | None,
         inbound_id: str | None,
         default_region: str | None,
     ) -> Operation[InboundResult]:
+        if isinstance(sender, InboundMessage):
+            sender, text, at, inbound_id = _from_inbound_message(sender, text, at, inbound_id)
+        if at is None:
+            raise ValidationError("at", "when the message was received is required")
         at = self._now(at, "at")
         if not isinstance(text, str):
             raise ValidationError("text", "an inbound message is a text")
@@ -985,6 +989,23 @@ class _Engine(Generic[S]):
             recorded=recorded,
             actions=tuple(actions if recorded else actions[:1]),
         )
+
+
+def _from_inbound_message(
+    message: InboundMessage, text: str | None, at: datetime | None, inbound_id: str | None
+) -> tuple[str, str, datetime | None, str | None]:
+    """What ``inbound`` takes from an ``InboundMessage``: its sender, its text (``text``, when
+    given, must be the same), when (``at``, else its ``received_at``), and an inbound id (given,
+    else its provider and provider message id)."""
+    if not message.complete:
+        raise ValidationError(
+            "InboundMessage", "a part of a longer message: join the parts first (join_parts)"
+        )
+    if text is not None and text != message.text:
+        raise ValidationError("text", "give the text or an InboundMessage, not both")
+    if inbound_id is None and message.provider_message_id:
+        inbound_id = f"{message.provider}:{message.provider_message_id}"
+    return message.sender, message.text, at or message.received_at, inbound_id
 
 
 @attrs.frozen
@@ -1171,9 +1192,9 @@ class CampaignEngine(_Engine[Storage]):
 
     def inbound(
         self,
-        sender: str,
-        text: str,
-        at: datetime,
+        sender: str | InboundMessage,
+        text: str | None = None,
+        at: datetime | None = None,
         *,
         inbound_id: str | None = None,
         default_region: str | None = None,
@@ -1181,5 +1202,11 @@ class CampaignEngine(_Engine[Storage]):
         """An SMS from ``sender``, in one change: an opt-out if it is a STOP keyword (recorded,
         the number blocked, the campaign's evidence counted), else a reply; attributed to the
         campaign last sent to that number within ``reply_window`` before ``at``. Idempotent on
-        ``inbound_id`` (or, without one, on the sender, the instant and the text)."""
+        ``inbound_id`` (or, without one, on the sender, the instant and the text).
+
+        ``sender`` may be an ``InboundMessage`` parsed from a provider's webhook
+        (``providers.parse_twilio_inbound`` ...): its text, and its ``received_at`` unless ``at``
+        is given; idempotent on its provider message id (``"<provider>:<id>"``) unless
+        ``inbound_id`` is given. A part of a longer message is refused: join the parts first
+        (``providers.join_parts``)."""
         return self._run(self._inbound(sender, text, at, inbound_id, default_region))

@@ -87,12 +87,25 @@ class StopWords:
         return StopWords(merged)
 
 
-#: English and French keywords, as carriers and CTIA practice use them (Twilio's STOP, STOPALL,
-#: UNSUBSCRIBE, CANCEL, END, QUIT; the French ARRET / STOP SMS of the 36xxx short codes).
+#: English and French keywords, as carriers and CTIA practice use them: the FCC's list,
+#: 47 CFR 64.1200(a)(10) in force since 2025-04-11 ("stop, quit, end, revoke, opt out, cancel,
+#: unsubscribe"), and Twilio's default list (STOP, UNSUBSCRIBE, END, QUIT, STOPALL, REVOKE,
+#: OPTOUT, CANCEL; see ``providers.OPT_OUT_KEYWORDS``); the French ARRET / STOP SMS of the 36xxx
+#: short codes.
 DEFAULT_STOP_WORDS = named_default(
     StopWords(
         {
-            "en": ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "OPT OUT"],
+            "en": [
+                "STOP",
+                "STOPALL",
+                "UNSUBSCRIBE",
+                "CANCEL",
+                "END",
+                "QUIT",
+                "REVOKE",
+                "OPTOUT",
+                "OPT OUT",
+            ],
             "fr": ["STOP", "STOP SMS", "ARRET", "ARRÊT", "DESABONNER", "DÉSABONNEMENT"],
         }
     ),
