@@ -62,6 +62,7 @@ __all__ = [
     "MessageEvent",
     "MessageStatus",
     "Outcome",
+    "Part",
     "Reply",
     "SegmentInfo",
     "TimelineEvent",
@@ -180,9 +181,40 @@ def _an_optional_code(instance: object, attribute: attrs.Attribute[Any], value: 
         v.check_text(_field(instance, attribute), value, allow_empty=False)
 
 
+def _an_optional_report(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, Mapping):
+        raise ValidationError(
+            _field(instance, attribute), f"expected a report's mapping, got {v.describe(value)}"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Part:
+    """One part of a message sent in several parts (over SMPP, one ``submit_sm`` each, under its
+    own provider message id), and what its own receipt said (``outcome``, ``None``: nothing
+    final yet). ``report`` is the receipt of a part that failed (``DeliveryReport.to_dict()``),
+    kept while the message waits for its other parts: the most severe part decides the message
+    (``engine.PartPolicy.EVERY_PART``), classified again when the last part reports."""
+
+    provider_message_id: str = attrs.field(validator=_an_id)
+    outcome: Outcome | None = attrs.field(
+        default=None, converter=_to_outcome, validator=_member_of(Outcome, optional=True)
+    )
+    report: Mapping[str, Any] | None = attrs.field(
+        default=None, validator=_an_optional_report, hash=False
+    )
+
+
+def _part_tuple(parts: Iterable[Part]) -> tuple[Part, ...]:
+    return parts if isinstance(parts, tuple) else tuple(parts)
+
+
 @attrs.frozen(kw_only=True)
 class Attempt:
-    """One hand-over of a message to a provider, and what came of it (``None``: not known yet)."""
+    """One hand-over of a message to a provider, and what came of it (``None``: not known yet).
+
+    ``parts``: for a message handed over in several parts, each part in order (the first one's
+    id is ``provider_message_id``); empty for a message sent whole, under one id."""
 
     number: int = attrs.field(validator=_a_count)
     submitted_at: datetime = attrs.field(converter=v.to_utc, validator=_aware)
@@ -191,9 +223,31 @@ class Attempt:
         default=None, converter=_to_outcome, validator=_member_of(Outcome, optional=True)
     )
     provider_error_code: str | None = attrs.field(default=None, validator=_an_optional_code)
+    parts: tuple[Part, ...] = attrs.field(default=(), converter=_part_tuple)
 
     def __attrs_post_init__(self) -> None:
         v.ensure("Attempt.number", self.number >= 1, "attempts are numbered from 1")
+        if not self.parts:
+            return
+        ids = [part.provider_message_id for part in self.parts if isinstance(part, Part)]
+        v.ensure(
+            "Attempt.parts",
+            len(ids) == len(self.parts) >= 2,
+            "a message in several parts has at least two Part values",
+        )
+        v.ensure(
+            "Attempt.parts",
+            ids[0] == self.provider_message_id and len(set(ids)) == len(ids),
+            "the first part's id is the attempt's provider_message_id, and the ids are distinct",
+        )
+
+    @property
+    def provider_ids(self) -> tuple[str, ...]:
+        """Every provider id the attempt is known by: each part's, in part order, or its one."""
+        if self.parts:
+            return tuple(part.provider_message_id for part in self.parts)
+        pid = self.provider_message_id
+        return () if pid is None else (pid,)
 
 
 def _masked_details(details: Mapping[str, Any]) -> str:
@@ -625,16 +679,30 @@ class Message(_Counted):
             last.provider_message_id,
             outcome,
             provider_error_code or last.provider_error_code,
+            last.parts,
         )
         return (*self.attempts[:-1], closed)
 
-    def submit(self, *, at: datetime, provider_message_id: str | None = None) -> Message:
-        """Handed to a provider: a new attempt starts and the message is PROCESSING."""
+    def submit(
+        self,
+        *,
+        at: datetime,
+        provider_message_id: str | None = None,
+        part_ids: Iterable[str] = (),
+    ) -> Message:
+        """Handed to a provider: a new attempt starts and the message is PROCESSING.
+
+        ``part_ids``: every part's provider id, in part order, for a message handed over in
+        several parts (``provider_message_id`` is then the first one's)."""
         status = self._next(MessageEvent.SUBMIT)
+        ids = tuple(part_ids)
+        if ids and provider_message_id is None:
+            provider_message_id = ids[0]
         attempt = Attempt(
             number=len(self.attempts) + 1,
             submitted_at=at,
             provider_message_id=provider_message_id,
+            parts=tuple(Part(provider_message_id=pid) for pid in ids) if len(ids) > 1 else (),
         )
         return self._replace(
             status=status,
@@ -778,12 +846,13 @@ def trusted_attempt(
     provider_message_id: str | None,
     outcome: Outcome | None,
     provider_error_code: str | None,
+    parts: tuple[Part, ...] = (),
 ) -> Attempt:
     """An attempt from values known to be valid, without running the validators."""
     attempt: Attempt = _new(Attempt)
     for name, value in zip(
         _ATTEMPT_FIELDS,
-        (number, submitted_at, provider_message_id, outcome, provider_error_code),
+        (number, submitted_at, provider_message_id, outcome, provider_error_code, parts),
         strict=True,
     ):
         _set(attempt, name, value)

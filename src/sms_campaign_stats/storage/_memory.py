@@ -64,7 +64,7 @@ _Undo = list[tuple[Callable[..., None], tuple[Any, ...]]]
 
 
 def _provider_ids(message: Message) -> list[str]:
-    return [a.provider_message_id for a in message.attempts if a.provider_message_id is not None]
+    return [pid for a in message.attempts for pid in a.provider_ids]  # each part's id
 
 
 def _restore(table: dict[Any, Any], key: Any, old: Any) -> None:

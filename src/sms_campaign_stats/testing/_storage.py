@@ -51,6 +51,8 @@ from sms_campaign_stats.model import (
     CampaignStatus,
     Message,
     MessageStatus,
+    Outcome,
+    Part,
     Reply,
     TimelineEvent,
     TimelineKind,
@@ -374,6 +376,62 @@ class StorageConformance:
         assert {"bulk-0": sent[0], "bulk-2": sent[2]} == store.find_messages_by_provider_ids(wanted)
         many = [f"x{i}" for i in range(1100)] + ["bulk-1"]
         assert {"bulk-1": sent[1]} == store.find_messages_by_provider_ids(many)
+
+    # messages in several parts ---------------------------------------------------------------
+
+    def test_every_part_id_finds_its_message(self, store: StorageBase, campaign: Campaign) -> None:
+        """A message sent in several parts (one provider id per part, ``Attempt.parts``): every
+        part's id finds the message, one lookup or many; the parts and their outcomes read back
+        equal, field for field; a retry's parts add their ids, the earlier ones still resolve."""
+        first, second = sample_messages(campaign, 2)
+        store.add_messages([first, second])
+        sent = store.update_message(first.submit(at=T0, part_ids=["mp-1a", "mp-1b", "mp-1c"]))
+        assert ("mp-1a", "mp-1b", "mp-1c") == sent.attempts[0].provider_ids
+        for pid in ("mp-1a", "mp-1b", "mp-1c"):
+            assert sent == store.find_message_by_provider_id(pid)
+        wanted = ["mp-1c", "nope", "mp-1a", "mp-1b"]
+        assert dict.fromkeys(("mp-1a", "mp-1b", "mp-1c"), sent) == (
+            store.find_messages_by_provider_ids(wanted)
+        )
+        report = {"provider": "smpp", "status": "UNDELIV", "details": {"err": "001"}}
+        parts = (
+            Part(provider_message_id="mp-1a", outcome=Outcome.DELIVERED),
+            Part(provider_message_id="mp-1b", outcome=Outcome.HARD_BOUNCE, report=report),
+            Part(provider_message_id="mp-1c"),
+        )
+        recorded = attrs.evolve(sent, attempts=(attrs.evolve(sent.attempts[0], parts=parts),))
+        recorded = store.update_message(recorded)
+        assert recorded == store.get_message(first.id)
+        assert parts == store.get_message(first.id).attempts[0].parts
+        again = store.update_message(recorded.requeue(BounceReason.RECIPIENT_UNREACHABLE))
+        again = store.update_message(again.submit(at=T0, part_ids=["mp-2a", "mp-2b"]))
+        for pid in ("mp-1a", "mp-1b", "mp-1c", "mp-2a", "mp-2b"):
+            assert again == store.find_message_by_provider_id(pid)
+        assert parts == again.attempts[0].parts == store.get_message(first.id).attempts[0].parts
+        with pytest.raises(DuplicateError):  # a part's id names one message
+            store.update_message(second.submit(at=T0, part_ids=["mp-x", "mp-1b"]))
+        assert second == store.get_message(second.id)
+        assert store.find_message_by_provider_id("mp-x") is None
+
+    def test_parts_in_one_batch_and_on_import(self, store: StorageBase, campaign: Campaign) -> None:
+        """Parts' ids are registered by ``update_messages`` and by ``add_messages`` (an import
+        of messages already sent), and a message still counts once, its segments once."""
+        messages = sample_messages(campaign, 3)
+        store.add_messages(messages[:2])
+        batch = [
+            m.submit(at=T0, part_ids=[f"{m.id}-{n}" for n in range(1, 4)]) for m in messages[:2]
+        ]
+        written = store.update_messages(batch)
+        imported = messages[2].submit(at=T0, part_ids=["imp-1", "imp-2"])
+        store.add_messages([imported])
+        found = store.find_messages_by_provider_ids(
+            [f"{m.id}-{n}" for m in messages[:2] for n in range(1, 4)] + ["imp-1", "imp-2"]
+        )
+        assert 8 == len(found)
+        assert {m.id for m in written} | {imported.id} == {m.id for m in found.values()}
+        counts = store.campaign_counts(campaign.id)
+        assert 3 == counts.messages
+        assert 3 * messages[0].segments == sum(cell.segments for cell in counts.cells.values())
 
     def test_update_message_is_compare_and_set(
         self, store: StorageBase, campaign: Campaign

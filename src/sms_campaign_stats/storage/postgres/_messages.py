@@ -37,6 +37,7 @@ from sms_campaign_stats.storage.postgres._steps import (
     fetch_one,
     returning_many,
 )
+from sms_campaign_stats.storage.sqlite._schema import attempt_provider_ids
 
 __all__ = [
     "CHUNK",
@@ -121,12 +122,7 @@ class ListSets:
 
 
 def _provider_pairs(messages: Iterable[Message]) -> list[tuple[str, str]]:
-    return [
-        (attempt.provider_message_id, m.id)
-        for m in messages
-        for attempt in m.attempts
-        if attempt.provider_message_id is not None
-    ]
+    return [(pid, m.id) for m in messages for attempt in m.attempts for pid in attempt.provider_ids]
 
 
 def claim_provider_ids(pairs: Sequence[tuple[str, str]]) -> Op[None]:
@@ -278,11 +274,15 @@ def _new_provider_pairs(
     closes the last attempt (the JSON changes, its provider ids do not): nothing to register."""
     pairs: list[tuple[str, str]] = []
     for m, row in zip(messages, before, strict=True):
-        ids = [a.provider_message_id for a in m.attempts if a.provider_message_id is not None]
+        ids = [pid for a in m.attempts for pid in a.provider_ids]
         if not ids:
             continue
         text = None if row is None else row[0]
-        known = set() if text is None else {a[2] for a in json.loads(text)}
+        known = (
+            set()
+            if text is None
+            else {pid for a in json.loads(text) for pid in attempt_provider_ids(a)}
+        )
         pairs.extend((pid, m.id) for pid in ids if pid not in known)
     return pairs
 

@@ -26,7 +26,14 @@ from typing import Any
 from sms_campaign_stats._core.shape import MessageShape
 from sms_campaign_stats.errors import SchemaError
 from sms_campaign_stats.lifecycle._statuses import BounceReason, MessageStatus, Outcome
-from sms_campaign_stats.model import Attempt, Campaign, Message, trusted_attempt, trusted_message
+from sms_campaign_stats.model import (
+    Attempt,
+    Campaign,
+    Message,
+    Part,
+    trusted_attempt,
+    trusted_message,
+)
 from sms_campaign_stats.storage._forgetting import new_salt
 
 __all__ = [
@@ -41,6 +48,7 @@ __all__ = [
     "TABLES",
     "UNTIMED_COLUMNS",
     "ListSets",
+    "attempt_provider_ids",
     "campaign_from_row",
     "campaign_row",
     "check_or_create_schema",
@@ -417,8 +425,37 @@ def _attempt_json(a: Attempt) -> str:
         f"[{a.number},{(a.submitted_at - _EPOCH) // _MICROSECOND},"
         f"{_json_string(a.provider_message_id)},"
         f"{'null' if a.outcome is None else _quote(a.outcome.value)},"
-        f"{_json_string(a.provider_error_code)}]"
+        f"{_json_string(a.provider_error_code)}{_parts_json(a.parts)}]"
     )
+
+
+def _parts_json(parts: tuple[Part, ...]) -> str:
+    """The optional sixth element of an attempt's array: its parts, ``[[provider id, outcome,
+    report], ...]``, for a message sent in several parts (nothing for one sent whole, so rows
+    written before parts existed, five elements long, read the same)."""
+    if not parts:
+        return ""
+    return "," + to_json(
+        [
+            [p.provider_message_id, None if p.outcome is None else p.outcome.value, p.report]
+            for p in parts
+        ]
+    )
+
+
+def _parts(items: list[list[Any]]) -> tuple[Part, ...]:
+    return tuple(
+        Part(provider_message_id=pid, outcome=outcome, report=report)
+        for pid, outcome, report in items
+    )
+
+
+def attempt_provider_ids(item: list[Any]) -> list[str]:
+    """The provider ids of one attempt's array as ``_attempts_json`` wrote it: each part's,
+    or its one (none if it has none)."""
+    if len(item) > 5:
+        return [part[0] for part in item[5]]
+    return [] if item[2] is None else [item[2]]
 
 
 def _attempts_json(attempts: tuple[Attempt, ...]) -> str | None:
@@ -444,8 +481,9 @@ def _attempts(text: str | None) -> tuple[Attempt, ...]:
             provider_id,
             None if outcome is None else Outcome(outcome),
             code,
+            _parts(parts[0]) if parts else (),
         )
-        for number, submitted, provider_id, outcome, code in json.loads(text)
+        for number, submitted, provider_id, outcome, code, *parts in json.loads(text)
     )
 
 

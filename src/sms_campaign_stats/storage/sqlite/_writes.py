@@ -202,8 +202,8 @@ def complete(connection: sqlite3.Connection, completion: Completion) -> Campaign
 
 def _provider_pairs(message: Message) -> Iterator[tuple[str, str]]:
     for attempt in message.attempts:
-        if attempt.provider_message_id is not None:
-            yield attempt.provider_message_id, message.id
+        for provider_id in attempt.provider_ids:  # each part's, for a message in several parts
+            yield provider_id, message.id
 
 
 def _count_earlier_engagement(connection: sqlite3.Connection, campaign_id: str) -> None:
