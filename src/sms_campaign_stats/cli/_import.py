@@ -313,6 +313,7 @@ _EFFECTS = {
     "duplicate": "already applied (ignored)",
     "late": "late (ignored: the message was already final or retried)",
     "pending": "intermediate (nothing to change)",
+    "part": "a part's receipt (recorded: the message waits for its other parts)",
     "orphan": "unknown message id (kept as orphans, applied when the message is submitted)",
 }
 

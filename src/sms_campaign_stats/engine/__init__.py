@@ -12,7 +12,8 @@ The parts: ``_driver`` (every call written once as a generator of requests to th
 reads, asks the decisions and writes; ``CampaignEngine``, which answers them from a
 ``Storage``), ``_async_driver`` (``AsyncCampaignEngine``, which awaits them from an
 ``AsyncStorage``), ``_planning`` (the messages a campaign's lists give and when each may be
-sent), ``_transitions`` (what a report or an expiry does to a message), ``_monitors`` (the
+sent), ``_transitions`` (what a report or an expiry does to a message), ``_parts`` (which
+receipts of a message sent in several parts decide it: ``PartPolicy``), ``_monitors`` (the
 suspension monitors), ``_inbound`` (replies and opt-outs attributed, the stop words),
 ``_actions`` (the values returned).
 """
@@ -32,8 +33,10 @@ from ._actions import (
 from ._async_driver import AsyncCampaignEngine
 from ._driver import CampaignEngine
 from ._inbound import DEFAULT_STOP_WORDS, StopWords
+from ._parts import DEFAULT_PART_POLICY, PartPolicy
 
 __all__ = [
+    "DEFAULT_PART_POLICY",
     "DEFAULT_STOP_WORDS",
     "Action",
     "AsyncCampaignEngine",
@@ -43,6 +46,7 @@ __all__ = [
     "HandleResult",
     "InboundResult",
     "NeedsZone",
+    "PartPolicy",
     "PlanResult",
     "RetryMessage",
     "SendMessage",

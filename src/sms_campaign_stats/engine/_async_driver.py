@@ -130,7 +130,7 @@ class AsyncCampaignEngine(_Engine[AsyncStorage]):
     # reports ---------------------------------------------------------------------------------
 
     async def submitted(
-        self, message_id: str, provider_message_id: str, at: datetime
+        self, message_id: str, provider_message_id: str | Sequence[str], at: datetime
     ) -> list[HandleResult]:
         """``CampaignEngine.submitted``: the provider took it (its orphans applied with it)."""
         return await self._run(self._submitted(message_id, provider_message_id, at))

@@ -78,6 +78,15 @@ from sms_campaign_stats.engine._monitors import (
     suspend,
     watch,
 )
+from sms_campaign_stats.engine._parts import (
+    DEFAULT_PART_POLICY,
+    PartPolicy,
+    check_resubmission,
+    expiry_report,
+    provider_ids_argument,
+    route,
+    to_part_policy,
+)
 from sms_campaign_stats.engine._planning import (
     Plan,
     check_plannable,
@@ -349,6 +358,7 @@ class _Engine(Generic[S]):
         conflict_retries: int = 50,
         escalation: SoftBounceEscalation | None = None,
         retry_window: timedelta = DEFAULT_WINDOW,
+        parts: PartPolicy | str = DEFAULT_PART_POLICY,
     ) -> None:
         for name, value in (
             ("reply_window", reply_window),
@@ -378,6 +388,7 @@ class _Engine(Generic[S]):
         self.pending_timeout = pending_timeout
         self.escalation = escalation
         self.retry_window = retry_window
+        self.parts = to_part_policy(parts)
         self._conflict_retries = conflict_retries
         self._monitors = MonitorCache()
         self._before, self._after = self._margins()
@@ -681,29 +692,23 @@ class _Engine(Generic[S]):
     # reports ---------------------------------------------------------------------------------
 
     def _submitted(
-        self, message_id: str, provider_message_id: str, at: datetime
+        self, message_id: str, provider_message_id: str | Sequence[str], at: datetime
     ) -> Operation[list[HandleResult]]:
         at = self._now(at, "at")
-        if not isinstance(provider_message_id, str) or not provider_message_id:
-            raise ValidationError("provider_message_id", "must be a non-empty string")
+        ids = provider_ids_argument(provider_message_id)
 
         def decide() -> Operation[tuple[_Step, list[_Result]]]:
             step = _Step(self, at)
             read: Message = yield Call("get_message", (message_id,))
             message = step.message(read)
-            submitted = submit(message, provider_message_id, at)
-            if submitted is None and provider_message_id not in {
-                a.provider_message_id for a in message.attempts
-            }:
-                raise ValidationError(
-                    "submitted", f"message {message_id!r} is {message.status.value}, not queued"
-                )
+            submitted = submit(message, ids, at)
+            if submitted is None:
+                check_resubmission(message, ids)
             results = [_Result("applied" if submitted is not None else "duplicate", read.id)]
             if submitted is not None:
                 step.set_message(submitted)
-            kept: list[Orphan] = yield Call("orphans", ([provider_message_id],))
-            if kept:
-                step.taken_orphans.append(provider_message_id)
+            kept: list[Orphan] = yield Call("orphans", (list(ids),))
+            step.taken_orphans.extend(dict.fromkeys(o.provider_message_id for o in kept))
             for orphan in kept:
                 report = DeliveryReport.from_dict(orphan.report)
                 results.append(
@@ -762,6 +767,21 @@ class _Engine(Generic[S]):
         message = step.message(read)
         pid = None if report is None else report.provider_message_id
         attempt = len(message.attempts) - 1 if report is None else attempt_of(message, pid)
+        if report is None:
+            stored = expiry_report(self.parts, message)  # a part that failed worse than silence
+        else:
+            routed = route(self.parts, message, attempt, pid, found, report)
+            stored = None
+            if routed is not None:
+                if routed.effect is not None:
+                    if routed.message is not None:
+                        step.set_message(routed.message)
+                    return _Result(routed.effect, read.id, found)
+                message = routed.message or message
+                stored = routed.decider
+        if stored is not None:  # an earlier part's receipt decides: as it is classified
+            report = DeliveryReport.from_dict(stored)
+            found = self._classify(report)
         if self.escalation is not None:
             found = yield from self._escalate(message, attempt, found, now)
         campaign = step.campaigns.get(message.campaign_id) or (
@@ -1155,12 +1175,16 @@ class CampaignEngine(_Engine[Storage]):
     # reports ---------------------------------------------------------------------------------
 
     def submitted(
-        self, message_id: str, provider_message_id: str, at: datetime
+        self, message_id: str, provider_message_id: str | Sequence[str], at: datetime
     ) -> list[HandleResult]:
         """The provider accepted the message under ``provider_message_id``, in one change with
         the reports that arrived before it (orphans), applied in arrival order: the first
         result is the submission's own (``"applied"``, or ``"duplicate"`` when that provider id
-        was already recorded: no second attempt; no classification), then one per orphan."""
+        was already recorded: no second attempt; no classification), then one per orphan.
+
+        A message sent in several parts: give every part's id, in part order (a list); each
+        part's receipt then finds the message, and the engine's ``parts`` policy
+        (``PartPolicy``) says which receipts decide it."""
         return self._run(self._submitted(message_id, provider_message_id, at))
 
     def handle(self, report: DeliveryReport, now: datetime) -> HandleResult:

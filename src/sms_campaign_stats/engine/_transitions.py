@@ -67,14 +67,17 @@ _DUPLICATE = Transition(effect="duplicate")
 _PENDING = Transition(effect="pending")
 
 
-def submit(message: Message, provider_message_id: str, at: datetime) -> Message | None:
-    """The provider took a queued message (``None``: it is not queued, or an attempt already
-    has that provider id: a repeated acknowledgement opens no second attempt)."""
+def submit(message: Message, provider_message_ids: tuple[str, ...], at: datetime) -> Message | None:
+    """The provider took a queued message under ``provider_message_ids`` (one, or each part's in
+    part order) (``None``: it is not queued, or an attempt already has one of those ids: a
+    repeated acknowledgement opens no second attempt)."""
     if message.status is not MessageStatus.QUEUED or any(
-        a.provider_message_id == provider_message_id for a in message.attempts
+        pid in provider_message_ids for a in message.attempts for pid in a.provider_ids
     ):
         return None
-    return message.submit(at=at, provider_message_id=provider_message_id)
+    return message.submit(
+        at=at, provider_message_id=provider_message_ids[0], part_ids=provider_message_ids
+    )
 
 
 def cancel(message: Message, now: datetime) -> Message | None:
@@ -83,10 +86,8 @@ def cancel(message: Message, now: datetime) -> Message | None:
 
 
 def attempt_of(message: Message, provider_message_id: str | None) -> int:
-    """The index of the attempt the provider knows as ``provider_message_id``."""
-    return next(
-        i for i, a in enumerate(message.attempts) if a.provider_message_id == provider_message_id
-    )
+    """The index of the attempt the provider knows as ``provider_message_id`` (any part's)."""
+    return next(i for i, a in enumerate(message.attempts) if provider_message_id in a.provider_ids)
 
 
 def decide(
