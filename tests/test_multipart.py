@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -218,8 +219,25 @@ def test_receipt_per_part_the_most_severe_part_decides(store: StorageBase) -> No
     assert MessageStatus.HARD_BOUNCE == msg(last).status
     assert Outcome.HARD_BOUNCE == found(last)  # the deciding part's
     assert "1" == msg(last).attempts[0].provider_error_code
+    kept = [p.report for p in msg(last).attempts[0].parts]
+    assert None is kept[0]  # a delivered part keeps no receipt
+    assert [{}, {}] == [report["details"] for report in kept[1:] if report is not None]
     assert [BlockRecipient] == [type(a) for a in last.actions]
     assert store.blocked([msg(last).recipient])
+
+
+def test_a_kept_part_receipt_names_no_one(store: StorageBase) -> None:
+    """A failed part's receipt is kept in the attempt (to be classified again) without its
+    ``details``: free text that may name the recipient stays out of the store."""
+    engine, send = start(store, PartPolicy.EVERY_PART)
+    engine.submitted(send.message_id, ids("pii"), send.at)
+    failed = receipt("pii-1", ABSENT_SUBSCRIBER)
+    named = attrs.evolve(failed, details={"to": send.recipient, "text": "Hi Ana"})
+    assert "part" == engine.handle(named, AFTER).effect
+    (kept, *_) = store.get_message(send.message_id).attempts[0].parts
+    assert kept.report is not None
+    assert {} == kept.report["details"]
+    assert send.recipient[1:] not in repr(kept.report)
 
 
 def test_first_to_report_with_a_receipt_per_part(store: StorageBase) -> None:

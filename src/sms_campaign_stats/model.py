@@ -192,9 +192,10 @@ def _an_optional_report(instance: object, attribute: attrs.Attribute[Any], value
 class Part:
     """One part of a message sent in several parts (over SMPP, one ``submit_sm`` each, under its
     own provider message id), and what its own receipt said (``outcome``, ``None``: nothing
-    final yet). ``report`` is the receipt of a part that failed (``DeliveryReport.to_dict()``),
-    kept while the message waits for its other parts: the most severe part decides the message
-    (``engine.PartPolicy.EVERY_PART``), classified again when the last part reports."""
+    final yet). ``report`` is the receipt of a part that failed (``DeliveryReport.to_dict()``,
+    without its ``details``: no free text, no number), kept while the message waits for its
+    other parts: the most severe part decides the message (``engine.PartPolicy.EVERY_PART``),
+    classified again when the last part reports."""
 
     provider_message_id: str = attrs.field(validator=_an_id)
     outcome: Outcome | None = attrs.field(

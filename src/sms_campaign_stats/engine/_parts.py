@@ -192,7 +192,9 @@ def route(
     if current.parts[index].outcome is not None:
         return _DUPLICATE
     parts = list(current.parts)
-    kept = None if found.outcome is Outcome.DELIVERED else report.to_dict()
+    # A failed part's receipt is kept to be classified again, without its ``details`` (free
+    # text, names, numbers: what ``forget`` could not find inside an attempt).
+    kept = None if found.outcome is Outcome.DELIVERED else {**report.to_dict(), "details": {}}
     parts[index] = Part(
         provider_message_id=parts[index].provider_message_id, outcome=found.outcome, report=kept
     )
