@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 import pytest
 
-from sms_campaign_stats import Message, SQLiteStorage, ValidationError, report_for
+from sms_campaign_stats import BounceReason, Message, SQLiteStorage, ValidationError, report_for
 from sms_campaign_stats.errors import (
     ConflictError,
     DuplicateError,
@@ -279,12 +279,32 @@ def test_sql_looking_text_is_stored_verbatim(tmp_path: Path) -> None:
     assert message == store.get_message(evil)
 
 
-# schema versions 2 and 3: migrations from versions 1 and 2 -------------------------------------
+# schema versions 2, 3 and 4: migrations from versions 1, 2 and 3 -------------------------------
+
+
+def make_version_3(path: Path) -> None:
+    """Turn a current file into what version 3 of the schema wrote: shapes without the attempt
+    counts (their low 24 bits)."""
+    set_pragma(path, "UPDATE messages SET shape = shape >> 24")
+    set_pragma(path, "PRAGMA user_version = 3")
+
+
+def dump_as_version_3(path: Path) -> list[str]:
+    """``dump(path)`` with each shape as version 3 wrote it (read from a copy in memory)."""
+    source, copy = sqlite3.connect(path), sqlite3.connect(":memory:")
+    try:
+        source.backup(copy)
+        copy.execute("UPDATE messages SET shape = shape >> 24")
+        return list(copy.iterdump())
+    finally:
+        source.close()
+        copy.close()
 
 
 def make_version_2(path: Path) -> None:
     """Turn a current file into what version 2 of the schema wrote: no zone nor due time on
     messages (and no index of due messages), no evidence table."""
+    make_version_3(path)
     for statement in (
         "DROP INDEX messages_due",
         "ALTER TABLE messages DROP COLUMN due_at",
@@ -354,13 +374,13 @@ def test_version_1_file_is_migrated_on_opening(tmp_path: Path) -> None:
     assert expected == report_for(migrated, campaign.id).to_dict()
     assert rows == [
         as_version_2(line)
-        for line in dump(path)
+        for line in dump_as_version_3(path)
         if line.startswith("INSERT") and "store_keys" not in line
     ]
     assert 2 == migrated.forget("+33600000001")  # a message and a block
     migrated.close()
     connection = sqlite3.connect(path)
-    assert SCHEMA_VERSION == 3 == connection.execute("PRAGMA user_version").fetchone()[0]
+    assert SCHEMA_VERSION == 4 == connection.execute("PRAGMA user_version").fetchone()[0]
     assert 1 == connection.execute("SELECT COUNT(*) FROM store_keys").fetchone()[0]
     assert [("ok",)] == connection.execute("PRAGMA integrity_check").fetchall()
     connection.close()
@@ -391,7 +411,9 @@ def test_version_2_file_is_migrated_on_opening(tmp_path: Path) -> None:
 
     migrated = SQLiteStorage(path)
     assert expected == report_for(migrated, campaign.id).to_dict()
-    assert rows == [as_version_2(line) for line in dump(path) if line.startswith("INSERT")]
+    assert rows == [
+        as_version_2(line) for line in dump_as_version_3(path) if line.startswith("INSERT")
+    ]
     assert Evidence(campaign_id=campaign.id) == migrated.evidence(campaign.id)
     stored = migrated.get_message(messages[2].id)
     assert (None, None) == (stored.zone, stored.due_at)
@@ -411,6 +433,59 @@ def test_version_2_file_is_migrated_on_opening(tmp_path: Path) -> None:
     assert Evidence(campaign_id=campaign.id, delivered=4) == reopened.evidence(campaign.id)
     assert 3 == reopened.forget(messages[1].recipient)  # a message, a reply and a block
     reopened.close()
+
+
+def test_version_3_file_is_migrated_on_opening(tmp_path: Path) -> None:
+    """A version-3 file opens: each message's shape gains its attempts and failed attempts,
+    counted from its stored attempts, so the report bills every submission (a retry after a
+    soft bounce, the failed first send of a message a retry delivered) as a new file does;
+    the other columns are kept, and the counts equal a new file's."""
+    path = tmp_path / "old.db"
+    campaign, created = sample_campaign()
+    store = SQLiteStorage(path)
+    store.add_campaign(campaign, events=[created])
+    messages = sample_messages(campaign, 6)
+    store.add_messages(messages)
+    retried = (
+        messages[0]
+        .submit(at=T0, provider_message_id="p-0")
+        .requeue(BounceReason.HANDSET_OFF_OR_OUT_OF_COVERAGE)
+        .submit(at=T0, provider_message_id="p-0b")
+        .deliver(at=T0)
+    )
+    failed = (
+        messages[1]
+        .submit(at=T0, provider_message_id="p-1")
+        .requeue(BounceReason.PROVIDER_UNKNOWN_FAILURE)
+        .submit(at=T0, provider_message_id="p-1b")
+        .soft_bounce(BounceReason.PROVIDER_UNKNOWN_FAILURE, at=T0)
+    )
+    hard = messages[2].submit(at=T0, provider_message_id="p-2")
+    hard = hard.hard_bounce(BounceReason.OPTED_OUT_EARLIER, at=T0)
+    for message in (retried, failed, hard):
+        store.update_message(message)
+    expected = report_for(store, campaign.id)
+    counts = store.campaign_counts(campaign.id)
+    store.close()
+    assert (5, 4, 1) == (
+        expected.totals.submissions,
+        expected.totals.failed_submissions,
+        expected.compensable.count if expected.compensable else None,
+    )
+    make_version_3(path)
+    rows = [line for line in dump(path) if line.startswith("INSERT")]
+
+    migrated = SQLiteStorage(path)
+    assert expected.to_dict() == report_for(migrated, campaign.id).to_dict()
+    assert counts == migrated.campaign_counts(campaign.id)
+    migrated.close()
+    assert rows == [line for line in dump_as_version_3(path) if line.startswith("INSERT")]
+    connection = sqlite3.connect(path)
+    assert SCHEMA_VERSION == 4 == connection.execute("PRAGMA user_version").fetchone()[0]
+    assert [("ok",)] == connection.execute("PRAGMA integrity_check").fetchall()
+    connection.close()
+    SQLiteStorage(tmp_path / "new.db").close()
+    assert layout(tmp_path / "new.db") == layout(path)
 
 
 def test_damaged_version_1_file_is_refused(tmp_path: Path) -> None:

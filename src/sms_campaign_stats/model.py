@@ -427,6 +427,17 @@ class Campaign:
         return self._apply(CampaignEvent.CANCEL, at, {"reason": reason} if reason else {})
 
 
+#: The most attempts a message keeps (what the stores' counts encode: 12 bits).
+MAX_ATTEMPTS = 4095
+#: The outcomes of an attempt that failed (billed by a provider that bills per submission).
+FAILED_OUTCOMES = frozenset({Outcome.SOFT_BOUNCE, Outcome.HARD_BOUNCE})
+
+
+def failed_attempts(attempts: Iterable[Attempt]) -> int:
+    """How many of ``attempts`` came to a soft or hard bounce."""
+    return sum(1 for attempt in attempts if attempt.outcome in FAILED_OUTCOMES)
+
+
 def _attempt_tuple(attempts: Iterable[Attempt]) -> tuple[Attempt, ...]:
     return attempts if isinstance(attempts, tuple) else tuple(attempts)
 
@@ -546,7 +557,20 @@ class Message(_Counted):
         ):
             # Only a number refused as invalid, never sent, may stay as the list wrote it.
             v.check_e164("Message.recipient", self.recipient)
-        shape = shape_of(self.list_ids, status, reason, self.sent, self.segments)
+        v.ensure(
+            "Message.attempts",
+            len(self.attempts) <= MAX_ATTEMPTS,
+            f"{len(self.attempts)} attempts; at most {MAX_ATTEMPTS} are kept",
+        )
+        shape = shape_of(
+            self.list_ids,
+            status,
+            reason,
+            self.sent,
+            self.segments,
+            len(self.attempts),
+            failed_attempts(self.attempts),
+        )
         object.__setattr__(self, "_shape", shape)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -651,8 +675,10 @@ class Message(_Counted):
         return self.attempts[-1].submitted_at if self.attempts else None
 
     def cost(self, unit_price: Decimal) -> Decimal:
-        """What the message costs: segments x unit price if it was sent, else nothing."""
-        return unit_price * self.segments if self.sent else Decimal(0)
+        """What a provider bills for the message: segments x unit price for each submission
+        (attempt), a retry billed again; nothing if it was never sent. A report can count each
+        message sent once instead (``pricing="per_message_sent"``)."""
+        return unit_price * self.segments * len(self.attempts)
 
     def _next(self, event: MessageEvent) -> MessageStatus:
         return next_message_status(self.status, event, subject=f"message {self.id!r}")
@@ -834,8 +860,15 @@ def trusted_message(values: Mapping[str, Any]) -> Message:
     message: Message = _new(Message)
     for name in _MESSAGE_FIELDS:
         _set(message, name, values[name] if name in values else _MESSAGE_DEFAULTS[name])
+    attempts = message.attempts
     shape = shape_of(
-        message.list_ids, message.status, message.bounce_reason, message.sent, message.segments
+        message.list_ids,
+        message.status,
+        message.bounce_reason,
+        message.sent,
+        message.segments,
+        len(attempts),
+        failed_attempts(attempts) if attempts else 0,
     )
     _set(message, "_shape", shape)
     return message

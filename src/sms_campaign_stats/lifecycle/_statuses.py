@@ -160,6 +160,7 @@ class BounceReason(str, enum.Enum):
     HANDSET_TEMPORARY_ERROR = "handset_temporary_error"
     BLOCKED_BY_RECIPIENT_OR_OPERATOR = "blocked_by_recipient_or_operator"
     NUMBER_DOES_NOT_EXIST = "number_does_not_exist"
+    OPTED_OUT_EARLIER = "opted_out_earlier"
 
     @property
     def kind(self) -> BounceKind:
@@ -240,6 +241,13 @@ BOUNCE_REASON_TABLE: Mapping[BounceReason, BounceReasonInfo] = MappingProxyType(
         ),
         BounceReason.NUMBER_DOES_NOT_EXIST: BounceReasonInfo(
             _HARD, False, "the phone number does not exist"
+        ),
+        # Not one of Brevo's bounce reasons: a provider refusing a number that opted out before
+        # this campaign (Twilio 21610, Vonage 9). Brevo counts an unsubscribe only for a contact
+        # who unsubscribed after receiving the campaign ([W-BR-REPORT]); this library keeps the
+        # refusal apart, as a hard bounce. Avoidable: the sender's opt-out list knew the number.
+        BounceReason.OPTED_OUT_EARLIER: BounceReasonInfo(
+            _HARD, True, "the recipient had opted out of the sender's messages before"
         ),
     }
 )

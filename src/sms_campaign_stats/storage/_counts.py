@@ -38,22 +38,59 @@ class CellKey(NamedTuple):
 
 
 class Cell(NamedTuple):
-    """How many messages a group holds, and their SMS segments."""
+    """How many messages a group holds, their SMS segments, and their submissions.
+
+    ``attempts`` counts every submission to a provider (a message sent twice counts twice),
+    ``attempt_segments`` their segments: what a provider that bills per submission charges.
+    ``failed_attempts`` and ``failed_segments`` count the submissions that came to a soft or
+    hard bounce: the part spent on failures, the failed first sends of messages that a retry
+    delivered included. A store's own ``campaign_counts`` must fill all six
+    (``testing.StorageConformance`` checks it).
+    """
 
     messages: int
     segments: int
+    attempts: int = 0
+    attempt_segments: int = 0
+    failed_attempts: int = 0
+    failed_segments: int = 0
 
     def __add__(self, other: object) -> Cell:
         if not isinstance(other, Cell):
             return NotImplemented
-        return Cell(self.messages + other.messages, self.segments + other.segments)
+        return Cell(
+            self.messages + other.messages,
+            self.segments + other.segments,
+            self.attempts + other.attempts,
+            self.attempt_segments + other.attempt_segments,
+            self.failed_attempts + other.failed_attempts,
+            self.failed_segments + other.failed_segments,
+        )
+
+    @classmethod
+    def of(cls, messages: int, segments: int, attempts: int, failed_attempts: int) -> Cell:
+        """``messages`` messages of ``segments`` segments each, each submitted ``attempts``
+        times of which ``failed_attempts`` failed.
+
+        >>> Cell.of(2, 3, 2, 1)[2:]
+        (4, 12, 2, 6)
+        """
+        return cls(
+            messages,
+            messages * segments,
+            messages * attempts,
+            messages * segments * attempts,
+            messages * failed_attempts,
+            messages * segments * failed_attempts,
+        )
 
 
 class Engagement(NamedTuple):
     """Recipients (messages) of one list combination who replied or unsubscribed.
 
     ``repliers`` and ``unsubscribers`` count recipients once however often they wrote;
-    ``replies`` counts the inbound messages themselves.
+    ``replies`` counts the inbound messages themselves. ``unsubscribers`` counts only recipients
+    whose message was delivered (an unsubscribe answers a message received).
     """
 
     repliers: int
@@ -131,7 +168,9 @@ class CampaignCounts:
 
         A reply or an unsubscribe counts for the message of the same campaign and recipient;
         those not attributed to a campaign (``campaign_id is None``) or to a recipient of it
-        are not counted.
+        are not counted. An unsubscriber counts only when their message was delivered: an
+        unsubscribe is an answer to a message received, so unsubscribers never exceed
+        deliveries.
         """
         reply_counts = Counter(
             (reply.campaign_id, reply.recipient)
@@ -162,13 +201,17 @@ class CampaignCounts:
             ):
                 who = (message.campaign_id, message.recipient)
                 replies_here = reply_counts.get(who, 0)
-                found = Engagement(int(replies_here > 0), replies_here, int(who in unsubscribed))
+                found = Engagement(
+                    int(replies_here > 0),
+                    replies_here,
+                    int(who in unsubscribed and message.status is MessageStatus.DELIVERED),
+                )
                 engagement[message.list_ids] = (
                     engagement.get(message.list_ids, _NO_ENGAGEMENT) + found
                 )
         cells: dict[CellKey, Cell] = {}
         for found_shape, count in tally.items():
-            lists, status, reason, sent, segments = found_shape.key
+            lists, status, reason, sent, segments, attempts, failed = found_shape.key
             key = CellKey(lists, status, reason, sent)
-            cells[key] = cells.get(key, Cell(0, 0)) + Cell(count, count * segments)
+            cells[key] = cells.get(key, Cell(0, 0)) + Cell.of(count, segments, attempts, failed)
         return cls(cells, engagement)

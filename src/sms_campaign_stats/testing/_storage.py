@@ -631,6 +631,53 @@ class StorageConformance:
         stored = list(store.iter_messages(campaign.id))
         assert _counted(store, campaign, stored) == store.campaign_counts(campaign.id)
 
+    def test_counts_bill_every_submission(self, store: StorageBase, campaign: Campaign) -> None:
+        """The counts carry every submission and every failed one, with their segments (what a
+        provider bills: a retry again, the failed first send of a message a retry delivered
+        too), and count an unsubscriber only on a delivered message (issue 15)."""
+        first, second, third, fourth, fifth = sample_messages(campaign, 5)
+        at = T0 + timedelta(minutes=1)
+        retried = (
+            first.submit(at=at, provider_message_id=f"bill-{first.id}-1")
+            .requeue(BounceReason.HANDSET_OFF_OR_OUT_OF_COVERAGE)
+            .submit(at=at, provider_message_id=f"bill-{first.id}-2")
+            .requeue(None, outcome=Outcome.THROTTLED)
+            .submit(at=at, provider_message_id=f"bill-{first.id}-3")
+            .deliver(at=at)
+        )
+        failed = (
+            second.submit(at=at, provider_message_id=f"bill-{second.id}-1")
+            .requeue(BounceReason.PROVIDER_UNKNOWN_FAILURE)
+            .submit(at=at, provider_message_id=f"bill-{second.id}-2")
+            .soft_bounce(BounceReason.PROVIDER_UNKNOWN_FAILURE, at=at)
+        )
+        opted_out = third.submit(at=at, provider_message_id=f"bill-{third.id}").hard_bounce(
+            BounceReason.OPTED_OUT_EARLIER, at=at
+        )
+        refused = fourth.soft_bounce(BounceReason.LANDLINE_NUMBER, at=at)
+        messages = [retried, failed, opted_out, refused, fifth]
+        store.add_messages(messages)
+        _engage(
+            store,
+            campaign,
+            replying=[],
+            unsubscribing=[retried.recipient, opted_out.recipient, fifth.recipient],
+        )
+        counts = store.campaign_counts(campaign.id)
+        assert _counted(store, campaign, messages) == counts
+        cells = list(counts.cells.values())
+        segments = campaign.segments
+        assert (6, 6 * segments) == (
+            sum(cell.attempts for cell in cells),
+            sum(cell.attempt_segments for cell in cells),
+        )
+        # the handset's soft bounce, the platform's two, the earlier opt-out; not the throttle
+        assert (4, 4 * segments) == (
+            sum(cell.failed_attempts for cell in cells),
+            sum(cell.failed_segments for cell in cells),
+        )
+        assert 1 == sum(found.unsubscribers for found in counts.engagement.values())
+
     # engine support -----------------------------------------------------------------------
 
     def test_latest_message_to(self, store: StorageBase, campaign: Campaign) -> None:

@@ -115,7 +115,9 @@ def message_row(
             list_set,
             m.status.value,
             None if reason is None else reason.value,
-            encode_shape(list_set, reason, m.sent, m.segments),
+            encode_shape(
+                list_set, reason, m.sent, m.segments, shape.attempts, shape.failed_attempts
+            ),
         )
     attempts = m.attempts
     return (

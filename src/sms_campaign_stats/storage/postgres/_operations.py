@@ -93,7 +93,8 @@ _LATEST_TO_RECIPIENT = _SENT_TO + "ORDER BY m.last_attempt_at DESC, m.id DESC LI
 # through the covering unique index (campaign_id, recipient) INCLUDE (list_set).
 _ENGAGEMENT = (
     "SELECT m.list_set, count(*) FILTER (WHERE e.replies > 0), "
-    "COALESCE(sum(e.replies), 0)::bigint, count(*) FILTER (WHERE e.unsubscribed) "
+    "COALESCE(sum(e.replies), 0)::bigint, "
+    "count(*) FILTER (WHERE e.unsubscribed AND m.status = 'delivered') "
     "FROM (SELECT recipient, sum(replies) AS replies, bool_or(unsubscribed) AS unsubscribed "
     "FROM (SELECT recipient, count(*) AS replies, false AS unsubscribed FROM replies "
     "WHERE campaign_id = %s GROUP BY recipient "
@@ -415,9 +416,10 @@ def campaign_counts(campaign_id: str) -> Work[CampaignCounts]:
         lists = {row[0]: tuple(row[1]) for row in rows}
         cells: dict[CellKey, Cell] = {}
         for status, shape, messages in grouped:
-            list_set, reason, sent, segments = decode_shape(shape)
+            list_set, reason, sent, segments, attempts, failed = decode_shape(shape)
             key = CellKey(lists[list_set], MessageStatus(status), reason, sent)
-            cells[key] = cells.get(key, Cell(0, 0)) + Cell(messages, messages * segments)
+            found = Cell.of(messages, segments, attempts, failed)
+            cells[key] = cells.get(key, Cell(0, 0)) + found
         engagement = {
             lists[list_set]: Engagement(repliers, replies, unsubscribers)
             for list_set, repliers, replies, unsubscribers in engaged

@@ -54,7 +54,9 @@ __all__ = [
 #: The marker in ``store_meta`` that says a schema is ours.
 APPLICATION = "sms_campaign_stats"
 #: The schema this version of the library writes and reads. History: 1: the first schema.
-SCHEMA_VERSION = 1
+#: 2: a message's ``shape`` also counts its attempts and failed attempts (what a provider bills;
+#: ``encode_shape``, as SQLite's version 4), and reason code 14 is ``opted_out_earlier``.
+SCHEMA_VERSION = 2
 #: The salt's row in ``store_keys``.
 SALT_KEY = "forget-salt"
 # The first key of the advisory lock taken while a schema is checked or created ("SMSC"); the
@@ -198,11 +200,26 @@ TABLES = frozenset(
     }
 )
 
+#: Version 1 to 2, in one statement: each message's ``shape`` gains its attempts and failed
+#: attempts, counted from its attempts as version 1 wrote them (JSON arrays ``[number,
+#: submitted_at, provider id, outcome, error code]``).
+SHAPE_WITH_ATTEMPTS = (
+    "UPDATE messages SET shape = (shape * 4096 + coalesce(json_array_length(attempts), 0)) * 4096"
+    " + (SELECT count(*) FROM json_array_elements(attempts) AS a (value)"
+    " WHERE a.value ->> 3 IN ('soft_bounce', 'hard_bounce'))"
+)
+
+
+def _count_attempts_in_shapes() -> Op[None]:
+    """Version 1 to 2: attempts and failed attempts in every message's ``shape``."""
+    yield from execute(SHAPE_WITH_ATTEMPTS)
+
+
 #: Each step takes a schema from the version it is keyed by to the next one, inside the opening
-#: transaction: all steps are applied, or none. Version 1 is the first: nothing to migrate yet.
-MIGRATIONS: dict[int, Callable[[], Op[None]]] = {}
+#: transaction: all steps are applied, or none.
+MIGRATIONS: dict[int, Callable[[], Op[None]]] = {1: _count_attempts_in_shapes}
 #: The tables of each version this library opens.
-TABLES_AT: dict[int, frozenset[str]] = {1: TABLES}
+TABLES_AT: dict[int, frozenset[str]] = {1: TABLES, 2: TABLES}
 
 _TABLES_IN = (
     "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "

@@ -69,9 +69,10 @@ APPLICATION_ID = 0x534D5343
 #: The schema this version of the library writes and reads. History:
 #: 1: the first schema. 2: adds ``store_keys`` (the salt of ``forget``). 3: messages keep their
 #: send-time ``zone`` and when they are ``due_at`` (an index finds the due ones), and
-#: ``evidence`` keeps each campaign's suspension evidence. An older file is migrated when opened
-#: (see ``MIGRATIONS``).
-SCHEMA_VERSION = 3
+#: ``evidence`` keeps each campaign's suspension evidence. 4: a message's ``shape`` also counts its
+#: attempts and its failed attempts (what a provider bills), and reason code 14 is
+#: ``opted_out_earlier``. An older file is migrated when opened (see ``MIGRATIONS``).
+SCHEMA_VERSION = 4
 
 # Secrets of this store, drawn once: the salt of forgotten numbers' hashes (version 2).
 _STORE_KEYS_TABLE = """CREATE TABLE store_keys (
@@ -233,11 +234,27 @@ def _add_due_times_and_evidence(connection: sqlite3.Connection) -> None:
     connection.execute(_EVIDENCE_TABLE)
 
 
+#: Version 3 to 4, in one statement: each message's ``shape`` gains its attempts and failed
+#: attempts (see ``encode_shape``), counted from its attempts as version 3 wrote them (JSON
+#: arrays ``[number, submitted_at, provider id, outcome, error code]``).
+SHAPE_WITH_ATTEMPTS = (
+    "UPDATE messages SET shape = (shape * 4096 + coalesce(json_array_length(attempts), 0)) * 4096"
+    " + (SELECT count(*) FROM json_each(messages.attempts)"
+    " WHERE json_extract(json_each.value, '$[3]') IN ('soft_bounce', 'hard_bounce'))"
+)
+
+
+def _count_attempts_in_shapes(connection: sqlite3.Connection) -> None:
+    """Version 3 to 4: attempts and failed attempts in every message's ``shape``."""
+    connection.execute(SHAPE_WITH_ATTEMPTS)
+
+
 #: Each step takes a file from the version it is keyed by to the next one, inside the opening
 #: transaction: all steps are applied, or none.
 MIGRATIONS: Mapping[int, Callable[[sqlite3.Connection], None]] = {
     1: _add_store_keys,
     2: _add_due_times_and_evidence,
+    3: _count_attempts_in_shapes,
 }
 
 
@@ -246,6 +263,7 @@ _TABLES_AT: Mapping[int, frozenset[str]] = {
     1: TABLES - {"store_keys", "evidence"},
     2: TABLES - {"evidence"},
     3: TABLES,
+    4: TABLES,
 }
 
 
@@ -361,22 +379,38 @@ _REASON_CODES: Mapping[BounceReason | None, int] = {
     BounceReason.HANDSET_TEMPORARY_ERROR: 11,
     BounceReason.BLOCKED_BY_RECIPIENT_OR_OPERATOR: 12,
     BounceReason.NUMBER_DOES_NOT_EXIST: 13,
+    BounceReason.OPTED_OUT_EARLIER: 14,  # version 4
 }
 _REASONS_BY_CODE = {code: reason for reason, code in _REASON_CODES.items()}
+# The attempt counts in ``shape`` (version 4): 12 bits each.
+_ATTEMPT_SPAN = 4096
 
 
-def encode_shape(list_set: int, reason: BounceReason | None, sent: bool, segments: int) -> int:
-    """One integer for (list set, reason, sent, segments): with the status, what a message
-    counts as. Segments take 8 bits (1..255), sent 1, the reason 4."""
-    return ((list_set * 16 + _REASON_CODES[reason]) * 2 + sent) * 256 + segments
+def encode_shape(
+    list_set: int,
+    reason: BounceReason | None,
+    sent: bool,
+    segments: int,
+    attempts: int = 0,
+    failed_attempts: int = 0,
+) -> int:
+    """One integer for (list set, reason, sent, segments, attempts, failed attempts): with the
+    status, what a message counts as. Failed attempts and attempts take 12 bits each (0..4095,
+    ``MAX_ATTEMPTS``; schema version 4), segments 8 (1..255), sent 1, the reason 4."""
+    if not (0 <= failed_attempts <= attempts < _ATTEMPT_SPAN):
+        raise ValueError(f"{attempts} attempts, {failed_attempts} failed: out of range")
+    old = ((list_set * 16 + _REASON_CODES[reason]) * 2 + sent) * 256 + segments
+    return (old * _ATTEMPT_SPAN + attempts) * _ATTEMPT_SPAN + failed_attempts
 
 
-def decode_shape(shape: int) -> tuple[int, BounceReason | None, bool, int]:
+def decode_shape(shape: int) -> tuple[int, BounceReason | None, bool, int, int, int]:
     """The inverse of ``encode_shape``."""
-    rest, segments = divmod(shape, 256)
+    rest, failed = divmod(shape, _ATTEMPT_SPAN)
+    rest, attempts = divmod(rest, _ATTEMPT_SPAN)
+    rest, segments = divmod(rest, 256)
     rest, sent = divmod(rest, 2)
     list_set, reason = divmod(rest, 16)
-    return list_set, _REASONS_BY_CODE[reason], bool(sent), segments
+    return list_set, _REASONS_BY_CODE[reason], bool(sent), segments, attempts, failed
 
 
 def campaign_row(c: Campaign) -> tuple[Any, ...]:
@@ -554,7 +588,14 @@ def message_rows(
                 list_set,
                 m.status.value,
                 None if reason is None else reason.value,
-                encode_shape(list_set, reason, m.sent, m.segments),
+                encode_shape(
+                    list_set,
+                    reason,
+                    m.sent,
+                    m.segments,
+                    shape.attempts,
+                    shape.failed_attempts,
+                ),
             )
         submitted, final, attempts = m.submitted_at, m.final_at, m.attempts
         row = (

@@ -715,7 +715,10 @@ class SQLiteStorage(StorageBase):
                 (campaign_id,),
             ).fetchall()
             engaged = c.execute(
-                "SELECT list_set, SUM(replies > 0), SUM(replies), SUM(unsubscribed) "
+                # An unsubscriber counts only on a delivered message (issue 15): the
+                # engaged rows are few, so reading their status costs next to nothing.
+                "SELECT list_set, SUM(replies > 0), SUM(replies), "
+                "SUM(unsubscribed > 0 AND status = 'delivered') "
                 "FROM messages INDEXED BY messages_engaged "
                 "WHERE campaign_id = ? AND (replies > 0 OR unsubscribed > 0) GROUP BY list_set",
                 (campaign_id,),
@@ -723,9 +726,10 @@ class SQLiteStorage(StorageBase):
             lists = self._list_sets(c, {decode_shape(shape)[0] for _, shape, _ in grouped})
             cells: dict[CellKey, Cell] = {}
             for status, shape, messages in grouped:
-                list_set, reason, sent, segments = decode_shape(shape)
+                list_set, reason, sent, segments, attempts, failed = decode_shape(shape)
                 key = CellKey(lists[list_set], MessageStatus(status), reason, sent)
-                cells[key] = cells.get(key, Cell(0, 0)) + Cell(messages, messages * segments)
+                found = Cell.of(messages, segments, attempts, failed)
+                cells[key] = cells.get(key, Cell(0, 0)) + found
             engagement = {
                 lists[list_set]: Engagement(repliers, replies, unsubscribers)
                 for list_set, repliers, replies, unsubscribers in engaged
