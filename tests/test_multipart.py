@@ -56,7 +56,7 @@ from sms_campaign_stats.engine import (
 from sms_campaign_stats.lifecycle import Outcome
 from sms_campaign_stats.model import Attempt, Message, Part
 from sms_campaign_stats.providers import DeliveryReport, ErrorNamespace
-from sms_campaign_stats.storage import StorageBase, ThreadedAsyncStorage
+from sms_campaign_stats.storage import Change, Committed, StorageBase, ThreadedAsyncStorage
 
 UTC = timezone.utc
 TUESDAY = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # 10:00 in Paris: sent at once
@@ -365,6 +365,69 @@ def test_replay_converges(store: StorageBase) -> None:
     assert settled == store.get_message(send.message_id)
     assert history == store.timeline("spring")
     assert [] == store.orphans(ids("rp"))
+
+
+class _DiskFullError(OSError):
+    """What a store's commit raises when nothing could be written."""
+
+
+class _FailingCommit:
+    """A store whose next commit fails, writing nothing; everything else delegated."""
+
+    def __init__(self, store: StorageBase) -> None:
+        self.store = store
+        self.failed = False
+
+    def commit(self, change: Change) -> Committed:
+        if not self.failed:
+            self.failed = True
+            raise _DiskFullError("no space left on device")
+        return self.store.commit(change)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+@pytest.mark.parametrize("crash_at", [None, 0, 1, 2, 3, 4])
+def test_a_failed_commit_then_the_event_again_converges(
+    store: StorageBase, crash_at: int | None
+) -> None:
+    """One change per event, committed whole: the commit of any one event of the per-part
+    scenario fails (nothing written), the event is delivered again, and the store ends as in
+    the run without a failure: the message, its parts, no orphan left, the number blocked."""
+    _, send = start(store, PartPolicy.EVERY_PART)
+    events: list[tuple[str, Any]] = [
+        ("handle", receipt("cr-2")),  # before the submission: an orphan
+        ("submitted", ids("cr")),
+        ("handle", receipt("cr-2")),
+        ("handle", receipt("cr-3", UNKNOWN_SUBSCRIBER)),
+        ("handle", receipt("cr-1")),
+    ]
+    engine = CampaignEngine(store, default_region="FR", parts="every_part")
+    for index, (call, argument) in enumerate(events):
+        if index == crash_at:
+            failing = CampaignEngine(_FailingCommit(store), parts="every_part")
+            if index == 2:  # a repeated part receipt: nothing to commit, nothing to fail
+                run(failing, call, argument, send)
+            else:
+                with pytest.raises(_DiskFullError):
+                    run(failing, call, argument, send)
+        run(engine, call, argument, send)
+    message = store.get_message(send.message_id)
+    assert MessageStatus.HARD_BOUNCE == message.status
+    assert [Outcome.DELIVERED, Outcome.DELIVERED, Outcome.HARD_BOUNCE] == [
+        p.outcome for p in message.attempts[0].parts
+    ]
+    assert [] == store.orphans(ids("cr"))
+    assert store.blocked([send.recipient])
+
+
+def run(engine: CampaignEngine, call: str, argument: Any, send: SendMessage) -> None:
+    """One event of a scenario: a receipt handled, or the submission of the parts' ids."""
+    if call == "submitted":
+        engine.submitted(send.message_id, argument, send.at)
+    else:
+        engine.handle(argument, AFTER)
 
 
 # The submission's ids ------------------------------------------------------------------------
