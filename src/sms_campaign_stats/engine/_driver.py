@@ -1067,7 +1067,8 @@ class CampaignEngine(_Engine[Storage]):
     again and decides again. ``escalation``: a ``SoftBounceEscalation`` turning a number's
     repeated soft bounces across campaigns into a hard bounce (off by default).
     ``retry_window``: the longest a waiting retry is held, from the first failure, before
-    ``resume`` gives it up (the default retry policy's 72 hours).
+    ``resume`` gives it up (the default retry policy's 72 hours). ``parts``: which receipts of
+    a message sent in several parts decide it (``PartPolicy``; ``FIRST_TO_REPORT`` by default).
     """
 
     def _run(self, operation: Operation[T]) -> T:
