@@ -1067,6 +1067,35 @@ def test_locale_on_report_stats_history(
     assert word not in english
 
 
+@pytest.mark.parametrize("command", ["report", "stats"])
+def test_pricing_on_report_and_stats(
+    command: str, demo_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The cost counts every submission by default (retries billed: more than the messages
+    sent); ``--pricing per_message_sent`` counts each message sent once; anything else is a
+    usage error (issue 15)."""
+    base = [command, "--db", str(demo_db), "--format", "json"]
+    assert cli.EXIT_OK == cli.main(base)
+    default = json.loads(capsys.readouterr().out)
+    assert cli.EXIT_OK == cli.main([*base, "--pricing", "per_message_sent"])
+    per_message = json.loads(capsys.readouterr().out)
+    if command == "report":
+        assert "per_submission" == default["cost"]["pricing"]
+        assert "per_message_sent" == per_message["cost"]["pricing"]
+        totals = default["totals"]
+        assert totals["submissions"] == totals["sent"] + totals["retries"]
+        price = Decimal(default["cost"]["unit_price"])
+        assert price * totals["segments_submitted"] == Decimal(default["cost"]["sent"])
+        assert price * totals["segments_sent"] == Decimal(per_message["cost"]["sent"])
+    else:
+        assert "per_message_sent" == per_message["totals"]["pricing"]
+        assert default["totals"]["cost"] != per_message["totals"]["cost"] or (
+            0 == default["totals"]["retries"]
+        )
+    assert cli.EXIT_USAGE == cli.main([*base, "--pricing", "per_sms"])
+    assert "--pricing" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("command", "codes"),
     [

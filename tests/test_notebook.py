@@ -151,7 +151,45 @@ def test_lists_frame_matches_the_list_figures(report: CampaignReport) -> None:
         assert item.bounced_cost == row["bounced_cost"]
     assert 3 == lists.loc["newsletter", "recipients"]  # m0, m1 (also vip), m3
     assert 4 == lists.loc["vip", "recipients"]  # m1, m2, m4, m5
-    assert Decimal("0.045") * 2 == lists.loc["vip", "cost"]  # m1 and m2 were sent
+    # m1 was sent twice (a retry), m2 once: three submissions billed
+    assert Decimal("0.045") * 3 == lists.loc["vip", "cost"]
+    assert 3 == lists.loc["vip", "submissions"]
+    assert 1 == lists.loc["vip", "retries"]
+
+
+def test_costs_and_compensable_frames(report: CampaignReport, messages: list[Message]) -> None:
+    """The money figures, split into first sends and retries, with the pricing; the
+    compensable soft bounces (the platform's fault) per reason (issue 15, points 1 and 2)."""
+    frames = report_frames(report)
+    costs = frames["costs"]
+    assert [
+        "cost",
+        "first_sends",
+        "retries",
+        "bounced",
+        "avoidable_bounced",
+        "compensable",
+    ] == list(costs.index)
+    price = Decimal("0.045")
+    assert price * 5 == costs.loc["cost", "amount"]  # m0, m1 twice, m2, m3
+    assert price * 4 == costs.loc["first_sends", "amount"]
+    assert price == costs.loc["retries", "amount"]
+    assert price * 3 == costs.loc["bounced", "amount"]  # m1's first attempt, m2, m3
+    assert Decimal(0) == costs.loc["compensable", "amount"]
+    assert {"EUR"} == set(costs["currency"])
+    assert "per_submission" == costs.attrs["pricing"]
+    assert [] == list(frames["compensable"].index)
+    platform = (
+        _message(9)
+        .submit(at=T0)
+        .soft_bounce(BounceReason.PROVIDER_UNKNOWN_FAILURE, at=T0 + timedelta(minutes=1))
+    )
+    with_fault = report_from_messages(CAMPAIGN, [*messages, platform])
+    compensable = report_frames(with_fault)["compensable"]
+    assert ["provider_unknown_failure"] == list(compensable.index)
+    assert 1 == compensable.loc["provider_unknown_failure", "count"]
+    assert "int64" == compensable["count"].dtype
+    assert price == report_frames(with_fault)["costs"].loc["compensable", "amount"]
 
 
 def test_bounce_reasons_frame(report: CampaignReport) -> None:
@@ -662,7 +700,7 @@ def test_to_pandas_methods_are_the_notebook_frames(report: CampaignReport) -> No
     """``report.to_pandas()``, ``stats.to_pandas()`` and ``timeline.to_pandas()`` are the
     frames of ``sms_campaign_stats.notebook``."""
     frames = report.to_pandas()
-    assert ["summary", "lists", "bounce_reasons"] == list(frames)
+    assert ["summary", "lists", "bounce_reasons", "costs", "compensable"] == list(frames)
     for name, frame in report_frames(report).items():
         pd.testing.assert_frame_equal(frame, frames[name])
     store = InMemoryStorage()

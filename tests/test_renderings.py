@@ -81,10 +81,13 @@ def build_campaign(
 
 
 def build_report(
-    name: str = "Spring sale", lists: tuple[str, ...] = ("newsletter", "vip", "winback")
+    name: str = "Spring sale",
+    lists: tuple[str, ...] = ("newsletter", "vip", "winback"),
+    pricing: str = "per_submission",
 ) -> tuple[CampaignReport, Timeline]:
-    """Several lists, bounces of three reasons (two avoidable), replies, an unsubscribe, a
-    message still processing and a cancelled one."""
+    """Several lists, bounces of four reasons (two avoidable), replies, an unsubscribe, a
+    message still processing, a cancelled one, a retry that delivered and a compensable soft
+    bounce (the platform's fault, retried once)."""
     campaign, history = build_campaign(name, lists)
     first, second, third = lists
     at = T0 + timedelta(hours=2, minutes=30)
@@ -101,7 +104,12 @@ def build_report(
     found = [
         message(1, [first, second]).submit(at=at).deliver(at=at),
         message(2, [first]).submit(at=at).deliver(at=at),
-        message(3, [second]).submit(at=at).deliver(at=at),
+        # Delivered at its second attempt: the first one is billed and spent on a bounce.
+        message(3, [second])
+        .submit(at=at)
+        .requeue(BounceReason.HANDSET_OFF_OR_OUT_OF_COVERAGE)
+        .submit(at=at)
+        .deliver(at=at),
         message(4, [first]).soft_bounce(BounceReason.LANDLINE_NUMBER, at=at),
         message(5, [third]).submit(at=at).hard_bounce(BounceReason.NUMBER_DOES_NOT_EXIST, at=at),
         message(6, [third]).submit(at=at).hard_bounce(BounceReason.NUMBER_DOES_NOT_EXIST, at=at),
@@ -110,6 +118,12 @@ def build_report(
         .soft_bounce(BounceReason.SENT_OUTSIDE_ALLOWED_HOURS, at=at),
         message(8, [first]).submit(at=at),
         message(9, [third]).cancel(at=at),
+        # The platform failed twice: a compensable soft bounce, both attempts billed.
+        message(10, [third])
+        .submit(at=at)
+        .requeue(BounceReason.PROVIDER_UNKNOWN_FAILURE)
+        .submit(at=at)
+        .soft_bounce(BounceReason.PROVIDER_UNKNOWN_FAILURE, at=at),
     ]
     replies = [
         Reply(id=f"r{i}", recipient="+33600000001", at=at, text="Merci", campaign_id=campaign.id)
@@ -121,7 +135,12 @@ def build_report(
         )
     ]
     report = report_from_messages(
-        campaign, found, replies=replies, unsubscribes=unsubscribes, activity=True
+        campaign,
+        found,
+        replies=replies,
+        unsubscribes=unsubscribes,
+        activity=True,
+        pricing=pricing,
     )
     return report, history
 
@@ -393,33 +412,33 @@ def test_html_report_figures() -> None:
     assert ["Campaign id", "spring-sale"] == page.row("Campaign id")
     assert ["Sender", "MyShop"] == page.row("Sender")
     assert ["Status", "suspended"] == page.row("Status")
-    assert ["Recipients", "8"] == page.row("Recipients")
+    assert ["Recipients", "9"] == page.row("Recipients")
     assert ["Cancelled", "1"] == page.row("Cancelled")
     for label, count, percent, of in (
-        ("Delivered", "3", "37.50%", "of recipients"),
-        ("Soft bounces", "2", "25.00%", "of recipients"),
-        ("Hard bounces", "2", "25.00%", "of recipients"),
-        ("Processing", "1", "12.50%", "of recipients"),
+        ("Delivered", "3", "33.33%", "of recipients"),
+        ("Soft bounces", "3", "33.33%", "of recipients"),
+        ("Hard bounces", "2", "22.22%", "of recipients"),
+        ("Processing", "1", "11.11%", "of recipients"),
         ("Replies", "1", "33.33%", "of delivered"),
         ("Unsubscribes", "1", "33.33%", "of delivered"),
     ):
         assert [label, count, percent, of] == page.row(label)
     assert "2" == page.row("Reply messages")[1]
-    assert ["of which never sent", "1", "12.50%", "of recipients"] == page.row(
+    assert ["of which never sent", "1", "11.11%", "of recipients"] == page.row(
         "of which never sent"
     )
     expected_lists = {
         "newsletter": (["4", "2", "50.00%", "1", "0", "1", "1", "1"], ["€0.14", "€0.00"]),
-        "vip": (["3", "2", "66.67%", "1", "0", "0", "1", "0"], ["€0.14", "€0.05"]),
-        "winback": (["2", "0", "0.00%", "0", "2", "0", "0", "0"], ["€0.09", "€0.09"]),
+        "vip": (["3", "2", "66.67%", "1", "0", "0", "1", "0"], ["€0.18", "€0.09"]),
+        "winback": (["3", "0", "0.00%", "1", "2", "0", "0", "0"], ["€0.18", "€0.18"]),
     }
     for list_id, (figures, money) in expected_lists.items():
         assert [list_id, *figures] == page.row(list_id, 0, count=2)
         assert [list_id, *money] == page.row(list_id, 1, count=2)
-    assert ["Number does not exist", "hard", "no", "2", "25.00%", "2", "€0.09"] == page.row(
+    assert ["Number does not exist", "hard", "no", "2", "22.22%", "2", "€0.09"] == page.row(
         "Number does not exist"
     )
-    assert ["Landline number", "soft", "yes", "1", "12.50%", "0", "€0.00"] == page.row(
+    assert ["Landline number", "soft", "yes", "1", "11.11%", "0", "€0.00"] == page.row(
         "Landline number"
     )
     assert "yes" == page.row("Sent at a time the country does not allow")[2]
@@ -430,8 +449,8 @@ def test_html_report_figures() -> None:
         "Hard bounces",
         "Unsubscribes",
     } == marked
-    assert "€0.32" == page.row("Cost")[1]
-    assert "€0.14" == page.row("Spent on bounced messages")[1]
+    assert "€0.45" == page.row("Cost")[1]
+    assert ["€0.27", "6 failed submissions"] == page.row("Spent on bounced messages")[1:]
     assert "€0.05" == page.row("of which on avoidable bounces")[1]
     assert "€0.045" == page.row("Unit price (per segment)")[1]
     events = [row for row in page.rows if row[0].startswith("2026-")]
@@ -493,12 +512,14 @@ def test_html_statistics() -> None:
     assert ["spring-sale", "3", "3", "100.00%", "0", "0", "0", "0", "0"] == page.row(
         "spring-sale", 1, count=3
     )
-    assert ["spring-sale", "€0.14", "€0.00"] == page.row("spring-sale", 2, count=3)
+    assert ["spring-sale", "€0.14", "€0.00", "€0.00", "0", "€0.00"] == page.row(
+        "spring-sale", 2, count=3
+    )
     assert ["3", "2", "66.67%", "0", "1"] == page.row("autumn", 1, count=3)[1:6]
-    assert ["autumn", "$0.14", "$0.05"] == page.row("autumn", 2, count=3)
+    assert ["autumn", "$0.14", "$0.00", "$0.05", "0", "$0.00"] == page.row("autumn", 2, count=3)
     assert ["6", "5", "83.33%", "0", "1"] == page.row("All campaigns")[1:6]
-    assert ["EUR", "€0.14", "€0.00"] == page.row("EUR")
-    assert ["USD", "$0.14", "$0.05"] == page.row("USD")
+    assert ["EUR", "€0.14", "€0.00", "€0.00", "€0.00"] == page.row("EUR")
+    assert ["USD", "$0.14", "$0.00", "$0.05", "$0.00"] == page.row("USD")
 
 
 def test_html_history_document() -> None:
@@ -520,7 +541,7 @@ def test_csv_report_files() -> None:
     lists = read_csv(files["lists.csv"])
     assert ["newsletter", "vip", "winback"] == [row["list_id"] for row in lists]
     winback = lists[2]
-    assert ("2", "1", "2", "100.00", "", "0.090") == (
+    assert ("3", "1", "2", "66.67", "", "0.180") == (
         winback["recipients"],
         winback["cancelled"],
         winback["hard_bounces"],
@@ -529,9 +550,9 @@ def test_csv_report_files() -> None:
         winback["cost"],
     )
     reasons = read_csv(files["bounce_reasons.csv"])
-    assert ["false", "true", "true"] == [row["avoidable_by_sender"] for row in reasons]
+    assert ["false", "true", "true", "false"] == [row["avoidable_by_sender"] for row in reasons]
     (summary,) = read_csv(files["summary.csv"])
-    assert ("0.315", "0.135", "0.045") == (
+    assert ("0.450", "0.270", "0.045") == (
         summary["cost"],
         summary["bounced_cost"],
         summary["avoidable_bounced_cost"],
@@ -824,8 +845,8 @@ def test_random_reports_render(data: Data, name: str, details: dict[str, Any]) -
 def test_statistics_text_mentions_both_currencies() -> None:
     """Costs are per currency in the text, never added across currencies."""
     text = STATISTICS.to_text()
-    assert "EUR       €0.14       €0.00" in text
-    assert "USD       $0.14       $0.05" in text
+    assert "EUR       €0.14    €0.00       €0.00        €0.00" in text
+    assert "USD       $0.14    $0.00       $0.05        $0.00" in text
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -873,7 +894,7 @@ def test_html_charts_have_text_alternatives() -> None:
         assert 'role="img"' in attributes or 'aria-hidden="true"' in attributes
     ids = re.findall(r'id="([^"]+)"', source)
     assert len(ids) == len(set(ids))
-    assert "Outcomes of the recipients: Delivered: 3 (37.50%)" in source
+    assert "Outcomes of the recipients: Delivered: 3 (33.33%)" in source
     # Only texts (history details, chart labels) may break anywhere, never a table cell.
     for rule in re.findall(r"([^{}]+)\{[^}]*overflow-wrap:anywhere", source):
         assert rule.strip() in (".scs ul.details li", ".scs .bars .label")
@@ -884,11 +905,11 @@ def test_html_tiles_summary_and_activity_sections() -> None:
     time (issue 15, HTML point 2)."""
     page = Page(REPORT.to_html())
     text = " ".join(" ".join(page.text).split())
-    for tile in ("Recipients 8", "Delivered 37.50% 3 of recipients", "Cost €0.32"):
+    for tile in ("Recipients 9", "Delivered 33.33% 3 of recipients", "Cost €0.45"):
         assert tile in text
     assert ["Message", "GSM-7, 68 characters, 1 segment"] == page.row("Message")
     assert page.row("Sent")[1].startswith("from Mar 2, 2026, 11:30:00 AM UTC")
-    assert ["France", "FR", "8", "3", "37.50%", "2", "2", "1"] == page.row("France")
+    assert ["France", "FR", "9", "3", "33.33%", "3", "2", "1"] == page.row("France")
     assert "Final outcomes per hour (UTC)" in text
     assert "Reply STOP to opt out." in text
     french = " ".join(" ".join(Page(REPORT.to_html(locale="fr")).text).split())
@@ -921,32 +942,88 @@ def test_red_is_for_attention_never_for_a_zero() -> None:
     assert "of which on avoidable bounces" not in marked
 
 
-def test_figures_still_to_come_slot_in() -> None:
-    """The cost split between first sends and retries, and the compensable soft bounces,
-    appear in every rendering once a report carries them (issue 15, points 1 and 2)."""
-    from sms_campaign_stats.reports import Compensable
-
-    full = attrs.evolve(
-        REPORT,
-        first_send_cost=Decimal("0.27"),
-        retry_cost=Decimal("0.045"),
-        compensable=Compensable(
-            count=1,
-            cost=Decimal("0.045"),
-            reasons=((BounceReason.PROVIDER_UNKNOWN_FAILURE, 1),),
-            providers=(("vonage", 1),),
-        ),
+def test_cost_split_and_compensable_in_every_rendering() -> None:
+    """The cost is every submission (10: 8 first sends, 2 retries), split into first sends and
+    retries; the bounces cost every failed submission (6, the failed first attempt of a
+    message a retry delivered included); the compensable soft bounce (the platform's fault,
+    retried once: 2 submissions) shows its count, cost and reason in the text, the HTML, the
+    JSON, the CSV and the e-mail, in English and French (issue 15, points 1 and 2)."""
+    assert (10, 8, 2, 6) == (
+        REPORT.totals.submissions,
+        REPORT.totals.sent,
+        REPORT.totals.retries,
+        REPORT.totals.failed_submissions,
     )
-    text = full.to_text()
-    assert "  first sends         €0.27" in text
-    assert "  retries             €0.05" in text
+    assert (Decimal("0.450"), Decimal("0.360"), Decimal("0.090"), Decimal("0.270")) == (
+        REPORT.cost,
+        REPORT.first_send_cost,
+        REPORT.retry_cost,
+        REPORT.bounced_cost,
+    )
+    text = REPORT.to_text()
+    assert "Cost                  €0.45  10 submissions, 10 segments, €0.045 per segment" in text
+    assert "  first sends         €0.36  8 messages sent" in text
+    assert "  retries             €0.09  2 retries" in text
+    assert "Spent on bounces      €0.27  6 failed submissions" in text
     assert "Compensable: soft bounces caused by the platform's own fault" in text
-    assert "Provider failure, reason unknown: 1" in text
-    page = Page(full.to_html())
-    assert ["Compensable soft bounces", "1", "€0.05"] == page.row("Compensable soft bounces")
-    assert ["first sends", "€0.27", ""] == page.row("first sends")
-    shape = full.to_dict()
-    assert ("0.27", "0.045") == (shape["cost"]["first_sends"], shape["cost"]["retries"])
-    assert {"count": 1, "cost": "0.045"}.items() <= shape["compensable"].items()
-    assert "compensable" not in REPORT.to_dict()
-    assert "Compensable" not in REPORT.to_text()
+    assert "  1 soft bounce, €0.09: what you may claim from the provider" in text
+    assert "  Provider failure, reason unknown: 1" in text
+    french = REPORT.to_text(locale="fr")
+    assert "  1 soft bounce, 0,09 € : ce que vous pouvez réclamer au fournisseur" in french
+    assert "10 envois, 10 segments" in french
+    page = Page(REPORT.to_html())
+    assert ["Compensable soft bounces", "1", "€0.09"] == page.row("Compensable soft bounces")
+    assert ["first sends", "€0.36", "8 messages sent"] == page.row("first sends")
+    assert ["retries", "€0.09", "2 retries"] == page.row("retries")
+    assert ["Provider failure, reason unknown", "1", ""] == page.row(
+        "Provider failure, reason unknown", 1, count=2
+    )
+    shape = REPORT.to_dict()
+    assert {
+        "pricing": "per_submission",
+        "sent": "0.450",
+        "first_sends": "0.360",
+        "retries": "0.090",
+        "bounced": "0.270",
+    }.items() <= shape["cost"].items()
+    assert {
+        "count": 1,
+        "cost": "0.090",
+        "reasons": [{"reason": "provider_unknown_failure", "count": 1}],
+        "providers": [],
+    } == shape["compensable"]
+    (summary,) = read_csv(REPORT.to_csv()["summary.csv"])
+    assert ("per_submission", "0.360", "0.090", "1", "0.090", "provider_unknown_failure=1") == (
+        summary["pricing"],
+        summary["first_send_cost"],
+        summary["retry_cost"],
+        summary["compensable_count"],
+        summary["compensable_cost"],
+        summary["compensable_reasons"],
+    )
+    mail = REPORT.to_email(to="team@example.com", sender="reports@example.com")
+    body = mail.get_body(("plain",))
+    assert body is not None
+    assert "1 soft bounce, €0.09: what you may claim from the provider" in body.get_content()
+
+
+def test_per_message_sent_pricing_bills_each_message_once() -> None:
+    """``pricing="per_message_sent"`` (Brevo bills its customers so): 8 messages sent, no retry
+    billed, the bounced messages' segments as the bounce cost; said in every rendering."""
+    per_message, _ = build_report(pricing="per_message_sent")
+    assert (Decimal("0.360"), Decimal("0.360"), Decimal("0.000"), Decimal("0.180")) == (
+        per_message.cost,
+        per_message.first_send_cost,
+        per_message.retry_cost,
+        per_message.bounced_cost,
+    )
+    assert per_message.compensable is not None
+    assert Decimal("0.045") == per_message.compensable.cost
+    text = per_message.to_text()
+    assert "€0.36  8 messages sent, 8 segments, €0.045 per segment" in text
+    assert "billed per message sent, retries not billed" in text
+    assert "per_message_sent" == per_message.to_dict()["cost"]["pricing"]
+    assert "per_message_sent" == read_csv(per_message.to_csv()["summary.csv"])[0]["pricing"]
+    assert "retries not billed" in " ".join(Page(per_message.to_html()).text)
+    with pytest.raises(ValidationError, match="pricing"):
+        build_report(pricing="per_sms")

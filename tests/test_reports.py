@@ -17,6 +17,7 @@ from sms_campaign_stats import (
     InMemoryStorage,
     Message,
     MessageStatus,
+    Outcome,
     global_statistics,
     report_for,
 )
@@ -34,6 +35,12 @@ def engaged(items: list[Reply] | list[Unsubscribe], recipients: set[str]) -> set
     return {
         i.recipient for i in items if i.campaign_id == CAMPAIGN.id and i.recipient in recipients
     }
+
+
+def failed_cost(message: Message) -> Decimal:
+    """What the message's failed submissions (soft or hard bounce) cost."""
+    failed = sum(a.outcome in (Outcome.SOFT_BOUNCE, Outcome.HARD_BOUNCE) for a in message.attempts)
+    return CAMPAIGN.unit_price * message.segments * failed
 
 
 @given(campaign_data())
@@ -61,17 +68,37 @@ def test_report_matches_brute_force(data: Data) -> None:
         sum(1 for r in replies if r.campaign_id == CAMPAIGN.id and r.recipient in recipients)
         == report.totals.reply_messages
     )
-    assert len(engaged(unsubscribes, recipients)) == report.unsubscribes.count
+    delivered = {m.recipient for m in found if m.status is MessageStatus.DELIVERED}
+    assert len(engaged(unsubscribes, delivered)) == report.unsubscribes.count
+    assert report.unsubscribes.count <= report.delivered.count
+    price = CAMPAIGN.unit_price
     sent = [m for m in found if m.sent]
-    assert sum(m.cost(CAMPAIGN.unit_price) for m in sent) == report.cost
+    assert sum(m.cost(price) for m in sent) == report.cost
+    assert sum(len(m.attempts) for m in found) == report.totals.submissions
+    assert price * sum(m.segments for m in sent) == report.first_send_cost
+    assert report.cost - price * sum(m.segments for m in sent) == report.retry_cost
+    assert sum((failed_cost(m) for m in found), Decimal(0)) == report.bounced_cost
     bounced = [
         m for m in sent if m.status in (MessageStatus.SOFT_BOUNCE, MessageStatus.HARD_BOUNCE)
     ]
-    assert sum((m.cost(CAMPAIGN.unit_price) for m in bounced), Decimal(0)) == report.bounced_cost
     avoidable = [m for m in bounced if m.bounce_reason and m.bounce_reason.avoidable_by_sender]
-    assert sum((m.cost(CAMPAIGN.unit_price) for m in avoidable), Decimal(0)) == (
-        report.avoidable_bounced_cost
+    assert sum((failed_cost(m) for m in avoidable), Decimal(0)) == (report.avoidable_bounced_cost)
+    compensable = [
+        m
+        for m in sent
+        if m.status is MessageStatus.SOFT_BOUNCE
+        and m.bounce_reason is BounceReason.PROVIDER_UNKNOWN_FAILURE
+    ]
+    assert report.compensable is not None
+    assert len(compensable) == report.compensable.count
+    assert sum((m.cost(price) for m in compensable), Decimal(0)) == report.compensable.cost
+    per_message = report_from_messages(
+        CAMPAIGN, found, replies=replies, unsubscribes=unsubscribes, pricing="per_message_sent"
     )
+    assert price * sum(m.segments for m in sent) == per_message.cost
+    assert per_message.cost == per_message.first_send_cost
+    assert Decimal(0) == per_message.retry_cost
+    assert price * sum(m.segments for m in bounced) == per_message.bounced_cost
 
 
 @given(campaign_data())
@@ -90,8 +117,10 @@ def test_per_list_figures(data: Data) -> None:
         )
         recipients = {m.recipient for m in members}
         assert len(engaged(replies, recipients)) == figures.replies.count
-        assert len(engaged(unsubscribes, recipients)) == figures.unsubscribes.count
+        delivered = {m.recipient for m in members if m.status is MessageStatus.DELIVERED}
+        assert len(engaged(unsubscribes, delivered)) == figures.unsubscribes.count
         assert sum((m.cost(CAMPAIGN.unit_price) for m in members), Decimal(0)) == item.cost
+        assert sum((failed_cost(m) for m in members), Decimal(0)) == item.bounced_cost
 
 
 @given(campaign_data())
@@ -210,7 +239,7 @@ def test_text_shows_money_in_the_currency_decimals() -> None:
     ]
     report = report_from_messages(CAMPAIGN, found)
     text = report.to_text()
-    assert "€0.14  3 messages sent, 3 segments, €0.045 per segment" in text
+    assert "€0.14  3 submissions, 3 segments, €0.045 per segment" in text
     assert "Spent on bounces      €0.00" in text
     assert Decimal("0.135") == report.cost
     assert "0.135" == report.to_dict()["cost"]["sent"]

@@ -117,6 +117,10 @@ def _figure_columns(figures: DeliveryFigures) -> dict[str, Any]:
         reply_messages=figures.reply_messages,
         sent=figures.sent,
         segments_sent=figures.segments_sent,
+        submissions=figures.submissions,
+        retries=figures.retries,
+        failed_submissions=figures.failed_submissions,
+        segments_submitted=figures.segments_submitted,
     )
     return columns
 
@@ -130,13 +134,13 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     for column in frame.columns:
         if column == "percent" or column.endswith("_percent"):
             frame[column] = frame[column].astype(float)
-        elif column == "count" or column in _FIGURE_COLUMNS:
+        elif column in ("count", "compensable_count") or column in _FIGURE_COLUMNS:
             frame[column] = frame[column].astype("int64")
     return frame
 
 
 def report_frames(report: CampaignReport) -> dict[str, pd.DataFrame]:
-    """A campaign report as three DataFrames.
+    """A campaign report as five DataFrames.
 
     * ``"summary"``: one row per figure of ``FIGURE_NAMES`` (the index), with ``count``,
       ``base`` (recipients, or delivered for replies and unsubscribes) and ``percent``
@@ -146,7 +150,13 @@ def report_frames(report: CampaignReport) -> dict[str, pd.DataFrame]:
       ``cost`` and ``bounced_cost`` (exact ``Decimal``);
     * ``"bounce_reasons"``: one row per reason (index ``reason``, most frequent first) with
       ``kind``, ``avoidable_by_sender``, ``count``, ``percent`` (of recipients), ``sent`` and
-      ``cost``.
+      ``cost``;
+    * ``"costs"``: one row per money figure (index ``figure``: ``cost``, ``first_sends``,
+      ``retries``, ``bounced``, ``avoidable_bounced``, ``compensable``) with ``amount`` (exact
+      ``Decimal``, ``None`` when not counted) and ``currency``; the pricing is the frame's
+      ``attrs["pricing"]``;
+    * ``"compensable"``: the compensable soft bounces (caused by the platform's own fault), one
+      row per reason (index ``reason``) with ``count``.
     """
     with _optional("pandas"):
         import pandas as pd
@@ -193,15 +203,42 @@ def report_frames(report: CampaignReport) -> dict[str, pd.DataFrame]:
     reasons = _typed(reasons)
     reasons["avoidable_by_sender"] = reasons["avoidable_by_sender"].astype(bool)
     reasons["sent"] = reasons["sent"].astype("int64")
-    return {"summary": summary, "lists": lists, "bounce_reasons": reasons}
+    found = report.compensable
+    amounts = {
+        "cost": report.cost,
+        "first_sends": report.first_send_cost,
+        "retries": report.retry_cost,
+        "bounced": report.bounced_cost,
+        "avoidable_bounced": report.avoidable_bounced_cost,
+        "compensable": None if found is None else found.cost,
+    }
+    costs = pd.DataFrame(
+        {"amount": list(amounts.values()), "currency": report.currency},
+        index=pd.Index(list(amounts), name="figure"),
+    )
+    costs.attrs["pricing"] = report.pricing.value
+    compensable = pd.DataFrame(
+        [(reason.value, count) for reason, count in (() if found is None else found.reasons)],
+        columns=["reason", "count"],
+    ).set_index("reason")
+    compensable = _typed(compensable)
+    return {
+        "summary": summary,
+        "lists": lists,
+        "bounce_reasons": reasons,
+        "costs": costs,
+        "compensable": compensable,
+    }
 
 
 def statistics_frame(stats: GlobalStatistics) -> pd.DataFrame:
     """Global statistics as one row per campaign (index ``campaign_id``, oldest first).
 
     Columns: ``campaign_name``, ``sender``, ``status``, ``created_at`` (UTC timestamp), the
-    figures as in ``report_frames``'s ``"lists"``, ``currency``, ``cost`` and ``bounced_cost``
-    (``Decimal``, in the campaign's currency: sum them per currency, never across).
+    figures as in ``report_frames``'s ``"lists"``, ``currency``, ``cost``, ``retry_cost`` and
+    ``bounced_cost`` (``Decimal``, in the campaign's currency: sum them per currency, never
+    across), ``compensable_count`` and ``compensable_cost`` (the soft bounces caused by the
+    platform's own fault).
     """
     with _optional("pandas"):
         import pandas as pd
@@ -217,7 +254,10 @@ def statistics_frame(stats: GlobalStatistics) -> pd.DataFrame:
                 **_figure_columns(row.figures),
                 "currency": row.currency,
                 "cost": row.cost,
+                "retry_cost": row.retry_cost,
                 "bounced_cost": row.bounced_cost,
+                "compensable_count": row.compensable.count,
+                "compensable_cost": row.compensable.cost,
             }
             for row in stats.rows
         ],

@@ -59,6 +59,7 @@ from sms_campaign_stats.errors import DuplicateError, NotFoundError, StorageErro
 from sms_campaign_stats.render import LANGUAGES, localizer
 from sms_campaign_stats.reports import (
     CampaignReport,
+    Pricing,
     Timeline,
     global_statistics,
     history_for,
@@ -225,6 +226,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _show_numbers_option(report)
     _locale_option(report)
+    _pricing_option(report)
     report.set_defaults(run=_report)
 
     stats = command(
@@ -235,6 +237,7 @@ def _parser() -> argparse.ArgumentParser:
     _db_option(stats)
     _format_options(stats)
     _locale_option(stats)
+    _pricing_option(stats)
     stats.set_defaults(run=_stats)
 
     history = command("history", "a campaign's history", "Every event of a campaign, in order.")
@@ -328,6 +331,16 @@ def _locale_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _pricing_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pricing",
+        choices=[pricing.value for pricing in Pricing],
+        default=Pricing.PER_SUBMISSION.value,
+        help="what the cost counts: every submission, retries included, as a provider bills "
+        "(default), or each message sent once, as a platform that bills per message sent does",
+    )
+
+
 def _format_options(parser: argparse.ArgumentParser, formats: Sequence[str] = FORMATS) -> None:
     parser.add_argument(
         "--format", choices=formats, default="text", help="the output format (default: text)"
@@ -365,7 +378,7 @@ def _report(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
         try:
-            report = report_for(store, campaign_id, activity=True)
+            report = report_for(store, campaign_id, activity=True, pricing=args.pricing)
             timeline = history_for(store, campaign_id)
         except NotFoundError:
             raise _campaign_not_found(store, args.db, campaign_id) from None
@@ -428,7 +441,7 @@ def _stats(args: argparse.Namespace) -> int:
     _refuse_output_over_database(args.output, args.db)
     store = _open_existing(args.db, read_only=True)
     try:
-        stats = global_statistics(store)
+        stats = global_statistics(store, pricing=args.pricing)
     finally:
         store.close()
     if args.format == "csv":

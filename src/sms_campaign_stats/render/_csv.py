@@ -64,6 +64,10 @@ FIGURE_COLUMNS = (
     "unsubscribes_percent",
     "sent",
     "segments_sent",
+    "submissions",
+    "retries",
+    "failed_submissions",
+    "segments_submitted",
 )
 
 #: The columns of ``campaigns.csv`` (and of ``notebook.statistics_frame``), in order.
@@ -76,7 +80,10 @@ CAMPAIGN_COLUMNS = (
     *FIGURE_COLUMNS,
     "currency",
     "cost",
+    "retry_cost",
     "bounced_cost",
+    "compensable_count",
+    "compensable_cost",
 )
 
 SUMMARY_COLUMNS = (
@@ -87,9 +94,15 @@ SUMMARY_COLUMNS = (
     "currency",
     "unit_price",
     *FIGURE_COLUMNS,
+    "pricing",
     "cost",
+    "first_send_cost",
+    "retry_cost",
     "bounced_cost",
     "avoidable_bounced_cost",
+    "compensable_count",
+    "compensable_cost",
+    "compensable_reasons",
 )
 LIST_COLUMNS = ("list_id", *FIGURE_COLUMNS, "currency", "cost", "bounced_cost")
 REASON_COLUMNS = (
@@ -102,7 +115,7 @@ REASON_COLUMNS = (
     "currency",
     "cost",
 )
-COST_COLUMNS = ("currency", "cost", "bounced_cost")
+COST_COLUMNS = ("currency", "cost", "retry_cost", "bounced_cost", "compensable_cost")
 HISTORY_COLUMNS = ("at", "kind", "details")
 
 #: Every column name, each translated in the catalogs under ``COLUMN_CONTEXT``.
@@ -170,7 +183,15 @@ def _figures(f: DeliveryFigures) -> list[Cell]:
         _percent(f.unsubscribes),
         f.sent,
         f.segments_sent,
+        f.submissions,
+        f.retries,
+        f.failed_submissions,
+        f.segments_submitted,
     ]
+
+
+def _optional_money(amount: Decimal | None) -> str:
+    return "" if amount is None else _money(amount)
 
 
 def campaign_report_files(report: CampaignReport, *, words: Localizer) -> dict[str, str]:
@@ -186,9 +207,13 @@ def campaign_report_files(report: CampaignReport, *, words: Localizer) -> dict[s
                 report.currency,
                 _money(report.unit_price),
                 *_figures(report.totals),
+                report.pricing.value,
                 _money(report.cost),
+                _optional_money(report.first_send_cost),
+                _optional_money(report.retry_cost),
                 _money(report.bounced_cost),
                 _money(report.avoidable_bounced_cost),
+                *_compensable(report),
             ]
         ],
         words,
@@ -227,6 +252,16 @@ def campaign_report_files(report: CampaignReport, *, words: Localizer) -> dict[s
     return {"summary.csv": summary, "lists.csv": lists, "bounce_reasons.csv": reasons}
 
 
+def _compensable(report: CampaignReport) -> list[Cell]:
+    """Count, cost and ``reason=count`` pairs (joined by ``;``) of the compensable soft
+    bounces; empty cells when the report has none counted."""
+    found = report.compensable
+    if found is None:
+        return ["", "", ""]
+    reasons = ";".join(f"{reason.value}={count}" for reason, count in found.reasons)
+    return [found.count, _money(found.cost), reasons]
+
+
 def statistics_files(stats: GlobalStatistics, *, words: Localizer) -> dict[str, str]:
     """``campaigns.csv`` (one row per campaign), ``totals.csv`` (one row: the figures over
     every campaign) and ``costs.csv`` (one row per currency, never converted)."""
@@ -242,7 +277,10 @@ def statistics_files(stats: GlobalStatistics, *, words: Localizer) -> dict[str, 
                 *_figures(row.figures),
                 row.currency,
                 _money(row.cost),
+                _money(row.retry_cost),
                 _money(row.bounced_cost),
+                row.compensable.count,
+                _money(row.compensable.cost),
             ]
             for row in stats.rows
         ),
@@ -255,7 +293,9 @@ def statistics_files(stats: GlobalStatistics, *, words: Localizer) -> dict[str, 
             [
                 currency,
                 _money(amount),
+                _money(stats.retry_cost_by_currency.get(currency, Decimal(0))),
                 _money(stats.bounced_cost_by_currency.get(currency, Decimal(0))),
+                _money(stats.compensable_cost_by_currency.get(currency, Decimal(0))),
             ]
             for currency, amount in sorted(stats.cost_by_currency.items())
         ),

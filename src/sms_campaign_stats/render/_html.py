@@ -429,31 +429,30 @@ def _figure_cells(w: Localizer, figure: Figure, *, attention: bool = False) -> l
 
 
 def _cost_section(w: Localizer, report: CampaignReport) -> str:
-    t, currency = report.totals, report.currency
+    currency = report.currency
 
     def amount(value: Decimal, css: str = "") -> str:
         return _num(w.money(value, currency), css=css)
 
-    sent = w.ngettext("{count} message sent", "{count} messages sent", t.sent).format(
-        count=w.integer(t.sent)
-    )
-    segments = w.ngettext("{count} segment", "{count} segments", t.segments_sent).format(
-        count=w.integer(t.segments_sent)
-    )
+    total, first, retries, failed = _words.cost_notes(w, report)
+
+    def note(text: str) -> str:
+        return _cell(text) if text else "<td></td>"
+
     rows = [
         _row(
             w._("Unit price (per segment)"),
             [_num(w.price(report.unit_price, currency)), "<td></td>"],
         ),
-        _row(w._("Cost"), [amount(report.cost), _cell(f"{sent}, {segments}")]),
+        _row(w._("Cost"), [amount(report.cost), note(total)]),
     ]
     if report.first_send_cost is not None:
-        rows.append(_row(w._("first sends"), [amount(report.first_send_cost), "<td></td>"]))
+        rows.append(_row(w._("first sends"), [amount(report.first_send_cost), note(first)]))
     if report.retry_cost is not None:
-        rows.append(_row(w._("retries"), [amount(report.retry_cost), "<td></td>"]))
+        rows.append(_row(w._("retries"), [amount(report.retry_cost), note(retries)]))
     avoidable = report.avoidable_bounced_cost
     rows += [
-        _row(w._("Spent on bounced messages"), [amount(report.bounced_cost), "<td></td>"]),
+        _row(w._("Spent on bounced messages"), [amount(report.bounced_cost), note(failed)]),
         _row(
             w._("of which on avoidable bounces"),
             [
@@ -769,18 +768,28 @@ def statistics_html(stats: GlobalStatistics, *, words: Localizer) -> str:
             numeric=range(1, 9),
         )
         money = _table(
-            (w._("campaign"), w._("cost"), w._("spent on bounces")),
+            (
+                w._("campaign"),
+                w._("cost"),
+                w._("retries"),
+                w._("spent on bounces"),
+                w._("Compensable soft bounces"),
+                w._("their cost"),
+            ),
             (
                 _row(
                     row.campaign_id,
                     [
                         _num(w.money(row.cost, row.currency)),
+                        _num(w.money(row.retry_cost, row.currency)),
                         _num(w.money(row.bounced_cost, row.currency)),
+                        _num(w.integer(row.compensable.count)),
+                        _num(w.money(row.compensable.cost, row.currency)),
                     ],
                 )
                 for row in stats.rows
             ),
-            numeric=(1, 2),
+            numeric=(1, 2, 3, 4, 5),
         )
         parts.append(_section("campaigns", campaigns_title, chart, about, figures, money))
     per_currency = [
@@ -788,7 +797,11 @@ def statistics_html(stats: GlobalStatistics, *, words: Localizer) -> str:
             currency,
             [
                 _num(w.money(amount, currency)),
+                _num(w.money(stats.retry_cost_by_currency.get(currency, Decimal(0)), currency)),
                 _num(w.money(stats.bounced_cost_by_currency.get(currency, Decimal(0)), currency)),
+                _num(
+                    w.money(stats.compensable_cost_by_currency.get(currency, Decimal(0)), currency)
+                ),
             ],
         )
         for currency, amount in costs
@@ -798,9 +811,15 @@ def statistics_html(stats: GlobalStatistics, *, words: Localizer) -> str:
             "cost",
             w._("Cost per currency"),
             _table(
-                (w._("currency"), w._("cost"), w._("spent on bounces")),
+                (
+                    w._("currency"),
+                    w._("cost"),
+                    w._("retries"),
+                    w._("spent on bounces"),
+                    w._("compensable"),
+                ),
                 per_currency,
-                numeric=(1, 2),
+                numeric=(1, 2, 3, 4),
                 caption=w._("Never converted."),
             )
             if per_currency

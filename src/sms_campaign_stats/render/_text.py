@@ -22,6 +22,7 @@ from sms_campaign_stats.render._i18n import Localizer
 if TYPE_CHECKING:
     from sms_campaign_stats.reports import (
         CampaignReport,
+        CampaignRow,
         DeliveryFigures,
         GlobalStatistics,
         Timeline,
@@ -197,21 +198,15 @@ def _outcome_rows(w: Localizer, t: DeliveryFigures) -> list[list[str]]:
 
 def cost_lines(w: Localizer, report: CampaignReport) -> list[tuple[str, str, str]]:
     """The cost rows: label, amount, explanation."""
-    t, currency = report.totals, report.currency
-    sent = w.ngettext("{count} message sent", "{count} messages sent", t.sent).format(
-        count=w.integer(t.sent)
-    )
-    segments = w.ngettext("{count} segment", "{count} segments", t.segments_sent).format(
-        count=w.integer(t.segments_sent)
-    )
-    per = w._("{price} per segment").format(price=w.price(report.unit_price, currency))
-    rows = [(w._("Cost"), w.money(report.cost, currency), f"{sent}, {segments}, {per}")]
+    currency = report.currency
+    total, first, retries, failed = _words.cost_notes(w, report)
+    rows = [(w._("Cost"), w.money(report.cost, currency), total)]
     if report.first_send_cost is not None:
-        rows.append(("  " + w._("first sends"), w.money(report.first_send_cost, currency), ""))
+        rows.append(("  " + w._("first sends"), w.money(report.first_send_cost, currency), first))
     if report.retry_cost is not None:
-        rows.append(("  " + w._("retries"), w.money(report.retry_cost, currency), ""))
+        rows.append(("  " + w._("retries"), w.money(report.retry_cost, currency), retries))
     rows += [
-        (w._("Spent on bounces"), w.money(report.bounced_cost, currency), ""),
+        (w._("Spent on bounces"), w.money(report.bounced_cost, currency), failed),
         (
             "  " + w._("of which avoidable"),
             w.money(report.avoidable_bounced_cost, currency),
@@ -286,15 +281,31 @@ def render_campaign_report(
     return "\n".join(_clip(line, WIDTH) for line in lines) + "\n"
 
 
+def _compensable_cell(w: Localizer, row: CampaignRow) -> str:
+    """A campaign's compensable soft bounces: their count, and their cost in parentheses."""
+    found = row.compensable
+    return f"{w.integer(found.count)} ({w.money(found.cost, row.currency)})"
+
+
 def _compensable_lines(w: Localizer, report: CampaignReport) -> list[str]:
     found = report.compensable
     assert found is not None
+    claim = w.ngettext(
+        "{count} soft bounce, {cost}: what you may claim from the provider",
+        "{count} soft bounces, {cost}: what you may claim from the provider",
+        found.count,
+    )
     lines = [
         w._("Compensable: soft bounces caused by the platform's own fault"),
-        f"  {w.integer(found.count)}  {w.money(found.cost, report.currency)}",
+        "  "
+        + claim.format(count=w.integer(found.count), cost=w.money(found.cost, report.currency)),
     ]
-    lines += [f"  {_words.reason(w, reason)}: {w.integer(n)}" for reason, n in found.reasons]
-    lines += [f"  {provider}: {w.integer(n)}" for provider, n in found.providers]
+    counted = [(_words.reason(w, reason), n) for reason, n in found.reasons]
+    counted += list(found.providers)
+    lines += [
+        "  " + w._("{label}: {count}").format(label=label, count=w.integer(n))
+        for label, n in counted
+    ]
     return lines
 
 
@@ -486,18 +497,26 @@ def render_statistics(stats: GlobalStatistics, *, words: Localizer) -> str:
             "",
             w._("Campaigns and their cost"),
             *table(
-                [w._("campaign"), w._("name"), w._("status"), w._("cost"), w._("on bounces")],
+                [
+                    w._("campaign"),
+                    w._("name"),
+                    w._("status"),
+                    w._("cost"),
+                    w._("on bounces"),
+                    w._("compensable"),
+                ],
                 [
                     [
                         row.campaign_id,
-                        _clip(row.campaign_name, 36),
+                        _clip(row.campaign_name, 28),
                         _words.campaign_status(w, row.status),
                         w.money(row.cost, row.currency),
                         w.money(row.bounced_cost, row.currency),
+                        _compensable_cell(w, row),
                     ]
                     for row in stats.rows
                 ],
-                right=[False, False, False, True, True],
+                right=[False, False, False, True, True, True],
             ),
         ]
     lines += ["", w._("Cost per currency (never converted)")]
@@ -505,13 +524,23 @@ def render_statistics(stats: GlobalStatistics, *, words: Localizer) -> str:
         [
             currency,
             w.money(amount, currency),
+            w.money(stats.retry_cost_by_currency.get(currency, Decimal(0)), currency),
             w.money(stats.bounced_cost_by_currency.get(currency, Decimal(0)), currency),
+            w.money(stats.compensable_cost_by_currency.get(currency, Decimal(0)), currency),
         ]
         for currency, amount in sorted(stats.cost_by_currency.items())
     ]
     if costs:
         lines += table(
-            [w._("currency"), w._("cost"), w._("on bounces")], costs, right=[False, True, True]
+            [
+                w._("currency"),
+                w._("cost"),
+                w._("retries"),
+                w._("on bounces"),
+                w._("compensable"),
+            ],
+            costs,
+            right=[False, True, True, True, True],
         )
     else:
         lines.append(w._("(none)"))

@@ -9,6 +9,7 @@ the time of rendering. The French words are those of Brevo's French report page
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from sms_campaign_stats.lifecycle._statuses import (
     BounceKind,
@@ -17,11 +18,16 @@ from sms_campaign_stats.lifecycle._statuses import (
     TimelineKind,
 )
 from sms_campaign_stats.render._i18n import N_, Localizer
+from sms_campaign_stats.reports._pricing import Pricing
+
+if TYPE_CHECKING:
+    from sms_campaign_stats.reports import CampaignReport
 
 __all__ = [
     "OUTCOMES",
     "bounce_kind",
     "campaign_status",
+    "cost_notes",
     "event_kind",
     "outcome",
     "reason",
@@ -45,6 +51,7 @@ REASON_WORDS: Mapping[BounceReason, str] = {
     BounceReason.HANDSET_TEMPORARY_ERROR: N_("Temporary phone error (SIM or memory full)"),
     BounceReason.BLOCKED_BY_RECIPIENT_OR_OPERATOR: N_("Blocked by the recipient or the operator"),
     BounceReason.NUMBER_DOES_NOT_EXIST: N_("Number does not exist"),
+    BounceReason.OPTED_OUT_EARLIER: N_("Opted out before this campaign"),
 }
 
 _STATUS_WORDS: Mapping[CampaignStatus, str] = {
@@ -117,3 +124,34 @@ def bounce_kind(words: Localizer, value: BounceKind) -> str:
 def outcome(words: Localizer, name: str) -> str:
     """One of ``OUTCOMES`` in words."""
     return words._(OUTCOMES[name])
+
+
+def cost_notes(words: Localizer, report: CampaignReport) -> tuple[str, str, str, str]:
+    """What the cost, first-send, retry and bounce amounts count, in words (the same in every
+    rendering): submissions and segments under the default pricing, messages sent under
+    ``per_message_sent``."""
+    w, t = words, report.totals
+    sent = w.ngettext("{count} message sent", "{count} messages sent", t.sent).format(
+        count=w.integer(t.sent)
+    )
+    per = w._("{price} per segment").format(price=w.price(report.unit_price, report.currency))
+    if report.pricing is Pricing.PER_MESSAGE_SENT:
+        segments = w.ngettext("{count} segment", "{count} segments", t.segments_sent).format(
+            count=w.integer(t.segments_sent)
+        )
+        billed = w._("billed per message sent, retries not billed")
+        return f"{sent}, {segments}, {per}", sent, billed, ""
+    submissions = w.ngettext("{count} submission", "{count} submissions", t.submissions)
+    segments = w.ngettext("{count} segment", "{count} segments", t.segments_submitted).format(
+        count=w.integer(t.segments_submitted)
+    )
+    retries = w.ngettext("{count} retry", "{count} retries", t.retries)
+    failed = w.ngettext(
+        "{count} failed submission", "{count} failed submissions", t.failed_submissions
+    )
+    return (
+        f"{submissions.format(count=w.integer(t.submissions))}, {segments}, {per}",
+        sent,
+        retries.format(count=w.integer(t.retries)),
+        failed.format(count=w.integer(t.failed_submissions)),
+    )

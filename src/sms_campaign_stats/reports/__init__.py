@@ -9,6 +9,7 @@ from ._activity import Activity, HourFigures, RegionFigures, region_of
 from ._campaign import CampaignReport, Compensable, MessageText, report_for, report_from_messages
 from ._figures import REPORT_SCHEMA_VERSION, DeliveryFigures, Figure, ListFigures, ReasonFigure
 from ._history import Timeline, history_for
+from ._pricing import Costs, Pricing
 from ._statistics import CampaignRow, GlobalStatistics, global_statistics
 
 __all__ = [
@@ -17,12 +18,14 @@ __all__ = [
     "CampaignReport",
     "CampaignRow",
     "Compensable",
+    "Costs",
     "DeliveryFigures",
     "Figure",
     "GlobalStatistics",
     "HourFigures",
     "ListFigures",
     "MessageText",
+    "Pricing",
     "ReasonFigure",
     "RegionFigures",
     "Timeline",

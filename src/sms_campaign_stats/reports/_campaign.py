@@ -10,18 +10,19 @@ Definitions (the denominators matter, so here they are):
   count and a percentage *of delivered* messages; ``reply_messages`` counts the inbound texts.
 * **per list**: the same figures over the messages of each list. A recipient in two lists
   counts in both lists and once in the totals, so list figures do not sum to the totals.
-* **cost**: segments x unit price over messages that were *sent* (handed to a provider);
-  ``bounced_cost`` is the part spent on messages that then bounced, ``avoidable_bounced_cost``
-  the part of that on avoidable reasons.
+* **cost** (``pricing``, see ``reports._pricing``): by default what the provider bills, every
+  *submission* (first send or retry) x its segments x the unit price, split into
+  ``first_send_cost`` and ``retry_cost``; ``bounced_cost`` is the part spent on submissions
+  that failed (soft or hard bounce), the failed first sends of messages a retry delivered
+  included; ``avoidable_bounced_cost`` the part of that on messages that bounced for an
+  avoidable reason. ``pricing="per_message_sent"`` counts each message sent once instead (no
+  retry is billed; ``bounced_cost`` is then what the messages that bounced cost).
+* **compensable**: the soft bounces caused by the platform's own fault (a platform-fault
+  reason, ``PLATFORM_FAULT_REASONS``, on a message that was sent): their count, their cost,
+  their reasons; what a customer may claim compensation for (Brevo's campaign report page).
 * **message**: the campaign's text, its encoding (GSM-7 or UCS-2) and segments.
 * **activity** (``None`` unless asked for with ``activity=True``): regions, outcomes per hour
   and the send window (see ``reports._activity``).
-
-Two figures have a place in the report and its renderings but are not counted yet (the stores'
-counts do not carry what they need); they are ``None`` until they are, and renderings show them
-only when they are not: ``first_send_cost`` and ``retry_cost`` (the cost split between first
-attempts and retries), and ``compensable`` (the soft bounces caused by the platform's own fault,
-their count, cost, reasons and providers).
 
 A report is built the same way from a store's aggregates (``report_for``) and from messages in
 memory (``report_from_messages``), so the two cannot differ.
@@ -41,8 +42,9 @@ import attrs
 
 from sms_campaign_stats._core.segments import Encoding, segment_info
 from sms_campaign_stats.errors import ValidationError
-from sms_campaign_stats.lifecycle._statuses import BounceReason
+from sms_campaign_stats.lifecycle._statuses import BounceReason, MessageStatus
 from sms_campaign_stats.model import Campaign, CampaignStatus, Message, Reply, Unsubscribe
+from sms_campaign_stats.providers._rows import PLATFORM_FAULT_REASONS
 from sms_campaign_stats.reports._activity import Activity, ActivityTally
 from sms_campaign_stats.reports._figures import (
     BOUNCES,
@@ -53,6 +55,7 @@ from sms_campaign_stats.reports._figures import (
     ReasonFigure,
 )
 from sms_campaign_stats.reports._history import Timeline
+from sms_campaign_stats.reports._pricing import Costs, Pricing, to_pricing
 from sms_campaign_stats.storage import Storage
 from sms_campaign_stats.storage._counts import CampaignCounts, Cell, CellKey
 
@@ -95,8 +98,10 @@ class MessageText:
 @attrs.frozen(kw_only=True)
 class Compensable:
     """Soft bounces caused by the platform's own technical fault: what a customer may claim
-    (Brevo's page: such a soft bounce "may be compensated"). Filled once the stores' counts carry
-    the platform-fault flag."""
+    (Brevo's page: such a soft bounce "may be compensated"). Messages that were sent and ended
+    as soft bounces with a platform-fault reason (``PLATFORM_FAULT_REASONS``); ``cost`` is what
+    they cost under the report's pricing. ``providers`` counts them per provider when a store
+    knows each message's provider (the built-in stores do not record it: empty)."""
 
     count: int
     cost: Decimal
@@ -134,16 +139,24 @@ class CampaignReport:
     first_send_cost: Decimal | None = None
     retry_cost: Decimal | None = None
     compensable: Compensable | None = None
+    pricing: Pricing = Pricing.PER_SUBMISSION
 
     @classmethod
     def from_counts(
-        cls, campaign: Campaign, counts: CampaignCounts, *, activity: Activity | None = None
+        cls,
+        campaign: Campaign,
+        counts: CampaignCounts,
+        *,
+        activity: Activity | None = None,
+        pricing: Pricing | str = Pricing.PER_SUBMISSION,
     ) -> CampaignReport:
         """Build the report of ``campaign`` from its counts (and its messages' ``activity``,
-        when counted)."""
+        when counted), its cost under ``pricing``."""
+        pricing = to_pricing(pricing)
         price = campaign.unit_price
         cells = list(counts.cells.items())
         totals = DeliveryFigures.from_cells(cells, counts.engagement.values())
+        costs = Costs.of(totals, price, pricing)
         return cls(
             campaign_id=campaign.id,
             campaign_name=campaign.name,
@@ -152,13 +165,17 @@ class CampaignReport:
             currency=campaign.currency,
             unit_price=price,
             totals=totals,
-            lists=_list_figures(campaign, counts, cells),
-            bounce_reasons=_reason_figures(cells, totals.recipients, price),
-            cost=price * totals.segments_sent,
-            bounced_cost=price * totals.segments_bounced,
-            avoidable_bounced_cost=price * totals.segments_avoidable_bounced,
+            lists=_list_figures(campaign, counts, cells, pricing),
+            bounce_reasons=_reason_figures(cells, totals.recipients, price, pricing),
+            cost=costs.total,
+            bounced_cost=costs.bounced,
+            avoidable_bounced_cost=costs.avoidable_bounced,
             message=MessageText.of(campaign.content),
             activity=activity,
+            first_send_cost=costs.first_sends,
+            retry_cost=costs.retries,
+            compensable=_compensable(cells, price, pricing),
+            pricing=pricing,
         )
 
     @property
@@ -199,6 +216,7 @@ class CampaignReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data; the shape is documented in ``docs/reports.md``."""
         cost: dict[str, Any] = {
+            "pricing": self.pricing.value,
             "currency": self.currency,
             "unit_price": str(self.unit_price),
             "sent": str(self.cost),
@@ -333,7 +351,10 @@ class CampaignReport:
 
 
 def _list_figures(
-    campaign: Campaign, counts: CampaignCounts, cells: Sequence[tuple[CellKey, Cell]]
+    campaign: Campaign,
+    counts: CampaignCounts,
+    cells: Sequence[tuple[CellKey, Cell]],
+    pricing: Pricing,
 ) -> tuple[ListFigures, ...]:
     seen = {list_id for key, _ in cells for list_id in key.list_ids}
     seen.update(list_id for lists in counts.engagement for list_id in lists)
@@ -346,19 +367,22 @@ def _list_figures(
             ((key, cell) for key, cell in cells if list_id in key.list_ids),
             (found for lists, found in counts.engagement.items() if list_id in lists),
         )
+        costs = Costs.of(figures, price, pricing)
         result.append(
             ListFigures(
-                list_id=list_id,
-                figures=figures,
-                cost=price * figures.segments_sent,
-                bounced_cost=price * figures.segments_bounced,
+                list_id=list_id, figures=figures, cost=costs.total, bounced_cost=costs.bounced
             )
         )
     return tuple(result)
 
 
+def _billed_segments(cell: Cell, pricing: Pricing) -> int:
+    """The segments ``pricing`` bills for the sent messages of ``cell``."""
+    return cell.segments if pricing is Pricing.PER_MESSAGE_SENT else cell.attempt_segments
+
+
 def _reason_figures(
-    cells: Sequence[tuple[CellKey, Cell]], recipients: int, price: Decimal
+    cells: Sequence[tuple[CellKey, Cell]], recipients: int, price: Decimal, pricing: Pricing
 ) -> tuple[ReasonFigure, ...]:
     messages: dict[BounceReason, int] = {}
     sent: dict[BounceReason, int] = {}
@@ -368,7 +392,8 @@ def _reason_figures(
             messages[key.reason] = messages.get(key.reason, 0) + cell.messages
             if key.sent:
                 sent[key.reason] = sent.get(key.reason, 0) + cell.messages
-                segments[key.reason] = segments.get(key.reason, 0) + cell.segments
+                billed = _billed_segments(cell, pricing)
+                segments[key.reason] = segments.get(key.reason, 0) + billed
     order = list(BounceReason)
     ranked = sorted(messages, key=lambda reason: (-messages[reason], order.index(reason)))
     return tuple(
@@ -384,8 +409,35 @@ def _reason_figures(
     )
 
 
-def report_for(storage: Storage, campaign_id: str, *, activity: bool = False) -> CampaignReport:
-    """The report of a stored campaign, from the store's aggregate counts.
+def _compensable(
+    cells: Sequence[tuple[CellKey, Cell]], price: Decimal, pricing: Pricing
+) -> Compensable:
+    """The sent soft bounces with a platform-fault reason: count, cost, reasons."""
+    by_reason: dict[BounceReason, int] = {}
+    segments = 0
+    for key, cell in cells:
+        if (
+            key.status is MessageStatus.SOFT_BOUNCE
+            and key.sent
+            and key.reason in PLATFORM_FAULT_REASONS
+        ):
+            by_reason[key.reason] = by_reason.get(key.reason, 0) + cell.messages
+            segments += _billed_segments(cell, pricing)
+    order = list(BounceReason)
+    reasons = sorted(by_reason.items(), key=lambda item: (-item[1], order.index(item[0])))
+    return Compensable(count=sum(by_reason.values()), cost=price * segments, reasons=tuple(reasons))
+
+
+def report_for(
+    storage: Storage,
+    campaign_id: str,
+    *,
+    activity: bool = False,
+    pricing: Pricing | str = Pricing.PER_SUBMISSION,
+) -> CampaignReport:
+    """The report of a stored campaign, from the store's aggregate counts, its cost under
+    ``pricing`` (``"per_submission"``, the default: what a provider bills, retries included;
+    ``"per_message_sent"``: each message sent once).
 
     ``activity=True`` also reads the campaign's messages once, in batches, for the regions,
     outcomes per hour and send window (``CampaignReport.activity``; ``None`` otherwise). It
@@ -395,7 +447,7 @@ def report_for(storage: Storage, campaign_id: str, *, activity: bool = False) ->
     campaign = storage.get_campaign(campaign_id)
     counts = storage.campaign_counts(campaign_id)
     found = Activity.of_messages(storage.iter_messages(campaign_id)) if activity else None
-    return CampaignReport.from_counts(campaign, counts, activity=found)
+    return CampaignReport.from_counts(campaign, counts, activity=found, pricing=pricing)
 
 
 def report_from_messages(
@@ -405,12 +457,14 @@ def report_from_messages(
     replies: Iterable[Reply] = (),
     unsubscribes: Iterable[Unsubscribe] = (),
     activity: bool = False,
+    pricing: Pricing | str = Pricing.PER_SUBMISSION,
 ) -> CampaignReport:
     """The report of ``campaign`` over messages in memory (one pass, bounded memory), with its
-    ``activity`` counted in the same pass when ``activity=True``."""
+    ``activity`` counted in the same pass when ``activity=True``, its cost under ``pricing``."""
+    pricing = to_pricing(pricing)
     if not activity:
         counts = CampaignCounts.of_messages(messages, replies=replies, unsubscribes=unsubscribes)
-        return CampaignReport.from_counts(campaign, counts)
+        return CampaignReport.from_counts(campaign, counts, pricing=pricing)
     tally = ActivityTally()
 
     def counted() -> Iterator[Message]:
@@ -419,4 +473,4 @@ def report_from_messages(
             yield message
 
     counts = CampaignCounts.of_messages(counted(), replies=replies, unsubscribes=unsubscribes)
-    return CampaignReport.from_counts(campaign, counts, activity=tally.result())
+    return CampaignReport.from_counts(campaign, counts, activity=tally.result(), pricing=pricing)

@@ -71,6 +71,21 @@ class DeliveryFigures:
     #: Soft bounces that were never handed to a provider (an invalid number, a landline, a
     #: forbidden hour under the DROP policy): counted in ``soft_bounces``, as Brevo counts them.
     soft_bounces_never_sent: int = 0
+    #: Submissions to a provider (attempts: first sends and retries) and their segments: what a
+    #: provider that bills per submission charges.
+    submissions: int = 0
+    segments_submitted: int = 0
+    #: The submissions that came to a soft or hard bounce, and their segments (a failed first
+    #: send of a message that a retry delivered included); those of messages that finally
+    #: bounced for a reason the sender could have avoided.
+    failed_submissions: int = 0
+    segments_failed: int = 0
+    segments_avoidable_failed: int = 0
+
+    @property
+    def retries(self) -> int:
+        """Submissions after a message's first: ``submissions - sent``."""
+        return self.submissions - self.sent
 
     @classmethod
     def from_cells(
@@ -79,8 +94,13 @@ class DeliveryFigures:
         """Add up counted cells and engagement."""
         by_status = dict.fromkeys(MessageStatus, 0)
         sent = segments_sent = segments_bounced = segments_avoidable = never_sent = 0
+        submissions = segments_submitted = failed = segments_failed = avoidable_failed = 0
         for key, cell in cells:
             by_status[key.status] += cell.messages
+            submissions += cell.attempts
+            segments_submitted += cell.attempt_segments
+            failed += cell.failed_attempts
+            segments_failed += cell.failed_segments
             if not key.sent and key.status is MessageStatus.SOFT_BOUNCE:
                 never_sent += cell.messages
             if key.sent:
@@ -90,6 +110,7 @@ class DeliveryFigures:
                     segments_bounced += cell.segments
                     if key.reason is not None and key.reason.avoidable_by_sender:
                         segments_avoidable += cell.segments
+                        avoidable_failed += cell.failed_segments
         repliers = replies = unsubscribers = 0
         for found in engagement:
             repliers += found.repliers
@@ -115,6 +136,11 @@ class DeliveryFigures:
             segments_bounced=segments_bounced,
             segments_avoidable_bounced=segments_avoidable,
             soft_bounces_never_sent=never_sent,
+            submissions=submissions,
+            segments_submitted=segments_submitted,
+            failed_submissions=failed,
+            segments_failed=segments_failed,
+            segments_avoidable_failed=avoidable_failed,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -133,6 +159,10 @@ class DeliveryFigures:
             "unsubscribes": self.unsubscribes.to_dict(),
             "sent": self.sent,
             "segments_sent": self.segments_sent,
+            "submissions": self.submissions,
+            "retries": self.retries,
+            "failed_submissions": self.failed_submissions,
+            "segments_submitted": self.segments_submitted,
         }
 
 

@@ -1,5 +1,9 @@
 """Global statistics: every campaign of a store on one line each, and their totals, built from
-each campaign's ``CampaignCounts`` (merged for the totals, so every message counts once)."""
+each campaign's ``CampaignCounts`` (merged for the totals, so every message counts once).
+
+Money adds up as in each campaign's report, under one ``pricing`` (per submission by default):
+a campaign's row holds its report's cost, retry cost, bounced cost and compensable soft
+bounces, and the totals are their sums per currency."""
 
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from sms_campaign_stats.model import CampaignStatus
-from sms_campaign_stats.reports._campaign import CampaignReport
+from sms_campaign_stats.reports._campaign import CampaignReport, Compensable
 from sms_campaign_stats.reports._figures import REPORT_SCHEMA_VERSION, DeliveryFigures
+from sms_campaign_stats.reports._pricing import Pricing, to_pricing
 from sms_campaign_stats.storage import Storage
 from sms_campaign_stats.storage._counts import CampaignCounts
 
@@ -35,6 +40,8 @@ class CampaignRow:
     currency: str
     cost: Decimal
     bounced_cost: Decimal
+    retry_cost: Decimal = Decimal(0)
+    compensable: Compensable = attrs.field(factory=lambda: Compensable(count=0, cost=Decimal(0)))
 
 
 @attrs.frozen(kw_only=True)
@@ -48,6 +55,14 @@ class GlobalStatistics:
     totals: DeliveryFigures
     cost_by_currency: Mapping[str, Decimal]
     bounced_cost_by_currency: Mapping[str, Decimal]
+    retry_cost_by_currency: Mapping[str, Decimal] = attrs.field(factory=dict)
+    compensable_cost_by_currency: Mapping[str, Decimal] = attrs.field(factory=dict)
+    pricing: Pricing = Pricing.PER_SUBMISSION
+
+    @property
+    def compensable(self) -> int:
+        """Compensable soft bounces over every campaign."""
+        return sum(row.compensable.count for row in self.rows)
 
     def to_dict(self) -> dict[str, Any]:
         """The statistics as JSON-ready data."""
@@ -63,15 +78,21 @@ class GlobalStatistics:
                     **row.figures.to_dict(),
                     "currency": row.currency,
                     "cost": str(row.cost),
+                    "retry_cost": str(row.retry_cost),
                     "bounced_cost": str(row.bounced_cost),
+                    "compensable": row.compensable.to_dict(),
                 }
                 for row in self.rows
             ],
             "totals": {
                 **self.totals.to_dict(),
-                "cost": {k: str(v) for k, v in sorted(self.cost_by_currency.items())},
-                "bounced_cost": {
-                    k: str(v) for k, v in sorted(self.bounced_cost_by_currency.items())
+                "pricing": self.pricing.value,
+                "cost": _amounts(self.cost_by_currency),
+                "retry_cost": _amounts(self.retry_cost_by_currency),
+                "bounced_cost": _amounts(self.bounced_cost_by_currency),
+                "compensable": {
+                    "count": self.compensable,
+                    "cost": _amounts(self.compensable_cost_by_currency),
                 },
             },
         }
@@ -113,10 +134,23 @@ class GlobalStatistics:
         return statistics_frame(self)
 
 
+def _amounts(by_currency: Mapping[str, Decimal]) -> dict[str, str]:
+    return {k: str(v) for k, v in sorted(by_currency.items())}
+
+
+def _add(into: dict[str, Decimal], currency: str, amount: Decimal) -> None:
+    into[currency] = into.get(currency, Decimal(0)) + amount
+
+
 def global_statistics(
-    storage: Storage, campaign_ids: Iterable[str] | None = None
+    storage: Storage,
+    campaign_ids: Iterable[str] | None = None,
+    *,
+    pricing: Pricing | str = Pricing.PER_SUBMISSION,
 ) -> GlobalStatistics:
-    """Statistics over the given campaigns (default: all, oldest first), from aggregates."""
+    """Statistics over the given campaigns (default: all, oldest first), from aggregates, the
+    money under ``pricing`` as in each campaign's report."""
+    pricing = to_pricing(pricing)
     if campaign_ids is None:
         campaigns = storage.list_campaigns()
     else:
@@ -125,10 +159,14 @@ def global_statistics(
     all_counts = []
     cost: dict[str, Decimal] = {}
     bounced: dict[str, Decimal] = {}
+    retries: dict[str, Decimal] = {}
+    compensable: dict[str, Decimal] = {}
     for campaign in campaigns:
         counts = storage.campaign_counts(campaign.id)
         all_counts.append(counts)
-        report = CampaignReport.from_counts(campaign, counts)
+        report = CampaignReport.from_counts(campaign, counts, pricing=pricing)
+        assert report.retry_cost is not None
+        assert report.compensable is not None
         rows.append(
             CampaignRow(
                 campaign_id=campaign.id,
@@ -140,16 +178,21 @@ def global_statistics(
                 currency=campaign.currency,
                 cost=report.cost,
                 bounced_cost=report.bounced_cost,
+                retry_cost=report.retry_cost,
+                compensable=report.compensable,
             )
         )
-        cost[campaign.currency] = cost.get(campaign.currency, Decimal(0)) + report.cost
-        bounced[campaign.currency] = (
-            bounced.get(campaign.currency, Decimal(0)) + report.bounced_cost
-        )
+        _add(cost, campaign.currency, report.cost)
+        _add(bounced, campaign.currency, report.bounced_cost)
+        _add(retries, campaign.currency, report.retry_cost)
+        _add(compensable, campaign.currency, report.compensable.cost)
     merged = CampaignCounts.merge(all_counts)
     return GlobalStatistics(
         rows=tuple(rows),
         totals=DeliveryFigures.from_cells(merged.cells.items(), merged.engagement.values()),
         cost_by_currency=cost,
         bounced_cost_by_currency=bounced,
+        retry_cost_by_currency=retries,
+        compensable_cost_by_currency=compensable,
+        pricing=pricing,
     )
