@@ -26,6 +26,7 @@ from sms_campaign_stats import (
 from sms_campaign_stats.bounces import SoftBounceEscalation
 from sms_campaign_stats.engine import RetryMessage, SendMessage, SuspendCampaign
 from sms_campaign_stats.lifecycle import BounceReason
+from sms_campaign_stats.providers import parse_brevo_event
 from sms_campaign_stats.storage import Change, Committed
 from sms_campaign_stats.suspension import Metric, ThresholdPolicy
 
@@ -128,17 +129,32 @@ def test_1_orphans_and_their_submission_are_one_change(store: Store) -> None:
 
 
 def test_2_a_carrier_opt_out_and_its_unsubscribe_are_one_change(store: Store) -> None:
-    """Vonage err 9 (the recipient opted out at the carrier): the outcome, the unsubscribe and
-    the block in one commit; a failed commit leaves none, the provider's re-send applies all."""
+    """A provider's unsubscribe event (Brevo): the outcome (delivered), the unsubscribe and the
+    block in one commit; a failed commit leaves none, the provider's re-send applies all."""
+    ids = sent(store, FR_1)
+    event = parse_brevo_event({"messageId": f"p-{FR_1}", "event": "unsubscribe"})
+    with pytest.raises(DiskFullError):
+        engine_of(Flaky(store)).handle(event, TUESDAY + timedelta(minutes=1))
+    assert MessageStatus.PROCESSING == store.get_message(ids[FR_1]).status
+    assert ([], frozenset()) == (store.unsubscribes("spring"), store.blocked([FR_1]))
+    assert "applied" == engine_of(store).handle(event, TUESDAY + timedelta(minutes=2)).effect
+    assert MessageStatus.DELIVERED == store.get_message(ids[FR_1]).status
+    assert 1 == len(store.unsubscribes("spring"))
+    assert frozenset({FR_1}) == store.blocked([FR_1])
+
+
+def test_2_an_earlier_opt_out_and_its_block_are_one_change(store: Store) -> None:
+    """Vonage err 9 (the recipient opted out before): the hard bounce and the block in one
+    commit, and no unsubscribe of this campaign; a failed commit leaves neither."""
     ids = sent(store, FR_1)
     opted_out = vonage(f"p-{FR_1}", "failed", "9")
     with pytest.raises(DiskFullError):
         engine_of(Flaky(store)).handle(opted_out, TUESDAY + timedelta(minutes=1))
     assert MessageStatus.PROCESSING == store.get_message(ids[FR_1]).status
-    assert ([], frozenset()) == (store.unsubscribes("spring"), store.blocked([FR_1]))
+    assert frozenset() == store.blocked([FR_1])
     assert "applied" == engine_of(store).handle(opted_out, TUESDAY + timedelta(minutes=2)).effect
-    assert 1 == len(store.unsubscribes("spring"))
-    assert frozenset({FR_1}) == store.blocked([FR_1])
+    assert MessageStatus.HARD_BOUNCE == store.get_message(ids[FR_1]).status
+    assert ([], frozenset({FR_1})) == (store.unsubscribes("spring"), store.blocked([FR_1]))
 
 
 def test_2_a_rejected_configuration_and_the_suspension_are_one_change(store: Store) -> None:

@@ -37,10 +37,59 @@ def report(provider: str, status: str | None, error: ErrorCode | None = None) ->
 
 
 def test_opt_out_comes_first() -> None:
-    """An opt-out code wins even over a delivered status."""
+    """An error meaning "opted out earlier" wins even over a delivered status: a hard bounce
+    with its own reason, never retried; a provider's unsubscribe event is an unsubscribe."""
     found = classify(report("twilio", "delivered", ErrorCode(ErrorNamespace.TWILIO, "21610")))
-    assert Outcome.UNSUBSCRIBED == found.outcome
+    assert (Outcome.HARD_BOUNCE, BounceReason.OPTED_OUT_EARLIER) == (found.outcome, found.reason)
     assert not found.retryable
+    assert found.avoidable_by_sender
+    assert Outcome.UNSUBSCRIBED == classify(report("brevo", "unsubscribe")).outcome
+
+
+#: Every code meaning that the recipient opted out before this campaign, per provider.
+OPTED_OUT_EARLIER_CODES = [
+    (ErrorNamespace.TWILIO, "21610"),
+    (ErrorNamespace.TWILIO, "63014"),
+    (ErrorNamespace.VONAGE, "9"),
+    (ErrorNamespace.VONAGE, "53"),
+    (ErrorNamespace.INFOBIP, "603"),
+]
+
+
+@pytest.mark.parametrize(("namespace", "code"), OPTED_OUT_EARLIER_CODES)
+def test_an_earlier_opt_out_is_a_hard_bounce_of_its_own(
+    namespace: ErrorNamespace, code: str
+) -> None:
+    """Each row meaning "opted out before" is a hard bounce, ``opted_out_earlier``, whatever
+    the status word says, and its row names its source (issue 15, point 3)."""
+    provider = namespace.value
+    for status in (None, "failed", "delivered", "undelivered", "rejected"):
+        found = classify(report(provider, status, ErrorCode(namespace, code)))
+        assert (Outcome.HARD_BOUNCE, BounceReason.OPTED_OUT_EARLIER) == (
+            found.outcome,
+            found.reason,
+        ), status
+        assert found.row.source
+        assert found.row.decision
+
+
+def test_only_a_provider_unsubscribe_event_is_an_unsubscribe() -> None:
+    """No code table row but Brevo's ``unsubscribe`` event gives UNSUBSCRIBED: every other
+    opt-out signal is an earlier opt-out (issue 15, point 3)."""
+    rows = [
+        (name, code)
+        for name, table in CODE_TABLES.items()
+        for code, row in table.items()
+        if row.outcome is Outcome.UNSUBSCRIBED
+    ]
+    assert [("brevo_event", "unsubscribe")] == rows
+    opted_out = {
+        (row.namespace, code)
+        for table in CODE_TABLES.values()
+        for code, row in table.items()
+        if row.reason is BounceReason.OPTED_OUT_EARLIER
+    }
+    assert {(n.value, c) for n, c in OPTED_OUT_EARLIER_CODES} == opted_out
 
 
 def test_an_error_code_never_turns_a_delivery_into_a_bounce() -> None:

@@ -378,7 +378,11 @@ def test_twilio() -> None:
         found.details["error_message"],
     )
     stop = parse_twilio_callback("MessageSid=SM2&MessageStatus=failed&ErrorCode=21610")
-    assert Outcome.UNSUBSCRIBED == classify(stop).outcome
+    opted_out = classify(stop)
+    assert (Outcome.HARD_BOUNCE, BounceReason.OPTED_OUT_EARLIER) == (
+        opted_out.outcome,
+        opted_out.reason,
+    )
     delivered = parse_twilio_callback(
         {"SmsSid": ["SM3"], "SmsStatus": ["delivered"], "ErrorCode": "0"}
     )
@@ -388,7 +392,7 @@ def test_twilio() -> None:
 
 
 def test_vonage() -> None:
-    """The documented JSON body, the query-string form, and err 9 as an opt-out."""
+    """The documented JSON body, the query-string form, and err 9 as an earlier opt-out."""
     body = (
         '{"err-code":"0","message-timestamp":"2018-10-25 12:10:29","messageId":'
         '"0B00000127FDBC63","msisdn":"447547232824","network-code":"23410","price":'
@@ -412,7 +416,11 @@ def test_vonage() -> None:
     )
     assert Outcome.DELIVERED == classify(parse_vonage_receipt(query.encode())).outcome
     opted_out = parse_vonage_receipt({"messageId": "x", "status": "rejected", "err-code": 9})
-    assert Outcome.UNSUBSCRIBED == classify(opted_out).outcome
+    found_out = classify(opted_out)
+    assert (Outcome.HARD_BOUNCE, BounceReason.OPTED_OUT_EARLIER) == (
+        found_out.outcome,
+        found_out.reason,
+    )
     with pytest.raises(MalformedReportError, match="invalid JSON"):
         parse_vonage_receipt('{"messageId": ')
 
@@ -540,7 +548,11 @@ def test_infobip() -> None:
         },
         {"id": 603, "name": "EC_CONTENT_BLOCKED", "permanent": True},
     )
-    assert Outcome.UNSUBSCRIBED == classify(stop).outcome
+    stopped = classify(stop)
+    assert (Outcome.HARD_BOUNCE, BounceReason.OPTED_OUT_EARLIER) == (
+        stopped.outcome,
+        stopped.reason,
+    )
     absent = infobip(
         {
             "groupId": 2,

@@ -222,8 +222,9 @@ def test_hard_bounce_blocks_the_number(store: StorageBase) -> None:
     assert 1 == engine.plan("next", {"a": [FR_MOBILE]}, TUESDAY).blocked
 
 
-def test_carrier_opt_out_is_an_unsubscribe(store: StorageBase) -> None:
-    """Twilio 21610: the recipient opted out; recorded, blocked, not retried."""
+def test_carrier_opt_out_is_an_earlier_opt_out(store: StorageBase) -> None:
+    """Twilio 21610: the recipient opted out before this campaign: a hard bounce of its own
+    reason, blocked, not retried, not an unsubscribe of this campaign (issue 15)."""
     new_campaign(store)
     engine = CampaignEngine(store)
     action = send_action(engine.plan("spring", {"a": [FR_MOBILE]}, TUESDAY).actions, FR_MOBILE)
@@ -235,7 +236,8 @@ def test_carrier_opt_out_is_an_unsubscribe(store: StorageBase) -> None:
         TUESDAY,
     )
     assert MessageStatus.HARD_BOUNCE == result.message.status  # type: ignore[union-attr]
-    assert 1 == len(store.unsubscribes("spring"))
+    assert BounceReason.OPTED_OUT_EARLIER == result.message.bounce_reason  # type: ignore[union-attr]
+    assert 0 == len(store.unsubscribes("spring"))
     assert FR_MOBILE in store.blocked([FR_MOBILE])
 
 

@@ -3,8 +3,10 @@
 ``classify(report)`` answers with a ``Classification`` and the code-table row (``CodeRow``) that
 decided. The order of precedence:
 
-1. an opt-out signal (Twilio 21610 and 63014, Vonage err 9, Infobip 603, a Brevo unsubscribe)
-   gives UNSUBSCRIBED, whatever the status says;
+1. an opt-out signal decides whatever the status says: an error meaning the recipient opted
+   out *before* (Twilio 21610 and 63014, Vonage err 9 and 53, Infobip 603) is a HARD_BOUNCE,
+   ``opted_out_earlier``, that blocklists the number; a provider's unsubscribe event for a
+   message of this campaign (Brevo's ``unsubscribe``) is UNSUBSCRIBED;
 2. an intermediate status (ENROUTE, ACCEPTD, buffered, queued, sent, ...) or a report marked
    intermediate gives PENDING, and a delivered status gives DELIVERED: an error code never turns
    a delivery into a bounce;
@@ -296,7 +298,10 @@ class TableClassifier(_FirstOfOperator):
 
     def _decide(self, report: DeliveryReport) -> CodeRow:
         error_row = None if report.error is None else self._error_row(report.error)
-        if error_row is not None and error_row.outcome is Outcome.UNSUBSCRIBED:
+        if error_row is not None and (
+            error_row.outcome is Outcome.UNSUBSCRIBED
+            or error_row.reason is BounceReason.OPTED_OUT_EARLIER
+        ):
             return error_row
         status_row = self._status_row(report)
         if report.intermediate:

@@ -132,11 +132,12 @@ def decide(
             _block(message, "hard_bounce"),
         )
     if result is Outcome.UNSUBSCRIBED:
+        # A provider's unsubscribe event for this message (Brevo's ``unsubscribe``): the
+        # recipient received it and opted out in answer (an error meaning "opted out earlier"
+        # is a hard bounce instead, see bounces.py). Delivered, the number blocklisted, the
+        # unsubscribe recorded for this campaign (``aftermath``).
         return _applied(
-            message.hard_bounce(
-                BounceReason.BLOCKED_BY_RECIPIENT_OR_OPERATOR, at=now, provider_error_code=code
-            ),
-            _block(message, "unsubscribed"),
+            message.deliver(at=now, provider_error_code=code), _block(message, "unsubscribed")
         )
     if campaign is CampaignStatus.CANCELLED:  # nothing more is sent: the failure is final
         return _applied(

@@ -44,8 +44,9 @@ DECISIONS: Mapping[str, str] = MappingProxyType(
         "bounce, spam filtered by operator, not retryable unchanged (change content or sender).",
         "D11": "Opt-out vs blocking: Vonage err 9 is an opt-out in the HTTP docs (UNSUBSCRIBED) "
         "but a barred number in the SMPP help; Infobip DND and blocklist codes block rather "
-        "than opt out. Decision: Vonage 9 UNSUBSCRIBED; Infobip DND/blocklisted/suspended hard "
-        "bounces, blocked by recipient or operator.",
+        "than opt out. Decision: Vonage 9 is a hard bounce, opted out earlier (see "
+        "OPTED-OUT-EARLIER); Infobip DND/blocklisted/suspended hard bounces, blocked by "
+        "recipient or operator.",
         "D12": "Vonage err 11 Unroutable: 'contact support' (HTTP) vs 'temporary condition' "
         "(SMPP). Decision: soft bounce, provider unknown failure (a platform fault), retryable.",
         "D13": "Kannel 2 and 16: courier retries both (errored); the names suggest final "
@@ -75,11 +76,18 @@ DECISIONS: Mapping[str, str] = MappingProxyType(
         "webhooks write 'description' and 'bounce_type', and 'tag' as a list. The first of "
         "'reason', 'description' is the reason text the patterns read; 'bounce_type' and the "
         "tags (joined by ', ') are kept in details.",
+        "OPTED-OUT-EARLIER": "A provider refusing a number because its owner opted out before "
+        "(Twilio 21610 'Attempt to send to unsubscribed recipient', 63014 'blocked the sender "
+        "... or opted out or otherwise removed consent'; Vonage 9 and 53 Consent Filter; Infobip "
+        "603 'Content blocked by user opt-out (MO: STOP)'): not an unsubscribe of this "
+        "campaign, which Brevo counts only for recipients who unsubscribed after receiving it "
+        "(its campaign report page, 'Désinscriptions'). Decision: a hard bounce, reason "
+        "opted_out_earlier, the number blocklisted; nothing was delivered (issue 15).",
         "LIB": "No source gives a class: the library's reading of the name. Twilio "
         "'partially_delivered' stays PENDING until a final "
         "status; Brevo 'blocked', 'rejected', 'skip' are not sent (REJECTED_CONFIG); a Brevo "
         "hardBounce with no recognised reason is 'number does not exist'; Vonage 50, 51, 54 are "
-        "filters on the sender side (REJECTED_CONFIG), 53 Consent Filter is treated as an "
-        "opt-out; Infobip 628 is temporary whatever its permanent flag says.",
+        "filters on the sender side (REJECTED_CONFIG); Infobip 628 is temporary whatever its "
+        "permanent flag says.",
     }
 )

@@ -312,7 +312,15 @@ ERROR_TABLE: Mapping[str, CodeRow] = code_table(
         code_row(
             _E, 581, "EC_USER_OUT_OF_CREDIT", _SOFT, _R.RECIPIENT_UNREACHABLE, source="C-IBYML"
         ),
-        code_row(_E, 603, "EC_CONTENT_BLOCKED", _O.UNSUBSCRIBED, source="C-IBYML"),
+        code_row(
+            _E,
+            603,
+            "EC_CONTENT_BLOCKED",
+            _HARD,
+            _R.OPTED_OUT_EARLIER,
+            source="C-IBYML",
+            decision="OPTED-OUT-EARLIER",
+        ),
         code_row(
             _E,
             607,

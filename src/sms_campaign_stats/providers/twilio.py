@@ -252,8 +252,10 @@ ERROR_TABLE: Mapping[str, CodeRow] = code_table(
             _E,
             21610,
             "Attempt to send to unsubscribed recipient",
-            _O.UNSUBSCRIBED,
+            _HARD,
+            _R.OPTED_OUT_EARLIER,
             source="C-COURIER",
+            decision="OPTED-OUT-EARLIER",
         ),
         # Twilio now names 21612 "Message cannot be sent with the current combination of 'To'
         # and/or 'From' parameters" [W-TW-TESTCRED]: the sender's number cannot reach that
@@ -290,8 +292,10 @@ ERROR_TABLE: Mapping[str, CodeRow] = code_table(
             _E,
             63014,
             "Channel message blocked by user action",
-            _O.UNSUBSCRIBED,
+            _HARD,
+            _R.OPTED_OUT_EARLIER,
             source="W-TW-ERR",
+            decision="OPTED-OUT-EARLIER",
         ),
         code_row(_E, 63018, "Rate limit exceeded for Channel", _O.THROTTLED, source="C-COURIER"),
     ]

@@ -143,7 +143,15 @@ ERROR_TABLE: Mapping[str, CodeRow] = code_table(
             _R.TEMPORARY_OPERATOR_NETWORK_ISSUE,
             source="C-VONAGEDOC",
         ),
-        code_row(_E, 9, "Illegal Number", _O.UNSUBSCRIBED, source="W-VN-OPTOUT", decision="D11"),
+        code_row(
+            _E,
+            9,
+            "Illegal Number",
+            _HARD,
+            _R.OPTED_OUT_EARLIER,
+            source="W-VN-OPTOUT",
+            decision="D11",
+        ),
         code_row(_E, 10, "Illegal Message", _SOFT, _R.UNDELIVERABLE_CONTENT, source="C-VONAGEDOC"),
         code_row(
             _E,
@@ -198,7 +206,15 @@ ERROR_TABLE: Mapping[str, CodeRow] = code_table(
             source="C-COURIER",
             decision="D10",
         ),
-        code_row(_E, 53, "Consent Filter", _O.UNSUBSCRIBED, source="C-COURIER", decision="LIB"),
+        code_row(
+            _E,
+            53,
+            "Consent Filter",
+            _HARD,
+            _R.OPTED_OUT_EARLIER,
+            source="C-COURIER",
+            decision="OPTED-OUT-EARLIER",
+        ),
         code_row(
             _E, 54, "Regulation Error", _O.REJECTED_CONFIG, source="C-COURIER", decision="LIB"
         ),
