@@ -187,10 +187,14 @@ provider module of the registry (`sms_campaign_stats.providers.PROVIDERS`; see
 [providers](providers.md)). Status tables (`*_status`, `brevo_event`, `kannel`, `infobip_group`)
 are keyed by the provider's status word; error tables by the code in its namespace
 (`ErrorNamespace`). Brevo reasons are patterns over the reason text, tried in order. A report of
-a provider that is not registered is read as `{PROVIDERS.fallback}`'s. A final failure that no
-table recognises is `{fallback.outcome.value}` / `{reason}`.
-Precedence: opt-out codes, then intermediate and delivered statuses, then a known error code,
-then the status word, then that fallback (see `sms_campaign_stats.bounces`).
+a provider that is not registered is read as `{PROVIDERS.fallback}`'s.
+Precedence (see `sms_campaign_stats.bounces`): opt-out signals first (an error meaning the
+recipient opted out earlier is a hard bounce, `opted_out_earlier`, that blocklists the number; a
+provider's unsubscribe event is an unsubscribe), then intermediate and delivered statuses, then a
+known error code, then the status word. A status word no table knows (a new provider word, an
+unknown Brevo event) stays `pending`, typed as unknown and logged, until the engine's pending
+timeout decides. Anything else no table recognises (no status word, an unlisted code of a
+vocabulary the library reads) is `{fallback.outcome.value}` / `{reason}`.
 
 "Retryable" says whether sending again can help; "platform fault" marks failures of the
 provider's own platform (the soft bounces a customer may claim compensation for). Each row names
