@@ -176,9 +176,13 @@ def test_a_version_1_postgres_schema_is_migrated(postgres_server: TemporaryPostg
     assert 2 == SCHEMA_VERSION
     with psycopg.connect(postgres_server.url, autocommit=True) as connection:
         name = sql.Identifier(schema)
-        connection.execute(
-            sql.SQL("UPDATE {}.messages SET shape = shape >> 24").format(name)  # version 1
-        )
+        for statement in (  # what version 1 wrote
+            "UPDATE {}.messages SET shape = shape >> 24",
+            "ALTER TABLE {}.messages DROP CONSTRAINT messages_one_per_recipient",
+            "ALTER TABLE {}.messages ADD CONSTRAINT messages_one_per_recipient "
+            "UNIQUE (campaign_id, recipient) INCLUDE (list_set)",
+        ):
+            connection.execute(sql.SQL(statement).format(name))
         connection.execute(
             sql.SQL("UPDATE {}.store_meta SET value = '1' WHERE name = 'schema_version'").format(
                 name
@@ -199,5 +203,11 @@ def test_a_version_1_postgres_schema_is_migrated(postgres_server: TemporaryPostg
         new = connection.execute(
             sql.SQL("SELECT id, shape >> 24 FROM {}.messages ORDER BY id").format(name)
         ).fetchall()
+        (index,) = connection.execute(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = %s "
+            "AND indexname = 'messages_one_per_recipient'",
+            (schema,),
+        ).fetchone() or ("",)
     assert ("2",) == version
     assert old == new
+    assert index.endswith("INCLUDE (list_set, status)")

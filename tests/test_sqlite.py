@@ -284,9 +284,15 @@ def test_sql_looking_text_is_stored_verbatim(tmp_path: Path) -> None:
 
 def make_version_3(path: Path) -> None:
     """Turn a current file into what version 3 of the schema wrote: shapes without the attempt
-    counts (their low 24 bits)."""
-    set_pragma(path, "UPDATE messages SET shape = shape >> 24")
-    set_pragma(path, "PRAGMA user_version = 3")
+    counts (their low 24 bits), the index of engaged messages without their status."""
+    for statement in (
+        "UPDATE messages SET shape = shape >> 24",
+        "DROP INDEX messages_engaged",
+        "CREATE INDEX messages_engaged ON messages (campaign_id, list_set, replies, unsubscribed)"
+        " WHERE replies > 0 OR unsubscribed > 0",
+        "PRAGMA user_version = 3",
+    ):
+        set_pragma(path, statement)
 
 
 def dump_as_version_3(path: Path) -> list[str]:
@@ -486,6 +492,22 @@ def test_version_3_file_is_migrated_on_opening(tmp_path: Path) -> None:
     connection.close()
     SQLiteStorage(tmp_path / "new.db").close()
     assert layout(tmp_path / "new.db") == layout(path)
+    assert index_columns(tmp_path / "new.db") == index_columns(path)
+
+
+def index_columns(path: Path) -> dict[str, list[str]]:
+    """The columns of each index of the messages table."""
+    connection = sqlite3.connect(path)
+    try:
+        names = [row[1] for row in connection.execute("PRAGMA index_list(messages)")]
+        return {
+            name: [
+                row[2] for row in connection.execute("SELECT * FROM pragma_index_info(?)", (name,))
+            ]
+            for name in names
+        }
+    finally:
+        connection.close()
 
 
 def test_damaged_version_1_file_is_refused(tmp_path: Path) -> None:

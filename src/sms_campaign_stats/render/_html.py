@@ -485,7 +485,8 @@ def _compensable(w: Localizer, report: CampaignReport) -> str:
     ]
     rows += [_row(provider, [_num(w.integer(n)), "<td></td>"]) for provider, n in found.providers]
     title = w._("Compensable: soft bounces caused by the platform")
-    return f"<h3>{_e(title)}</h3>" + _pairs(rows)
+    claim = w._("What you may claim from the provider.")
+    return f"<h3>{_e(title)}</h3>" + _pairs(rows) + _note(claim)
 
 
 def _list_header(w: Localizer, first: str) -> tuple[str, ...]:

@@ -90,7 +90,8 @@ _SENT_TO = (
 _TO_RECIPIENT = _SENT_TO + "ORDER BY m.last_attempt_at, m.id"
 _LATEST_TO_RECIPIENT = _SENT_TO + "ORDER BY m.last_attempt_at DESC, m.id DESC LIMIT 1"
 # Engagement counted from the campaign's few replies and opt-outs, joined to their messages
-# through the covering unique index (campaign_id, recipient) INCLUDE (list_set).
+# through the covering unique index (campaign_id, recipient) INCLUDE (list_set, status); an
+# unsubscriber counts on a delivered message only.
 _ENGAGEMENT = (
     "SELECT m.list_set, count(*) FILTER (WHERE e.replies > 0), "
     "COALESCE(sum(e.replies), 0)::bigint, "

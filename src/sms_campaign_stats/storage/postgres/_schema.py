@@ -16,7 +16,8 @@ What keeps the hot queries cheap at any size:
   (campaign_id, status, shape)``: an index-only scan, whatever the campaign's size;
 * engagement (replies, opt-outs) is counted from the few ``replies`` and ``unsubscribes`` rows
   of the campaign, joined to their messages through the unique index ``(campaign_id,
-  recipient) INCLUDE (list_set)``, itself covering: no counter columns on messages to keep up to
+  recipient) INCLUDE (list_set, status)``, itself covering (the status: an unsubscriber counts
+  on a delivered message only): no counter columns on messages to keep up to
   date, so recording a reply never locks a message row, and a late import counts earlier
   replies without any write (SQLite keeps counter columns instead: it has one writer at a time);
 * partial indexes hold only what the engine looks for: queued messages that know when they are
@@ -55,7 +56,8 @@ __all__ = [
 APPLICATION = "sms_campaign_stats"
 #: The schema this version of the library writes and reads. History: 1: the first schema.
 #: 2: a message's ``shape`` also counts its attempts and failed attempts (what a provider bills;
-#: ``encode_shape``, as SQLite's version 4), and reason code 14 is ``opted_out_earlier``.
+#: ``encode_shape``, as SQLite's version 4), reason code 14 is ``opted_out_earlier``, and
+#: ``messages_one_per_recipient`` includes the status.
 SCHEMA_VERSION = 2
 #: The salt's row in ``store_keys``.
 SALT_KEY = "forget-salt"
@@ -115,7 +117,8 @@ SCHEMA: tuple[str, ...] = (
         zone text,
         due_at timestamptz,
         CONSTRAINT messages_id_unique UNIQUE (id),
-        CONSTRAINT messages_one_per_recipient UNIQUE (campaign_id, recipient) INCLUDE (list_set)
+        CONSTRAINT messages_one_per_recipient UNIQUE (campaign_id, recipient)
+            INCLUDE (list_set, status)
     )""",
     # Answers the report's aggregate (and any count by status) from the index alone.
     "CREATE INDEX messages_counts ON messages (campaign_id, status, shape)",
@@ -211,8 +214,14 @@ SHAPE_WITH_ATTEMPTS = (
 
 
 def _count_attempts_in_shapes() -> Op[None]:
-    """Version 1 to 2: attempts and failed attempts in every message's ``shape``."""
+    """Version 1 to 2: attempts and failed attempts in every message's ``shape``; the unique
+    index of recipients also holds the status (the engagement count reads it from the index)."""
     yield from execute(SHAPE_WITH_ATTEMPTS)
+    yield from execute("ALTER TABLE messages DROP CONSTRAINT messages_one_per_recipient")
+    yield from execute(
+        "ALTER TABLE messages ADD CONSTRAINT messages_one_per_recipient "
+        "UNIQUE (campaign_id, recipient) INCLUDE (list_set, status)"
+    )
 
 
 #: Each step takes a schema from the version it is keyed by to the next one, inside the opening

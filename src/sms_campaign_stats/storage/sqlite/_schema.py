@@ -70,8 +70,9 @@ APPLICATION_ID = 0x534D5343
 #: 1: the first schema. 2: adds ``store_keys`` (the salt of ``forget``). 3: messages keep their
 #: send-time ``zone`` and when they are ``due_at`` (an index finds the due ones), and
 #: ``evidence`` keeps each campaign's suspension evidence. 4: a message's ``shape`` also counts its
-#: attempts and its failed attempts (what a provider bills), and reason code 14 is
-#: ``opted_out_earlier``. An older file is migrated when opened (see ``MIGRATIONS``).
+#: attempts and its failed attempts (what a provider bills), reason code 14 is
+#: ``opted_out_earlier``, and ``messages_engaged`` holds the status. An older file is migrated
+#: when opened (see ``MIGRATIONS``).
 SCHEMA_VERSION = 4
 
 # Secrets of this store, drawn once: the salt of forgotten numbers' hashes (version 2).
@@ -84,6 +85,8 @@ _STORE_KEYS_TABLE = """CREATE TABLE store_keys (
 # sent adds nothing to it.
 _DUE_INDEX = """CREATE INDEX messages_due ON messages (campaign_id, due_at)
     WHERE status = 'queued' AND due_at IS NOT NULL"""
+_ENGAGED_INDEX = """CREATE INDEX messages_engaged ON messages
+    (campaign_id, list_set, replies, unsubscribed, status) WHERE replies > 0 OR unsubscribed > 0"""
 # What each campaign's suspension policy has observed since it last started or resumed, kept so
 # that every engine, process and host sees the same evidence (version 3).
 _EVIDENCE_TABLE = """CREATE TABLE evidence (
@@ -145,9 +148,9 @@ SCHEMA = (
     "CREATE INDEX messages_counts ON messages (campaign_id, status, shape)",
     _DUE_INDEX,
     # The few messages whose recipient replied or opted out, by list set: a partial index, so
-    # counting engagement reads only them, in order, from the index alone.
-    """CREATE INDEX messages_engaged ON messages (campaign_id, list_set, replies, unsubscribed)
-        WHERE replies > 0 OR unsubscribed > 0""",
+    # counting engagement reads only them, in order, from the index alone (their status too,
+    # version 4: an unsubscriber counts on a delivered message only).
+    _ENGAGED_INDEX,
     """CREATE TABLE provider_ids (
         provider_message_id TEXT PRIMARY KEY,
         message_id TEXT NOT NULL REFERENCES messages (id)
@@ -245,8 +248,12 @@ SHAPE_WITH_ATTEMPTS = (
 
 
 def _count_attempts_in_shapes(connection: sqlite3.Connection) -> None:
-    """Version 3 to 4: attempts and failed attempts in every message's ``shape``."""
+    """Version 3 to 4: attempts and failed attempts in every message's ``shape``; the index of
+    engaged messages gains their status (the report counts unsubscribers on delivered messages
+    only, from the index alone)."""
     connection.execute(SHAPE_WITH_ATTEMPTS)
+    connection.execute("DROP INDEX messages_engaged")
+    connection.execute(_ENGAGED_INDEX)
 
 
 #: Each step takes a file from the version it is keyed by to the next one, inside the opening
