@@ -71,12 +71,11 @@ from sms_campaign_stats.engine._actions import (
 )
 from sms_campaign_stats.engine._inbound import DEFAULT_STOP_WORDS, StopWords, attribute
 from sms_campaign_stats.engine._monitors import (
-    Monitor,
     MonitorCache,
     Suspension,
+    Watching,
     evidence_of,
     suspend,
-    watch,
 )
 from sms_campaign_stats.engine._parts import (
     DEFAULT_PART_POLICY,
@@ -246,7 +245,7 @@ class _Step:
         self.new_messages: tuple[Message, ...] = ()
         self.restarts: list[str] = []  # campaigns whose evidence starts afresh (start, resume)
         self._evidence: dict[str, Evidence] = {}  # the store's, as read
-        self._monitors: dict[str, Monitor] = {}
+        self._monitors: dict[str, Watching] = {}
         self._observed: dict[str, list[Observation]] = {}
 
     def campaign(self, campaign_id: str) -> Operation[Campaign]:
@@ -271,13 +270,13 @@ class _Step:
 
     def observe(self, campaign_id: str, observation: Observation) -> Operation[list[Action]]:
         """Feed the campaign's monitor (from the store's evidence) one outcome; what it asks."""
-        monitor = self._monitors.get(campaign_id)
-        if monitor is None:
+        watching = self._monitors.get(campaign_id)
+        if watching is None:
             read: Evidence = yield Call("evidence", (campaign_id,))
             self._evidence[campaign_id] = read
             monitor = self._engine._monitors.get(self._engine.suspension, read)
-        monitor, raised = watch(monitor, (observation,), campaign_id, self.now)
-        self._monitors[campaign_id] = monitor
+            watching = self._monitors[campaign_id] = Watching(monitor)
+        raised = watching.observe(observation, campaign_id, self.now)
         self._observed.setdefault(campaign_id, []).append(observation)
         actions: list[Action] = []
         for found in raised:
@@ -324,11 +323,11 @@ class _Step:
 
     def written(self) -> None:
         """The change is committed: its monitors stand for the store's evidence now."""
-        for campaign_id, monitor in self._monitors.items():
+        for campaign_id, watching in self._monitors.items():
             after = self._evidence[campaign_id].plus(
                 evidence_of(campaign_id, self._observed[campaign_id])
             )
-            self._engine._monitors.put(after, monitor)
+            self._engine._monitors.put(after, watching.monitor)
 
 
 class _Engine(Generic[S]):

@@ -10,21 +10,29 @@ worker, a restart, a resume): a cache, never a second source of truth. What a ve
 
 from __future__ import annotations
 
+import math
 import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 import attrs
 
+from sms_campaign_stats._suspension.values import copy_policy
 from sms_campaign_stats.engine._actions import CampaignWarning, SuspendCampaign
 from sms_campaign_stats.lifecycle._statuses import CampaignStatus
 from sms_campaign_stats.model import Campaign, CampaignChange
 from sms_campaign_stats.storage import Evidence
 from sms_campaign_stats.suspension import (
+    AnyOf,
+    CusumPolicy,
     Level,
     Observation,
+    SprtPolicy,
     SuspensionPolicy,
+    ThresholdPolicy,
+    WilsonPolicy,
     observe_level,
     replay,
 )
@@ -33,9 +41,12 @@ __all__ = [
     "Monitor",
     "MonitorCache",
     "Suspension",
+    "Watching",
+    "advance",
     "alarm",
     "evidence_of",
     "monitor_of",
+    "quiet_steps",
     "suspend",
     "verdict_evidence",
     "watch",
@@ -91,6 +102,119 @@ def watch(
                 raised.append(found)
         level = new_level
     return Monitor(policy, level), raised
+
+
+# Watching many outcomes at once ----------------------------------------------------------------
+#
+# Feeding the policy one outcome at a time copies each frozen policy per outcome. Most outcomes
+# cannot change the level: a rate well below its warning level stays below it for a computable
+# number of further outcomes, whatever they are. ``quiet_steps`` gives that number (a lower
+# bound, for the built-in policies only); ``Watching`` sets those outcomes aside and applies them
+# in one go (``advance``), and watches the others one by one as ``watch`` does. The policy and
+# every verdict's level end up the same as one by one: nothing is raised while the level is OK.
+
+
+def quiet_steps(monitor: Monitor) -> int:
+    """How many more outcomes, of any kinds, surely leave ``monitor``'s level OK after each one
+    (0 when not OK, or for a policy this function does not know)."""
+    if monitor.level is not Level.OK:
+        return 0
+    return _quiet(monitor.policy)
+
+
+def _quiet(policy: SuspensionPolicy) -> int:
+    # exact types: a subclass may decide its level otherwise
+    if type(policy) is AnyOf:
+        return min(_quiet(each) for each in policy.policies)
+    if type(policy) is ThresholdPolicy or type(policy) is WilsonPolicy:
+        return _quiet_rate(policy)
+    if type(policy) is SprtPolicy:
+        return _quiet_walk(policy, policy.upper_boundary / 2)
+    if type(policy) is CusumPolicy:
+        return _quiet_walk(policy, policy.h / 2)
+    return 0
+
+
+def _quiet_rate(policy: ThresholdPolicy | WilsonPolicy) -> int:
+    """Each outcome adds at most 1 to the numerator and never lowers the denominator; the level
+    is OK below ``min_sample`` or below ``warn_at`` (<= ``suspend_at``). So after m outcomes,
+    at a denominator d' >= D = max(denominator, min_sample, 1), the rate is at most
+    (numerator + m) / D in floating point too (a rounded division is monotonic)."""
+    floor = max(policy.denominator, policy.min_sample, 1)
+    warn_at, numerator = policy.warn_at, policy.numerator
+    steps = math.floor(warn_at * floor) - numerator
+    while steps > 0 and (numerator + steps) / floor >= warn_at:
+        steps -= 1
+    return max(steps, 0)
+
+
+def _quiet_walk(policy: SprtPolicy | CusumPolicy, warn_at: float) -> int:
+    """Each outcome adds at most r2 to the walk's statistic, which is OK below ``warn_at``:
+    after m outcomes it is at most (bad + m)·r2 - trials·r1 without a restart, m·r2 after one
+    (rounded products and differences are monotonic)."""
+    r2, r1 = policy._weights  # the walk's own weights
+    bad, trials = policy.numerator_since_restart, policy.denominator_since_restart
+
+    def quiet(steps: int) -> bool:
+        return (bad + steps) * r2 - trials * r1 < warn_at and steps * r2 < warn_at
+
+    if not r2 > 0.0:  # pragma: no cover - p1 > p0 is validated
+        return 0
+    steps = min(math.floor((warn_at - policy.llr) / r2), math.floor(warn_at / r2))
+    while steps > 0 and not quiet(steps):  # pragma: no cover - rounding, never met
+        steps -= 1
+    return max(steps, 0)
+
+
+def advance(policy: SuspensionPolicy, observations: list[Observation]) -> Any:
+    """``policy`` after ``observations`` in order, through ``observe_many``: a rate policy
+    counts each kind once, a walk each run of equal outcomes (a restart depends on the order).
+    For the policies ``quiet_steps`` knows."""
+    if type(policy) is AnyOf:
+        each = policy.policies
+        return copy_policy(policy, policies=tuple(advance(one, observations) for one in each))
+    if type(policy) is ThresholdPolicy or type(policy) is WilsonPolicy:
+        for observation, count in Counter(observations).items():
+            policy = policy.observe_many(observation, count)
+        return policy
+    start = 0
+    for index in range(1, len(observations) + 1):
+        if index == len(observations) or observations[index] is not observations[start]:
+            policy = policy.observe_many(observations[start], index - start)  # type: ignore[attr-defined]
+            start = index
+    return policy
+
+
+class Watching:
+    """A campaign's monitor while one change is decided: ``watch`` one outcome at a time, with
+    the outcomes that surely leave the level OK set aside and applied in one go."""
+
+    def __init__(self, monitor: Monitor) -> None:
+        self._monitor = monitor
+        self._quiet = quiet_steps(monitor)
+        self._pending: list[Observation] = []
+
+    def observe(
+        self, observation: Observation, campaign_id: str, now: datetime
+    ) -> list[Suspension | CampaignWarning]:
+        """What ``observation`` asks for, as ``watch`` would say."""
+        if self._quiet:
+            self._quiet -= 1
+            self._pending.append(observation)
+            return []
+        monitor, raised = watch(self.monitor, (observation,), campaign_id, now)
+        self._monitor = monitor
+        self._quiet = quiet_steps(monitor)
+        return raised
+
+    @property
+    def monitor(self) -> Monitor:
+        """The monitor after every outcome observed so far."""
+        if self._pending:
+            policy = advance(self._monitor.policy, self._pending)
+            self._monitor = Monitor(policy, Level.OK)
+            self._pending = []
+        return self._monitor
 
 
 class MonitorCache:
