@@ -211,3 +211,28 @@ def test_a_version_1_postgres_schema_is_migrated(postgres_server: TemporaryPostg
     assert ("2",) == version
     assert old == new
     assert index.endswith("INCLUDE (list_set, status)")
+
+
+def test_attempts_beyond_what_the_counts_encode_are_refused(store: StorageBase) -> None:
+    """A message keeps at most 4,095 attempts (12 bits of the stores' counts): more is a
+    ``ValidationError`` at construction, and a store refuses to write it, whatever path built
+    it; 4,095 are counted exactly."""
+    campaign, created = sample_campaign()
+    store.add_campaign(campaign, events=[created])
+    (message,) = sample_messages(campaign, 1)
+    for number in range(4095):
+        message = message.submit(at=AT, provider_message_id=f"p{number}").requeue(
+            BounceReason.HANDSET_OFF_OR_OUT_OF_COVERAGE
+        )
+    store.add_messages([message])
+    counts = store.campaign_counts(campaign.id)
+    assert (4095, 4095) == (
+        sum(cell.attempts for cell in counts.cells.values()),
+        sum(cell.failed_attempts for cell in counts.cells.values()),
+    )
+    one_more = message.submit(at=AT, provider_message_id="p4095")
+    with pytest.raises(ValidationError, match="attempts"):
+        attrs.evolve(one_more)  # the constructor checks
+    if not isinstance(store, InMemoryStorage):
+        with pytest.raises(ValidationError, match="attempts"):
+            store.update_message(one_more)

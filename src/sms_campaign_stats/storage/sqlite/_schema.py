@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from sms_campaign_stats._core.shape import MessageShape
-from sms_campaign_stats.errors import SchemaError
+from sms_campaign_stats.errors import SchemaError, ValidationError
 from sms_campaign_stats.lifecycle._statuses import BounceReason, MessageStatus, Outcome
 from sms_campaign_stats.model import (
     Attempt,
@@ -405,7 +405,10 @@ def encode_shape(
     status, what a message counts as. Failed attempts and attempts take 12 bits each (0..4095,
     ``MAX_ATTEMPTS``; schema version 4), segments 8 (1..255), sent 1, the reason 4."""
     if not (0 <= failed_attempts <= attempts < _ATTEMPT_SPAN):
-        raise ValueError(f"{attempts} attempts, {failed_attempts} failed: out of range")
+        raise ValidationError(
+            "Message.attempts",
+            f"{attempts} attempts, {failed_attempts} failed: at most {_ATTEMPT_SPAN - 1} are kept",
+        )
     old = ((list_set * 16 + _REASON_CODES[reason]) * 2 + sent) * 256 + segments
     return (old * _ATTEMPT_SPAN + attempts) * _ATTEMPT_SPAN + failed_attempts
 
