@@ -874,6 +874,17 @@ def trusted_message(values: Mapping[str, Any]) -> Message:
     return message
 
 
+def stored_version(message: Message, version: int) -> Message:
+    """``message`` at ``version``, as a store returns it once written: nothing else changes,
+    so nothing is checked or derived again (its shape included)."""
+    copied: Message = _new(Message)
+    for name in _MESSAGE_FIELDS:
+        _set(copied, name, getattr(message, name))
+    _set(copied, "_shape", message._shape)
+    _set(copied, "version", version)
+    return copied
+
+
 def trusted_attempt(
     number: int,
     submitted_at: datetime,

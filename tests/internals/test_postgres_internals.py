@@ -18,8 +18,9 @@ from psycopg import sql
 from sms_campaign_stats.errors import SchemaError, StorageError
 from sms_campaign_stats.model import Reply
 from sms_campaign_stats.storage.postgres import SCHEMA_VERSION, PostgresStorage, _schema, _store
+from sms_campaign_stats.storage.postgres._messages import ListSets, compare_and_set_messages
 from sms_campaign_stats.storage.postgres._session import verdict
-from sms_campaign_stats.storage.postgres._steps import Kind, Op, Work, execute
+from sms_campaign_stats.storage.postgres._steps import Kind, Op, Work, execute, fetch_one
 from sms_campaign_stats.testing import T0, TemporaryPostgres, sample_campaign, sample_messages
 
 
@@ -165,3 +166,29 @@ def test_both_stores_satisfy_their_contracts(
     assert isinstance(store, Storage)
     store.close()
     assert isinstance(AsyncPostgresStorage(postgres_server.url, schema=schema), AsyncStorage)
+
+
+def test_a_batch_is_written_through_the_id_index_and_the_planner_set_back(
+    small: PostgresStorage,
+) -> None:
+    """The compare-and-set of a batch turns sequential scans off for its one UPDATE only: the
+    rest of the transaction plans as the session does, and the batch is written."""
+    campaign, _event = sample_campaign()
+    small.add_campaign(campaign)
+    messages = sample_messages(campaign, 3)
+    small.add_messages(messages)
+    sent = [m.submit(at=T0, provider_message_id=f"p-{m.id}") for m in messages]
+
+    def op() -> Op[tuple[Any, list[Any]]]:
+        yield from execute("SET LOCAL enable_seqscan = on")
+        written = yield from compare_and_set_messages(sent, ListSets({}))
+        after = yield from fetch_one("SELECT current_setting('enable_seqscan')")
+        return after, written
+
+    after, written = small._run(Work(Kind.WRITE, op))
+    assert ("on",) == after
+    assert [m.version + 1 for m in sent] == [m.version for m in written]
+    assert {f"p-{m.id}": m.id for m in messages} == {
+        pid: found.id
+        for pid, found in small.find_messages_by_provider_ids(f"p-{m.id}" for m in messages).items()
+    }

@@ -27,7 +27,15 @@ from sms_campaign_stats.errors import (
     ValidationError,
 )
 from sms_campaign_stats.lifecycle._statuses import CampaignStatus, MessageStatus
-from sms_campaign_stats.model import Block, Campaign, Message, Reply, TimelineEvent, Unsubscribe
+from sms_campaign_stats.model import (
+    Block,
+    Campaign,
+    Message,
+    Reply,
+    TimelineEvent,
+    Unsubscribe,
+    stored_version,
+)
 from sms_campaign_stats.storage._base import (
     StorageBase,
     check_batch_size,
@@ -436,7 +444,7 @@ class InMemoryStorage(StorageBase):
             for table in (self._by_campaign, self._open):
                 self._set(table, campaign.id, {}, undo)
             self._set(self._timeline, campaign.id, [], undo)
-        updated = [m._replace(version=m.version + 1) for m in change.messages]
+        updated = [stored_version(m, m.version + 1) for m in change.messages]
         for message in itertools.chain(updated, change.new_messages):
             self._put(message, undo)
         for event in change.events:

@@ -27,15 +27,14 @@ from sms_campaign_stats.errors import (
     StorageError,
     ValidationError,
 )
-from sms_campaign_stats.model import Message
+from sms_campaign_stats.model import Message, stored_version
 from sms_campaign_stats.storage.postgres._codec import COPY_MESSAGES, MESSAGE_TYPES, message_row
 from sms_campaign_stats.storage.postgres._steps import (
     Op,
-    Row,
     copy_in,
+    execute,
     fetch_all,
     fetch_one,
-    returning_many,
 )
 from sms_campaign_stats.storage.sqlite._schema import attempt_provider_ids
 
@@ -56,16 +55,32 @@ _RESOLVE_LIST_SET = (
     "ON CONFLICT (list_ids) DO NOTHING RETURNING id) "
     "SELECT id FROM added UNION ALL SELECT id FROM list_sets WHERE list_ids = %s"
 )
-# The compare-and-set of one message, run once per message of a batch (pipelined, prepared). A
-# message written returns one row: its attempts as stored before (the subquery reads the row as
-# the statement's snapshot saw it, not this update; with the version check, at the version the
-# value was read at), whose provider ids are registered already.
-_UPDATE_MESSAGE = (
-    "UPDATE messages SET list_set = %s, status = %s, reason = %s, shape = %s, "
-    "attempts = %s::json, segments = %s, queued_at = %s, submitted_at = %s, final_at = %s, "
-    "sent = %s, last_attempt_at = %s, zone = %s, due_at = %s, version = version + 1 "
-    "WHERE id = %s AND campaign_id = %s AND recipient = %s AND version = %s "
-    "RETURNING (SELECT o.attempts::text FROM messages o WHERE o.id = %s)"
+# The compare-and-set of a batch, in two statements. First its rows are locked in id order
+# (code-point order, as Python sorts: writers of overlapping batches queue instead of
+# deadlocking), which reads each one's attempts as stored now, whose provider ids are registered
+# already. Then one UPDATE writes every message whose stored version is the value's, from arrays
+# (one per column); it returns the ids it wrote. Holding the locks, no other writer can change a
+# row between the two.
+_LOCK_MESSAGES = (
+    'SELECT id, attempts::text FROM messages WHERE id = ANY(%b::text[]) ORDER BY id COLLATE "C" '
+    "FOR NO KEY UPDATE"
+)
+_SEQSCAN_OFF = "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
+_SET_SEQSCAN = "SELECT set_config('enable_seqscan', %s, true)"
+_UPDATE_MESSAGES = (
+    "UPDATE messages m SET list_set = w.list_set, status = w.status, reason = w.reason, "
+    "shape = w.shape, attempts = w.attempts::json, segments = w.segments, "
+    "queued_at = w.queued_at, submitted_at = w.submitted_at, final_at = w.final_at, "
+    "sent = w.sent, last_attempt_at = w.last_attempt_at, zone = w.zone, due_at = w.due_at, "
+    "version = m.version + 1 "
+    "FROM unnest(%b::text[], %b::text[], %b::text[], %b::integer[], %b::text[], %b::text[], "
+    "%b::bigint[], %b::text[], %b::integer[], %b::timestamptz[], %b::timestamptz[], "
+    "%b::timestamptz[], %b::boolean[], %b::bigint[], %b::timestamptz[], %b::text[], "
+    "%b::timestamptz[]) AS w(id, campaign_id, recipient, list_set, status, reason, shape, "
+    "attempts, segments, queued_at, submitted_at, final_at, sent, version, last_attempt_at, "
+    "zone, due_at) "
+    "WHERE m.id = ANY(%b::text[]) AND m.id = w.id AND m.campaign_id = w.campaign_id "
+    "AND m.recipient = w.recipient AND m.version = w.version RETURNING m.id"
 )
 # Provider ids registered to their messages in one statement; returns the ids it could not
 # register: owned by another message (its owner), or registered at this instant by another
@@ -242,42 +257,46 @@ def _first_line(error: psycopg.Error) -> str:
 def compare_and_set_messages(batch: Sequence[Message], list_sets: ListSets) -> Op[list[Message]]:
     """Each message written if its stored version is the value's; as stored (``version + 1``),
     in the order given. Campaign and recipient are a message's identity: a value that changes
-    them is refused. One statement per message, pipelined, in id order: rows are locked in that
-    order, so writers of overlapping batches queue instead of deadlocking."""
+    them is refused. The rows are locked in id order first (writers of overlapping batches
+    queue instead of deadlocking), then all written by one statement (``_UPDATE_MESSAGES``)."""
     if not batch:
         return []
     ordered = sorted(batch, key=_ID)
     yield from list_sets.resolve(m.list_ids for m in ordered)
     fragments: dict[MessageShape, tuple[Any, ...]] = {}
-    params = []
-    for m in ordered:
-        row = message_row(m, list_sets.id_of(m.list_ids), fragments)
-        # message_row's order: id, campaign_id, recipient, list_set ... version (13), ...
-        params.append((*row[3:13], *row[14:], *row[:3], row[13], row[0]))
-    written = yield from returning_many(_UPDATE_MESSAGE, params)
-    if not all(written):
+    rows = [message_row(m, list_sets.id_of(m.list_ids), fragments) for m in ordered]
+    ids = [m.id for m in ordered]
+    stored: dict[str, str | None] = dict((yield from fetch_all(_LOCK_MESSAGES, (ids,))))
+    columns = [list(column) for column in zip(*rows, strict=True)]  # the UPDATE's arrays
+    # Through the id index whatever the table's size: on a small table the planner would scan
+    # it all (and a batch costs what a scan does); set back for the rest of the transaction.
+    ((scan, _off),) = yield from fetch_all(_SEQSCAN_OFF)
+    written = yield from fetch_all(_UPDATE_MESSAGES, (*columns, ids))
+    yield from execute(_SET_SEQSCAN, (scan,))
+    if len(written) != len(ordered):
         # Only those not written: the others are at the version this transaction gave them.
-        refused = [m for m, row in zip(ordered, written, strict=True) if row is None]
-        raise (yield from _update_error(refused))
-    yield from claim_provider_ids(_new_provider_pairs(ordered, written))
-    return [m._replace(version=m.version + 1) for m in batch]
+        done = {row[0] for row in written}
+        raise (yield from _update_error([m for m in ordered if m.id not in done]))
+    yield from claim_provider_ids(_new_provider_pairs(ordered, stored))
+    return [stored_version(m, m.version + 1) for m in batch]
 
 
 _ID = operator.attrgetter("id")
 
 
 def _new_provider_pairs(
-    messages: Sequence[Message], before: Sequence[Row | None]
+    messages: Sequence[Message], stored: dict[str, str | None]
 ) -> list[tuple[str, str]]:
     """The (provider id, message id) pairs of messages' attempts that their stored attempts
-    (``before``, as JSON) did not have: only those can be unregistered. A delivery report
-    closes the last attempt (the JSON changes, its provider ids do not): nothing to register."""
+    (``stored``, as JSON, by message id) did not have: only those can be unregistered. A
+    delivery report closes the last attempt (the JSON changes, its provider ids do not):
+    nothing to register."""
     pairs: list[tuple[str, str]] = []
-    for m, row in zip(messages, before, strict=True):
+    for m in messages:
         ids = [pid for a in m.attempts for pid in a.provider_ids]
         if not ids:
             continue
-        text = None if row is None else row[0]
+        text = stored.get(m.id)
         known = (
             set()
             if text is None

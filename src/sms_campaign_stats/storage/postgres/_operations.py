@@ -79,7 +79,7 @@ K = TypeVar("K")
 _BY_PROVIDER_IDS = (
     "SELECT p.provider_message_id, "
     + MESSAGE_SELECT.removeprefix("SELECT ")
-    + "JOIN provider_ids p ON p.message_id = m.id WHERE p.provider_message_id = ANY(%s)"
+    + "JOIN provider_ids p ON p.message_id = m.id WHERE p.provider_message_id = ANY(%b::text[])"
 )
 # Messages with their sequence number first, for the scans that page by an index's order.
 _SEQUENCED_SELECT = "SELECT m.seq, " + MESSAGE_SELECT.removeprefix("SELECT ")

@@ -27,7 +27,14 @@ from sms_campaign_stats.errors import (
     ValidationError,
 )
 from sms_campaign_stats.lifecycle._statuses import MessageStatus
-from sms_campaign_stats.model import Campaign, Message, Reply, TimelineEvent, Unsubscribe
+from sms_campaign_stats.model import (
+    Campaign,
+    Message,
+    Reply,
+    TimelineEvent,
+    Unsubscribe,
+    stored_version,
+)
 from sms_campaign_stats.storage._change import Completion, Evidence, Orphan
 from sms_campaign_stats.storage._forgetting import FORGOTTEN_BLOCK_PREFIX
 from sms_campaign_stats.storage.sqlite._schema import (
@@ -351,7 +358,7 @@ def compare_and_set_messages(
     _claim_provider_ids(connection, pairs)
     if claimed is not None:
         claimed += pairs
-    return [m._replace(version=m.version + 1) for m in batch]
+    return [stored_version(m, m.version + 1) for m in batch]
 
 
 def _claim_provider_ids(connection: sqlite3.Connection, pairs: Sequence[tuple[str, str]]) -> None:
