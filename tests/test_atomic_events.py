@@ -143,6 +143,31 @@ def test_2_a_carrier_opt_out_and_its_unsubscribe_are_one_change(store: Store) ->
     assert frozenset({FR_1}) == store.blocked([FR_1])
 
 
+def test_2_an_unsubscribe_after_the_delivery_and_its_block_are_one_change(store: Store) -> None:
+    """Brevo's ``unsubscribe`` event for a message delivered earlier: the unsubscribe, the block
+    and the evidence in one commit; a failed commit leaves none, the provider's re-send applies
+    all, and a further re-send is a duplicate that counts nothing twice."""
+    ids = sent(store, FR_1)
+    engine_of(store).handle(vonage(f"p-{FR_1}", "delivered"), TUESDAY + timedelta(minutes=1))
+    delivered = store.get_message(ids[FR_1])
+    event = parse_brevo_event({"messageId": f"p-{FR_1}", "event": "unsubscribe"})
+    later = TUESDAY + timedelta(hours=2)
+    with pytest.raises(DiskFullError):
+        engine_of(Flaky(store)).handle(event, later)
+    assert ([], frozenset()) == (store.unsubscribes("spring"), store.blocked([FR_1]))
+    assert (1, 0) == (store.evidence("spring").delivered, store.evidence("spring").unsubscribes)
+    assert delivered == store.get_message(ids[FR_1])
+    assert "applied" == engine_of(store).handle(event, later).effect
+    assert "duplicate" == engine_of(store).handle(event, later).effect
+    stored = store.get_message(ids[FR_1])
+    assert (MessageStatus.DELIVERED, delivered.final_at) == (stored.status, stored.final_at)
+    assert 1 == len(store.unsubscribes("spring"))
+    assert frozenset({FR_1}) == store.blocked([FR_1])
+    assert (1, 1) == (store.evidence("spring").delivered, store.evidence("spring").unsubscribes)
+    report = report_for(store, "spring")
+    assert (1, 1) == (report.delivered.count, report.unsubscribes.count)
+
+
 def test_2_an_earlier_opt_out_and_its_block_are_one_change(store: Store) -> None:
     """Vonage err 9 (the recipient opted out before): the hard bounce and the block in one
     commit, and no unsubscribe of this campaign; a failed commit leaves neither."""

@@ -112,12 +112,15 @@ class PlanResult:
 
 @attrs.frozen(kw_only=True)
 class HandleResult:
-    """What one event did. ``effect`` is one of: ``"applied"`` (the message changed),
-    ``"pending"`` (an intermediate report, or the receipt of a part the ``parts`` policy does not
-    read: recorded nowhere), ``"duplicate"`` (already applied), ``"part"`` (a part's receipt
-    recorded: the message waits for its other parts, ``PartPolicy.EVERY_PART``), ``"late"`` (a
-    report for a message already final, or for a superseded attempt: ignored), ``"orphan"`` (no
-    message has that provider id yet: kept until ``submitted`` records it)."""
+    """What one event did. ``effect`` is one of: ``"applied"`` (the message changed; or, for a
+    provider's unsubscribe event for a message delivered already, the unsubscribe recorded and
+    the number blocklisted, the message left delivered), ``"pending"`` (an intermediate report,
+    or the receipt of a part the ``parts`` policy does not read: recorded nowhere),
+    ``"duplicate"`` (already applied; an unsubscribe event already recorded), ``"part"`` (a
+    part's receipt recorded: the message waits for its other parts, ``PartPolicy.EVERY_PART``),
+    ``"late"`` (a report for a message already final, an unsubscribe event for a bounce
+    included, or for a superseded attempt: ignored), ``"orphan"`` (no message has that provider
+    id yet: kept until ``submitted`` records it)."""
 
     effect: str
     message: Message | None

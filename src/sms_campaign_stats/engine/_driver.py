@@ -94,11 +94,14 @@ from sms_campaign_stats.engine._planning import (
     start,
 )
 from sms_campaign_stats.engine._transitions import (
+    OPTED_OUT,
+    Transition,
     aftermath,
     attempt_of,
     blocks_of,
     cancel,
     decide,
+    opted_out,
     soft_reason,
     submit,
 )
@@ -799,6 +802,8 @@ class _Engine(Generic[S]):
         )
         if decided.message is None:
             return _Result(decided.effect, read.id, found)
+        if decided.effect == OPTED_OUT:
+            return (yield from self._opted_out(step, read, decided, found, now))
         changed = decided.message
         step.set_message(changed)
         actions = list(decided.actions)
@@ -812,7 +817,28 @@ class _Engine(Generic[S]):
             actions.extend((yield from step.suspend(changed.campaign_id, effects.suspension)))
         if effects.observation is not None:
             actions.extend((yield from step.observe(changed.campaign_id, effects.observation)))
+        if effects.unsubscribe is not None:  # observed as a STOP reply is (its replay: "duplicate")
+            actions.extend((yield from step.observe(changed.campaign_id, Observation.UNSUBSCRIBE)))
         step.complete_if_last(changed)
+        return _Result("applied", read.id, found, tuple(actions))
+
+    def _opted_out(
+        self, step: _Step, read: Message, decided: Transition, found: Classification, now: datetime
+    ) -> Operation[_Result]:
+        """A provider's unsubscribe event for a message delivered already: the unsubscribe, the
+        block and the observation, with the message as it is (compare-and-set: a concurrent
+        handler of the same event decides again), unless the unsubscribe is recorded."""
+        assert decided.message is not None
+        message = decided.message
+        unsubscribe = opted_out(message, found, now)
+        stored: list[Unsubscribe] = yield Call("unsubscribes", (message.campaign_id,))
+        if any(u.id == unsubscribe.id for u in (*stored, *step.unsubscribes)):
+            return _Result("duplicate", read.id, found)
+        step.set_message(message)
+        step.unsubscribes.append(unsubscribe)
+        step.blocks.extend(blocks_of(decided.actions, now))
+        actions = list(decided.actions)
+        actions.extend((yield from step.observe(message.campaign_id, Observation.UNSUBSCRIBE)))
         return _Result("applied", read.id, found, tuple(actions))
 
     def _escalate(

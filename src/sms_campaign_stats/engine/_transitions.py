@@ -32,6 +32,7 @@ from sms_campaign_stats.retry import GiveUp, RetryContext, RetryPolicy
 from sms_campaign_stats.suspension import Observation
 
 __all__ = [
+    "OPTED_OUT",
     "Aftermath",
     "Transition",
     "aftermath",
@@ -39,6 +40,7 @@ __all__ = [
     "blocks_of",
     "cancel",
     "decide",
+    "opted_out",
     "soft_reason",
     "submit",
 ]
@@ -60,6 +62,11 @@ class Transition:
     message: Message | None = None
     actions: tuple[Action, ...] = ()
 
+
+#: The effect ``decide`` gives a provider's unsubscribe event for a message delivered already:
+#: the driver records it (``opted_out``) unless it is recorded (``"duplicate"``); the message
+#: stays as it is.
+OPTED_OUT = "opted-out"
 
 # The transitions that change nothing, made once (a late or duplicate report is common).
 _LATE = Transition(effect="late")
@@ -111,8 +118,15 @@ def decide(
     retries: the message waits in the queue with its due time, and no ``RetryMessage`` is asked
     for until ``resume``. A retry is planned in the zone the message was given, if any.
     """
+    if found.outcome is Outcome.UNSUBSCRIBED and message.status is MessageStatus.DELIVERED:
+        # A provider's unsubscribe event after the delivery (the usual order: the receipt, then
+        # the recipient's opt-out), for any attempt of the message: the unsubscribe is recorded
+        # and the number blocklisted, the message stays delivered (``opted_out``).
+        return Transition(
+            effect=OPTED_OUT, message=message, actions=(_block(message, "unsubscribed"),)
+        )
     if message.status.is_final or attempt != len(message.attempts) - 1:
-        return _LATE  # final already, or a report for a superseded attempt
+        return _LATE  # final already (a bounce stays one), or a report for a superseded attempt
     if message.status is MessageStatus.QUEUED and message.attempts[attempt].outcome is not None:
         return _DUPLICATE  # this attempt's failure was already applied
     if message.status is not MessageStatus.PROCESSING:
@@ -217,17 +231,25 @@ class Aftermath:
     observation: Observation | None
 
 
+def opted_out(message: Message, found: Classification, now: datetime) -> Unsubscribe:
+    """The unsubscribe a provider's event (``found``, UNSUBSCRIBED) records for ``message``,
+    delivered: one per message, whichever attempt the event names and whether it delivered the
+    message or came after (its id is made of the message's and its last attempt's, the one
+    delivered), so a replay records nothing more."""
+    return Unsubscribe(
+        id=f"carrier:{digest(message.id, str(len(message.attempts) - 1))}",
+        recipient=message.recipient,
+        at=max(now, message.attempts[-1].submitted_at),
+        keyword=f"carrier:{found.row.namespace}:{found.row.code}",
+        campaign_id=message.campaign_id,
+    )
+
+
 def aftermath(message: Message, attempt: int, found: Classification, now: datetime) -> Aftermath:
     """The aftermath of ``found`` applied to ``message`` (as written) at ``attempt``."""
     unsubscribe = suspension = None
-    if found.outcome is Outcome.UNSUBSCRIBED:
-        unsubscribe = Unsubscribe(
-            id=f"carrier:{digest(message.id, str(attempt))}",
-            recipient=message.recipient,
-            at=now,
-            keyword=f"carrier:{found.row.namespace}:{found.row.code}",
-            campaign_id=message.campaign_id,
-        )
+    if found.outcome is Outcome.UNSUBSCRIBED:  # delivered (``decide``): ``attempt`` is the last
+        unsubscribe = opted_out(message, found, now)
     if found.outcome is Outcome.REJECTED_CONFIG:
         suspension = Suspension(
             reason="the provider refused the sender's configuration",
