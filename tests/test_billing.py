@@ -236,3 +236,71 @@ def test_attempts_beyond_what_the_counts_encode_are_refused(store: StorageBase) 
     if not isinstance(store, InMemoryStorage):
         with pytest.raises(ValidationError, match="attempts"):
             store.update_message(one_more)
+
+
+def test_compensable_soft_bounces_per_provider_through_the_engine(store: StorageBase) -> None:
+    """The engine keeps on each attempt the provider whose report decided it; the report counts
+    the compensable soft bounces per provider (the one that decided each message), in every
+    rendering: two through Brevo (a ``softBounce`` without a reason: the platform's own
+    failure, given up at once), one through Twilio; a Brevo soft bounce of the recipient's
+    phone is not compensable (issue 15, point 2)."""
+    from sms_campaign_stats import parse_twilio_callback
+    from sms_campaign_stats.engine import CampaignEngine, SendMessage
+    from sms_campaign_stats.providers import parse_brevo_event
+    from sms_campaign_stats.retry import GiveUp, RetryContext
+
+    def never_retry(context: RetryContext) -> GiveUp:
+        return GiveUp(reason=None, explanation="no retries in this test")
+
+    change = Campaign.create(
+        id="claims",
+        name="Claims",
+        sender="MyShop",
+        content="Sale! STOP 36111",
+        list_ids=["a"],
+        at=T0,
+        unit_price=Decimal("0.05"),
+    )
+    store.add_campaign(change.campaign, events=[change.event])
+    engine = CampaignEngine(store, retry=never_retry)
+    numbers = [f"+3361234568{i}" for i in range(5)]
+    sends = sorted(
+        (
+            a
+            for a in engine.plan("claims", {"a": numbers}, AT).actions
+            if isinstance(a, SendMessage)
+        ),
+        key=lambda a: a.recipient,
+    )
+    for index, action in enumerate(sends):
+        engine.submitted(action.message_id, f"c-{index}", action.at)
+    at = max(a.at for a in sends) + timedelta(minutes=1)
+    engine.handle(parse_brevo_event({"messageId": "c-0", "event": "softBounce"}), at)
+    engine.handle(parse_brevo_event({"messageId": "c-1", "event": "soft_bounce"}), at)
+    engine.handle(
+        parse_twilio_callback(
+            {"MessageSid": "c-2", "MessageStatus": "failed", "ErrorCode": "30001"}
+        ),
+        at,
+    )
+    engine.handle(
+        parse_brevo_event(
+            {"messageId": "c-3", "event": "softBounce", "reason": "Phone turned off"}
+        ),
+        at,
+    )
+    delivered = engine.handle(parse_brevo_event({"messageId": "c-4", "event": "delivered"}), at)
+    assert delivered.message is not None
+    assert "brevo" == delivered.message.attempts[-1].provider
+    report = report_for(store, "claims")
+    assert report.compensable is not None
+    by_reason = dict(report.compensable.reasons)
+    assert (3, {BounceReason.PROVIDER_UNKNOWN_FAILURE: 3}) == (report.compensable.count, by_reason)
+    assert (("brevo", 2), ("twilio", 1)) == report.compensable.providers
+    assert [{"provider": "brevo", "count": 2}, {"provider": "twilio", "count": 1}] == (
+        report.to_dict()["compensable"]["providers"]
+    )
+    assert "Provider brevo: 2" in report.to_text()
+    assert "Fournisseur twilio : 1" in report.to_text(locale="fr")
+    assert "brevo=2;twilio=1" in report.to_csv()["summary.csv"]
+    assert "Provider twilio" in report.to_html()

@@ -159,7 +159,8 @@ def test_lists_frame_matches_the_list_figures(report: CampaignReport) -> None:
 
 def test_costs_and_compensable_frames(report: CampaignReport, messages: list[Message]) -> None:
     """The money figures, split into first sends and retries, with the pricing; the
-    compensable soft bounces (the platform's fault) per reason (issue 15, points 1 and 2)."""
+    compensable soft bounces (the platform's fault) per reason and per provider (issue 15,
+    points 1 and 2)."""
     frames = report_frames(report)
     costs = frames["costs"]
     assert [
@@ -179,17 +180,25 @@ def test_costs_and_compensable_frames(report: CampaignReport, messages: list[Mes
     assert {"EUR"} == set(costs["currency"])
     assert "per_submission" == costs.attrs["pricing"]
     assert [] == list(frames["compensable"].index)
-    platform = (
-        _message(9)
+    assert [] == list(frames["compensable_providers"].index)
+    platform = [
+        _message(index)
         .submit(at=T0)
-        .soft_bounce(BounceReason.PROVIDER_UNKNOWN_FAILURE, at=T0 + timedelta(minutes=1))
-    )
-    with_fault = report_from_messages(CAMPAIGN, [*messages, platform])
+        .soft_bounce(
+            BounceReason.PROVIDER_UNKNOWN_FAILURE, at=T0 + timedelta(minutes=1), provider=provider
+        )
+        for index, provider in ((9, "brevo"), (10, None), (11, "brevo"))
+    ]
+    with_fault = report_from_messages(CAMPAIGN, [*messages, *platform])
     compensable = report_frames(with_fault)["compensable"]
     assert ["provider_unknown_failure"] == list(compensable.index)
-    assert 1 == compensable.loc["provider_unknown_failure", "count"]
+    assert 3 == compensable.loc["provider_unknown_failure", "count"]
     assert "int64" == compensable["count"].dtype
-    assert price == report_frames(with_fault)["costs"].loc["compensable", "amount"]
+    providers = report_frames(with_fault)["compensable_providers"]
+    assert (["brevo", None], [2, 1]) == (list(providers.index), list(providers["count"]))
+    assert "provider" == providers.index.name
+    assert "int64" == providers["count"].dtype
+    assert price * 3 == report_frames(with_fault)["costs"].loc["compensable", "amount"]
 
 
 def test_bounce_reasons_frame(report: CampaignReport) -> None:
@@ -700,7 +709,14 @@ def test_to_pandas_methods_are_the_notebook_frames(report: CampaignReport) -> No
     """``report.to_pandas()``, ``stats.to_pandas()`` and ``timeline.to_pandas()`` are the
     frames of ``sms_campaign_stats.notebook``."""
     frames = report.to_pandas()
-    assert ["summary", "lists", "bounce_reasons", "costs", "compensable"] == list(frames)
+    assert [
+        "summary",
+        "lists",
+        "bounce_reasons",
+        "costs",
+        "compensable",
+        "compensable_providers",
+    ] == list(frames)
     for name, frame in report_frames(report).items():
         pd.testing.assert_frame_equal(frame, frames[name])
     store = InMemoryStorage()

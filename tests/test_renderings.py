@@ -121,9 +121,9 @@ def build_report(
         # The platform failed twice: a compensable soft bounce, both attempts billed.
         message(10, [third])
         .submit(at=at)
-        .requeue(BounceReason.PROVIDER_UNKNOWN_FAILURE)
+        .requeue(BounceReason.PROVIDER_UNKNOWN_FAILURE, provider="vonage")
         .submit(at=at)
-        .soft_bounce(BounceReason.PROVIDER_UNKNOWN_FAILURE, at=at),
+        .soft_bounce(BounceReason.PROVIDER_UNKNOWN_FAILURE, at=at, provider="vonage"),
     ]
     replies = [
         Reply(id=f"r{i}", recipient="+33600000001", at=at, text="Merci", campaign_id=campaign.id)
@@ -968,8 +968,10 @@ def test_cost_split_and_compensable_in_every_rendering() -> None:
     assert "Compensable: soft bounces caused by the platform's own fault" in text
     assert "  1 soft bounce, €0.09: what you may claim from the provider" in text
     assert "  Provider failure, reason unknown: 1" in text
+    assert "  Provider vonage: 1" in text
     french = REPORT.to_text(locale="fr")
     assert "  1 soft bounce, 0,09 € : ce que vous pouvez réclamer au fournisseur" in french
+    assert "  Fournisseur vonage : 1" in french
     assert "10 envois, 10 segments" in french
     page = Page(REPORT.to_html())
     assert ["Compensable soft bounces", "1", "€0.09"] == page.row("Compensable soft bounces")
@@ -978,6 +980,8 @@ def test_cost_split_and_compensable_in_every_rendering() -> None:
     assert ["Provider failure, reason unknown", "1", ""] == page.row(
         "Provider failure, reason unknown", 1, count=2
     )
+    assert ["Provider vonage", "1", ""] == page.row("Provider vonage")
+    assert "Fournisseur vonage" in " ".join(Page(REPORT.to_html(locale="fr")).text)
     shape = REPORT.to_dict()
     assert {
         "pricing": "per_submission",
@@ -990,7 +994,7 @@ def test_cost_split_and_compensable_in_every_rendering() -> None:
         "count": 1,
         "cost": "0.090",
         "reasons": [{"reason": "provider_unknown_failure", "count": 1}],
-        "providers": [],
+        "providers": [{"provider": "vonage", "count": 1}],
     } == shape["compensable"]
     (summary,) = read_csv(REPORT.to_csv()["summary.csv"])
     assert ("per_submission", "0.360", "0.090", "1", "0.090", "provider_unknown_failure=1") == (
@@ -1001,10 +1005,17 @@ def test_cost_split_and_compensable_in_every_rendering() -> None:
         summary["compensable_cost"],
         summary["compensable_reasons"],
     )
+    assert "vonage=1" == summary["compensable_providers"]
+    (french_summary,) = read_csv(REPORT.to_csv(locale="fr")["summary.csv"])
+    assert "vonage=1" == french_summary["fournisseurs_compensables"]
     mail = REPORT.to_email(to="team@example.com", sender="reports@example.com")
     body = mail.get_body(("plain",))
     assert body is not None
     assert "1 soft bounce, €0.09: what you may claim from the provider" in body.get_content()
+    assert "Provider vonage: 1" in body.get_content()
+    html = mail.get_body(("html",))
+    assert html is not None
+    assert "Provider vonage" in html.get_content()
 
 
 def test_per_message_sent_pricing_bills_each_message_once() -> None:

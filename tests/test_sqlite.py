@@ -694,3 +694,37 @@ def test_a_store_reads_its_own_commits_exactly(tmp_path: Path) -> None:
     assert store.get_message(messages[0].id).recipient != messages[0].recipient
     same_as_fresh()
     store.close()
+
+
+def test_attempt_rows_of_every_length_read(tmp_path: Path) -> None:
+    """An attempt is a JSON array of five elements (the first rows), six (a message sent in
+    parts) or seven (the provider that decided it, after the parts or a ``null``): rows of
+    each length, as earlier versions wrote them, read (no schema change)."""
+    campaign, created = sample_campaign("rows")
+    at = T0 + timedelta(minutes=1)
+    first, second, third = (
+        m.submit(at=at, provider_message_id=f"{m.id}-1") for m in sample_messages(campaign, 3)
+    )
+    path = tmp_path / "rows.db"
+    store = SQLiteStorage(path)
+    store.add_campaign(campaign, events=[created])
+    store.add_messages([first, second, third])
+    store.close()
+    written = {
+        first.id: f'[[1,1772528400000000,"{first.id}-1",null,null]]',
+        second.id: f'[[1,1772528400000000,"{second.id}-1",null,null,'
+        f'[["{second.id}-1",null,null],["{second.id}-2",null,null]]]]',
+        third.id: f'[[1,1772528400000000,"{third.id}-1","pending","27",null,"brevo"]]',
+    }
+    connection = sqlite3.connect(path)
+    with connection:
+        for message_id, attempts in written.items():
+            connection.execute(
+                "UPDATE messages SET attempts = ? WHERE id = ?", (attempts, message_id)
+            )
+    connection.close()
+    store = SQLiteStorage(path)
+    read = [store.get_message(m.id).attempts[0] for m in (first, second, third)]
+    store.close()
+    assert [(None, 0), (None, 2), ("brevo", 0)] == [(a.provider, len(a.parts)) for a in read]
+    assert "27" == read[2].provider_error_code

@@ -215,7 +215,9 @@ class Attempt:
     """One hand-over of a message to a provider, and what came of it (``None``: not known yet).
 
     ``parts``: for a message handed over in several parts, each part in order (the first one's
-    id is ``provider_message_id``); empty for a message sent whole, under one id."""
+    id is ``provider_message_id``); empty for a message sent whole, under one id. ``provider``:
+    the name of the provider whose report decided the outcome (``DeliveryReport.provider``:
+    ``"brevo"``, ``"twilio"``, ...; ``None``: no report decided it, or it was not recorded)."""
 
     number: int = attrs.field(validator=_a_count)
     submitted_at: datetime = attrs.field(converter=v.to_utc, validator=_aware)
@@ -225,6 +227,7 @@ class Attempt:
     )
     provider_error_code: str | None = attrs.field(default=None, validator=_an_optional_code)
     parts: tuple[Part, ...] = attrs.field(default=(), converter=_part_tuple)
+    provider: str | None = attrs.field(default=None, validator=_an_optional_code)
 
     def __attrs_post_init__(self) -> None:
         v.ensure("Attempt.number", self.number >= 1, "attempts are numbered from 1")
@@ -695,7 +698,7 @@ class Message(_Counted):
         return trusted_message(values)
 
     def _closed_attempts(
-        self, outcome: Outcome, provider_error_code: str | None
+        self, outcome: Outcome, provider_error_code: str | None, provider: str | None = None
     ) -> tuple[Attempt, ...]:
         if not self.attempts:
             return ()
@@ -707,6 +710,7 @@ class Message(_Counted):
             outcome,
             provider_error_code or last.provider_error_code,
             last.parts,
+            _provider(provider) or last.provider,
         )
         return (*self.attempts[:-1], closed)
 
@@ -739,13 +743,16 @@ class Message(_Counted):
             due_at=None,
         )
 
-    def deliver(self, *, at: datetime, provider_error_code: str | None = None) -> Message:
-        """The provider confirmed delivery."""
+    def deliver(
+        self, *, at: datetime, provider_error_code: str | None = None, provider: str | None = None
+    ) -> Message:
+        """The provider confirmed delivery (``provider``: whose report said so, kept on the
+        attempt)."""
         status = self._next(MessageEvent.DELIVER)
         return self._replace(
             status=status,
             bounce_reason=None,
-            attempts=self._closed_attempts(Outcome.DELIVERED, _code(provider_error_code)),
+            attempts=self._closed_attempts(Outcome.DELIVERED, _code(provider_error_code), provider),
             final_at=v.check_utc("Message.final_at", at),
         )
 
@@ -756,6 +763,7 @@ class Message(_Counted):
         reason: BounceReason,
         at: datetime,
         provider_error_code: str | None,
+        provider: str | None,
     ) -> Message:
         status = self._next(event)
         reason = v.check_member(
@@ -769,25 +777,35 @@ class Message(_Counted):
         return self._replace(
             status=status,
             bounce_reason=reason,
-            attempts=self._closed_attempts(outcome, _code(provider_error_code)),
+            attempts=self._closed_attempts(outcome, _code(provider_error_code), provider),
             final_at=v.check_utc("Message.final_at", at),
             due_at=None,
         )
 
     def soft_bounce(
-        self, reason: BounceReason, *, at: datetime, provider_error_code: str | None = None
+        self,
+        reason: BounceReason,
+        *,
+        at: datetime,
+        provider_error_code: str | None = None,
+        provider: str | None = None,
     ) -> Message:
         """A temporary failure that will not be retried (any more): final SOFT_BOUNCE."""
         return self._bounce(
-            MessageEvent.SOFT_BOUNCE, BounceKind.SOFT, reason, at, provider_error_code
+            MessageEvent.SOFT_BOUNCE, BounceKind.SOFT, reason, at, provider_error_code, provider
         )
 
     def hard_bounce(
-        self, reason: BounceReason, *, at: datetime, provider_error_code: str | None = None
+        self,
+        reason: BounceReason,
+        *,
+        at: datetime,
+        provider_error_code: str | None = None,
+        provider: str | None = None,
     ) -> Message:
         """A permanent failure: final HARD_BOUNCE."""
         return self._bounce(
-            MessageEvent.HARD_BOUNCE, BounceKind.HARD, reason, at, provider_error_code
+            MessageEvent.HARD_BOUNCE, BounceKind.HARD, reason, at, provider_error_code, provider
         )
 
     def requeue(
@@ -796,6 +814,7 @@ class Message(_Counted):
         *,
         outcome: Outcome = Outcome.SOFT_BOUNCE,
         provider_error_code: str | None = None,
+        provider: str | None = None,
     ) -> Message:
         """A temporary failure that will be retried: back to QUEUED, keeping the failure's reason.
 
@@ -815,7 +834,7 @@ class Message(_Counted):
         return self._replace(
             status=status,
             bounce_reason=self.bounce_reason if reason is None else reason,
-            attempts=self._closed_attempts(outcome, _code(provider_error_code)),
+            attempts=self._closed_attempts(outcome, _code(provider_error_code), provider),
         )
 
     def cancel(self, *, at: datetime) -> Message:
@@ -852,6 +871,10 @@ def _code(value: str | None) -> str | None:
         if value is None
         else v.check_text("Attempt.provider_error_code", value, allow_empty=False)
     )
+
+
+def _provider(value: str | None) -> str | None:
+    return None if value is None else v.check_text("Attempt.provider", value, allow_empty=False)
 
 
 def trusted_message(values: Mapping[str, Any]) -> Message:
@@ -892,12 +915,13 @@ def trusted_attempt(
     outcome: Outcome | None,
     provider_error_code: str | None,
     parts: tuple[Part, ...] = (),
+    provider: str | None = None,
 ) -> Attempt:
     """An attempt from values known to be valid, without running the validators."""
     attempt: Attempt = _new(Attempt)
     for name, value in zip(
         _ATTEMPT_FIELDS,
-        (number, submitted_at, provider_message_id, outcome, provider_error_code, parts),
+        (number, submitted_at, provider_message_id, outcome, provider_error_code, parts, provider),
         strict=True,
     ):
         _set(attempt, name, value)

@@ -140,7 +140,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def report_frames(report: CampaignReport) -> dict[str, pd.DataFrame]:
-    """A campaign report as five DataFrames.
+    """A campaign report as six DataFrames.
 
     * ``"summary"``: one row per figure of ``FIGURE_NAMES`` (the index), with ``count``,
       ``base`` (recipients, or delivered for replies and unsubscribes) and ``percent``
@@ -156,7 +156,10 @@ def report_frames(report: CampaignReport) -> dict[str, pd.DataFrame]:
       ``Decimal``, ``None`` when not counted) and ``currency``; the pricing is the frame's
       ``attrs["pricing"]``;
     * ``"compensable"``: the compensable soft bounces (caused by the platform's own fault), one
-      row per reason (index ``reason``) with ``count``.
+      row per reason (index ``reason``) with ``count``;
+    * ``"compensable_providers"``: the same soft bounces, one row per provider (index
+      ``provider``: the one whose report decided each message; ``None`` when not recorded)
+      with ``count``.
     """
     with _optional("pandas"):
         import pandas as pd
@@ -222,12 +225,20 @@ def report_frames(report: CampaignReport) -> dict[str, pd.DataFrame]:
         columns=["reason", "count"],
     ).set_index("reason")
     compensable = _typed(compensable)
+    by_provider = () if found is None else found.providers
+    providers = _typed(
+        pd.DataFrame(
+            {"count": [count for _, count in by_provider]},
+            index=pd.Index([name for name, _ in by_provider], name="provider", dtype=object),
+        )
+    )
     return {
         "summary": summary,
         "lists": lists,
         "bounce_reasons": reasons,
         "costs": costs,
         "compensable": compensable,
+        "compensable_providers": providers,
     }
 
 

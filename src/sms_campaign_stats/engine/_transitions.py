@@ -133,15 +133,19 @@ def decide(
         return _LATE
     now = max(now, message.attempts[attempt].submitted_at)
     code = None if report is None or report.error is None else report.error.code
+    by = None if report is None else report.provider  # whose report decides: kept on the attempt
     result = found.outcome
     if result is Outcome.PENDING:
         return _PENDING
     if result is Outcome.DELIVERED:
-        return _applied(message.deliver(at=now, provider_error_code=code))
+        return _applied(message.deliver(at=now, provider_error_code=code, provider=by))
     if result is Outcome.HARD_BOUNCE:
         return _applied(
             message.hard_bounce(
-                found.reason or BounceReason.NUMBER_DOES_NOT_EXIST, at=now, provider_error_code=code
+                found.reason or BounceReason.NUMBER_DOES_NOT_EXIST,
+                at=now,
+                provider_error_code=code,
+                provider=by,
             ),
             _block(message, "hard_bounce"),
         )
@@ -151,19 +155,24 @@ def decide(
         # is a hard bounce instead, see bounces.py). Delivered, the number blocklisted, the
         # unsubscribe recorded for this campaign (``aftermath``).
         return _applied(
-            message.deliver(at=now, provider_error_code=code), _block(message, "unsubscribed")
+            message.deliver(at=now, provider_error_code=code, provider=by),
+            _block(message, "unsubscribed"),
         )
     if campaign is CampaignStatus.CANCELLED:  # nothing more is sent: the failure is final
         return _applied(
-            message.soft_bounce(soft_reason(found.reason), at=now, provider_error_code=code)
+            message.soft_bounce(
+                soft_reason(found.reason), at=now, provider_error_code=code, provider=by
+            )
         )
     if result is Outcome.REJECTED_CONFIG:
         # Not the recipient's doing: back to the queue, held (no due time) while the campaign
         # is suspended (see aftermath); ``resume`` plans it again.
         return _applied(
-            message.requeue(None, outcome=Outcome.REJECTED_CONFIG, provider_error_code=code)
+            message.requeue(
+                None, outcome=Outcome.REJECTED_CONFIG, provider_error_code=code, provider=by
+            )
         )
-    failed = message.requeue(found.reason, outcome=result, provider_error_code=code)
+    failed = message.requeue(found.reason, outcome=result, provider_error_code=code, provider=by)
     decision = retry(
         RetryContext(
             message_id=message.id,
@@ -177,7 +186,7 @@ def decide(
     )
     if isinstance(decision, GiveUp):
         reason = soft_reason(decision.reason or found.reason)
-        return _applied(message.soft_bounce(reason, at=now, provider_error_code=code))
+        return _applied(message.soft_bounce(reason, at=now, provider_error_code=code, provider=by))
     retry_at = max(decision.at, now)
     waiting = failed.wait_until(retry_at, zone=message.zone)
     if campaign is not CampaignStatus.SENDING:

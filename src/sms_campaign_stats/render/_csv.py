@@ -103,6 +103,7 @@ SUMMARY_COLUMNS = (
     "compensable_count",
     "compensable_cost",
     "compensable_reasons",
+    "compensable_providers",
 )
 LIST_COLUMNS = ("list_id", *FIGURE_COLUMNS, "currency", "cost", "bounced_cost")
 REASON_COLUMNS = (
@@ -252,14 +253,20 @@ def campaign_report_files(report: CampaignReport, *, words: Localizer) -> dict[s
     return {"summary.csv": summary, "lists.csv": lists, "bounce_reasons.csv": reasons}
 
 
+#: How ``compensable_providers`` names the messages whose provider was not recorded.
+NOT_RECORDED = "not_recorded"
+
+
 def _compensable(report: CampaignReport) -> list[Cell]:
-    """Count, cost and ``reason=count`` pairs (joined by ``;``) of the compensable soft
-    bounces; empty cells when the report has none counted."""
+    """Count, cost, ``reason=count`` and ``provider=count`` pairs (joined by ``;``;
+    ``not_recorded`` for messages whose provider is unknown) of the compensable soft bounces;
+    empty cells when the report has none counted."""
     found = report.compensable
     if found is None:
-        return ["", "", ""]
+        return ["", "", "", ""]
     reasons = ";".join(f"{reason.value}={count}" for reason, count in found.reasons)
-    return [found.count, _money(found.cost), reasons]
+    providers = ";".join(f"{name or NOT_RECORDED}={count}" for name, count in found.providers)
+    return [found.count, _money(found.cost), reasons, providers]
 
 
 def statistics_files(stats: GlobalStatistics, *, words: Localizer) -> dict[str, str]:

@@ -483,7 +483,10 @@ def _compensable(w: Localizer, report: CampaignReport) -> str:
         _row(_words.reason(w, reason), [_num(w.integer(n)), "<td></td>"])
         for reason, n in found.reasons
     ]
-    rows += [_row(provider, [_num(w.integer(n)), "<td></td>"]) for provider, n in found.providers]
+    rows += [
+        _row(_words.provider(w, name), [_num(w.integer(n)), "<td></td>"])
+        for name, n in found.providers
+    ]
     title = w._("Compensable: soft bounces caused by the platform")
     claim = w._("What you may claim from the provider.")
     return f"<h3>{_e(title)}</h3>" + _pairs(rows) + _note(claim)

@@ -301,7 +301,7 @@ def _compensable_lines(w: Localizer, report: CampaignReport) -> list[str]:
         + claim.format(count=w.integer(found.count), cost=w.money(found.cost, report.currency)),
     ]
     counted = [(_words.reason(w, reason), n) for reason, n in found.reasons]
-    counted += list(found.providers)
+    counted += [(_words.provider(w, name), n) for name, n in found.providers]
     lines += [
         "  " + w._("{label}: {count}").format(label=label, count=w.integer(n))
         for label, n in counted

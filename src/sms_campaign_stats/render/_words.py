@@ -30,6 +30,7 @@ __all__ = [
     "cost_notes",
     "event_kind",
     "outcome",
+    "provider",
     "reason",
     "reason_words",
 ]
@@ -102,6 +103,14 @@ def reason_words(value: BounceReason) -> str:
 def reason(words: Localizer, value: BounceReason) -> str:
     """A bounce reason in words, in the localizer's language."""
     return words._(reason_words(value))
+
+
+def provider(words: Localizer, name: str | None) -> str:
+    """A compensable figure's provider as a label: ``Provider brevo``; ``Provider not
+    recorded`` for messages whose provider the store does not know."""
+    if name is None:
+        return words._("Provider not recorded")
+    return words._("Provider {name}").format(name=name)
 
 
 def campaign_status(words: Localizer, value: CampaignStatus) -> str:

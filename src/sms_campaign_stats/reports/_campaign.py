@@ -34,7 +34,7 @@ call time; phone numbers in history details are masked unless ``show_numbers=Tru
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -100,13 +100,15 @@ class Compensable:
     """Soft bounces caused by the platform's own technical fault: what a customer may claim
     (Brevo's page: such a soft bounce "may be compensated"). Messages that were sent and ended
     as soft bounces with a platform-fault reason (``PLATFORM_FAULT_REASONS``); ``cost`` is what
-    they cost under the report's pricing. ``providers`` counts them per provider when a store
-    knows each message's provider (the built-in stores do not record it: empty)."""
+    they cost under the report's pricing. ``providers`` counts them per provider: the one whose
+    report decided each message's last attempt (``Attempt.provider``), most first; ``None``
+    counts those whose provider was not recorded (stored before it was, or settled without a
+    report)."""
 
     count: int
     cost: Decimal
     reasons: tuple[tuple[BounceReason, int], ...] = ()
-    providers: tuple[tuple[str, int], ...] = ()
+    providers: tuple[tuple[str | None, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -174,7 +176,7 @@ class CampaignReport:
             activity=activity,
             first_send_cost=costs.first_sends,
             retry_cost=costs.retries,
-            compensable=_compensable(cells, price, pricing),
+            compensable=_compensable(cells, counts.compensable_providers, price, pricing),
             pricing=pricing,
         )
 
@@ -410,9 +412,12 @@ def _reason_figures(
 
 
 def _compensable(
-    cells: Sequence[tuple[CellKey, Cell]], price: Decimal, pricing: Pricing
+    cells: Sequence[tuple[CellKey, Cell]],
+    providers: Mapping[str | None, int],
+    price: Decimal,
+    pricing: Pricing,
 ) -> Compensable:
-    """The sent soft bounces with a platform-fault reason: count, cost, reasons."""
+    """The sent soft bounces with a platform-fault reason: count, cost, reasons, providers."""
     by_reason: dict[BounceReason, int] = {}
     segments = 0
     for key, cell in cells:
@@ -425,7 +430,14 @@ def _compensable(
             segments += _billed_segments(cell, pricing)
     order = list(BounceReason)
     reasons = sorted(by_reason.items(), key=lambda item: (-item[1], order.index(item[0])))
-    return Compensable(count=sum(by_reason.values()), cost=price * segments, reasons=tuple(reasons))
+    return Compensable(
+        count=sum(by_reason.values()),
+        cost=price * segments,
+        reasons=tuple(reasons),
+        providers=tuple(
+            sorted(providers.items(), key=lambda item: (-item[1], item[0] is None, item[0] or ""))
+        ),
+    )
 
 
 def report_for(

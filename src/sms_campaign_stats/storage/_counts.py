@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from operator import attrgetter
 from types import MappingProxyType
 from typing import NamedTuple
@@ -22,8 +22,9 @@ import attrs
 from sms_campaign_stats._core.shape import MessageShape
 from sms_campaign_stats.lifecycle._statuses import BounceReason, MessageStatus
 from sms_campaign_stats.model import Message, Reply, Unsubscribe
+from sms_campaign_stats.providers._rows import PLATFORM_FAULT_REASONS
 
-__all__ = ["CampaignCounts", "Cell", "CellKey", "Engagement"]
+__all__ = ["CampaignCounts", "Cell", "CellKey", "Engagement", "is_compensable"]
 
 _CHUNK = 65_536
 
@@ -110,6 +111,31 @@ class Engagement(NamedTuple):
 _NO_ENGAGEMENT = Engagement(0, 0, 0)
 
 
+def is_compensable(status: MessageStatus, reason: BounceReason | None, sent: bool) -> bool:
+    """Whether a message of this status, reason and ``sent`` flag is a compensable soft bounce:
+    sent, and a soft bounce caused by the platform's own fault (``PLATFORM_FAULT_REASONS``)."""
+    return status is MessageStatus.SOFT_BOUNCE and sent and reason in PLATFORM_FAULT_REASONS
+
+
+def _compensable_shape(shape: MessageShape) -> bool:
+    _, status, reason, sent, *_ = shape.key
+    return is_compensable(status, reason, sent)
+
+
+def last_provider(message: Message) -> str | None:
+    """The provider whose report decided ``message``'s last attempt (``None``: not recorded)."""
+    return message.attempts[-1].provider if message.attempts else None
+
+
+def _chunks(messages: Iterable[Message]) -> Iterable[Sequence[Message]]:
+    """``messages`` in chunks of bounded size; a list or tuple whole (no copy: one C-level pass
+    over it)."""
+    if isinstance(messages, (list, tuple)):
+        return (messages,)
+    found = iter(messages)
+    return iter(lambda: list(itertools.islice(found, _CHUNK)), [])
+
+
 def _frozen_cells(value: Mapping[CellKey, Cell]) -> Mapping[CellKey, Cell]:
     return MappingProxyType(dict(value))
 
@@ -120,17 +146,27 @@ def _frozen_engagement(
     return MappingProxyType(dict(value))
 
 
+def _frozen_providers(value: Mapping[str | None, int]) -> Mapping[str | None, int]:
+    return MappingProxyType({name: count for name, count in value.items() if count})
+
+
 @attrs.frozen
 class CampaignCounts:
     """Message and engagement counts of one campaign (or of a part of one).
 
     ``cells`` maps (lists, status, reason, sent) to message and segment counts; ``engagement``
-    maps a list combination to its repliers, replies and unsubscribers.
+    maps a list combination to its repliers, replies and unsubscribers;
+    ``compensable_providers`` maps a provider's name to how many of the compensable messages
+    (``is_compensable``: sent, soft bounces of a platform-fault reason) it decided: the
+    ``Attempt.provider`` of each one's last attempt, ``None`` for those with none recorded.
     """
 
     cells: Mapping[CellKey, Cell] = attrs.field(factory=dict, converter=_frozen_cells, hash=False)
     engagement: Mapping[tuple[str, ...], Engagement] = attrs.field(
         factory=dict, converter=_frozen_engagement, hash=False
+    )
+    compensable_providers: Mapping[str | None, int] = attrs.field(
+        factory=dict, converter=_frozen_providers, hash=False
     )
 
     def __add__(self, other: object) -> CampaignCounts:
@@ -143,13 +179,15 @@ class CampaignCounts:
         """The counts of all ``parts`` together."""
         cells: dict[CellKey, Cell] = {}
         engagement: dict[tuple[str, ...], Engagement] = {}
+        providers: Counter[str | None] = Counter()
         for part in parts:
             for key, cell in part.cells.items():
                 present = cells.get(key)
                 cells[key] = cell if present is None else present + cell
             for lists, value in part.engagement.items():
                 engagement[lists] = engagement.get(lists, _NO_ENGAGEMENT) + value
-        return cls(cells, engagement)
+            providers.update(part.compensable_providers)
+        return cls(cells, engagement, providers)
 
     @property
     def messages(self) -> int:
@@ -189,13 +227,20 @@ class CampaignCounts:
         identity = attrgetter("campaign_id", "recipient")
         tally: Counter[MessageShape] = Counter()
         engagement: dict[tuple[str, ...], Engagement] = {}
-        if not engaged:  # the common case: one C-level pass, no chunks to copy
-            tally.update(map(shape, messages))
-            chunks: Iterator[Message] = iter(())
-        else:
-            chunks = iter(messages)
-        while chunk := list(itertools.islice(chunks, _CHUNK)):
-            tally.update(map(shape, chunk))
+        providers: Counter[str | None] = Counter()
+        for chunk in _chunks(messages):
+            counted = Counter(map(shape, chunk))  # C-level; a chunk has few distinct shapes
+            tally.update(counted)
+            compensable = {found for found in counted if _compensable_shape(found)}
+            if compensable:  # rare: read the provider of just those messages
+                providers.update(
+                    map(
+                        last_provider,
+                        itertools.compress(chunk, map(compensable.__contains__, map(shape, chunk))),
+                    )
+                )
+            if not engaged:
+                continue
             for message in itertools.compress(
                 chunk, map(engaged.__contains__, map(identity, chunk))
             ):
@@ -214,4 +259,4 @@ class CampaignCounts:
             lists, status, reason, sent, segments, attempts, failed = found_shape.key
             key = CellKey(lists, status, reason, sent)
             cells[key] = cells.get(key, Cell(0, 0)) + Cell.of(count, segments, attempts, failed)
-        return cls(cells, engagement)
+        return cls(cells, engagement, providers)

@@ -220,7 +220,7 @@ class InMemoryStorage(StorageBase):
             self._check_open()
             self._campaign(campaign_id)
             return CampaignCounts.of_messages(
-                (self._messages[i] for i in self._by_campaign[campaign_id]),
+                [self._messages[i] for i in self._by_campaign[campaign_id]],  # counted whole
                 replies=self._attributed(self._replies, campaign_id),
                 unsubscribes=self._attributed(self._unsubscribes, campaign_id),
             )

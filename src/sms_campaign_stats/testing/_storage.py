@@ -678,6 +678,43 @@ class StorageConformance:
         )
         assert 1 == sum(found.unsubscribers for found in counts.engagement.values())
 
+    def test_counts_compensable_messages_per_provider(
+        self, store: StorageBase, campaign: Campaign
+    ) -> None:
+        """Each attempt keeps the provider whose report decided it (``Attempt.provider``), and
+        the counts say how many compensable messages (sent, soft bounces of a platform-fault
+        reason) each provider decided, by their last attempt; ``None`` for those without one;
+        other messages count in none (issue 15)."""
+        messages = sample_messages(campaign, 7)
+        at = T0 + timedelta(minutes=1)
+        fault = BounceReason.PROVIDER_UNKNOWN_FAILURE
+
+        def sent(index: int) -> Message:
+            return messages[index].submit(at=at, provider_message_id=f"comp-{index}")
+
+        retried_elsewhere = (
+            sent(0)
+            .requeue(fault, provider="twilio")
+            .submit(at=at, provider_message_id="comp-0-again")
+            .soft_bounce(fault, at=at, provider="brevo")
+        )
+        written = [
+            retried_elsewhere,
+            sent(1).soft_bounce(fault, at=at, provider="brevo"),
+            sent(2).soft_bounce(fault, at=at, provider="vonage"),
+            sent(3).soft_bounce(fault, at=at),  # no provider recorded
+            sent(4).soft_bounce(BounceReason.HANDSET_OFF_OR_OUT_OF_COVERAGE, at=at, provider="x"),
+            sent(5).deliver(at=at, provider="brevo"),
+            messages[6].soft_bounce(BounceReason.LANDLINE_NUMBER, at=at),  # never sent
+        ]
+        store.add_messages(written)
+        stored = store.get_message(retried_elsewhere.id)
+        assert ["twilio", "brevo"] == [a.provider for a in stored.attempts]
+        assert "brevo" == store.get_message(written[5].id).attempts[-1].provider
+        counts = store.campaign_counts(campaign.id)
+        assert {"brevo": 2, "vonage": 1, None: 1} == dict(counts.compensable_providers)
+        assert _counted(store, campaign, written) == counts
+
     # engine support -----------------------------------------------------------------------
 
     def test_latest_message_to(self, store: StorageBase, campaign: Campaign) -> None:

@@ -25,7 +25,13 @@ from sms_campaign_stats.lifecycle._statuses import MessageStatus
 from sms_campaign_stats.model import Campaign, Message, Reply, TimelineEvent, Unsubscribe
 from sms_campaign_stats.storage._base import check_batch_size
 from sms_campaign_stats.storage._change import Change, Evidence, Orphan
-from sms_campaign_stats.storage._counts import CampaignCounts, Cell, CellKey, Engagement
+from sms_campaign_stats.storage._counts import (
+    CampaignCounts,
+    Cell,
+    CellKey,
+    Engagement,
+    is_compensable,
+)
 from sms_campaign_stats.storage._forgetting import scrub
 from sms_campaign_stats.storage.postgres._codec import (
     CAMPAIGN_COLUMNS,
@@ -399,6 +405,14 @@ def take_orphans(provider_message_id: str) -> Work[list[Any]]:
 # aggregates ---------------------------------------------------------------------------------
 
 
+#: The provider of each compensable message (``is_compensable``: its shapes are known from the
+#: aggregate), the element 6 of its last attempt's array, counted.
+_COMPENSABLE_PROVIDERS = (
+    "SELECT (attempts -> -1) ->> 6, count(*) FROM messages WHERE campaign_id = %s "
+    "AND status = 'soft_bounce' AND shape = ANY(%s::bigint[]) GROUP BY 1"
+)
+
+
 def campaign_counts(campaign_id: str) -> Work[CampaignCounts]:
     """The campaign's counts, from two covering indexes, in one read-only snapshot."""
 
@@ -425,7 +439,18 @@ def campaign_counts(campaign_id: str) -> Work[CampaignCounts]:
             lists[list_set]: Engagement(repliers, replies, unsubscribers)
             for list_set, repliers, replies, unsubscribers in engaged
         }
-        return CampaignCounts(cells, engagement)
+        compensable = [
+            shape
+            for status, shape, _ in grouped
+            if is_compensable(MessageStatus(status), *decode_shape(shape)[1:3])
+        ]
+        providers: dict[str | None, int] = {}
+        if compensable:  # rare: the provider of just those rows, sought through the index
+            by_provider: list[tuple[str | None, int]] = yield from fetch_all(
+                _COMPENSABLE_PROVIDERS, (campaign_id, compensable)
+            )
+            providers = dict(by_provider)
+        return CampaignCounts(cells, engagement, providers)
 
     return Work(Kind.SNAPSHOT, op)
 

@@ -95,8 +95,8 @@ SCHEMA: tuple[str, ...] = (
         list_ids text[] NOT NULL UNIQUE
     )""",
     # attempts: a JSON array of [number, submitted_at (microseconds since the Unix epoch),
-    # provider id, outcome, error code], as the SQLite store writes it (last_attempt_at and
-    # submitted_at are columns of their own, for queries).
+    # provider id, outcome, error code, parts (optional), provider (optional)], as the SQLite
+    # store writes it (last_attempt_at and submitted_at are columns of their own, for queries).
     """CREATE TABLE messages (
         seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         id text NOT NULL,

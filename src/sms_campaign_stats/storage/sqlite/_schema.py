@@ -469,22 +469,30 @@ def _attempt_json(a: Attempt) -> str:
         f"[{a.number},{(a.submitted_at - _EPOCH) // _MICROSECOND},"
         f"{_json_string(a.provider_message_id)},"
         f"{'null' if a.outcome is None else _quote(a.outcome.value)},"
-        f"{_json_string(a.provider_error_code)}{_parts_json(a.parts)}]"
+        f"{_json_string(a.provider_error_code)}{_parts_json(a.parts, a.provider)}"
+        f"{_provider_json(a.provider)}]"
     )
 
 
-def _parts_json(parts: tuple[Part, ...]) -> str:
+def _parts_json(parts: tuple[Part, ...], provider: str | None = None) -> str:
     """The optional sixth element of an attempt's array: its parts, ``[[provider id, outcome,
     report], ...]``, for a message sent in several parts (nothing for one sent whole, so rows
-    written before parts existed, five elements long, read the same)."""
+    written before parts existed, five elements long, read the same; ``null`` when a seventh
+    element, the provider, follows)."""
     if not parts:
-        return ""
+        return "" if provider is None else ",null"
     return "," + to_json(
         [
             [p.provider_message_id, None if p.outcome is None else p.outcome.value, p.report]
             for p in parts
         ]
     )
+
+
+def _provider_json(provider: str | None) -> str:
+    """The optional seventh element of an attempt's array: the name of the provider whose report
+    decided its outcome (nothing when unknown: rows written before it existed read the same)."""
+    return "" if provider is None else f",{_json_string(provider)}"
 
 
 def _parts(items: list[list[Any]]) -> tuple[Part, ...]:
@@ -497,13 +505,14 @@ def _parts(items: list[list[Any]]) -> tuple[Part, ...]:
 def attempt_provider_ids(item: list[Any]) -> list[str]:
     """The provider ids of one attempt's array as ``_attempts_json`` wrote it: each part's,
     or its one (none if it has none)."""
-    if len(item) > 5:
+    if len(item) > 5 and item[5]:
         return [part[0] for part in item[5]]
     return [] if item[2] is None else [item[2]]
 
 
 def _attempts_json(attempts: tuple[Attempt, ...]) -> str | None:
-    """The attempts as a JSON array of [number, submitted_at, provider id, outcome, error code].
+    """The attempts as a JSON array of [number, submitted_at, provider id, outcome, error code,
+    parts (optional), provider (optional)].
 
     Written by hand: this runs once per message of an import, and ``json`` is several times
     slower on such small arrays. ``_attempts`` reads it back with ``json.loads``.
@@ -525,9 +534,10 @@ def _attempts(text: str | None) -> tuple[Attempt, ...]:
             provider_id,
             None if outcome is None else Outcome(outcome),
             code,
-            _parts(parts[0]) if parts else (),
+            _parts(rest[0]) if rest and rest[0] else (),
+            rest[1] if len(rest) > 1 else None,
         )
-        for number, submitted, provider_id, outcome, code, *parts in json.loads(text)
+        for number, submitted, provider_id, outcome, code, *rest in json.loads(text)
     )
 
 

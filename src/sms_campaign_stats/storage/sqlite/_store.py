@@ -43,7 +43,13 @@ from sms_campaign_stats.storage._change import (
     Evidence,
     Orphan,
 )
-from sms_campaign_stats.storage._counts import CampaignCounts, Cell, CellKey, Engagement
+from sms_campaign_stats.storage._counts import (
+    CampaignCounts,
+    Cell,
+    CellKey,
+    Engagement,
+    is_compensable,
+)
 from sms_campaign_stats.storage._forgetting import (
     blocklist_key,
     check_forgettable,
@@ -734,7 +740,23 @@ class SQLiteStorage(StorageBase):
                 lists[list_set]: Engagement(repliers, replies, unsubscribers)
                 for list_set, repliers, replies, unsubscribers in engaged
             }
-            return CampaignCounts(cells, engagement)
+            compensable = [
+                shape
+                for status, shape, _ in grouped
+                if is_compensable(MessageStatus(status), *decode_shape(shape)[1:3])
+            ]
+            providers: dict[str | None, int] = {}
+            if compensable:  # rare: the provider of just those rows, sought through the index
+                providers = dict(
+                    c.execute(
+                        "SELECT json_extract(attempts, '$[#-1][6]'), COUNT(*) FROM messages "
+                        "INDEXED BY messages_counts WHERE campaign_id = ? "
+                        "AND status = 'soft_bounce' "
+                        "AND shape IN (SELECT value FROM json_each(?)) GROUP BY 1",
+                        (campaign_id, json.dumps(compensable)),
+                    ).fetchall()
+                )
+            return CampaignCounts(cells, engagement, providers)
 
         return self._read(query)
 
