@@ -19,8 +19,10 @@ from sms_campaign_stats.errors import SchemaError, StorageError
 from sms_campaign_stats.model import Reply
 from sms_campaign_stats.storage.postgres import SCHEMA_VERSION, PostgresStorage, _schema, _store
 from sms_campaign_stats.storage.postgres._messages import ListSets, compare_and_set_messages
+from sms_campaign_stats.storage.postgres._operations import _BY_PROVIDER_IDS
 from sms_campaign_stats.storage.postgres._session import verdict
 from sms_campaign_stats.storage.postgres._steps import Kind, Op, Work, execute, fetch_one
+from sms_campaign_stats.storage.postgres._writes import _STILL_OPEN
 from sms_campaign_stats.testing import T0, TemporaryPostgres, sample_campaign, sample_messages
 
 
@@ -192,3 +194,28 @@ def test_a_batch_is_written_through_the_id_index_and_the_planner_set_back(
         pid: found.id
         for pid, found in small.find_messages_by_provider_ids(f"p-{m.id}" for m in messages).items()
     }
+
+
+def test_receipts_seek_their_rows_whatever_the_statistics(
+    postgres_server: TemporaryPostgres, small: PostgresStorage, schema: str
+) -> None:
+    """The lookup of a batch's provider ids and the completion check seek through indexes, on a
+    table whose statistics say the rows sought are most of it (where a join of the whole array,
+    or an EXISTS, scanned the table once per batch)."""
+    campaign, _event = sample_campaign()
+    small.add_campaign(campaign)
+    small.update_campaign(campaign.start(at=T0).campaign)
+    small.add_messages(
+        m.submit(at=T0, provider_message_id=f"p-{m.id}") for m in sample_messages(campaign, 2000)
+    )
+    run(postgres_server, schema, "ANALYZE {}.messages")
+    run(postgres_server, schema, "ANALYZE {}.provider_ids")
+    ids = [f"p-{m.id}" for m in sample_messages(campaign, 1500)]
+    with psycopg.connect(postgres_server.conninfo) as connection:
+        connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        for query, params in ((_BY_PROVIDER_IDS, (ids,)), (_STILL_OPEN, ([campaign.id],))):
+            with connection.cursor(binary=True) as cursor:
+                cursor.execute("EXPLAIN " + query, params)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Seq Scan" not in plan, plan
+            assert "Index" in plan, plan

@@ -82,10 +82,12 @@ __all__ = [
 T = TypeVar("T")
 K = TypeVar("K")
 
+# Each id looked up on its own (LATERAL): index seeks whatever the tables' size, where a join of
+# the whole array may scan provider_ids (1,000 ids among 200,000: 19 ms instead of 7.5).
 _BY_PROVIDER_IDS = (
-    "SELECT p.provider_message_id, "
-    + MESSAGE_SELECT.removeprefix("SELECT ")
-    + "JOIN provider_ids p ON p.message_id = m.id WHERE p.provider_message_id = ANY(%b::text[])"
+    "SELECT w.pid, f.* FROM unnest(%b::text[]) AS w(pid) CROSS JOIN LATERAL ("  # noqa: S608
+    + MESSAGE_SELECT
+    + "JOIN provider_ids p ON p.message_id = m.id WHERE p.provider_message_id = w.pid LIMIT 1) f"
 )
 # Messages with their sequence number first, for the scans that page by an index's order.
 _SEQUENCED_SELECT = "SELECT m.seq, " + MESSAGE_SELECT.removeprefix("SELECT ")
