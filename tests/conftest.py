@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from uuid import uuid4
 
 from hypothesis import HealthCheck, settings
 
@@ -23,6 +24,8 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 import pytest  # noqa: E402
 
+from sms_campaign_stats import InMemoryStorage, SQLiteStorage  # noqa: E402
+from sms_campaign_stats.storage import StorageBase  # noqa: E402
 from sms_campaign_stats.testing import PostgresUnavailableError, TemporaryPostgres  # noqa: E402
 
 
@@ -45,3 +48,21 @@ def postgres_server() -> Iterator[TemporaryPostgres]:
         pytest.skip(f"no PostgreSQL server could be started: {error}")
     yield server
     server.stop()
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def each_store(request: pytest.FixtureRequest) -> Iterator[StorageBase]:
+    """Each built-in store, fresh: in memory, SQLite (``:memory:``), PostgreSQL (a schema of its
+    own on the session's server). A module's ``store`` fixture may simply return it."""
+    if request.param == "memory":
+        yield InMemoryStorage()
+        return
+    if request.param == "sqlite":
+        opened: StorageBase = SQLiteStorage(":memory:")
+    else:
+        server = request.getfixturevalue("postgres_server")
+        from sms_campaign_stats.storage.postgres import PostgresStorage
+
+        opened = PostgresStorage(server.url, schema=f"t{uuid4().hex}")
+    yield opened
+    opened.close()

@@ -3,7 +3,6 @@ and 2), counted by every store with SQL aggregates, and kept by the schema migra
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from uuid import uuid4
@@ -16,7 +15,6 @@ from sms_campaign_stats import (
     Campaign,
     InMemoryStorage,
     Message,
-    SQLiteStorage,
     ValidationError,
     global_statistics,
     report_for,
@@ -28,22 +26,10 @@ from sms_campaign_stats.testing import T0, TemporaryPostgres, sample_campaign, s
 AT = T0 + timedelta(hours=1)
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def store(request: pytest.FixtureRequest) -> Iterator[StorageBase]:
-    """Each store: in memory, SQLite, PostgreSQL (a schema of its own on the session's
-    server)."""
-    if request.param == "memory":
-        yield InMemoryStorage()
-        return
-    if request.param == "sqlite":
-        opened: StorageBase = SQLiteStorage(":memory:")
-    else:
-        server = request.getfixturevalue("postgres_server")
-        from sms_campaign_stats.storage.postgres import PostgresStorage
-
-        opened = PostgresStorage(server.url, schema=f"t{uuid4().hex}")
-    yield opened
-    opened.close()
+@pytest.fixture
+def store(each_store: StorageBase) -> StorageBase:
+    """Each store: in memory, SQLite, PostgreSQL (``each_store``, tests/conftest.py)."""
+    return each_store
 
 
 def billed(campaign: Campaign) -> list[Message]:

@@ -24,11 +24,10 @@ a hard bounce; 027 absent subscriber, a soft one).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
-from uuid import uuid4
 
 import attrs
 import pytest
@@ -79,21 +78,10 @@ def receipt(provider_id: str, state: tuple[str, str] = DELIVERED) -> DeliveryRep
     return parse_smpp_receipt(text, err_namespace=ErrorNamespace.GSM_MAP)
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def store(request: pytest.FixtureRequest) -> Iterator[StorageBase]:
-    """Each store: in memory, SQLite, PostgreSQL (a schema of its own on the session's server)."""
-    if request.param == "memory":
-        yield InMemoryStorage()
-        return
-    if request.param == "sqlite":
-        opened: StorageBase = SQLiteStorage(":memory:")
-    else:
-        server = request.getfixturevalue("postgres_server")
-        from sms_campaign_stats.storage.postgres import PostgresStorage
-
-        opened = PostgresStorage(server.url, schema=f"t{uuid4().hex}")
-    yield opened
-    opened.close()
+@pytest.fixture
+def store(each_store: StorageBase) -> StorageBase:
+    """Each store: in memory, SQLite, PostgreSQL (``each_store``, tests/conftest.py)."""
+    return each_store
 
 
 def start(

@@ -9,11 +9,9 @@ to the campaign or a provider's unsubscribe event for one of its messages (Brevo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
-from uuid import uuid4
 
 import pytest
 
@@ -22,7 +20,6 @@ from sms_campaign_stats import (
     Campaign,
     InMemoryStorage,
     MessageStatus,
-    SQLiteStorage,
     parse_twilio_callback,
     parse_vonage_receipt,
     report_for,
@@ -41,22 +38,10 @@ TUESDAY = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)  # 10:00 in Paris
 NUMBERS = [f"+3361234567{i}" for i in range(6)]
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def store(request: pytest.FixtureRequest) -> Iterator[StorageBase]:
-    """Each store: in memory, SQLite, PostgreSQL (a schema of its own on the session's
-    server)."""
-    if request.param == "memory":
-        yield InMemoryStorage()
-        return
-    if request.param == "sqlite":
-        opened: StorageBase = SQLiteStorage(":memory:")
-    else:
-        server = request.getfixturevalue("postgres_server")
-        from sms_campaign_stats.storage.postgres import PostgresStorage
-
-        opened = PostgresStorage(server.url, schema=f"t{uuid4().hex}")
-    yield opened
-    opened.close()
+@pytest.fixture
+def store(each_store: StorageBase) -> StorageBase:
+    """Each store: in memory, SQLite, PostgreSQL (``each_store``, tests/conftest.py)."""
+    return each_store
 
 
 def started(store: StorageBase, numbers: list[str]) -> tuple[CampaignEngine, list[SendMessage]]:
