@@ -21,16 +21,12 @@ import psycopg
 
 from sms_campaign_stats._core.validate import check_utc
 from sms_campaign_stats.errors import NotFoundError, StorageError, ValidationError
-from sms_campaign_stats.lifecycle._statuses import MessageStatus
 from sms_campaign_stats.model import Campaign, Message, Reply, TimelineEvent, Unsubscribe
 from sms_campaign_stats.storage._base import check_batch_size
 from sms_campaign_stats.storage._change import Change, Evidence, Orphan
 from sms_campaign_stats.storage._counts import (
     CampaignCounts,
-    Cell,
-    CellKey,
     Engagement,
-    is_compensable,
 )
 from sms_campaign_stats.storage._forgetting import scrub
 from sms_campaign_stats.storage.postgres._codec import (
@@ -53,7 +49,7 @@ from sms_campaign_stats.storage.postgres._steps import (
     rowcount,
 )
 from sms_campaign_stats.storage.postgres._writes import BLOCK, Encoded, Written, commit_op
-from sms_campaign_stats.storage.sqlite._schema import decode_shape
+from sms_campaign_stats.storage.sqlite._schema import decode_shape, tally_shapes
 
 __all__ = [
     "Scan",
@@ -431,21 +427,11 @@ def campaign_counts(campaign_id: str) -> Work[CampaignCounts]:
             "SELECT id, list_ids FROM list_sets WHERE id = ANY(%s)", (wanted,)
         )
         lists = {row[0]: tuple(row[1]) for row in rows}
-        cells: dict[CellKey, Cell] = {}
-        for status, shape, messages in grouped:
-            list_set, reason, sent, segments, attempts, failed = decode_shape(shape)
-            key = CellKey(lists[list_set], MessageStatus(status), reason, sent)
-            found = Cell.of(messages, segments, attempts, failed)
-            cells[key] = cells.get(key, Cell(0, 0)) + found
+        cells, compensable = tally_shapes(grouped, lists)
         engagement = {
             lists[list_set]: Engagement(repliers, replies, unsubscribers)
             for list_set, repliers, replies, unsubscribers in engaged
         }
-        compensable = [
-            shape
-            for status, shape, _ in grouped
-            if is_compensable(MessageStatus(status), *decode_shape(shape)[1:3])
-        ]
         providers: dict[str | None, int] = {}
         if compensable:  # rare: the provider of just those rows, sought through the index
             by_provider: list[tuple[str | None, int]] = yield from fetch_all(

@@ -34,6 +34,7 @@ from sms_campaign_stats.model import (
     trusted_attempt,
     trusted_message,
 )
+from sms_campaign_stats.storage._counts import Cell, CellKey, is_compensable
 from sms_campaign_stats.storage._forgetting import new_salt
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "moment",
     "optional_moment",
     "read_salt",
+    "tally_shapes",
     "to_json",
 ]
 
@@ -421,6 +423,24 @@ def decode_shape(shape: int) -> tuple[int, BounceReason | None, bool, int, int, 
     rest, sent = divmod(rest, 2)
     list_set, reason = divmod(rest, 16)
     return list_set, _REASONS_BY_CODE[reason], bool(sent), segments, attempts, failed
+
+
+def tally_shapes(
+    grouped: Iterable[tuple[str, int, int]], lists: Mapping[int, tuple[str, ...]]
+) -> tuple[dict[CellKey, Cell], list[int]]:
+    """The cells of a ``SELECT status, shape, count(*) ... GROUP BY status, shape`` (``lists``:
+    each list set's ids), and the shapes of its compensable messages (``is_compensable``), whose
+    providers a store then counts. Both stores count this way."""
+    cells: dict[CellKey, Cell] = {}
+    compensable: list[int] = []
+    for status_value, shape, messages in grouped:
+        list_set, reason, sent, segments, attempts, failed = decode_shape(shape)
+        status = MessageStatus(status_value)
+        key = CellKey(lists[list_set], status, reason, sent)
+        cells[key] = cells.get(key, Cell(0, 0)) + Cell.of(messages, segments, attempts, failed)
+        if is_compensable(status, reason, sent):
+            compensable.append(shape)
+    return cells, compensable
 
 
 def campaign_row(c: Campaign) -> tuple[Any, ...]:

@@ -27,7 +27,6 @@ from typing import Any, Literal
 
 from sms_campaign_stats._core.validate import check_utc
 from sms_campaign_stats.errors import NotFoundError, SchemaError, StorageError, ValidationError
-from sms_campaign_stats.lifecycle._statuses import MessageStatus
 from sms_campaign_stats.model import Block, Campaign, Message, Reply, TimelineEvent, Unsubscribe
 from sms_campaign_stats.storage._base import (
     StorageBase,
@@ -45,10 +44,7 @@ from sms_campaign_stats.storage._change import (
 )
 from sms_campaign_stats.storage._counts import (
     CampaignCounts,
-    Cell,
-    CellKey,
     Engagement,
-    is_compensable,
 )
 from sms_campaign_stats.storage._forgetting import (
     blocklist_key,
@@ -70,6 +66,7 @@ from sms_campaign_stats.storage.sqlite._schema import (
     micros,
     moment,
     read_salt,
+    tally_shapes,
     to_json,
 )
 from sms_campaign_stats.storage.sqlite._view import ProviderIds, View
@@ -730,21 +727,11 @@ class SQLiteStorage(StorageBase):
                 (campaign_id,),
             ).fetchall()
             lists = self._list_sets(c, {decode_shape(shape)[0] for _, shape, _ in grouped})
-            cells: dict[CellKey, Cell] = {}
-            for status, shape, messages in grouped:
-                list_set, reason, sent, segments, attempts, failed = decode_shape(shape)
-                key = CellKey(lists[list_set], MessageStatus(status), reason, sent)
-                found = Cell.of(messages, segments, attempts, failed)
-                cells[key] = cells.get(key, Cell(0, 0)) + found
+            cells, compensable = tally_shapes(grouped, lists)
             engagement = {
                 lists[list_set]: Engagement(repliers, replies, unsubscribers)
                 for list_set, repliers, replies, unsubscribers in engaged
             }
-            compensable = [
-                shape
-                for status, shape, _ in grouped
-                if is_compensable(MessageStatus(status), *decode_shape(shape)[1:3])
-            ]
             providers: dict[str | None, int] = {}
             if compensable:  # rare: the provider of just those rows, sought through the index
                 providers = dict(
