@@ -15,14 +15,9 @@ import threading
 import time
 import warnings
 from collections.abc import (
-    AsyncIterator,
-    Coroutine,
-    Iterable,
     Iterator,
-    Mapping,
-    Sequence,
 )
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 from uuid import uuid4
 
@@ -49,14 +44,12 @@ from sms_campaign_stats.model import (
     Reply,
     TimelineEvent,
     TimelineKind,
-    Unsubscribe,
 )
 from sms_campaign_stats.storage import (
-    CampaignCounts,
+    AsyncStorage,
     Change,
     Committed,
     Completion,
-    Evidence,
     Orphan,
     Storage,
     StorageBase,
@@ -68,6 +61,7 @@ from sms_campaign_stats.storage.postgres import (
 )
 from sms_campaign_stats.testing import (
     T0,
+    AsyncStorageConformance,
     StorageConformance,
     TemporaryPostgres,
     sample_campaign,
@@ -138,170 +132,27 @@ class TestPostgresStorage(StorageConformance):
         return poison_change()
 
 
-# The asyncio store, through a bridge -------------------------------------------------------
+# The asyncio store, through the public async suite ------------------------------------------
 
 
-class AsyncBridge(StorageBase):
-    """``AsyncPostgresStorage`` seen as a blocking store, for the conformance suite: each call
-    runs the store's own coroutine (its conveniences included) on a private event loop in a
-    thread of its own; threads calling at once run their coroutines concurrently on it."""
-
-    def __init__(self, store: AsyncPostgresStorage) -> None:
-        self.store = store
-        self.schema = store.schema
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
-
-    def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        if self._loop.is_closed():  # the store is closed: it refuses without its pool
-            return asyncio.run(coroutine)
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
-
-    def _iterate(self, iterator: AsyncIterator[Message]) -> Iterator[Message]:
-        while True:
-            try:
-                yield self._call(_next(iterator))
-            except StopAsyncIteration:
-                return
-
-    def get_campaign(self, campaign_id: str) -> Campaign:
-        return self._call(self.store.get_campaign(campaign_id))
-
-    def list_campaigns(self) -> list[Campaign]:
-        return self._call(self.store.list_campaigns())
-
-    def get_message(self, message_id: str) -> Message:
-        return self._call(self.store.get_message(message_id))
-
-    def find_messages_by_provider_ids(
-        self, provider_message_ids: Iterable[str]
-    ) -> dict[str, Message]:
-        return self._call(self.store.find_messages_by_provider_ids(provider_message_ids))
-
-    def find_message_by_provider_id(self, provider_message_id: str) -> Message | None:
-        return self._call(self.store.find_message_by_provider_id(provider_message_id))
-
-    def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> Iterator[Message]:
-        return self._iterate(self.store.iter_messages(campaign_id, batch_size=batch_size))
-
-    def iter_due(self, now: datetime, *, batch_size: int = 1000) -> Iterator[Message]:
-        return self._iterate(self.store.iter_due(now, batch_size=batch_size))
-
-    def iter_stale(
-        self, *, submitted_before: datetime, batch_size: int = 1000
-    ) -> Iterator[Message]:
-        return self._iterate(
-            self.store.iter_stale(submitted_before=submitted_before, batch_size=batch_size)
-        )
-
-    def timeline(self, campaign_id: str) -> list[TimelineEvent]:
-        return self._call(self.store.timeline(campaign_id))
-
-    def replies(self, campaign_id: str) -> list[Reply]:
-        return self._call(self.store.replies(campaign_id))
-
-    def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
-        return self._call(self.store.unsubscribes(campaign_id))
-
-    def messages_to(
-        self, recipient: str, *, since: datetime, before: datetime | None = None
-    ) -> list[Message]:
-        return self._call(self.store.messages_to(recipient, since=since, before=before))
-
-    def latest_message_to(
-        self, recipient: str, *, since: datetime, before: datetime | None = None
-    ) -> Message | None:
-        return self._call(self.store.latest_message_to(recipient, since=since, before=before))
-
-    def orphans(self, provider_message_ids: Iterable[str]) -> list[Orphan]:
-        return self._call(self.store.orphans(provider_message_ids))
-
-    def take_orphans(self, provider_message_id: str) -> list[Mapping[str, Any]]:
-        return self._call(self.store.take_orphans(provider_message_id))
-
-    def add_orphan(
-        self, provider_message_id: str, report: Mapping[str, Any], *, received_at: datetime
-    ) -> None:
-        self._call(self.store.add_orphan(provider_message_id, report, received_at=received_at))
-
-    def blocked(self, recipients: Iterable[str]) -> frozenset[str]:
-        return self._call(self.store.blocked(recipients))
-
-    def block(self, recipient: str, *, reason: str, at: datetime) -> bool:
-        return self._call(self.store.block(recipient, reason=reason, at=at))
-
-    def campaign_counts(self, campaign_id: str) -> CampaignCounts:
-        return self._call(self.store.campaign_counts(campaign_id))
-
-    def evidence(self, campaign_id: str) -> Evidence:
-        return self._call(self.store.evidence(campaign_id))
-
-    def commit(self, change: Change) -> Committed:
-        return self._call(self.store.commit(change))
-
-    def forget(self, recipient: str) -> int:
-        return self._call(self.store.forget(recipient))
-
-    def add_campaign(self, campaign: Campaign, *, events: Sequence[TimelineEvent] = ()) -> None:
-        self._call(self.store.add_campaign(campaign, events=events))
-
-    def update_campaign(
-        self, campaign: Campaign, *, events: Sequence[TimelineEvent] = ()
-    ) -> Campaign:
-        return self._call(self.store.update_campaign(campaign, events=events))
-
-    def append_events(self, events: Sequence[TimelineEvent]) -> None:
-        self._call(self.store.append_events(events))
-
-    def add_messages(self, messages: Iterable[Message]) -> int:
-        return self._call(self.store.add_messages(messages))
-
-    def update_message(self, message: Message) -> Message:
-        return self._call(self.store.update_message(message))
-
-    def update_messages(
-        self, messages: Sequence[Message], *, blocks: Sequence[Block] = ()
-    ) -> list[Message]:
-        return self._call(self.store.update_messages(messages, blocks=blocks))
-
-    def claim_due(self, now: datetime, *, until: datetime, limit: int = 100) -> list[Message]:
-        return self._call(self.store.claim_due(now, until=until, limit=limit))
-
-    def record_reply(self, reply: Reply) -> bool:
-        return self._call(self.store.record_reply(reply))
-
-    def record_unsubscribe(self, unsubscribe: Unsubscribe) -> bool:
-        return self._call(self.store.record_unsubscribe(unsubscribe))
-
-    def close(self) -> None:
-        if self._loop.is_running():
-            self._call(self.store.close())
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
-            self._loop.close()
-
-
-async def _next(iterator: AsyncIterator[Message]) -> Message:
-    return await iterator.__anext__()
-
-
-class TestAsyncPostgresStorage(StorageConformance):
-    """``AsyncPostgresStorage`` passes the storage contract: every method and convenience is
-    its own coroutine, run through ``AsyncBridge``."""
+class TestAsyncPostgresStorage(AsyncStorageConformance):
+    """``AsyncPostgresStorage`` passes the storage contract as a user's async store would:
+    ``testing.AsyncStorageConformance`` runs every method and convenience as the store's own
+    coroutine, on a private event loop behind a blocking bridge."""
 
     @pytest.fixture(autouse=True)
     def _server(self, postgres_server: TemporaryPostgres) -> None:
         self.server = postgres_server
 
-    def make_storage(self) -> Storage:
+    def make_async_storage(self) -> AsyncStorage:
         """An asyncio store in a new schema, opened lazily by its first call."""
-        return AsyncBridge(AsyncPostgresStorage(self.server.url, schema=fresh_schema()))
+        return AsyncPostgresStorage(self.server.url, schema=fresh_schema())
 
     def inject_commit_failure(self, store: StorageBase, campaign: Campaign) -> Change:
         """A report a trigger refuses as it is inserted."""
-        assert isinstance(store, AsyncBridge)
-        install_poison(self.server, store.schema)
+        async_store = getattr(store, "storage", None)
+        assert isinstance(async_store, AsyncPostgresStorage)
+        install_poison(self.server, async_store.schema)
         return poison_change()
 
 
