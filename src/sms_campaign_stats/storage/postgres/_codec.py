@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from sms_campaign_stats._core.shape import MessageShape
-from sms_campaign_stats.lifecycle._statuses import BounceReason, MessageStatus
-from sms_campaign_stats.model import Campaign, Message, trusted_message
+from sms_campaign_stats.model import Campaign, Message, built_message
 from sms_campaign_stats.storage.postgres._steps import Row
 from sms_campaign_stats.storage.sqlite._schema import (
     _attempts,
     _attempts_json,
     encode_shape,
+    reason_of,
+    status_of,
     to_json,
 )
 
@@ -141,24 +142,22 @@ def message_row(
 def message_from_row(row: Sequence[Any]) -> Message:
     """The message a ``MESSAGE_SELECT`` row holds. Rows are written by this library from
     validated messages, so they are read back without running the validators again."""
-    return trusted_message(
-        {
-            "id": row[0],
-            "campaign_id": row[1],
-            "recipient": row[2],
-            "list_ids": tuple(row[3]),
-            "status": MessageStatus(row[4]),
-            "bounce_reason": None if row[5] is None else BounceReason(row[5]),
-            "attempts": _attempts(row[6]),
-            "segments": row[7],
-            "queued_at": row[8],
-            "submitted_at": row[9],
-            "final_at": row[10],
-            "sent": row[11],
-            "version": row[12],
-            "zone": row[13],
-            "due_at": row[14],
-        }
+    return built_message(
+        row[0],
+        row[1],
+        row[2],
+        tuple(row[3]),
+        status_of(row[4]),
+        reason_of(row[5]),
+        _attempts(row[6]),
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+        row[11],
+        row[12],
+        row[13],
+        row[14],
     )
 
 

@@ -10,7 +10,6 @@ the transaction to compare with; the whole import is rolled back as the error le
 from __future__ import annotations
 
 import itertools
-import json
 import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -36,7 +35,7 @@ from sms_campaign_stats.storage.postgres._steps import (
     fetch_all,
     fetch_one,
 )
-from sms_campaign_stats.storage.sqlite._schema import attempt_provider_ids
+from sms_campaign_stats.storage.sqlite._schema import attempt_provider_ids, json_array
 
 __all__ = [
     "CHUNK",
@@ -300,7 +299,7 @@ def _new_provider_pairs(
         known = (
             set()
             if text is None
-            else {pid for a in json.loads(text) for pid in attempt_provider_ids(a)}
+            else {pid for a in json_array(text) for pid in attempt_provider_ids(a)}
         )
         pairs.extend((pid, m.id) for pid in ids if pid not in known)
     return pairs
