@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import operator
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
@@ -701,26 +701,12 @@ class Message(_Counted):
         invariants by construction (tests rebuild every transition's result through the
         validating constructor to prove it).
         """
-        message: Message = _new(Message)
-        for name, value in zip(_MESSAGE_FIELDS, _message_values(self), strict=True):
-            _set(message, name, value)
+        values = list(_message_values(self))
         for name, value in changes.items():
-            _set(message, name, value)
+            values[_FIELD_INDEX[name]] = value
         if _SHAPE_FIELDS.isdisjoint(changes):  # the shape is made of these fields only
-            _set(message, "_shape", self._shape)
-        else:
-            attempts = message.attempts
-            shape = shape_of(
-                message.list_ids,
-                message.status,
-                message.bounce_reason,
-                message.sent,
-                message.segments,
-                len(attempts),
-                _failed_count(attempts),
-            )
-            _set(message, "_shape", shape)
-        return message
+            return _assembled(values, self._shape)
+        return built_message(*values)
 
     def _closed_attempts(
         self, outcome: Outcome, provider_error_code: str | None, provider: str | None = None
@@ -883,10 +869,16 @@ class Message(_Counted):
 
 
 _MESSAGE_FIELDS = tuple(field.name for field in attrs.fields(Message))
+assert _MESSAGE_FIELDS == (  # the order built_message and _assembled set them in
+    "id", "campaign_id", "recipient", "list_ids", "status", "bounce_reason", "attempts",
+    "segments", "queued_at", "submitted_at", "final_at", "sent", "version", "zone", "due_at",
+)  # fmt: skip
 #: Fields a row written before they existed may lack (schema version 2).
 _MESSAGE_DEFAULTS: Mapping[str, Any] = {"zone": None, "due_at": None}
 #: A message's field values, in ``_MESSAGE_FIELDS`` order (one C call).
 _message_values = operator.attrgetter(*_MESSAGE_FIELDS)
+_FIELD_INDEX = {name: index for index, name in enumerate(_MESSAGE_FIELDS)}
+_VERSION = _FIELD_INDEX["version"]
 #: The fields a message's shape is derived from (``shape_of``).
 _SHAPE_FIELDS = frozenset({"list_ids", "status", "bounce_reason", "sent", "segments", "attempts"})
 _new = object.__new__
@@ -978,12 +970,31 @@ def built_message(
 def stored_version(message: Message, version: int) -> Message:
     """``message`` at ``version``, as a store returns it once written: nothing else changes,
     so nothing is checked or derived again (its shape included)."""
-    copied: Message = _new(Message)
-    for name, value in zip(_MESSAGE_FIELDS, _message_values(message), strict=True):
-        _set(copied, name, value)
-    _set(copied, "_shape", message._shape)
-    _set(copied, "version", version)
-    return copied
+    values = list(_message_values(message))
+    values[_VERSION] = version
+    return _assembled(values, message._shape)
+
+
+def _assembled(values: Sequence[Any], shape: MessageShape) -> Message:
+    """The message of these field values (``_MESSAGE_FIELDS`` order) and ``shape``."""
+    message: Message = _new(Message)
+    _set(message, "id", values[0])
+    _set(message, "campaign_id", values[1])
+    _set(message, "recipient", values[2])
+    _set(message, "list_ids", values[3])
+    _set(message, "status", values[4])
+    _set(message, "bounce_reason", values[5])
+    _set(message, "attempts", values[6])
+    _set(message, "segments", values[7])
+    _set(message, "queued_at", values[8])
+    _set(message, "submitted_at", values[9])
+    _set(message, "final_at", values[10])
+    _set(message, "sent", values[11])
+    _set(message, "version", values[12])
+    _set(message, "zone", values[13])
+    _set(message, "due_at", values[14])
+    _set(message, "_shape", shape)
+    return message
 
 
 def trusted_attempt(

@@ -90,3 +90,40 @@ def test_words_are_read_as_the_enums_read_them() -> None:
             read("nonsense")
         with pytest.raises(ValueError, match="nonsense"):
             kind("nonsense")
+
+
+@given(messages(3), st.data())
+def test_a_receipt_finds_the_attempt_the_first_search_finds(
+    message: Message, data: st.DataObject
+) -> None:
+    """``attempt_of``'s short cut (the last attempt, sent whole) finds what a search from the
+    first attempt finds, for every id any attempt or part has."""
+    from sms_campaign_stats.engine._transitions import attempt_of
+
+    ids = [pid for a in message.attempts for pid in a.provider_ids]
+    if not ids:
+        return
+    pid = data.draw(st.sampled_from(ids))
+    first = next(i for i, a in enumerate(message.attempts) if pid in a.provider_ids)
+    assert first == attempt_of(message, pid)
+
+
+def test_an_id_two_attempts_share_is_the_first_ones() -> None:
+    """Were two attempts known by one id, the first is the one meant (as before the short cut);
+    a message in parts is searched part by part."""
+    from sms_campaign_stats.engine._transitions import attempt_of
+    from sms_campaign_stats.model import trusted_attempt
+
+    sent = (
+        Message(id="m", campaign_id="c", recipient="+33612345678", list_ids=(), queued_at=T0)
+        .submit(at=T0, provider_message_id="p")
+        .requeue(BounceReason.PROVIDER_UNKNOWN_FAILURE)
+        .submit(at=T0, provider_message_id="q")
+    )
+    twice = attrs.evolve(sent, attempts=(sent.attempts[0], trusted_attempt(2, T0, "p", None, None)))
+    assert 0 == attempt_of(twice, "p")
+    assert 1 == attempt_of(sent, "q")
+    parts = sent.requeue(None).submit(at=T0, part_ids=("r1", "r2"))
+    assert 2 == attempt_of(parts, "r2")
+    with pytest.raises(StopIteration):
+        attempt_of(sent, None)

@@ -94,7 +94,16 @@ def cancel(message: Message, now: datetime) -> Message | None:
 
 def attempt_of(message: Message, provider_message_id: str | None) -> int:
     """The index of the attempt the provider knows as ``provider_message_id`` (any part's)."""
-    return next(i for i, a in enumerate(message.attempts) if provider_message_id in a.provider_ids)
+    attempts = message.attempts
+    if attempts and provider_message_id is not None:
+        last = attempts[-1]  # the usual case: the last attempt, sent whole, and no other has it
+        if (
+            not last.parts
+            and last.provider_message_id == provider_message_id
+            and not any(provider_message_id in a.provider_ids for a in attempts[:-1])
+        ):
+            return len(attempts) - 1
+    return next(i for i, a in enumerate(attempts) if provider_message_id in a.provider_ids)
 
 
 def decide(
