@@ -48,6 +48,7 @@ from sms_campaign_stats.storage.postgres._steps import (
     execute,
     fetch_all,
     fetch_one,
+    returning_many,
     rowcount,
 )
 from sms_campaign_stats.storage.sqlite._writes import encode_evidence
@@ -70,6 +71,7 @@ BLOCK = (
     "WHERE NOT EXISTS (SELECT 1 FROM blocklist WHERE recipient IN (%s, %s)) "
     "ON CONFLICT (recipient) DO NOTHING"
 )
+_BLOCK_RETURNING = BLOCK + " RETURNING recipient"
 _ADD_EVIDENCE = (
     "INSERT INTO evidence (campaign_id, delivered, soft_bounces, hard_bounces, unsubscribes) "
     "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (campaign_id) DO UPDATE SET "
@@ -254,13 +256,17 @@ def _first_of_each(items: Sequence[Any], written: set[str]) -> list[Any]:
 def write_blocks(blocks: Sequence[Block], keys: Sequence[str]) -> Op[list[bool]]:
     """Block each number unless it is already (under its name, or its key once forgotten);
     whether each was written."""
-    written = []
-    for block, key in zip(blocks, keys, strict=True):
-        count = yield from rowcount(
-            BLOCK, (block.recipient, block.reason, block.at, block.recipient, key)
-        )
-        written.append(count == 1)
-    return written
+    if not blocks:
+        return []
+    # One statement per number, in order (each sees the numbers blocked before it), pipelined.
+    rows = yield from returning_many(
+        _BLOCK_RETURNING,
+        [
+            (block.recipient, block.reason, block.at, block.recipient, key)
+            for block, key in zip(blocks, keys, strict=True)
+        ],
+    )
+    return [row is not None for row in rows]
 
 
 # orphans and evidence -----------------------------------------------------------------------
