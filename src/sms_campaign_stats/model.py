@@ -692,7 +692,10 @@ class Message(_Counted):
         return unit_price * self.segments * len(self.attempts)
 
     def _next(self, event: MessageEvent) -> MessageStatus:
-        return next_message_status(self.status, event, subject=f"message {self.id!r}")
+        found = MESSAGE_TRANSITIONS[self.status].get(event)
+        if found is None:  # refused: the error names the message
+            return next_message_status(self.status, event, subject=f"message {self.id!r}")
+        return found
 
     def _replace(self, **changes: Any) -> Message:
         """A copy with ``changes``, built without running the validators again.

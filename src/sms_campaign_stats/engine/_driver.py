@@ -807,7 +807,8 @@ class _Engine(Generic[S]):
         changed = decided.message
         step.set_message(changed)
         actions = list(decided.actions)
-        step.blocks.extend(blocks_of(actions, now))
+        if actions:
+            step.blocks.extend(blocks_of(actions, now))
         effects = aftermath(
             changed, attempt, found, max(now, changed.attempts[attempt].submitted_at)
         )
