@@ -42,10 +42,15 @@ __all__ = [
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); the exit status."""
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); the exit status.
+
+    Ctrl-C is one line and ``EXIT_INTERRUPTED`` at any moment: while the commands load, while
+    the parser is built and reads the arguments, and (inside ``_main.main``) while a command
+    runs."""
     try:
         from ._main import main as run
+
+        return run(argv)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    return run(argv)
