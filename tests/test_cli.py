@@ -1215,28 +1215,6 @@ def test_e2e_ctrl_c_while_the_library_loads_is_one_line(delay: float, tmp_path: 
         assert "sms-campaign-stats: interrupted\n" == err
 
 
-@pytest.mark.parametrize("step", ["building", "reading"])
-def test_ctrl_c_while_the_parser_is_built_or_reads_is_one_line(
-    step: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Ctrl-C while the parser is built (argparse compiles its patterns then: the moment a CI
-    run caught, a traceback out of ``_parser``) or while it reads the arguments ends with one
-    line and status 130, as while the library loads."""
-    from sms_campaign_stats.cli import _main
-
-    def interrupted(*args: object, **kwargs: object) -> object:
-        raise KeyboardInterrupt
-
-    if step == "building":
-        monkeypatch.setattr(_main, "_parser", interrupted)
-    else:  # the arguments being read
-        parser = _main._parser()
-        monkeypatch.setattr(parser, "parse_args", interrupted)
-        monkeypatch.setattr(_main, "_parser", lambda: parser)
-    assert cli.EXIT_INTERRUPTED == cli.main(["stats", "--db", "x.db"])
-    assert "sms-campaign-stats: interrupted\n" == capsys.readouterr().err
-
-
 @pytest.mark.parametrize("at", ["9998-12-31T00:00Z", "0001-01-01T00:00Z"])
 def test_check_number_at_the_ends_of_the_calendar_is_a_typed_error(
     at: str, capsys: pytest.CaptureFixture[str]
