@@ -44,11 +44,13 @@ def store(each_store: StorageBase) -> StorageBase:
     return each_store
 
 
-def started(store: StorageBase, numbers: list[str]) -> tuple[CampaignEngine, list[SendMessage]]:
-    """A campaign planned to ``numbers`` and every message handed to a provider (``p-<i>``)."""
+def planned(
+    store: StorageBase, campaign_id: str, numbers: list[str]
+) -> tuple[CampaignEngine, list[SendMessage]]:
+    """Campaign ``campaign_id`` stored and planned to ``numbers``: its sends, by recipient."""
     change = Campaign.create(
-        id="spring",
-        name="Spring",
+        id=campaign_id,
+        name=campaign_id.title(),
         sender="MyShop",
         content="Sale! STOP 36111",
         list_ids=["a"],
@@ -57,10 +59,14 @@ def started(store: StorageBase, numbers: list[str]) -> tuple[CampaignEngine, lis
     )
     store.add_campaign(change.campaign, events=[change.event])
     engine = CampaignEngine(store)
-    planned = engine.plan("spring", {"a": numbers}, TUESDAY)
-    sends = sorted(
-        (a for a in planned.actions if isinstance(a, SendMessage)), key=lambda a: a.recipient
-    )
+    actions = engine.plan(campaign_id, {"a": numbers}, TUESDAY).actions
+    sends = sorted((a for a in actions if isinstance(a, SendMessage)), key=lambda a: a.recipient)
+    return engine, sends
+
+
+def started(store: StorageBase, numbers: list[str]) -> tuple[CampaignEngine, list[SendMessage]]:
+    """A campaign planned to ``numbers`` and every message handed to a provider (``p-<i>``)."""
+    engine, sends = planned(store, "spring", numbers)
     for index, action in enumerate(sends):
         engine.submitted(action.message_id, f"p-{index}", action.at)
     return engine, sends
@@ -229,22 +235,7 @@ def brevo_record(message_id: str, event: str) -> Any:
 
 def sent_through_brevo(store: StorageBase) -> tuple[CampaignEngine, SendMessage]:
     """Campaign ``brevo``: one message handed to Brevo under ``BREVO_ID``."""
-    change = Campaign.create(
-        id="brevo",
-        name="Brevo",
-        sender="MyShop",
-        content="Sale! STOP 36111",
-        list_ids=["a"],
-        at=TUESDAY - timedelta(days=1),
-        unit_price=Decimal("0.05"),
-    )
-    store.add_campaign(change.campaign, events=[change.event])
-    engine = CampaignEngine(store)
-    (send,) = [
-        a
-        for a in engine.plan("brevo", {"a": [NUMBERS[5]]}, TUESDAY).actions
-        if isinstance(a, SendMessage)
-    ]
+    engine, (send,) = planned(store, "brevo", [NUMBERS[5]])
     engine.submitted(send.message_id, str(BREVO_ID), send.at)
     return engine, send
 
