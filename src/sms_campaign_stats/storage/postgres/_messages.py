@@ -31,7 +31,6 @@ from sms_campaign_stats.storage.postgres._codec import COPY_MESSAGES, MESSAGE_TY
 from sms_campaign_stats.storage.postgres._steps import (
     Op,
     copy_in,
-    execute,
     fetch_all,
     fetch_one,
 )
@@ -56,30 +55,46 @@ _RESOLVE_LIST_SET = (
 )
 # The compare-and-set of a batch, in two statements. First its rows are locked in id order
 # (code-point order, as Python sorts: writers of overlapping batches queue instead of
-# deadlocking), which reads each one's attempts as stored now, whose provider ids are registered
-# already. Then one UPDATE writes every message whose stored version is the value's, from arrays
-# (one per column); it returns the ids it wrote. Holding the locks, no other writer can change a
-# row between the two.
+# deadlocking), which reads what the checks and the choice of statement need: each row's place
+# (``ctid``, the newest version's once locked, which no other writer can move until the commit),
+# version and identity, the columns a delivery report keeps, and its attempts as stored now,
+# whose provider ids are registered already. Then the rows are written by their place (a TID
+# scan, whatever the table's size or the planner's statistics), from arrays (one per column),
+# by one statement per kind: most updates (a delivery report) keep the lists, the segments, the
+# instants of queueing and submission and the zone, and send only the columns they change.
 _LOCK_MESSAGES = (
-    'SELECT id, attempts::text FROM messages WHERE id = ANY(%b::text[]) ORDER BY id COLLATE "C" '
-    "FOR NO KEY UPDATE"
+    "SELECT id, ctid::text, version, campaign_id, recipient, list_set, segments, queued_at, "
+    "submitted_at, sent, last_attempt_at, zone, attempts::text FROM messages "
+    'WHERE id = ANY(%b::text[]) ORDER BY id COLLATE "C" FOR NO KEY UPDATE'
 )
-_SEQSCAN_OFF = "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
-_SET_SEQSCAN = "SELECT set_config('enable_seqscan', %s, true)"
-_UPDATE_MESSAGES = (
+#: Where ``message_row``'s columns that a delivery report keeps are, and where the lock reads
+#: them (list set, segments, queued at, submitted at, sent, last attempt at, zone).
+_KEPT_IN_ROW = operator.itemgetter(3, 8, 9, 10, 12, 14, 15)
+_KEPT_IN_LOCK = operator.itemgetter(5, 6, 7, 8, 9, 10, 11)
+#: ``message_row``'s columns that each statement writes (the first, the id, joins them).
+_NARROW = operator.itemgetter(0, 4, 5, 6, 7, 11, 16)
+_EVERY = operator.itemgetter(0, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16)
+_UPDATE_NARROW = (
+    "UPDATE messages m SET status = w.status, reason = w.reason, shape = w.shape, "
+    "attempts = w.attempts::json, final_at = w.final_at, due_at = w.due_at, "
+    "version = m.version + 1 "
+    "FROM unnest(%b::text[], %b::text[], %b::text[], %b::bigint[], %b::text[], "
+    "%b::timestamptz[], %b::timestamptz[]) AS w(id, status, reason, shape, attempts, "
+    "final_at, due_at) "
+    "WHERE m.ctid = ANY(%b::text[]::tid[]) AND m.id = w.id RETURNING m.id"
+)
+_UPDATE_EVERY = (
     "UPDATE messages m SET list_set = w.list_set, status = w.status, reason = w.reason, "
     "shape = w.shape, attempts = w.attempts::json, segments = w.segments, "
     "queued_at = w.queued_at, submitted_at = w.submitted_at, final_at = w.final_at, "
     "sent = w.sent, last_attempt_at = w.last_attempt_at, zone = w.zone, due_at = w.due_at, "
     "version = m.version + 1 "
-    "FROM unnest(%b::text[], %b::text[], %b::text[], %b::integer[], %b::text[], %b::text[], "
-    "%b::bigint[], %b::text[], %b::integer[], %b::timestamptz[], %b::timestamptz[], "
-    "%b::timestamptz[], %b::boolean[], %b::bigint[], %b::timestamptz[], %b::text[], "
-    "%b::timestamptz[]) AS w(id, campaign_id, recipient, list_set, status, reason, shape, "
-    "attempts, segments, queued_at, submitted_at, final_at, sent, version, last_attempt_at, "
+    "FROM unnest(%b::text[], %b::integer[], %b::text[], %b::text[], %b::bigint[], %b::text[], "
+    "%b::integer[], %b::timestamptz[], %b::timestamptz[], %b::timestamptz[], %b::boolean[], "
+    "%b::timestamptz[], %b::text[], %b::timestamptz[]) AS w(id, list_set, status, reason, "
+    "shape, attempts, segments, queued_at, submitted_at, final_at, sent, last_attempt_at, "
     "zone, due_at) "
-    "WHERE m.id = ANY(%b::text[]) AND m.id = w.id AND m.campaign_id = w.campaign_id "
-    "AND m.recipient = w.recipient AND m.version = w.version RETURNING m.id"
+    "WHERE m.ctid = ANY(%b::text[]::tid[]) AND m.id = w.id RETURNING m.id"
 )
 # Provider ids registered to their messages in one statement; returns the ids it could not
 # register: owned by another message (its owner), or registered at this instant by another
@@ -257,7 +272,8 @@ def compare_and_set_messages(batch: Sequence[Message], list_sets: ListSets) -> O
     """Each message written if its stored version is the value's; as stored (``version + 1``),
     in the order given. Campaign and recipient are a message's identity: a value that changes
     them is refused. The rows are locked in id order first (writers of overlapping batches
-    queue instead of deadlocking), then all written by one statement (``_UPDATE_MESSAGES``)."""
+    queue instead of deadlocking) and checked, then written (``_UPDATE_NARROW`` for those that
+    keep what a delivery report keeps, ``_UPDATE_EVERY`` for the others)."""
     if not batch:
         return []
     ordered = sorted(batch, key=_ID)
@@ -265,18 +281,33 @@ def compare_and_set_messages(batch: Sequence[Message], list_sets: ListSets) -> O
     fragments: dict[MessageShape, tuple[Any, ...]] = {}
     rows = [message_row(m, list_sets.id_of(m.list_ids), fragments) for m in ordered]
     ids = [m.id for m in ordered]
-    stored: dict[str, str | None] = dict((yield from fetch_all(_LOCK_MESSAGES, (ids,))))
-    columns = [list(column) for column in zip(*rows, strict=True)]  # the UPDATE's arrays
-    # Through the id index whatever the table's size: on a small table the planner would scan
-    # it all (and a batch costs what a scan does); set back for the rest of the transaction.
-    ((scan, _off),) = yield from fetch_all(_SEQSCAN_OFF)
-    written = yield from fetch_all(_UPDATE_MESSAGES, (*columns, ids))
-    yield from execute(_SET_SEQSCAN, (scan,))
-    if len(written) != len(ordered):
-        # Only those not written: the others are at the version this transaction gave them.
-        done = {row[0] for row in written}
-        raise (yield from _update_error([m for m in ordered if m.id not in done]))
-    yield from claim_provider_ids(_new_provider_pairs(ordered, stored))
+    locked = {row[0]: row for row in (yield from fetch_all(_LOCK_MESSAGES, (ids,)))}
+    narrow: list[tuple[Any, ...]] = []
+    every: list[tuple[Any, ...]] = []
+    for message, row in zip(ordered, rows, strict=True):
+        stored = locked.get(message.id)
+        if stored is None:
+            raise NotFoundError("message", message.id)
+        # The version first: a message read before forget() changed its recipient is stale.
+        if stored[2] != message.version:
+            raise ConflictError("message", message.id, message.version, stored[2])
+        if (stored[3], stored[4]) != (message.campaign_id, message.recipient):
+            raise ValidationError(
+                "Message", f"message {message.id!r}: campaign and recipient cannot change"
+            )
+        if _KEPT_IN_ROW(row) == _KEPT_IN_LOCK(stored):
+            narrow.append((*_NARROW(row), stored[1]))
+        else:
+            every.append((*_EVERY(row), stored[1]))
+    for query, chosen in ((_UPDATE_NARROW, narrow), (_UPDATE_EVERY, every)):
+        if not chosen:
+            continue
+        columns = [list(column) for column in zip(*chosen, strict=True)]  # the arrays
+        written = yield from fetch_all(query, columns)
+        if len(written) != len(chosen):  # pragma: no cover - the rows are locked and checked
+            raise StorageError("the messages were not written")
+    attempts = {message_id: row[12] for message_id, row in locked.items()}
+    yield from claim_provider_ids(_new_provider_pairs(ordered, attempts))
     return [stored_version(m, m.version + 1) for m in batch]
 
 
@@ -303,18 +334,3 @@ def _new_provider_pairs(
         )
         pairs.extend((pid, m.id) for pid in ids if pid not in known)
     return pairs
-
-
-def _update_error(batch: Sequence[Message]) -> Op[SmsCampaignStatsError]:
-    """Why the first of these messages (none was written) was refused."""
-    message = batch[0]
-    found = yield from fetch_one("SELECT version FROM messages WHERE id = %s", (message.id,))
-    if found is None:
-        return NotFoundError("message", message.id)
-    # The version first: a message read before forget() changed its recipient is stale.
-    if found[0] != message.version:
-        return ConflictError("message", message.id, message.version, found[0])
-    # Stored at that version, yet not written: its campaign or recipient differs.
-    return ValidationError(
-        "Message", f"message {message.id!r}: campaign and recipient cannot change"
-    )
