@@ -20,17 +20,20 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 from typing import TypeVar
 
 from sms_campaign_stats.errors import SchemaError, StorageBusyError, StorageError
 from sms_campaign_stats.storage.sqlite._view import View
 
-__all__ = ["BUSY_ATTEMPTS", "WAL_AUTOCHECKPOINT_PAGES", "Database"]
+__all__ = ["BUSY_ATTEMPTS", "WAL_AUTOCHECKPOINT_PAGES", "Database", "Transaction"]
 
 T = TypeVar("T")
+
+# Stands for the lock of a file's store, which has none (a connection per thread).
+_UNLOCKED = contextlib.nullcontext()
 
 #: How many times a transaction is begun (and a read run) before ``StorageBusyError``.
 BUSY_ATTEMPTS = 4
@@ -58,6 +61,70 @@ def _is_busy(error: sqlite3.DatabaseError) -> bool:
 #: SQLite's extended codes for a read-only WAL database whose shared-memory file cannot be
 #: created (SQLITE_READONLY_CANTINIT, SQLITE_READONLY_DIRECTORY).
 _CANNOT_SHARE_MEMORY = frozenset({1288, 1544})
+
+
+class Transaction:
+    """``Database.transaction``'s context manager. A class, not ``contextlib.contextmanager``:
+    the engine writes every event in its own transaction, and a generator-based context costs
+    a few microseconds more each time."""
+
+    __slots__ = ("_connection", "_database", "_lock", "_on_commit", "_write")
+
+    def __init__(
+        self, database: Database, write: bool, on_commit: Callable[[View], None] | None
+    ) -> None:
+        self._database = database
+        self._write = write
+        self._on_commit = on_commit
+        self._lock = database.shared_lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        lock = self._lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            connection = self._connection = self._database.connection()
+            self._database.begin(connection, "BEGIN IMMEDIATE" if self._write else "BEGIN")
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        return connection
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if error is None:
+                try:
+                    self._connection.execute("COMMIT")
+                except BaseException as failed:
+                    self._undo(failed)
+                    raise
+                if self._write:
+                    database = self._database
+                    database.after_commit(database.view_of(self._connection), self._on_commit)
+                return
+            self._undo(error)
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def _undo(self, error: BaseException) -> None:
+        """Roll back after ``error``; raise the library's error for an sqlite3 error (integrity
+        errors are left to the caller, which knows what they mean), else let ``error`` go on."""
+        database, connection = self._database, self._connection
+        if self._write:
+            database.view_of(connection).clear()
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        if isinstance(error, sqlite3.DatabaseError) and not isinstance(
+            error, sqlite3.IntegrityError
+        ):
+            raise database.translate(error) from error
 
 
 def _can_read(connection: sqlite3.Connection) -> bool:
@@ -94,7 +161,7 @@ class Database:
         self._closed = False
         # ":memory:" is one database per connection, so all threads share one connection and this
         # lock serialises its transactions. A file gets a connection per thread instead.
-        self._shared_lock = threading.RLock() if self.memory else None
+        self.shared_lock = threading.RLock() if self.memory else None
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (a forked child opens its own)."""
@@ -159,17 +226,16 @@ class Database:
         """This connection's view, emptied first if another connection has committed since it
         was last looked at (``PRAGMA data_version``). Called with the connection in use (inside
         ``read_one``'s query or a transaction), so no other thread uses the view meanwhile."""
-        view = self._view_of(connection)
+        view = self.view_of(connection)
         version = connection.execute("PRAGMA data_version").fetchone()[0]
         if version != view.data_version:
             view.clear()
             view.data_version = version
         return view
 
-    @contextmanager
     def transaction(
         self, *, write: bool, on_commit: Callable[[View], None] | None = None
-    ) -> Iterator[sqlite3.Connection]:
+    ) -> Transaction:
         """One transaction: ``BEGIN IMMEDIATE`` (writes) or a consistent read snapshot.
 
         Committed if the block ends normally, rolled back otherwise. After a write commits,
@@ -178,31 +244,14 @@ class Database:
         """
         if write and self.read_only:
             raise StorageError(f"{self.path}: opened read-only: nothing can be written")
-        with self._shared_lock or contextlib.nullcontext():
-            connection = self.connection()
-            self._begin(connection, "BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield connection
-                connection.execute("COMMIT")
-            except BaseException as error:
-                if write:
-                    self._view_of(connection).clear()
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                if isinstance(error, sqlite3.DatabaseError) and not isinstance(
-                    error, sqlite3.IntegrityError
-                ):
-                    raise self.translate(error) from error
-                raise
-            if write:
-                self._after_commit(self._view_of(connection), on_commit)
+        return Transaction(self, write, on_commit)
 
-    def _view_of(self, connection: sqlite3.Connection) -> View:
+    def view_of(self, connection: sqlite3.Connection) -> View:
         # A store closed meanwhile by another thread has no views left: a throwaway one.
         return self._views.get(connection) or View()
 
     @staticmethod
-    def _after_commit(view: View, on_commit: Callable[[View], None] | None) -> None:
+    def after_commit(view: View, on_commit: Callable[[View], None] | None) -> None:
         """Keep what a committed write wrote in the view, or empty it. The view is a cache: a
         failure here empties it and never fails the write, which is committed."""
         if on_commit is None:
@@ -213,7 +262,7 @@ class Database:
         except Exception:  # a cache: the write is committed
             view.clear()
 
-    def _begin(self, connection: sqlite3.Connection, statement: str) -> None:
+    def begin(self, connection: sqlite3.Connection, statement: str) -> None:
         """Begin a transaction, trying again while the database is busy, BUSY_ATTEMPTS times."""
         attempt = 1
         while True:
@@ -248,7 +297,7 @@ class Database:
         attempt = 1
         while True:
             try:
-                with self._shared_lock or contextlib.nullcontext():
+                with self.shared_lock or _UNLOCKED:
                     return query(self.connection())
             except sqlite3.DatabaseError as error:
                 if attempt == BUSY_ATTEMPTS or not _is_busy(error):
@@ -271,7 +320,7 @@ class Database:
         ``BUSY_ATTEMPTS`` times; whether it was done (always for ``":memory:"``)."""
         if self.memory:
             return True
-        with self._shared_lock or contextlib.nullcontext():
+        with self.shared_lock or _UNLOCKED:
             connection = self.connection()
             for _ in range(BUSY_ATTEMPTS):
                 try:

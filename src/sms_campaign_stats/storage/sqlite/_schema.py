@@ -607,17 +607,29 @@ def outcome_of(value: str) -> Outcome:
     return Outcome(value) if found is None else found
 
 
+#: At most this many shapes' columns are kept per store (``ListSets.fragment``).
+CACHED_FRAGMENTS = 4096
+
+
 class ListSets:
     """Ids of list combinations in one database, resolved and created inside a transaction.
 
     Ids created by a transaction that rolls back disappear with it, so only ids seen committed
-    go in the shared ``known`` cache; a ``ListSets`` lives for one transaction.
+    go in the shared ``known`` cache; a ``ListSets`` lives for one transaction. So do the
+    columns a message's shape stands for (``fragment``): those of a committed list set go in the
+    shared ``fragments`` cache, so that writing a message of a known shape encodes none of them.
     """
 
-    def __init__(self, connection: sqlite3.Connection, known: dict[str, int]) -> None:
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        known: dict[str, int],
+        fragments: dict[MessageShape, tuple[Any, ...]] | None = None,
+    ) -> None:
         self._connection = connection
         self._known = known
         self._pending: dict[str, int] = {}
+        self._fragments = {} if fragments is None else fragments
 
     def id_of(self, list_ids: tuple[str, ...]) -> int:
         """The id of this combination, created if new."""
@@ -632,6 +644,28 @@ class ListSets:
                 "SELECT id FROM list_sets WHERE list_ids = ?", (text,)
             ).fetchone()[0]
             self._pending[text] = found
+        return found
+
+    def fragment(self, m: Message) -> tuple[Any, ...]:
+        """The columns of ``m`` that its shape determines: list set, status, reason, shape."""
+        shape = m._shape
+        found = self._fragments.get(shape)
+        if found is not None:
+            return found
+        list_set = self.id_of(m.list_ids)
+        reason = m.bounce_reason
+        found = (
+            list_set,
+            m.status.value,
+            None if reason is None else reason.value,
+            encode_shape(
+                list_set, reason, m.sent, m.segments, shape.attempts, shape.failed_attempts
+            ),
+        )
+        if list_set not in self._pending.values():  # committed: true in every transaction
+            if len(self._fragments) >= CACHED_FRAGMENTS:
+                self._fragments.clear()
+            self._fragments[shape] = found
         return found
 
     def committed(self) -> None:
@@ -661,28 +695,14 @@ def message_rows(
     """Messages as rows in ``MESSAGE_COLUMNS`` order (``UNTIMED_COLUMNS`` unless ``timed``).
 
     ``fragments`` caches, per shared shape, the columns every message of that shape has in
-    common: one dictionary lookup per message instead of encoding them again.
+    common: one dictionary lookup per message instead of encoding them again (this call's;
+    ``ListSets.fragment`` keeps those of committed list sets for the next transactions).
     """
     epoch, microsecond = _EPOCH, _MICROSECOND  # locals: this loop runs a million times
     for m in messages:
-        shape = m._shape
-        fragment = fragments.get(shape)
+        fragment = fragments.get(m._shape)
         if fragment is None:
-            list_set = list_sets.id_of(m.list_ids)
-            reason = m.bounce_reason
-            fragment = fragments[shape] = (
-                list_set,
-                m.status.value,
-                None if reason is None else reason.value,
-                encode_shape(
-                    list_set,
-                    reason,
-                    m.sent,
-                    m.segments,
-                    shape.attempts,
-                    shape.failed_attempts,
-                ),
-            )
+            fragment = fragments[m._shape] = list_sets.fragment(m)
         submitted, final, attempts = m.submitted_at, m.final_at, m.attempts
         row = (
             m.id,

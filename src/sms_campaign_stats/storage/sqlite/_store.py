@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from sms_campaign_stats._core.shape import MessageShape
 from sms_campaign_stats._core.validate import check_utc
 from sms_campaign_stats.errors import NotFoundError, SchemaError, StorageError, ValidationError
 from sms_campaign_stats.model import Block, Campaign, Message, Reply, TimelineEvent, Unsubscribe
@@ -170,6 +171,8 @@ class SQLiteStorage(StorageBase):
         # Committed list-set ids, shared by threads: text -> id, and id -> list ids.
         self._list_set_ids: dict[str, int] = {}
         self._list_sets_by_id: dict[int, tuple[str, ...]] = {}
+        # The columns of each message shape whose list set is committed (ListSets.fragment).
+        self._fragments: dict[MessageShape, tuple[Any, ...]] = {}
         # Recorded provider ids' messages, shared by threads (a recorded id never changes hands).
         self._provider_ids = ProviderIds()
         try:
@@ -555,7 +558,7 @@ class SQLiteStorage(StorageBase):
         keep = functools.partial(self._keep, change, evidence, claimed, done)
         try:
             with self._transaction(write=True, on_commit=keep) as connection:
-                list_sets = ListSets(connection, self._list_set_ids)
+                list_sets = ListSets(connection, self._list_set_ids, self._fragments)
                 written = self._write(
                     connection, change, list_sets, blocks, orphans, evidence, claimed
                 )
@@ -606,20 +609,33 @@ class SQLiteStorage(StorageBase):
         evidence: dict[str, Evidence],
         claimed: list[tuple[str, str]],
     ) -> Committed:
-        """The statements of ``commit``, in its transaction."""
-        insert_campaigns(connection, change.new_campaigns)
-        campaigns = compare_and_set_campaigns(connection, change.campaigns)
-        insert_messages(connection, change.new_messages, list_sets)
-        messages = compare_and_set_messages(
-            connection, change.messages, list_sets, self._provider_ids, claimed
+        """The statements of ``commit``, in its transaction (each only if the change has
+        something for it: an event's change has a message or two, and little else)."""
+        if change.new_campaigns:
+            insert_campaigns(connection, change.new_campaigns)
+        campaigns = (
+            compare_and_set_campaigns(connection, change.campaigns) if change.campaigns else []
         )
-        insert_events(connection, change.events)
-        replies = record_replies(connection, change.replies)
-        unsubscribes = record_unsubscribes(connection, change.unsubscribes)
-        written = write_blocks(connection, blocks)
-        take_orphans(connection, change.taken_orphans)
-        keep_orphans(connection, orphans)
+        if change.new_messages:
+            insert_messages(connection, change.new_messages, list_sets)
+        messages = (
+            compare_and_set_messages(
+                connection, change.messages, list_sets, self._provider_ids, claimed
+            )
+            if change.messages
+            else []
+        )
+        if change.events:
+            insert_events(connection, change.events)
+        replies = record_replies(connection, change.replies) if change.replies else []
+        unsubscribes = (
+            record_unsubscribes(connection, change.unsubscribes) if change.unsubscribes else []
+        )
+        written = write_blocks(connection, blocks) if blocks else []
+        if change.taken_orphans:
+            take_orphans(connection, change.taken_orphans)
         if orphans:
+            keep_orphans(connection, orphans)
             evicted = evict_orphans(
                 connection,
                 max(row[1] or 0 for row in orphans),
@@ -628,7 +644,8 @@ class SQLiteStorage(StorageBase):
             )
             if evicted:
                 log_evicted(evicted, self._orphan_max_age, self._orphan_max_count)
-        add_evidence(connection, evidence)
+        if evidence:
+            add_evidence(connection, evidence)
         completed = [
             done
             for done in (complete(connection, c) for c in change.completions)
@@ -652,7 +669,7 @@ class SQLiteStorage(StorageBase):
         # Streamed into one transaction, chunk by chunk, as commit writes new messages: an
         # import of millions is never held whole in memory, nor checked twice.
         with self._transaction(write=True) as connection:
-            list_sets = ListSets(connection, self._list_set_ids)
+            list_sets = ListSets(connection, self._list_set_ids, self._fragments)
             count = insert_messages(connection, messages, list_sets)
         list_sets.committed()
         return count

@@ -317,40 +317,29 @@ def compare_and_set_messages(
     its attempt's id, and claiming it again was a statement per report. The pairs recorded by
     this call are appended to ``claimed``.
     """
+    if len(batch) == 1:  # the engine's usual event: one message, no savepoint, no lists
+        return [_compare_and_set_one(connection, batch[0], list_sets, recorded, claimed)]
     if not batch:
         return []
     timed = is_timed(batch)
     rows = list(message_rows(batch, list_sets, {}, timed=timed))
-    # A savepoint lets a failed batch be undone before what was wrong is read; one message
-    # needs none (nothing of it was written).
-    several = len(batch) > 1
-    if several:
-        connection.execute("SAVEPOINT batch")
+    # A savepoint lets a failed batch be undone before what was wrong is read.
+    connection.execute("SAVEPOINT batch")
     # Most updates (a delivery report) keep the lists and the last attempt: leaving those
     # columns out of the SET spares rewriting two indexes. The rest match no row of the narrow
     # statement (their version is still the one read) and take the full one.
-    # A message just submitted has a new last attempt: straight to the full statement.
-    written = 0
-    if several or batch[0].status is not MessageStatus.PROCESSING:
-        if timed:
-            keeping = [(*r[4:13], r[15], r[16], r[0], r[1], r[2], r[13], r[3], r[14]) for r in rows]
-        else:
-            keeping = [(*r[4:13], r[0], r[1], r[2], r[13], r[3], r[14]) for r in rows]
-        written = connection.executemany(
-            _UPDATE_KEEPING if timed else _UPDATE_KEEPING_UNTIMED, keeping
-        ).rowcount
+    keeping = [_keeping(row, timed=timed) for row in rows]
+    written = connection.executemany(
+        _UPDATE_KEEPING if timed else _UPDATE_KEEPING_UNTIMED, keeping
+    ).rowcount
     if written != len(batch):
-        if timed:
-            every = [(*r[3:13], r[14], r[15], r[16], r[0], r[1], r[2], r[13]) for r in rows]
-        else:
-            every = [(*r[3:13], r[14], r[0], r[1], r[2], r[13]) for r in rows]
+        every = [_every(row, timed=timed) for row in rows]
         written += connection.executemany(
             _UPDATE_ALL if timed else _UPDATE_ALL_UNTIMED, every
         ).rowcount
     if written != len(batch):
         # Undo the batch's writes (versions moved) before reading what was wrong.
-        if several:
-            connection.execute("ROLLBACK TO batch")
+        connection.execute("ROLLBACK TO batch")
         raise _update_error(connection, batch)
     pairs = [pair for m in batch if m.attempts for pair in _provider_pairs(m)]
     if recorded:
@@ -359,6 +348,53 @@ def compare_and_set_messages(
     if claimed is not None:
         claimed += pairs
     return [stored_version(m, m.version + 1) for m in batch]
+
+
+def _compare_and_set_one(
+    connection: sqlite3.Connection,
+    message: Message,
+    list_sets: ListSets,
+    recorded: Mapping[str, str] | None,
+    claimed: list[tuple[str, str]] | None,
+) -> Message:
+    """``compare_and_set_messages`` of one message: nothing of it is written if it fails."""
+    timed = bool(message.due_at or message.zone)  # as is_timed((message,))
+    (row,) = message_rows((message,), list_sets, {}, timed=timed)
+    # A message just submitted has a new last attempt: straight to the full statement.
+    written = 0
+    if message.status is not MessageStatus.PROCESSING:
+        written = connection.execute(
+            _UPDATE_KEEPING if timed else _UPDATE_KEEPING_UNTIMED, _keeping(row, timed=timed)
+        ).rowcount
+    if not written:
+        written = connection.execute(
+            _UPDATE_ALL if timed else _UPDATE_ALL_UNTIMED, _every(row, timed=timed)
+        ).rowcount
+        if not written:
+            raise _update_error(connection, (message,))
+    if message.attempts:
+        pairs = list(_provider_pairs(message))
+        if recorded:
+            pairs = [pair for pair in pairs if recorded.get(pair[0]) != pair[1]]
+        if pairs:
+            _claim_provider_ids(connection, pairs)
+            if claimed is not None:
+                claimed += pairs
+    return stored_version(message, message.version + 1)
+
+
+def _keeping(r: tuple[Any, ...], *, timed: bool) -> tuple[Any, ...]:
+    """A ``message_rows`` row as the parameters of ``_UPDATE_KEEPING(_UNTIMED)``."""
+    if timed:
+        return (*r[4:13], r[15], r[16], r[0], r[1], r[2], r[13], r[3], r[14])
+    return (*r[4:13], r[0], r[1], r[2], r[13], r[3], r[14])
+
+
+def _every(r: tuple[Any, ...], *, timed: bool) -> tuple[Any, ...]:
+    """A ``message_rows`` row as the parameters of ``_UPDATE_ALL(_UNTIMED)``."""
+    if timed:
+        return (*r[3:13], r[14], r[15], r[16], r[0], r[1], r[2], r[13])
+    return (*r[3:13], r[14], r[0], r[1], r[2], r[13])
 
 
 def _claim_provider_ids(connection: sqlite3.Connection, pairs: Sequence[tuple[str, str]]) -> None:
