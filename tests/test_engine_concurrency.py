@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
+
 from sms_campaign_stats import Campaign, InMemoryStorage, SQLiteStorage, report_for
-from sms_campaign_stats.engine import CampaignEngine, SendMessage
-from sms_campaign_stats.providers import parse_vonage_receipt
-from sms_campaign_stats.storage import StorageBase
+from sms_campaign_stats.engine import CampaignEngine, HandleResult, SendMessage, SuspendCampaign
+from sms_campaign_stats.lifecycle import CampaignStatus
+from sms_campaign_stats.model import TimelineKind
+from sms_campaign_stats.providers import DeliveryReport, parse_vonage_receipt
+from sms_campaign_stats.storage import Change, Committed, StorageBase
 
 UTC = timezone.utc
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=5)
 COUNT = 120
 # Final outcomes only (delivered, hard bounce, a spam filter that is not retried).
 OUTCOMES = [("delivered", "0"), ("failed", "3"), ("rejected", "6")]
@@ -101,3 +107,118 @@ def test_processes_count_every_report_once(tmp_path: Path) -> None:
     assert [0, 0, 0] == [worker.exitcode for worker in workers]
     assert expected_report(receipts) == report_for(store, "c")
     store.close()
+
+
+# Two writers whose outcomes reach the suspension only together ---------------------------------
+
+
+class _Interleaved(InMemoryStorage):
+    """Runs ``meanwhile`` (another worker's engine) just before the next change that adds
+    suspension evidence is committed: what a second process does between this engine's read of
+    the evidence and its commit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meanwhile: Callable[[], object] | None = None
+
+    def commit(self, change: Change) -> Committed:
+        if self.meanwhile is not None and change.evidence:
+            run, self.meanwhile = self.meanwhile, None
+            run()
+        return super().commit(change)
+
+
+def _hard_bounces(first: int, count: int) -> list[DeliveryReport]:
+    return [
+        parse_vonage_receipt({"messageId": f"p{i}", "status": "failed", "err-code": "3"})
+        for i in range(first, first + count)
+    ]
+
+
+def _suspensions(results: list[HandleResult]) -> list[SuspendCampaign]:
+    return [a for r in results for a in r.actions if isinstance(a, SuspendCampaign)]
+
+
+def _sent_to(store: StorageBase, count: int) -> None:
+    change = Campaign.create(
+        id="c",
+        name="c",
+        sender="MyShop",
+        content="Sale!",
+        list_ids=["a"],
+        at=NOW,
+        unit_price=Decimal("0.05"),
+    )
+    store.add_campaign(change.campaign, events=[change.event])
+    engine = CampaignEngine(store)
+    planned = engine.plan("c", {"a": [f"+3361234{i:04d}" for i in range(count)]}, NOW)
+    sends = [a for a in planned.actions if isinstance(a, SendMessage)]
+    for index, action in enumerate(sends):
+        engine.submitted(action.message_id, f"p{index}", NOW)
+
+
+def _suspended_once(store: StorageBase) -> None:
+    assert CampaignStatus.SUSPENDED is store.get_campaign("c").status
+    kinds = [e.kind for e in store.timeline("c")]
+    assert 1 == kinds.count(TimelineKind.SUSPENDED)
+
+
+def test_two_batches_suspend_together_what_neither_reaches_alone() -> None:
+    """110 hard bounces each (the default policy needs a sample of 200): both engines read no
+    evidence; the one whose commit comes second learns from the store's evidence after its
+    change that there are 220. It suspends the campaign at once, in a change of its own, and
+    says so in its last result; the other writer's results ask for nothing."""
+    store = _Interleaved()
+    _sent_to(store, 400)
+    first, second = CampaignEngine(store), CampaignEngine(store)
+    other: list[HandleResult] = []
+    store.meanwhile = lambda: other.extend(second.handle_many(_hard_bounces(110, 110), LATER))
+    ours = first.handle_many(_hard_bounces(0, 110), LATER)
+    assert 110 == len(other)
+    assert [] == _suspensions(other)
+    (suspension,) = _suspensions(ours)
+    assert _suspensions(ours[-1:]) == [suspension]
+    assert ("c", LATER) == (suspension.campaign_id, suspension.at)
+    _suspended_once(store)
+    assert 220 == store.evidence("c").hard_bounces
+    assert "suspend" in repr(first.monitor_verdict("c")).lower()
+
+
+def test_two_reports_at_the_threshold_suspend_at_once() -> None:
+    """198 hard bounces stored; two engines each apply one more at once: each reads 198 and
+    adds one (199, below the sample of 200), and the second to commit finds 200 stored after its
+    change, and suspends."""
+    store = _Interleaved()
+    _sent_to(store, 400)
+    first, second = CampaignEngine(store), CampaignEngine(store)
+    first.handle_many(_hard_bounces(0, 99), LATER)
+    second.handle_many(_hard_bounces(99, 99), LATER)
+    assert CampaignStatus.SENDING is store.get_campaign("c").status
+    other: list[HandleResult] = []
+    store.meanwhile = lambda: other.append(second.handle(_hard_bounces(198, 1)[0], LATER))
+    ours = first.handle(_hard_bounces(199, 1)[0], LATER)
+    assert [] == _suspensions(other)
+    assert 1 == len(_suspensions([ours]))
+    _suspended_once(store)
+    # Replayed, the report finds its message final: it decides nothing more.
+    again = first.handle(_hard_bounces(199, 1)[0], LATER)
+    assert ("late", []) == (again.effect, _suspensions([again]))
+    _suspended_once(store)
+
+
+def test_a_store_that_does_not_report_its_evidence_is_read_as_before() -> None:
+    """A store written before ``Committed.evidence`` (it leaves it empty): the engine takes its
+    own count, as it did; the campaign is suspended by the next outcome that reads it."""
+
+    class Older(_Interleaved):
+        def commit(self, change: Change) -> Committed:
+            return attrs.evolve(super().commit(change), evidence=())
+
+    store = Older()
+    _sent_to(store, 400)
+    first, second = CampaignEngine(store), CampaignEngine(store)
+    store.meanwhile = lambda: second.handle_many(_hard_bounces(110, 110), LATER)
+    assert [] == _suspensions(first.handle_many(_hard_bounces(0, 110), LATER))
+    assert CampaignStatus.SENDING is store.get_campaign("c").status
+    assert 1 == len(_suspensions([first.handle(_hard_bounces(220, 1)[0], LATER)]))
+    _suspended_once(store)

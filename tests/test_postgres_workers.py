@@ -6,16 +6,17 @@ from __future__ import annotations
 import multiprocessing
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
 from sms_campaign_stats import Campaign, CampaignStatus, report_for
-from sms_campaign_stats.engine import CampaignEngine, SendMessage
+from sms_campaign_stats.engine import CampaignEngine, HandleResult, SendMessage, SuspendCampaign
+from sms_campaign_stats.model import TimelineKind
 from sms_campaign_stats.providers import parse_vonage_receipt
-from sms_campaign_stats.storage import StorageBase
+from sms_campaign_stats.storage import Change, Committed, StorageBase
 from sms_campaign_stats.testing import TemporaryPostgres
 
 UTC = timezone.utc
@@ -144,8 +145,9 @@ def _bounce(url: str, schema: str, first: int, count: int) -> None:
 def test_every_worker_sees_the_evidence_at_once(url: str, schema: str) -> None:
     """Outcomes applied by other processes count in every worker's suspension decision at once:
     two processes each apply 110 hard bounces (below the default policy's minimum sample of 200:
-    neither alone may suspend); a third engine, which saw none of them, reads all 220 in its
-    verdict, and its next outcome suspends the campaign (unless a worker's did already)."""
+    neither alone may suspend). Whichever commits second finds 220 in the evidence as stored
+    after its change (``Committed.evidence``) and suspends the campaign then, once; a third
+    engine, which saw none of them, reads all 220 in its verdict."""
     store = _store(url, schema)
     prepare(store, count=400)
     watcher = CampaignEngine(store)  # before any outcome: its monitor cache is empty
@@ -153,9 +155,43 @@ def test_every_worker_sees_the_evidence_at_once(url: str, schema: str) -> None:
     spawn = multiprocessing.get_context("spawn")
     _run(spawn.Process(target=_bounce, args=(url, schema, i * 110, 110)) for i in range(2))
     assert 220 == store.evidence("c").hard_bounces
-    assert "suspend" in repr(watcher.monitor_verdict("c")).lower()
-    watcher.handle(
-        parse_vonage_receipt({"messageId": "p220", "status": "failed", "err-code": "3"}), LATER
-    )
     assert CampaignStatus.SUSPENDED is store.get_campaign("c").status
+    assert 1 == [e.kind for e in store.timeline("c")].count(TimelineKind.SUSPENDED)
+    assert "suspend" in repr(watcher.monitor_verdict("c")).lower()
+    store.close()
+
+
+def test_two_writers_between_read_and_commit_suspend_at_once(url: str, schema: str) -> None:
+    """The race itself, made certain: a second worker applies its 110 hard bounces after the
+    first read the evidence (none) and before it commits its own 110. Neither decided from more
+    than 110; the first learns from its commit (the upsert's ``RETURNING``) that 220 are stored,
+    and suspends the campaign then, in a change of its own, once."""
+    from sms_campaign_stats.storage.postgres import PostgresStorage
+
+    meanwhile: list[Callable[[], object]] = []
+
+    class Interleaved(PostgresStorage):
+        def commit(self, change: Change) -> Committed:
+            if meanwhile and change.evidence:
+                meanwhile.pop()()
+            return super().commit(change)
+
+    store = Interleaved(url, schema=schema)
+    prepare(store, count=400)
+    other = _store(url, schema)
+    second = CampaignEngine(other)
+    bounces = [
+        parse_vonage_receipt({"messageId": f"p{i}", "status": "failed", "err-code": "3"})
+        for i in range(220)
+    ]
+    theirs: list[HandleResult] = []
+    meanwhile.append(lambda: theirs.extend(second.handle_many(bounces[110:], LATER)))
+    ours = CampaignEngine(store).handle_many(bounces[:110], LATER)
+    suspended = [a for r in ours for a in r.actions if isinstance(a, SuspendCampaign)]
+    assert 1 == len(suspended)
+    assert suspended[0] in ours[-1].actions
+    assert not any(isinstance(a, SuspendCampaign) for r in theirs for a in r.actions)
+    assert CampaignStatus.SUSPENDED is store.get_campaign("c").status
+    assert 1 == [e.kind for e in store.timeline("c")].count(TimelineKind.SUSPENDED)
+    other.close()
     store.close()

@@ -71,10 +71,13 @@ from sms_campaign_stats.engine._actions import (
 )
 from sms_campaign_stats.engine._inbound import DEFAULT_STOP_WORDS, StopWords, attribute
 from sms_campaign_stats.engine._monitors import (
+    Monitor,
     MonitorCache,
     Suspension,
     Watching,
+    alarm,
     evidence_of,
+    monitor_of,
     suspend,
 )
 from sms_campaign_stats.engine._parts import (
@@ -128,7 +131,12 @@ from sms_campaign_stats.quiet_hours import (
 from sms_campaign_stats.retry import DEFAULT_RETRY_POLICY, DEFAULT_WINDOW, RetryPolicy
 from sms_campaign_stats.storage import Change, Committed, Completion, Evidence, Orphan, Storage
 from sms_campaign_stats.storage._threaded import claim_due
-from sms_campaign_stats.suspension import DEFAULT_SUSPENSION_POLICY, Observation, SuspensionPolicy
+from sms_campaign_stats.suspension import (
+    DEFAULT_SUSPENSION_POLICY,
+    Level,
+    Observation,
+    SuspensionPolicy,
+)
 
 _log = logging.getLogger(__name__)
 _SEARCH_DAYS = 400  # how far a send-time rule looks for an allowed instant
@@ -324,13 +332,31 @@ class _Step:
             ),
         )
 
-    def written(self) -> None:
-        """The change is committed: its monitors stand for the store's evidence now."""
+    def written(self, committed: Committed) -> list[tuple[str, Monitor]]:
+        """The change is committed: its monitors stand for the store's evidence now.
+
+        Where the store's evidence after the change (``committed.evidence``) also counts
+        outcomes that other writers committed between this event's read and its commit, the
+        monitor is rebuilt from it; those whose verdict then asks to suspend a campaign that this
+        change left sending are returned: neither writer's outcomes reached it alone."""
+        stored = {e.campaign_id: e for e in committed.evidence}
+        late: list[tuple[str, Monitor]] = []
         for campaign_id, watching in self._monitors.items():
-            after = self._evidence[campaign_id].plus(
+            ours = self._evidence[campaign_id].plus(
                 evidence_of(campaign_id, self._observed[campaign_id])
             )
-            self._engine._monitors.put(after, watching.monitor)
+            after = stored.get(campaign_id, ours)
+            if after == ours:
+                self._engine._monitors.put(after, watching.monitor)
+                continue
+            monitor = monitor_of(self._engine.suspension, after)
+            self._engine._monitors.put(after, monitor)
+            ours_left = self.campaigns.get(campaign_id)
+            if monitor.level is Level.SUSPEND and (
+                ours_left is None or ours_left.status is CampaignStatus.SENDING
+            ):
+                late.append((campaign_id, monitor))
+        return late
 
 
 class _Engine(Generic[S]):
@@ -421,9 +447,12 @@ class _Engine(Generic[S]):
         decide: Callable[[], Operation[tuple[_Step, T]]],
         *,
         also: tuple[type[Exception], ...] = (),
+        late: list[Action] | None = None,
     ) -> Operation[tuple[Committed, T]]:
         """Decide and commit, reading again and deciding again when another writer got there
-        first (``ConflictError``, and ``also``)."""
+        first (``ConflictError``, and ``also``). A suspension that only the evidence as stored
+        after the commit reaches (other writers' outcomes with this event's) follows in a
+        change of its own; its actions are added to ``late``."""
         catch: tuple[type[Exception], ...] = (ConflictError, *also)
         for _ in range(self._conflict_retries):
             step, value = yield from decide()
@@ -435,7 +464,11 @@ class _Engine(Generic[S]):
             except catch:
                 _log.debug("a concurrent writer changed what this event read: decide again")
                 continue
-            step.written()
+            reached = step.written(committed)
+            if reached:
+                suspended = yield from self._suspend_late(reached, step.now)
+                if late is not None:
+                    late.extend(suspended)
             for campaign in committed.completed:
                 _log.info("campaign %s completed", campaign.id)
             for campaign in committed.campaigns:
@@ -444,17 +477,39 @@ class _Engine(Generic[S]):
             return committed, value
         raise ConflictError("event", "change", -1, -1)
 
+    def _suspend_late(
+        self, reached: list[tuple[str, Monitor]], now: datetime
+    ) -> Operation[list[Action]]:
+        """Suspend each campaign whose evidence, as stored after a commit, asks for it: one
+        change each (the campaign read again: another writer may have suspended it already)."""
+        actions: list[Action] = []
+        for campaign_id, monitor in reached:
+            found = alarm(campaign_id, monitor.policy.verdict(), Level.OK, now)
+            if not isinstance(found, Suspension):  # pragma: no cover - reached means SUSPEND
+                continue
+            _log.info("campaign %s: the evidence of several writers asks to suspend", campaign_id)
+
+            def decide(
+                campaign_id: str = campaign_id, found: Suspension = found
+            ) -> Operation[tuple[_Step, list[Action]]]:
+                step = _Step(self, now)
+                return step, (yield from step.suspend(campaign_id, found))
+
+            actions.extend((yield from self._commit(decide))[1])
+        return actions
+
     def _handled(
-        self, results: Sequence[_Result], committed: Committed
+        self, results: Sequence[_Result], committed: Committed, late: Sequence[Action] = ()
     ) -> Operation[list[HandleResult]]:
-        """Each result with its message as stored: from ``committed``, else read."""
+        """Each result with its message as stored: from ``committed``, else read; a late
+        suspension's action goes with the last result of its campaign."""
         handled: list[HandleResult] = []
         for result in results:
             message = committed.message(result.message_id) or (
                 yield Call("get_message", (result.message_id,))
             )
             handled.append(result.handled(message))
-        return handled
+        return _with_late(handled, late)
 
     # planning and sending --------------------------------------------------------------------
 
@@ -718,8 +773,9 @@ class _Engine(Generic[S]):
                 )
             return step, results
 
-        committed, results = yield from self._commit(decide)
-        return (yield from self._handled(results, committed))
+        late: list[Action] = []
+        committed, results = yield from self._commit(decide, late=late)
+        return (yield from self._handled(results, committed, late))
 
     def _classify(self, report: DeliveryReport) -> Classification:
         return classify(report, classifier=self.classifier)
@@ -753,8 +809,9 @@ class _Engine(Generic[S]):
                 results.append((yield from self._apply(step, read, None, EXPIRED, now)))
             return step, results
 
-        committed, results = yield from self._commit(decide)
-        return (yield from self._handled(results, committed))
+        late: list[Action] = []
+        committed, results = yield from self._commit(decide, late=late)
+        return (yield from self._handled(results, committed, late))
 
     def _apply(
         self,
@@ -907,7 +964,8 @@ class _Engine(Generic[S]):
                 results.append((yield from self._apply(step, read, report, classification, now)))
             return step, results
 
-        committed, decided = yield from self._commit(decide)
+        late: list[Action] = []
+        committed, decided = yield from self._commit(decide, late=late)
         handled: list[HandleResult] = []
         for report, classification, result in zip(reports, found, decided, strict=True):
             if result is None:
@@ -917,7 +975,7 @@ class _Engine(Generic[S]):
                     yield Call("get_message", (result.message_id,))
                 )
                 handled.append(result.handled(message))
-        return handled
+        return _with_late(handled, late)
 
     def _after_orphan(
         self, report: DeliveryReport, found: Classification, now: datetime
@@ -945,10 +1003,11 @@ class _Engine(Generic[S]):
                     applied.append((text, result))
                 return step, applied
 
-            committed, applied = yield from self._commit(decide)
+            late: list[Action] = []
+            committed, applied = yield from self._commit(decide, late=late)
             for text, result in applied:
                 if text == ours:
-                    return (yield from self._handled((result,), committed))[0]
+                    return (yield from self._handled((result,), committed, late))[0]
         _log.info("report for unknown provider id %r kept as an orphan", mask_numbers_in(pid))
         return HandleResult(effect="orphan", message=None, classification=found)
 
@@ -1012,7 +1071,9 @@ class _Engine(Generic[S]):
                     actions.extend((yield from step.observe(campaign_id, Observation.UNSUBSCRIBE)))
             return step, (received, actions)
 
-        committed, (received, actions) = yield from self._commit(decide)
+        late: list[Action] = []
+        committed, (received, actions) = yield from self._commit(decide, late=late)
+        actions.extend(late)
         if isinstance(received, Reply):
             return InboundResult(
                 kind="reply",
@@ -1070,6 +1131,23 @@ class _Result:
             classification=self.classification,
             actions=self.actions,
         )
+
+
+def _with_late(handled: list[HandleResult], late: Sequence[Action]) -> list[HandleResult]:
+    """``handled`` with each late action added to the last result of its campaign (the last
+    result when none is of it)."""
+    for action in late:
+        campaign_id = getattr(action, "campaign_id", None)
+        where = len(handled) - 1
+        for index in range(len(handled) - 1, -1, -1):
+            message = handled[index].message
+            if message is not None and message.campaign_id == campaign_id:
+                where = index
+                break
+        if where >= 0:
+            result = handled[where]
+            handled[where] = attrs.evolve(result, actions=(*result.actions, action))
+    return handled
 
 
 def _first_failure(message: Message) -> datetime:

@@ -269,7 +269,13 @@ def _last_of(first: tuple[Any, ...], second: tuple[Any, ...]) -> tuple[Any, ...]
 class Committed:
     """What ``commit`` wrote: the campaigns and messages as stored now (their new versions, new
     ones included), the replies, unsubscribes and blocks that were not already stored (a
-    repeated webhook writes none), and the campaigns it completed."""
+    repeated webhook writes none), and the campaigns it completed.
+
+    ``evidence``: the suspension evidence of each campaign the change added to (or restarted),
+    as stored once the change was written, which counts the outcomes other writers committed
+    between the engine's read and this commit. The engine decides a suspension from it that
+    neither writer's outcomes reached alone. A store that leaves it empty (a store written
+    before it existed) is taken to have had no other writer meanwhile."""
 
     campaigns: tuple[Campaign, ...] = ()
     messages: tuple[Message, ...] = ()
@@ -277,6 +283,7 @@ class Committed:
     unsubscribes: tuple[Unsubscribe, ...] = ()
     blocks: tuple[Block, ...] = ()
     completed: tuple[Campaign, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
     # The messages by id, built by the first ``message()`` call: the engine asks for each
     # message of a batch (a scan each was quadratic: 1,000 messages, 500,000 comparisons).
     _by_id: dict[str, Message] = attrs.field(

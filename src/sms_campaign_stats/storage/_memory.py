@@ -464,10 +464,12 @@ class InMemoryStorage(StorageBase):
             self._set(self._orphans, orphan.provider_message_id, [*waiting, kept], undo)
         if change.orphans:
             self._evict_orphans(max(o.received_at for o in change.orphans), undo)
+        totals: dict[str, Evidence] = {}
         for evidence in change.evidence:
             stored = self._evidence.get(evidence.campaign_id)
             total = (stored or Evidence(campaign_id=evidence.campaign_id)).plus(evidence)
             self._set(self._evidence, evidence.campaign_id, total, undo)
+            totals[evidence.campaign_id] = total
         completed = []
         for completion in change.completions:
             done = self._complete(completion.campaign_id, completion.at, undo)
@@ -481,6 +483,7 @@ class InMemoryStorage(StorageBase):
             unsubscribes=plan.unsubscribes,
             blocks=plan.blocks,
             completed=tuple(completed),
+            evidence=tuple(totals.values()),
         )
 
     def _complete(self, campaign_id: str, at: datetime, undo: _Undo) -> Campaign | None:

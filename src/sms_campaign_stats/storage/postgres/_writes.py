@@ -78,13 +78,15 @@ _ADD_EVIDENCE = (
     "delivered = evidence.delivered + excluded.delivered, "
     "soft_bounces = evidence.soft_bounces + excluded.soft_bounces, "
     "hard_bounces = evidence.hard_bounces + excluded.hard_bounces, "
-    "unsubscribes = evidence.unsubscribes + excluded.unsubscribes"
+    "unsubscribes = evidence.unsubscribes + excluded.unsubscribes "
+    "RETURNING delivered, soft_bounces, hard_bounces, unsubscribes"
 )
 _RESTART_EVIDENCE = (
     "INSERT INTO evidence (campaign_id, delivered, soft_bounces, hard_bounces, unsubscribes) "
     "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (campaign_id) DO UPDATE SET "
     "delivered = excluded.delivered, soft_bounces = excluded.soft_bounces, "
-    "hard_bounces = excluded.hard_bounces, unsubscribes = excluded.unsubscribes"
+    "hard_bounces = excluded.hard_bounces, unsubscribes = excluded.unsubscribes "
+    "RETURNING delivered, soft_bounces, hard_bounces, unsubscribes"
 )
 
 
@@ -306,11 +308,14 @@ def keep_orphans(
     return aged + over
 
 
-def add_evidence(evidence: Mapping[str, Evidence]) -> Op[None]:
-    """Add (or, for a restart, set) each campaign's evidence, in campaign order."""
+def add_evidence(evidence: Mapping[str, Evidence]) -> Op[list[Evidence]]:
+    """Add (or, for a restart, set) each campaign's evidence, in campaign order; each as stored
+    after it, other writers' committed outcomes included (the upsert waits for a writer that
+    holds the row, then adds to what it committed)."""
+    totals = []
     for campaign_id in sorted(evidence):
         delta = evidence[campaign_id]
-        yield from execute(
+        row = yield from fetch_one(
             _RESTART_EVIDENCE if delta.restart else _ADD_EVIDENCE,
             (
                 campaign_id,
@@ -320,6 +325,17 @@ def add_evidence(evidence: Mapping[str, Evidence]) -> Op[None]:
                 delta.unsubscribes,
             ),
         )
+        assert row is not None  # an upsert returns its row
+        totals.append(
+            Evidence(
+                campaign_id=campaign_id,
+                delivered=row[0],
+                soft_bounces=row[1],
+                hard_bounces=row[2],
+                unsubscribes=row[3],
+            )
+        )
+    return totals
 
 
 # the whole change ---------------------------------------------------------------------------
@@ -374,7 +390,7 @@ def commit_op(
         change.orphans, encoded.reports, orphan_max_age, orphan_max_count
     )
     completed = yield from complete(change.completions)
-    yield from add_evidence(encoded.evidence)
+    totals = yield from add_evidence(encoded.evidence)
     stored = {c.id: c for c in (*campaigns, *change.new_campaigns, *completed)}
     committed = Committed(
         campaigns=tuple(stored.values()),
@@ -383,5 +399,6 @@ def commit_op(
         unsubscribes=tuple(unsubscribes),
         blocks=tuple(b for b, ok in zip(change.blocks, blocked, strict=True) if ok),
         completed=tuple(completed),
+        evidence=tuple(totals),
     )
     return Written(committed, list_sets, evicted)
