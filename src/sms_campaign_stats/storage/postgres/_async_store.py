@@ -86,6 +86,8 @@ class AsyncPostgresStorage:
         self._create = bool(create)
         self._driver = AsyncDriver(self._options)
         self._list_sets: dict[tuple[str, ...], int] = {}
+        # The lists of each list set id read (a list set never changes).
+        self._list_ids: dict[int, tuple[str, ...]] = {}
         self._salt = b""
         self._opening = asyncio.Lock()
 
@@ -141,7 +143,7 @@ class AsyncPostgresStorage:
     async def find_messages_by_provider_ids(
         self, provider_message_ids: Iterable[str]
     ) -> dict[str, Message]:
-        return await self._run(ops.find_by_provider_ids(provider_message_ids))
+        return await self._run(ops.find_by_provider_ids(provider_message_ids, self._list_ids))
 
     def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> AsyncIterator[Message]:
         return self._pages(ops.scan_messages(campaign_id, batch_size))

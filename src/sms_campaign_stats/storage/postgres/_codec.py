@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sms_campaign_stats._core.shape import MessageShape
@@ -139,14 +139,17 @@ def message_row(
     )
 
 
-def message_from_row(row: Sequence[Any]) -> Message:
-    """The message a ``MESSAGE_SELECT`` row holds. Rows are written by this library from
+def message_from_row(
+    row: Sequence[Any], list_ids: Mapping[int, tuple[str, ...]] | None = None
+) -> Message:
+    """The message a ``MESSAGE_SELECT`` row holds (with ``list_ids``: a row whose fourth column
+    is the list set's id, and the lists of each id). Rows are written by this library from
     validated messages, so they are read back without running the validators again."""
     return built_message(
         row[0],
         row[1],
         row[2],
-        tuple(row[3]),
+        tuple(row[3]) if list_ids is None else list_ids[row[3]],
         status_of(row[4]),
         reason_of(row[5]),
         _attempts(row[6]),

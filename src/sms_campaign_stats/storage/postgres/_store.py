@@ -95,6 +95,8 @@ class PostgresStorage(StorageBase):
         self._driver = Driver(self._options)
         # Committed list-set ids, shared by threads: list ids -> id.
         self._list_sets: dict[tuple[str, ...], int] = {}
+        # The lists of each list set id read (a list set never changes).
+        self._list_ids: dict[int, tuple[str, ...]] = {}
         self._salt = self._driver.open(
             Work(
                 Kind.WRITE,
@@ -131,7 +133,7 @@ class PostgresStorage(StorageBase):
     def find_messages_by_provider_ids(
         self, provider_message_ids: Iterable[str]
     ) -> dict[str, Message]:
-        return self._run(ops.find_by_provider_ids(provider_message_ids))
+        return self._run(ops.find_by_provider_ids(provider_message_ids, self._list_ids))
 
     def find_message_by_provider_id(self, provider_message_id: str) -> Message | None:
         return self.find_messages_by_provider_ids([provider_message_id]).get(provider_message_id)
