@@ -49,6 +49,32 @@ def test_file_is_marked_and_in_wal_mode(tmp_path: Path) -> None:
     connection.close()
 
 
+def test_new_file_has_small_pages_and_an_older_file_keeps_its_own(tmp_path: Path) -> None:
+    """A new file is created with 1,024-byte pages (each event's commit writes whole pages); a
+    file created with SQLite's default 4,096 (as before) keeps them, and is read and written."""
+    path = tmp_path / "s.db"
+    SQLiteStorage(path).close()
+    older = tmp_path / "older.db"
+    connection = sqlite3.connect(older)
+    connection.execute("PRAGMA page_size = 4096")
+    connection.execute("PRAGMA journal_mode = WAL")  # writes the header: the size is set
+    connection.close()
+    store = SQLiteStorage(older)
+    campaign, created = sample_campaign()
+    store.add_campaign(campaign, events=[created])
+    messages = sample_messages(campaign, 10)
+    store.add_messages(messages)
+    store.close()
+    reopened = SQLiteStorage(older)
+    assert messages == [reopened.get_message(m.id) for m in messages]
+    reopened.close()
+    for file, expected in ((path, 1024), (older, 4096)):
+        connection = sqlite3.connect(file)
+        assert expected == connection.execute("PRAGMA page_size").fetchone()[0]
+        assert [("ok",)] == connection.execute("PRAGMA integrity_check").fetchall()
+        connection.close()
+
+
 def test_data_survives_reopening(tmp_path: Path) -> None:
     """What one store object wrote, another one opening the file reads."""
     path = tmp_path / "s.db"
