@@ -107,6 +107,7 @@ _ORPHANS_OF = (
     "SELECT seq, provider_message_id, received_at, report FROM orphans "
     "WHERE provider_message_id IN "
 )
+_CACHED_LIST_TEXTS = 4096  # decoded list-id texts kept per store (_list_ids)
 _FIRST_PAGE = -(2**62)  # below every instant's microseconds
 _NO_END = 2**62  # above every instant's microseconds
 
@@ -171,6 +172,8 @@ class SQLiteStorage(StorageBase):
         # Committed list-set ids, shared by threads: text -> id, and id -> list ids.
         self._list_set_ids: dict[str, int] = {}
         self._list_sets_by_id: dict[int, tuple[str, ...]] = {}
+        # Decoded list-id texts of message rows, shared by threads (_list_ids).
+        self._lists_by_text: dict[str, tuple[str, ...]] = {}
         # The columns of each message shape whose list set is committed (ListSets.fragment).
         self._fragments: dict[MessageShape, tuple[Any, ...]] = {}
         # Recorded provider ids' messages, shared by threads (a recorded id never changes hands).
@@ -288,10 +291,14 @@ class SQLiteStorage(StorageBase):
         return [(row[0], message_from_row(row[1:], self._list_ids(row[4]))) for row in rows]
 
     def _list_ids(self, text: str) -> tuple[str, ...]:
-        known = self._list_set_ids.get(text)
-        if known is not None and known in self._list_sets_by_id:
-            return self._list_sets_by_id[known]
-        return tuple(json.loads(text))
+        """The list ids a message row's ``list_ids`` text holds: decoded once per text (the
+        value of a text never changes, whatever is committed)."""
+        found = self._lists_by_text.get(text)
+        if found is None:
+            if len(self._lists_by_text) >= _CACHED_LIST_TEXTS:
+                self._lists_by_text.clear()
+            found = self._lists_by_text[text] = tuple(json.loads(text))
+        return found
 
     def get_message(self, message_id: str) -> Message:
         found = self._read_one(functools.partial(self._message, message_id))
