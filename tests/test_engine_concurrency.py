@@ -3,6 +3,7 @@ file: the same final counts as one thread, nothing lost, nothing counted twice."
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import threading
 from collections.abc import Callable
@@ -13,11 +14,17 @@ from pathlib import Path
 import attrs
 
 from sms_campaign_stats import Campaign, InMemoryStorage, SQLiteStorage, report_for
-from sms_campaign_stats.engine import CampaignEngine, HandleResult, SendMessage, SuspendCampaign
+from sms_campaign_stats.engine import (
+    AsyncCampaignEngine,
+    CampaignEngine,
+    HandleResult,
+    SendMessage,
+    SuspendCampaign,
+)
 from sms_campaign_stats.lifecycle import CampaignStatus
 from sms_campaign_stats.model import TimelineKind
 from sms_campaign_stats.providers import DeliveryReport, parse_vonage_receipt
-from sms_campaign_stats.storage import Change, Committed, StorageBase
+from sms_campaign_stats.storage import Change, Committed, StorageBase, ThreadedAsyncStorage
 
 UTC = timezone.utc
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
@@ -221,4 +228,19 @@ def test_a_store_that_does_not_report_its_evidence_is_read_as_before() -> None:
     assert [] == _suspensions(first.handle_many(_hard_bounces(0, 110), LATER))
     assert CampaignStatus.SENDING is store.get_campaign("c").status
     assert 1 == len(_suspensions([first.handle(_hard_bounces(220, 1)[0], LATER)]))
+    _suspended_once(store)
+
+
+def test_the_async_engine_suspends_together_too() -> None:
+    """``AsyncCampaignEngine`` drives the same decisions: the late suspension comes with it."""
+    store = _Interleaved()
+    _sent_to(store, 400)
+    second = CampaignEngine(store)
+    store.meanwhile = lambda: second.handle_many(_hard_bounces(110, 110), LATER)
+
+    async def first() -> list[HandleResult]:
+        engine = AsyncCampaignEngine(ThreadedAsyncStorage(store))  # closing it closes the store
+        return await engine.handle_many(_hard_bounces(0, 110), LATER)
+
+    assert 1 == len(_suspensions(asyncio.run(first())))
     _suspended_once(store)
