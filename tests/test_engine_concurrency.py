@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import attrs
+import pytest
 
 from sms_campaign_stats import Campaign, InMemoryStorage, SQLiteStorage, report_for
 from sms_campaign_stats.engine import (
@@ -119,20 +121,36 @@ def test_processes_count_every_report_once(tmp_path: Path) -> None:
 # Two writers whose outcomes reach the suspension only together ---------------------------------
 
 
-class _Interleaved(InMemoryStorage):
+class _Meanwhile(StorageBase):
     """Runs ``meanwhile`` (another worker's engine) just before the next change that adds
     suspension evidence is committed: what a second process does between this engine's read of
     the evidence and its commit."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.meanwhile: Callable[[], object] | None = None
+    meanwhile: Callable[[], object] | None = None
 
     def commit(self, change: Change) -> Committed:
         if self.meanwhile is not None and change.evidence:
             run, self.meanwhile = self.meanwhile, None
             run()
-        return super().commit(change)
+        return super().commit(change)  # type: ignore[safe-super]
+
+
+class _Interleaved(_Meanwhile, InMemoryStorage):
+    pass
+
+
+class _InterleavedFile(_Meanwhile, SQLiteStorage):
+    pass
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def interleaved(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StorageBase]:
+    if request.param == "memory":
+        yield _Interleaved()
+        return
+    store = _InterleavedFile(tmp_path / "two.db", durability="normal")
+    yield store
+    store.close()
 
 
 def _hard_bounces(first: int, count: int) -> list[DeliveryReport]:
@@ -170,12 +188,12 @@ def _suspended_once(store: StorageBase) -> None:
     assert 1 == kinds.count(TimelineKind.SUSPENDED)
 
 
-def test_two_batches_suspend_together_what_neither_reaches_alone() -> None:
+def test_two_batches_suspend_together_what_neither_reaches_alone(interleaved: Any) -> None:
     """110 hard bounces each (the default policy needs a sample of 200): both engines read no
     evidence; the one whose commit comes second learns from the store's evidence after its
     change that there are 220. It suspends the campaign at once, in a change of its own, and
     says so in its last result; the other writer's results ask for nothing."""
-    store = _Interleaved()
+    store = interleaved
     _sent_to(store, 400)
     first, second = CampaignEngine(store), CampaignEngine(store)
     other: list[HandleResult] = []

@@ -1036,23 +1036,32 @@ class StorageConformance:
 
     def test_evidence_adds_and_restarts(self, store: StorageBase, campaign: Campaign) -> None:
         """A campaign's evidence starts at zero; a change adds its deltas, in order, and a
-        restart sets it; an unknown campaign is refused."""
+        restart sets it; an unknown campaign is refused. ``Committed.evidence`` gives each
+        campaign's evidence as stored after the change (what another writer added before it
+        included: the engine suspends from it)."""
         other, _ = sample_campaign("other")
         store.add_campaign(other)
         assert Evidence(campaign_id=campaign.id) == store.evidence(campaign.id)
-        store.commit(
+        before = store.commit(Change(evidence=[Evidence(campaign_id=other.id, delivered=4)]))
+        assert [Evidence(campaign_id=other.id, delivered=4)] == list(before.evidence)
+        committed = store.commit(
             Change(
                 evidence=[
                     Evidence(campaign_id=campaign.id, delivered=3, soft_bounces=1),
                     Evidence(campaign_id=campaign.id, hard_bounces=2, unsubscribes=1),
-                    Evidence(campaign_id=other.id, delivered=7),
+                    Evidence(campaign_id=other.id, delivered=3),
                 ]
             )
         )
-        assert Evidence(
+        added = Evidence(
             campaign_id=campaign.id, delivered=3, soft_bounces=1, hard_bounces=2, unsubscribes=1
-        ) == store.evidence(campaign.id)
-        store.commit(
+        )
+        assert added == store.evidence(campaign.id)
+        assert {campaign.id: added, other.id: Evidence(campaign_id=other.id, delivered=7)} == {
+            e.campaign_id: e for e in committed.evidence
+        }
+        assert 2 == len(committed.evidence)
+        committed = store.commit(
             Change(
                 evidence=[
                     Evidence(campaign_id=campaign.id, delivered=5),
@@ -1061,12 +1070,14 @@ class StorageConformance:
                 ]
             )
         )
-        assert Evidence(campaign_id=campaign.id, delivered=1, soft_bounces=2) == store.evidence(
-            campaign.id
-        )
-        store.commit(Change(evidence=[Evidence(campaign_id=campaign.id, restart=True)]))
+        restarted = Evidence(campaign_id=campaign.id, delivered=1, soft_bounces=2)
+        assert restarted == store.evidence(campaign.id)
+        assert [restarted] == list(committed.evidence)
+        committed = store.commit(Change(evidence=[Evidence(campaign_id=campaign.id, restart=True)]))
         assert Evidence(campaign_id=campaign.id) == store.evidence(campaign.id)
+        assert [Evidence(campaign_id=campaign.id)] == list(committed.evidence)
         assert Evidence(campaign_id=other.id, delivered=7) == store.evidence(other.id)
+        assert () == store.commit(Change(events=[])).evidence
         with pytest.raises(NotFoundError):
             store.evidence("nope")
         with pytest.raises(NotFoundError):

@@ -562,7 +562,7 @@ class SQLiteStorage(StorageBase):
         evidence = encode_evidence(change.evidence)
         claimed: list[tuple[str, str]] = []
         done: list[Committed] = []
-        keep = functools.partial(self._keep, change, evidence, claimed, done)
+        keep = functools.partial(self._keep, change, claimed, done)
         try:
             with self._transaction(write=True, on_commit=keep) as connection:
                 list_sets = ListSets(connection, self._list_set_ids, self._fragments)
@@ -582,25 +582,19 @@ class SQLiteStorage(StorageBase):
     def _keep(
         self,
         change: Change,
-        evidence: dict[str, Evidence],
         claimed: list[tuple[str, str]],
         done: list[Committed],
         view: View,
     ) -> None:
         """A committed change's values, into the connection's view: messages and campaigns as
-        stored, evidence with the change's deltas added to what the view held, the provider ids
-        recorded."""
+        stored, the evidence as the change left it, the provider ids recorded."""
         (written,) = done
         for message in written.messages:
             view.keep_message(message)
         for campaign in written.campaigns:
             view.keep_campaign(campaign)
-        for campaign_id, delta in evidence.items():
-            before = view.evidence.get(campaign_id)
-            if before is not None:
-                view.keep_evidence(before.plus(delta))
-            elif delta.restart:
-                view.keep_evidence(Evidence(campaign_id=campaign_id).plus(delta))
+        for total in written.evidence:
+            view.keep_evidence(total)
         if change.orphans or change.taken_orphans:
             view.orphans_empty = None
         for provider_id, message_id in claimed:
@@ -651,8 +645,7 @@ class SQLiteStorage(StorageBase):
             )
             if evicted:
                 log_evicted(evicted, self._orphan_max_age, self._orphan_max_count)
-        if evidence:
-            add_evidence(connection, evidence)
+        totals = add_evidence(connection, evidence) if evidence else []
         completed = [
             done
             for done in (complete(connection, c) for c in change.completions)
@@ -666,6 +659,7 @@ class SQLiteStorage(StorageBase):
             unsubscribes=tuple(unsubscribes),
             blocks=tuple(b for b, ok in zip(change.blocks, written, strict=True) if ok),
             completed=tuple(completed),
+            evidence=tuple(totals),
         )
 
     def _block_row(self, block: Block) -> tuple[str, str, int | None, str]:

@@ -116,17 +116,19 @@ _EVIDENCE_OF_STORED = (
     "INSERT INTO evidence (campaign_id, delivered, soft_bounces, hard_bounces, unsubscribes) "
     "SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM campaigns WHERE id = ?1) "
 )
+_EVIDENCE_RETURNED = "RETURNING delivered, soft_bounces, hard_bounces, unsubscribes"
 _ADD_EVIDENCE = (
     _EVIDENCE_OF_STORED + "ON CONFLICT (campaign_id) DO UPDATE SET "
     "delivered = delivered + excluded.delivered, "
     "soft_bounces = soft_bounces + excluded.soft_bounces, "
     "hard_bounces = hard_bounces + excluded.hard_bounces, "
-    "unsubscribes = unsubscribes + excluded.unsubscribes"
+    "unsubscribes = unsubscribes + excluded.unsubscribes " + _EVIDENCE_RETURNED
 )
 _RESTART_EVIDENCE = (
     _EVIDENCE_OF_STORED + "ON CONFLICT (campaign_id) DO UPDATE SET "
     "delivered = excluded.delivered, soft_bounces = excluded.soft_bounces, "
-    "hard_bounces = excluded.hard_bounces, unsubscribes = excluded.unsubscribes"
+    "hard_bounces = excluded.hard_bounces, unsubscribes = excluded.unsubscribes "
+    + _EVIDENCE_RETURNED
 )
 
 
@@ -569,10 +571,14 @@ def encode_evidence(evidence: Sequence[Evidence]) -> dict[str, Evidence]:
     return folded
 
 
-def add_evidence(connection: sqlite3.Connection, evidence: Mapping[str, Evidence]) -> None:
-    """Add (or, for a restart, set) each campaign's evidence (``encode_evidence``)."""
+def add_evidence(
+    connection: sqlite3.Connection, evidence: Mapping[str, Evidence]
+) -> list[Evidence]:
+    """Add (or, for a restart, set) each campaign's evidence (``encode_evidence``); each as
+    stored after it (``Committed.evidence``: what other connections committed before included)."""
+    totals = []
     for campaign_id, delta in evidence.items():
-        written = connection.execute(
+        row = connection.execute(
             _RESTART_EVIDENCE if delta.restart else _ADD_EVIDENCE,
             (
                 campaign_id,
@@ -581,6 +587,16 @@ def add_evidence(connection: sqlite3.Connection, evidence: Mapping[str, Evidence
                 delta.hard_bounces,
                 delta.unsubscribes,
             ),
-        ).rowcount
-        if written != 1:
+        ).fetchone()
+        if row is None:
             raise NotFoundError("campaign", campaign_id)
+        totals.append(
+            Evidence(
+                campaign_id=campaign_id,
+                delivered=row[0],
+                soft_bounces=row[1],
+                hard_bounces=row[2],
+                unsubscribes=row[3],
+            )
+        )
+    return totals
