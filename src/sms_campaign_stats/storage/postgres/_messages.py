@@ -19,7 +19,6 @@ import psycopg
 from sms_campaign_stats._core.privacy import mask_number
 from sms_campaign_stats._core.shape import MessageShape
 from sms_campaign_stats.errors import (
-    ConflictError,
     DuplicateError,
     NotFoundError,
     SmsCampaignStatsError,
@@ -35,6 +34,7 @@ from sms_campaign_stats.storage.postgres._steps import (
     fetch_one,
 )
 from sms_campaign_stats.storage.sqlite._schema import attempt_provider_ids, json_array
+from sms_campaign_stats.storage.sqlite._writes import refusal
 
 __all__ = [
     "CHUNK",
@@ -57,13 +57,13 @@ _RESOLVE_LIST_SET = (
 # (code-point order, as Python sorts: writers of overlapping batches queue instead of
 # deadlocking), which reads what the checks and the choice of statement need: each row's place
 # (``ctid``, the newest version's once locked, which no other writer can move until the commit),
-# version and identity, the columns a delivery report keeps, and its attempts as stored now,
+# identity and version, the columns a delivery report keeps, and its attempts as stored now,
 # whose provider ids are registered already. Then the rows are written by their place (a TID
 # scan, whatever the table's size or the planner's statistics), from arrays (one per column),
 # by one statement per kind: most updates (a delivery report) keep the lists, the segments, the
 # instants of queueing and submission and the zone, and send only the columns they change.
 _LOCK_MESSAGES = (
-    "SELECT id, ctid::text, version, campaign_id, recipient, list_set, segments, queued_at, "
+    "SELECT id, ctid::text, campaign_id, recipient, version, list_set, segments, queued_at, "
     "submitted_at, sent, last_attempt_at, zone, attempts::text FROM messages "
     'WHERE id = ANY(%b::text[]) ORDER BY id COLLATE "C" FOR NO KEY UPDATE'
 )
@@ -286,15 +286,10 @@ def compare_and_set_messages(batch: Sequence[Message], list_sets: ListSets) -> O
     every: list[tuple[Any, ...]] = []
     for message, row in zip(ordered, rows, strict=True):
         stored = locked.get(message.id)
-        if stored is None:
-            raise NotFoundError("message", message.id)
-        # The version first: a message read before forget() changed its recipient is stale.
-        if stored[2] != message.version:
-            raise ConflictError("message", message.id, message.version, stored[2])
-        if (stored[3], stored[4]) != (message.campaign_id, message.recipient):
-            raise ValidationError(
-                "Message", f"message {message.id!r}: campaign and recipient cannot change"
-            )
+        refused = refusal(message, None if stored is None else stored[2:5])
+        if refused is not None:
+            raise refused
+        assert stored is not None  # refused otherwise
         if _KEPT_IN_ROW(row) == _KEPT_IN_LOCK(stored):
             narrow.append((*_NARROW(row), stored[1]))
         else:

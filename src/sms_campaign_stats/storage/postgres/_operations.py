@@ -50,6 +50,7 @@ from sms_campaign_stats.storage.postgres._steps import (
 )
 from sms_campaign_stats.storage.postgres._writes import BLOCK, Encoded, Written, commit_op
 from sms_campaign_stats.storage.sqlite._schema import decode_shape, tally_shapes
+from sms_campaign_stats.storage.sqlite._writes import evidence_of_row
 
 __all__ = [
     "Scan",
@@ -188,15 +189,7 @@ def evidence(campaign_id: str) -> Work[Evidence]:
         )
         if row is None:
             raise NotFoundError("campaign", campaign_id)
-        if row[0] is None:
-            return Evidence(campaign_id=campaign_id)
-        return Evidence(
-            campaign_id=campaign_id,
-            delivered=row[0],
-            soft_bounces=row[1],
-            hard_bounces=row[2],
-            unsubscribes=row[3],
-        )
+        return evidence_of_row(campaign_id, row)
 
     return _read(op)
 

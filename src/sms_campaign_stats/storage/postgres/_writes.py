@@ -51,7 +51,7 @@ from sms_campaign_stats.storage.postgres._steps import (
     returning_many,
     rowcount,
 )
-from sms_campaign_stats.storage.sqlite._writes import encode_evidence
+from sms_campaign_stats.storage.sqlite._writes import encode_evidence, evidence_of_row
 
 __all__ = ["BLOCK", "Encoded", "Written", "commit_op", "encode"]
 
@@ -326,15 +326,7 @@ def add_evidence(evidence: Mapping[str, Evidence]) -> Op[list[Evidence]]:
             ),
         )
         assert row is not None  # an upsert returns its row
-        totals.append(
-            Evidence(
-                campaign_id=campaign_id,
-                delivered=row[0],
-                soft_bounces=row[1],
-                hard_bounces=row[2],
-                unsubscribes=row[3],
-            )
-        )
+        totals.append(evidence_of_row(campaign_id, row))
     return totals
 
 

@@ -82,6 +82,7 @@ from sms_campaign_stats.storage.sqlite._writes import (
     encode_evidence,
     encode_orphans,
     evict_orphans,
+    evidence_of_row,
     insert_campaigns,
     insert_events,
     insert_messages,
@@ -260,16 +261,7 @@ class SQLiteStorage(StorageBase):
         ).fetchone()
         if row is None:
             return None
-        if row[0] is None:
-            found = Evidence(campaign_id=campaign_id)
-        else:
-            found = Evidence(
-                campaign_id=campaign_id,
-                delivered=row[0],
-                soft_bounces=row[1],
-                hard_bounces=row[2],
-                unsubscribes=row[3],
-            )
+        found = evidence_of_row(campaign_id, row)
         view.keep_evidence(found)
         return found
 

@@ -60,12 +60,14 @@ __all__ = [
     "complete",
     "encode_evidence",
     "encode_orphans",
+    "evidence_of_row",
     "insert_campaigns",
     "insert_events",
     "insert_messages",
     "keep_orphans",
     "record_replies",
     "record_unsubscribes",
+    "refusal",
     "require_campaigns",
     "take_orphans",
     "write_blocks",
@@ -416,6 +418,21 @@ def _claim_provider_ids(connection: sqlite3.Connection, pairs: Sequence[tuple[st
         raise _provider_id_error(connection, pairs, error) from None
 
 
+def refusal(message: Message, stored: Sequence[Any] | None) -> SmsCampaignStatsError | None:
+    """Why a compare-and-set refuses ``message``, given its row as stored (campaign id,
+    recipient, version; ``None``: no such message), or ``None``: it may be written."""
+    if stored is None:
+        return NotFoundError("message", message.id)
+    # The version first: a message read before forget() changed its recipient is stale.
+    if stored[2] != message.version:
+        return ConflictError("message", message.id, message.version, stored[2])
+    if stored[0] != message.campaign_id or stored[1] != message.recipient:
+        return ValidationError(
+            "Message", f"message {message.id!r}: campaign and recipient cannot change"
+        )
+    return None
+
+
 def _update_error(
     connection: sqlite3.Connection, batch: Sequence[Message]
 ) -> SmsCampaignStatsError:
@@ -423,15 +440,9 @@ def _update_error(
         stored = connection.execute(
             "SELECT campaign_id, recipient, version FROM messages WHERE id = ?", (message.id,)
         ).fetchone()
-        if stored is None:
-            return NotFoundError("message", message.id)
-        # The version first: a message read before forget() changed its recipient is stale.
-        if stored[2] != message.version:
-            return ConflictError("message", message.id, message.version, stored[2])
-        if (stored[0], stored[1]) != (message.campaign_id, message.recipient):
-            return ValidationError(
-                "Message", f"message {message.id!r}: campaign and recipient cannot change"
-            )
+        found = refusal(message, stored)
+        if found is not None:
+            return found
     return StorageError("the messages were not written")  # pragma: no cover
 
 
@@ -590,13 +601,18 @@ def add_evidence(
         ).fetchone()
         if row is None:
             raise NotFoundError("campaign", campaign_id)
-        totals.append(
-            Evidence(
-                campaign_id=campaign_id,
-                delivered=row[0],
-                soft_bounces=row[1],
-                hard_bounces=row[2],
-                unsubscribes=row[3],
-            )
-        )
+        totals.append(evidence_of_row(campaign_id, row))
     return totals
+
+
+def evidence_of_row(campaign_id: str, row: Sequence[Any]) -> Evidence:
+    """A campaign's evidence from a row of its four counts (all ``None``: none stored yet)."""
+    if row[0] is None:
+        return Evidence(campaign_id=campaign_id)
+    return Evidence(
+        campaign_id=campaign_id,
+        delivered=row[0],
+        soft_bounces=row[1],
+        hard_bounces=row[2],
+        unsubscribes=row[3],
+    )
