@@ -36,8 +36,9 @@ COUNT = 120
 OUTCOMES = [("delivered", "0"), ("failed", "3"), ("rejected", "6")]
 
 
-def prepare(store: StorageBase) -> list[dict[str, str]]:
-    """A campaign of COUNT submitted messages, and one final receipt per message."""
+def sent_to(store: StorageBase, count: int) -> int:
+    """A campaign of ``count`` messages, each submitted with provider id ``p<index>``; how many
+    (every number is a valid mobile)."""
     change = Campaign.create(
         id="c",
         name="c",
@@ -49,11 +50,17 @@ def prepare(store: StorageBase) -> list[dict[str, str]]:
     )
     store.add_campaign(change.campaign, events=[change.event])
     engine = CampaignEngine(store)
-    numbers = [f"+3361234{i:04d}" for i in range(COUNT)]
-    planned = engine.plan("c", {"a": numbers}, NOW)
-    receipts = []
-    for index, action in enumerate(a for a in planned.actions if isinstance(a, SendMessage)):
+    planned = engine.plan("c", {"a": [f"+3361234{i:04d}" for i in range(count)]}, NOW)
+    sends = [a for a in planned.actions if isinstance(a, SendMessage)]
+    for index, action in enumerate(sends):
         engine.submitted(action.message_id, f"p{index}", NOW)
+    return len(sends)
+
+
+def prepare(store: StorageBase) -> list[dict[str, str]]:
+    """A campaign of COUNT submitted messages, and one final receipt per message."""
+    receipts = []
+    for index in range(sent_to(store, COUNT)):
         status, err = OUTCOMES[index % 3]
         receipts.append({"messageId": f"p{index}", "status": status, "err-code": err})
     return receipts
@@ -164,24 +171,6 @@ def _suspensions(results: list[HandleResult]) -> list[SuspendCampaign]:
     return [a for r in results for a in r.actions if isinstance(a, SuspendCampaign)]
 
 
-def _sent_to(store: StorageBase, count: int) -> None:
-    change = Campaign.create(
-        id="c",
-        name="c",
-        sender="MyShop",
-        content="Sale!",
-        list_ids=["a"],
-        at=NOW,
-        unit_price=Decimal("0.05"),
-    )
-    store.add_campaign(change.campaign, events=[change.event])
-    engine = CampaignEngine(store)
-    planned = engine.plan("c", {"a": [f"+3361234{i:04d}" for i in range(count)]}, NOW)
-    sends = [a for a in planned.actions if isinstance(a, SendMessage)]
-    for index, action in enumerate(sends):
-        engine.submitted(action.message_id, f"p{index}", NOW)
-
-
 def _suspended_once(store: StorageBase) -> None:
     assert CampaignStatus.SUSPENDED is store.get_campaign("c").status
     kinds = [e.kind for e in store.timeline("c")]
@@ -194,7 +183,7 @@ def test_two_batches_suspend_together_what_neither_reaches_alone(interleaved: An
     change that there are 220. It suspends the campaign at once, in a change of its own, and
     says so in its last result; the other writer's results ask for nothing."""
     store = interleaved
-    _sent_to(store, 400)
+    sent_to(store, 400)
     first, second = CampaignEngine(store), CampaignEngine(store)
     other: list[HandleResult] = []
     store.meanwhile = lambda: other.extend(second.handle_many(_hard_bounces(110, 110), LATER))
@@ -214,7 +203,7 @@ def test_two_reports_at_the_threshold_suspend_at_once() -> None:
     adds one (199, below the sample of 200), and the second to commit finds 200 stored after its
     change, and suspends."""
     store = _Interleaved()
-    _sent_to(store, 400)
+    sent_to(store, 400)
     first, second = CampaignEngine(store), CampaignEngine(store)
     first.handle_many(_hard_bounces(0, 99), LATER)
     second.handle_many(_hard_bounces(99, 99), LATER)
@@ -240,7 +229,7 @@ def test_a_store_that_does_not_report_its_evidence_is_read_as_before() -> None:
             return attrs.evolve(super().commit(change), evidence=())
 
     store = Older()
-    _sent_to(store, 400)
+    sent_to(store, 400)
     first, second = CampaignEngine(store), CampaignEngine(store)
     store.meanwhile = lambda: second.handle_many(_hard_bounces(110, 110), LATER)
     assert [] == _suspensions(first.handle_many(_hard_bounces(0, 110), LATER))
@@ -252,7 +241,7 @@ def test_a_store_that_does_not_report_its_evidence_is_read_as_before() -> None:
 def test_the_async_engine_suspends_together_too() -> None:
     """``AsyncCampaignEngine`` drives the same decisions: the late suspension comes with it."""
     store = _Interleaved()
-    _sent_to(store, 400)
+    sent_to(store, 400)
     second = CampaignEngine(store)
     store.meanwhile = lambda: second.handle_many(_hard_bounces(110, 110), LATER)
 
