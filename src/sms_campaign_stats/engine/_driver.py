@@ -1134,19 +1134,17 @@ class _Result:
 
 
 def _with_late(handled: list[HandleResult], late: Sequence[Action]) -> list[HandleResult]:
-    """``handled`` with each late action added to the last result of its campaign (the last
-    result when none is of it)."""
+    """``handled`` with each late action added to the last result of its campaign (a late
+    suspension follows a change that observed an outcome of it: there is one)."""
     for action in late:
         campaign_id = getattr(action, "campaign_id", None)
-        where = len(handled) - 1
-        for index in range(len(handled) - 1, -1, -1):
-            message = handled[index].message
-            if message is not None and message.campaign_id == campaign_id:
-                where = index
-                break
-        if where >= 0:
-            result = handled[where]
-            handled[where] = attrs.evolve(result, actions=(*result.actions, action))
+        where = max(
+            index
+            for index, result in enumerate(handled)
+            if result.message is not None and result.message.campaign_id == campaign_id
+        )
+        result = handled[where]
+        handled[where] = attrs.evolve(result, actions=(*result.actions, action))
     return handled
 
 
