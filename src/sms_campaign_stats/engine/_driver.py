@@ -75,10 +75,10 @@ from sms_campaign_stats.engine._monitors import (
     MonitorCache,
     Suspension,
     Watching,
-    alarm,
     evidence_of,
     monitor_of,
     suspend,
+    suspension_of,
 )
 from sms_campaign_stats.engine._parts import (
     DEFAULT_PART_POLICY,
@@ -484,9 +484,7 @@ class _Engine(Generic[S]):
         change each (the campaign read again: another writer may have suspended it already)."""
         actions: list[Action] = []
         for campaign_id, monitor in reached:
-            found = alarm(campaign_id, monitor.policy.verdict(), Level.OK, now)
-            if not isinstance(found, Suspension):  # pragma: no cover - reached means SUSPEND
-                continue
+            found = suspension_of(monitor.policy.verdict())
             _log.info("campaign %s: the evidence of several writers asks to suspend", campaign_id)
 
             def decide(

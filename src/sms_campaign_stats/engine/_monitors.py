@@ -48,6 +48,7 @@ __all__ = [
     "monitor_of",
     "quiet_steps",
     "suspend",
+    "suspension_of",
     "verdict_evidence",
     "watch",
 ]
@@ -253,12 +254,17 @@ def alarm(
     """What a verdict that is not OK asks for: a suspension, or a warning the first time a
     campaign reaches WARN (``previous`` is the level before)."""
     if verdict.level is Level.SUSPEND:
-        return Suspension(
-            reason=f"{verdict.policy}: {verdict.metric}", evidence=verdict_evidence(verdict)
-        )
+        return suspension_of(verdict)
     if verdict.level is Level.WARN and previous is Level.OK:
         return CampaignWarning(campaign_id=campaign_id, at=now, evidence=verdict_evidence(verdict))
     return None
+
+
+def suspension_of(verdict: Any) -> Suspension:
+    """The suspension a verdict at SUSPEND asks for."""
+    return Suspension(
+        reason=f"{verdict.policy}: {verdict.metric}", evidence=verdict_evidence(verdict)
+    )
 
 
 def suspend(
