@@ -251,3 +251,30 @@ def test_the_async_engine_suspends_together_too() -> None:
 
     assert 1 == len(_suspensions(asyncio.run(first())))
     _suspended_once(store)
+
+
+def test_others_outcomes_below_the_threshold_suspend_nothing() -> None:
+    """50 hard bounces of another writer between this engine's read and its commit of 50 more:
+    100 stored, below the sample of 200. Nothing is suspended, and the monitor the engine keeps
+    stands for the stored 100: 100 more of its own suspend the campaign."""
+    store = _Interleaved()
+    sent_to(store, 400)
+    first, second = CampaignEngine(store), CampaignEngine(store)
+    store.meanwhile = lambda: second.handle_many(_hard_bounces(50, 50), LATER)
+    assert [] == _suspensions(first.handle_many(_hard_bounces(0, 50), LATER))
+    assert CampaignStatus.SENDING is store.get_campaign("c").status
+    assert 100 == store.evidence("c").hard_bounces
+    assert 1 == len(_suspensions(first.handle_many(_hard_bounces(100, 100), LATER)))
+    _suspended_once(store)
+
+
+def test_a_change_that_suspends_itself_is_not_suspended_again() -> None:
+    """The batch crosses the threshold on its own (210 hard bounces) while another writer adds
+    50: the change suspends the campaign, and the stored 260 ask for nothing more."""
+    store = _Interleaved()
+    sent_to(store, 400)
+    first, second = CampaignEngine(store), CampaignEngine(store)
+    store.meanwhile = lambda: second.handle_many(_hard_bounces(210, 50), LATER)
+    assert 1 == len(_suspensions(first.handle_many(_hard_bounces(0, 210), LATER)))
+    assert 260 == store.evidence("c").hard_bounces
+    _suspended_once(store)

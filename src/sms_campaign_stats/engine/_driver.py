@@ -465,10 +465,9 @@ class _Engine(Generic[S]):
                 _log.debug("a concurrent writer changed what this event read: decide again")
                 continue
             reached = step.written(committed)
-            if reached:
+            if reached:  # rare: outcomes of other writers brought the campaign to a suspension
                 suspended = yield from self._suspend_late(reached, step.now)
-                if late is not None:
-                    late.extend(suspended)
+                (late if late is not None else []).extend(suspended)  # a caller without outcomes
             for campaign in committed.completed:
                 _log.info("campaign %s completed", campaign.id)
             for campaign in committed.campaigns:
