@@ -549,9 +549,9 @@ class SQLiteStorage(StorageBase):
             self._database.connection()  # a closed store refuses even an empty change
             return Committed()
         # Everything that can be encoded is, before the write lock is taken.
-        blocks = [self._block_row(block) for block in change.blocks]
-        orphans = encode_orphans(change.orphans)
-        evidence = encode_evidence(change.evidence)
+        blocks = [self._block_row(block) for block in change.blocks] if change.blocks else []
+        orphans = encode_orphans(change.orphans) if change.orphans else []
+        evidence = encode_evidence(change.evidence) if change.evidence else {}
         claimed: list[tuple[str, str]] = []
         done: list[Committed] = []
         keep = functools.partial(self._keep, change, claimed, done)
@@ -643,13 +643,21 @@ class SQLiteStorage(StorageBase):
             for done in (complete(connection, c) for c in change.completions)
             if done is not None
         ]
-        stored = {c.id: c for c in (*campaigns, *change.new_campaigns, *completed)}
+        stored = (
+            {c.id: c for c in (*campaigns, *change.new_campaigns, *completed)}
+            if campaigns or change.new_campaigns or completed
+            else {}
+        )
         return Committed(
             campaigns=tuple(stored.values()),
-            messages=(*messages, *change.new_messages),
+            messages=(*messages, *change.new_messages) if change.new_messages else tuple(messages),
             replies=tuple(replies),
             unsubscribes=tuple(unsubscribes),
-            blocks=tuple(b for b, ok in zip(change.blocks, written, strict=True) if ok),
+            blocks=(
+                tuple(b for b, ok in zip(change.blocks, written, strict=True) if ok)
+                if written
+                else ()
+            ),
             completed=tuple(completed),
             evidence=tuple(totals),
         )
