@@ -40,9 +40,9 @@ BUSY_ATTEMPTS = 4
 
 #: Bytes per page of a file this library creates (SQLite's default is 4,096; a file keeps the
 #: size it was created with, so older files keep theirs). A commit writes every page it changed,
-#: whole, to the WAL and checksums it: the engine commits every event, and an event changes about
-#: seven pages (the message's row, its entries in four indexes, its provider id, the evidence), so
-#: smaller pages make each commit write and checksum a quarter of the bytes (about 5 us a page at
+#: whole, to the WAL and checksums it: the engine commits every event, and an event changes 6 to 8
+#: pages of 4 KiB (the message's row, its entries in several indexes, its provider id, the
+#: evidence), 7 to 10 of 1 KiB: a third of the bytes to write and checksum (about 5 us a page at
 #: 4,096 bytes, 2 at 1,024, measured). The demo at 10,000 recipients: 6.6 -> 6.1 s. Scans read
 #: more pages: on 200,000 messages, ``report_for`` 20.5 -> 23.8 ms and ``add_messages`` about
 #: 8% longer (see docs/performance.md).
