@@ -177,16 +177,24 @@ def _suspended_once(store: StorageBase) -> None:
     assert 1 == kinds.count(TimelineKind.SUSPENDED)
 
 
+def _racing(store: Any, first: int, count: int) -> list[HandleResult]:
+    """``store`` sent to 400 numbers, and another engine set to apply the hard bounces of
+    messages ``first .. first + count - 1`` between the next read and commit; its results."""
+    sent_to(store, 400)
+    other = CampaignEngine(store)
+    theirs: list[HandleResult] = []
+    store.meanwhile = lambda: theirs.extend(other.handle_many(_hard_bounces(first, count), LATER))
+    return theirs
+
+
 def test_two_batches_suspend_together_what_neither_reaches_alone(interleaved: Any) -> None:
     """110 hard bounces each (the default policy needs a sample of 200): both engines read no
     evidence; the one whose commit comes second learns from the store's evidence after its
     change that there are 220. It suspends the campaign at once, in a change of its own, and
     says so in its last result; the other writer's results ask for nothing."""
     store = interleaved
-    sent_to(store, 400)
-    first, second = CampaignEngine(store), CampaignEngine(store)
-    other: list[HandleResult] = []
-    store.meanwhile = lambda: other.extend(second.handle_many(_hard_bounces(110, 110), LATER))
+    other = _racing(store, 110, 110)
+    first = CampaignEngine(store)
     ours = first.handle_many(_hard_bounces(0, 110), LATER)
     assert 110 == len(other)
     assert [] == _suspensions(other)
@@ -229,9 +237,8 @@ def test_a_store_that_does_not_report_its_evidence_is_read_as_before() -> None:
             return attrs.evolve(super().commit(change), evidence=())
 
     store = Older()
-    sent_to(store, 400)
-    first, second = CampaignEngine(store), CampaignEngine(store)
-    store.meanwhile = lambda: second.handle_many(_hard_bounces(110, 110), LATER)
+    _racing(store, 110, 110)
+    first = CampaignEngine(store)
     assert [] == _suspensions(first.handle_many(_hard_bounces(0, 110), LATER))
     assert CampaignStatus.SENDING is store.get_campaign("c").status
     assert 1 == len(_suspensions([first.handle(_hard_bounces(220, 1)[0], LATER)]))
@@ -241,9 +248,7 @@ def test_a_store_that_does_not_report_its_evidence_is_read_as_before() -> None:
 def test_the_async_engine_suspends_together_too() -> None:
     """``AsyncCampaignEngine`` drives the same decisions: the late suspension comes with it."""
     store = _Interleaved()
-    sent_to(store, 400)
-    second = CampaignEngine(store)
-    store.meanwhile = lambda: second.handle_many(_hard_bounces(110, 110), LATER)
+    _racing(store, 110, 110)
 
     async def first() -> list[HandleResult]:
         engine = AsyncCampaignEngine(ThreadedAsyncStorage(store))  # closing it closes the store
@@ -258,9 +263,8 @@ def test_others_outcomes_below_the_threshold_suspend_nothing() -> None:
     100 stored, below the sample of 200. Nothing is suspended, and the monitor the engine keeps
     stands for the stored 100: 100 more of its own suspend the campaign."""
     store = _Interleaved()
-    sent_to(store, 400)
-    first, second = CampaignEngine(store), CampaignEngine(store)
-    store.meanwhile = lambda: second.handle_many(_hard_bounces(50, 50), LATER)
+    _racing(store, 50, 50)
+    first = CampaignEngine(store)
     assert [] == _suspensions(first.handle_many(_hard_bounces(0, 50), LATER))
     assert CampaignStatus.SENDING is store.get_campaign("c").status
     assert 100 == store.evidence("c").hard_bounces
@@ -272,9 +276,7 @@ def test_a_change_that_suspends_itself_is_not_suspended_again() -> None:
     """The batch crosses the threshold on its own (210 hard bounces) while another writer adds
     50: the change suspends the campaign, and the stored 260 ask for nothing more."""
     store = _Interleaved()
-    sent_to(store, 400)
-    first, second = CampaignEngine(store), CampaignEngine(store)
-    store.meanwhile = lambda: second.handle_many(_hard_bounces(210, 50), LATER)
-    assert 1 == len(_suspensions(first.handle_many(_hard_bounces(0, 210), LATER)))
+    _racing(store, 210, 50)
+    assert 1 == len(_suspensions(CampaignEngine(store).handle_many(_hard_bounces(0, 210), LATER)))
     assert 260 == store.evidence("c").hard_bounces
     _suspended_once(store)
