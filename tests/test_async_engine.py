@@ -28,7 +28,6 @@ import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -61,6 +60,7 @@ from sms_campaign_stats.storage import (
     ThreadedAsyncStorage,
 )
 
+from . import campaigns
 from .test_storage import ContractOnly
 from .test_threaded_storage import AsyncContractOnly
 
@@ -73,17 +73,9 @@ Do = Callable[..., Awaitable[Any]]
 
 def add_campaign(store: StorageBase, campaign_id: str) -> Campaign:
     """A stored draft campaign."""
-    change = Campaign.create(
-        id=campaign_id,
-        name=campaign_id.title(),
-        sender="MyShop",
-        content="Sale! STOP 36111",
-        list_ids=["a", "b"],
-        at=TUESDAY - timedelta(days=1),
-        unit_price=Decimal("0.05"),
+    return campaigns.add_campaign(
+        store, campaign_id, at=TUESDAY - timedelta(days=1), lists=("a", "b")
     )
-    store.add_campaign(change.campaign, events=[change.event])
-    return change.campaign
 
 
 def vonage(provider_id: str, status: str, err: str = "0") -> DeliveryReport:
@@ -657,17 +649,8 @@ def test_the_webhook_receiver_example(tmp_path: Path) -> None:
     path = tmp_path / "hooks.db"
     now = datetime.now(UTC)  # the receiver reads the real clock: so does its set-up
     store = SQLiteStorage(path)
-    created = Campaign.create(
-        id="spring",
-        name="Spring",
-        sender="MyShop",
-        content="Sale! STOP 36111",
-        list_ids=["a"],
-        at=now - timedelta(hours=1),
-        unit_price=Decimal("0.05"),
-    )
-    store.add_campaign(created.campaign, events=[created.event])
-    started = store.update_campaign(created.campaign.start(at=now - timedelta(hours=1)).campaign)
+    created = campaigns.add_campaign(store, "spring", at=now - timedelta(hours=1))
+    started = store.update_campaign(created.start(at=now - timedelta(hours=1)).campaign)
     sids = [f"SM{i:032x}" for i in range(4)]
     store.add_messages(
         Message.for_campaign(

@@ -23,6 +23,8 @@ from sms_campaign_stats.reports import Pricing, report_from_messages
 from sms_campaign_stats.storage import StorageBase
 from sms_campaign_stats.testing import T0, TemporaryPostgres, sample_campaign, sample_messages
 
+from .campaigns import add_campaign
+
 AT = T0 + timedelta(hours=1)
 
 
@@ -238,16 +240,7 @@ def test_compensable_soft_bounces_per_provider_through_the_engine(store: Storage
     def never_retry(context: RetryContext) -> GiveUp:
         return GiveUp(reason=None, explanation="no retries in this test")
 
-    change = Campaign.create(
-        id="claims",
-        name="Claims",
-        sender="MyShop",
-        content="Sale! STOP 36111",
-        list_ids=["a"],
-        at=T0,
-        unit_price=Decimal("0.05"),
-    )
-    store.add_campaign(change.campaign, events=[change.event])
+    add_campaign(store, "claims", at=T0)
     engine = CampaignEngine(store, retry=never_retry)
     numbers = [f"+3361234568{i}" for i in range(5)]
     sends = sorted(

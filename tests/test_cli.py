@@ -38,6 +38,8 @@ from sms_campaign_stats import (
 )
 from sms_campaign_stats.errors import SchemaError, StorageError, ValidationError
 
+from .campaigns import add_campaign
+
 UTC = timezone.utc
 DATA = Path(__file__).parent / "data"
 TUESDAY = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # 10:00 in Paris
@@ -57,16 +59,7 @@ def make_db(path: Path, provider_ids: list[str]) -> Path:
     rule: sent when planned)."""
     an_hour_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     store = SQLiteStorage(path)
-    campaign, created = Campaign.create(
-        id="spring",
-        name="Spring",
-        sender="MyShop",
-        content="-20% today! STOP 36111",
-        list_ids=["vip"],
-        at=an_hour_ago,
-        unit_price=Decimal("0.05"),
-    )
-    store.add_campaign(campaign, events=[created])
+    add_campaign(store, "spring", at=an_hour_ago, lists=("vip",), content="-20% today! STOP 36111")
     engine = CampaignEngine(store)
     numbers = [f"+49151234567{i:02d}" for i in range(len(provider_ids))]
     planned = engine.plan("spring", {"vip": numbers}, an_hour_ago)

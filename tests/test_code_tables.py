@@ -36,6 +36,8 @@ from sms_campaign_stats.providers import (
 )
 from sms_campaign_stats.providers.brevo import REASON_TABLE
 
+from .campaigns import add_campaign
+
 # For each status table: the provider whose reports it reads.
 STATUS_TABLE_PROVIDER = {
     "smpp_status": "smpp",
@@ -395,10 +397,8 @@ def test_a_provider_is_one_module_and_one_registration(tmp_path: Path) -> None:
     (``PROVIDERS.with_provider``); the classifier and the engine then read its reports, and its
     inbound parser feeds ``engine.inbound``. The built-in registry is untouched."""
     from datetime import datetime, timedelta, timezone
-    from decimal import Decimal
 
     from sms_campaign_stats import (
-        Campaign,
         CampaignEngine,
         InMemoryStorage,
         MessageStatus,
@@ -426,16 +426,7 @@ def test_a_provider_is_one_module_and_one_registration(tmp_path: Path) -> None:
 
     now = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)
     store = InMemoryStorage()
-    campaign, created = Campaign.create(
-        id="c",
-        name="C",
-        sender="Shop",
-        content="Hi",
-        list_ids=["l"],
-        at=now,
-        unit_price=Decimal("0.05"),
-    )
-    store.add_campaign(campaign, events=[created])
+    add_campaign(store, "c", at=now, lists=("l",), sender="Shop", content="Hi")
     engine = CampaignEngine(store, default_region="FR", classifier=classifier)
     send = next(
         a

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from sms_campaign_stats import (
     BounceReason,
-    Campaign,
     CampaignEngine,
     DeliveryReport,
     InMemoryStorage,
@@ -37,6 +35,8 @@ from sms_campaign_stats.providers import (
     ProviderTime,
     parse_smpp_submit_error,
 )
+
+from .campaigns import add_campaign
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 GSM = ErrorNamespace.GSM_MAP
@@ -849,16 +849,7 @@ def test_an_unknown_word_leaves_the_message_processing() -> None:
     """End to end: the engine keeps a message pending on an unknown word, and the pending
     timeout, not the word, ends it."""
     store = InMemoryStorage()
-    campaign, created = Campaign.create(
-        id="c",
-        name="C",
-        sender="Shop",
-        content="Hi",
-        list_ids=["l"],
-        at=NOW,
-        unit_price=Decimal("0.05"),
-    )
-    store.add_campaign(campaign, events=[created])
+    add_campaign(store, "c", at=NOW, lists=("l",), sender="Shop", content="Hi")
     engine = CampaignEngine(store, default_region="FR")
     at = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)  # a Tuesday, 10:00 in Paris
     send = next(

@@ -8,25 +8,25 @@ import multiprocessing
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 
-from sms_campaign_stats import Campaign, InMemoryStorage, SQLiteStorage, report_for
+from sms_campaign_stats import InMemoryStorage, SQLiteStorage, report_for
 from sms_campaign_stats.engine import (
     AsyncCampaignEngine,
     CampaignEngine,
     HandleResult,
-    SendMessage,
     SuspendCampaign,
 )
 from sms_campaign_stats.lifecycle import CampaignStatus
 from sms_campaign_stats.model import TimelineKind
 from sms_campaign_stats.providers import DeliveryReport, parse_vonage_receipt
 from sms_campaign_stats.storage import Change, Committed, StorageBase, ThreadedAsyncStorage
+
+from .campaigns import add_campaign, sends
 
 UTC = timezone.utc
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
@@ -39,22 +39,14 @@ OUTCOMES = [("delivered", "0"), ("failed", "3"), ("rejected", "6")]
 def sent_to(store: StorageBase, count: int) -> int:
     """A campaign of ``count`` messages, each submitted with provider id ``p<index>``; how many
     (every number is a valid mobile)."""
-    change = Campaign.create(
-        id="c",
-        name="c",
-        sender="MyShop",
-        content="Sale!",
-        list_ids=["a"],
-        at=NOW,
-        unit_price=Decimal("0.05"),
-    )
-    store.add_campaign(change.campaign, events=[change.event])
+    add_campaign(store, "c", at=NOW, name="c", content="Sale!")
     engine = CampaignEngine(store)
-    planned = engine.plan("c", {"a": [f"+3361234{i:04d}" for i in range(count)]}, NOW)
-    sends = [a for a in planned.actions if isinstance(a, SendMessage)]
-    for index, action in enumerate(sends):
+    planned = sends(
+        engine.plan("c", {"a": [f"+3361234{i:04d}" for i in range(count)]}, NOW).actions
+    )
+    for index, action in enumerate(planned):
         engine.submitted(action.message_id, f"p{index}", NOW)
-    return len(sends)
+    return len(planned)
 
 
 def prepare(store: StorageBase) -> list[dict[str, str]]:

@@ -6,17 +6,18 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sms_campaign_stats import Campaign, CampaignEngine, InMemoryStorage, parse_vonage_receipt
+from sms_campaign_stats import CampaignEngine, InMemoryStorage, parse_vonage_receipt
 from sms_campaign_stats.engine import SendMessage
 from sms_campaign_stats.errors import SmsCampaignStatsError, ValidationError
 from sms_campaign_stats.lifecycle import MessageStatus
+
+from .campaigns import add_campaign
 
 UTC = timezone.utc
 TUESDAY = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
@@ -41,16 +42,7 @@ def _engine() -> tuple[CampaignEngine, str]:
     """An engine on a fresh in-memory store with one campaign planned at a normal time: one
     message queued (the number) and the campaign sending."""
     store = InMemoryStorage()
-    change = Campaign.create(
-        id="spring",
-        name="Spring",
-        sender="MyShop",
-        content="Sale! STOP 36111",
-        list_ids=["a"],
-        at=TUESDAY - timedelta(days=1),
-        unit_price=Decimal("0.05"),
-    )
-    store.add_campaign(change.campaign, events=[change.event])
+    add_campaign(store, "spring", at=TUESDAY - timedelta(days=1))
     engine = CampaignEngine(store)
     actions = engine.plan("spring", {"a": [FR_MOBILE]}, TUESDAY).actions
     send = next(a for a in actions if isinstance(a, SendMessage))

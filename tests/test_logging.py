@@ -7,14 +7,12 @@ import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 import sms_campaign_stats
 from sms_campaign_stats import (
-    Campaign,
     CampaignEngine,
     InMemoryStorage,
     SendMessage,
@@ -22,6 +20,8 @@ from sms_campaign_stats import (
     parse_vonage_receipt,
 )
 from sms_campaign_stats.suspension import Metric, ThresholdPolicy
+
+from .campaigns import add_campaign
 
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)  # Tuesday, 10:00 in Paris
 SOURCE = Path(sms_campaign_stats.__file__).parent
@@ -55,16 +55,7 @@ def test_no_output_by_default() -> None:
 
 def _engine() -> CampaignEngine:
     store = InMemoryStorage()
-    campaign, created = Campaign.create(
-        id="promo",
-        name="Promo",
-        sender="MyShop",
-        content="-20% today! STOP 36111",
-        list_ids=["vip"],
-        at=NOW,
-        unit_price=Decimal("0.05"),
-    )
-    store.add_campaign(campaign, events=[created])
+    add_campaign(store, "promo", at=NOW, lists=("vip",), content="-20% today! STOP 36111")
     hair_trigger = ThresholdPolicy(
         metric=Metric.HARD_BOUNCE_RATE, warn_at=0.1, suspend_at=0.2, min_sample=1
     )

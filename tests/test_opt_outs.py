@@ -17,7 +17,6 @@ import pytest
 
 from sms_campaign_stats import (
     BounceReason,
-    Campaign,
     InMemoryStorage,
     MessageStatus,
     parse_twilio_callback,
@@ -34,6 +33,8 @@ from sms_campaign_stats.providers import parse_brevo_event
 from sms_campaign_stats.retry import GiveUp, RetryContext
 from sms_campaign_stats.storage import StorageBase, ThreadedAsyncStorage
 
+from .campaigns import add_campaign, sends
+
 TUESDAY = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)  # 10:00 in Paris
 NUMBERS = [f"+3361234567{i}" for i in range(6)]
 
@@ -48,20 +49,10 @@ def planned(
     store: StorageBase, campaign_id: str, numbers: list[str]
 ) -> tuple[CampaignEngine, list[SendMessage]]:
     """Campaign ``campaign_id`` stored and planned to ``numbers``: its sends, by recipient."""
-    change = Campaign.create(
-        id=campaign_id,
-        name=campaign_id.title(),
-        sender="MyShop",
-        content="Sale! STOP 36111",
-        list_ids=["a"],
-        at=TUESDAY - timedelta(days=1),
-        unit_price=Decimal("0.05"),
-    )
-    store.add_campaign(change.campaign, events=[change.event])
+    add_campaign(store, campaign_id, at=TUESDAY - timedelta(days=1))
     engine = CampaignEngine(store)
-    actions = engine.plan(campaign_id, {"a": numbers}, TUESDAY).actions
-    sends = sorted((a for a in actions if isinstance(a, SendMessage)), key=lambda a: a.recipient)
-    return engine, sends
+    planned = sends(engine.plan(campaign_id, {"a": numbers}, TUESDAY).actions)
+    return engine, sorted(planned, key=lambda a: a.recipient)
 
 
 def started(store: StorageBase, numbers: list[str]) -> tuple[CampaignEngine, list[SendMessage]]:
@@ -117,15 +108,7 @@ def test_the_issue_reproduction_never_says_500_percent(store: StorageBase) -> No
     assert {"count": 0, "percentage": 0.0} == report.to_dict()["totals"]["unsubscribes"]
     assert "0" == report.to_csv()["summary.csv"].splitlines()[1].split(",")[20]
     # The numbers stay out of the next campaign.
-    change = Campaign.create(
-        id="autumn",
-        name="Autumn",
-        sender="MyShop",
-        content="Sale!",
-        list_ids=["a"],
-        at=TUESDAY,
-    )
-    store.add_campaign(change.campaign, events=[change.event])
+    add_campaign(store, "autumn", at=TUESDAY, content="Sale!", unit_price=Decimal(0))
     assert 5 == engine.plan("autumn", {"a": NUMBERS}, TUESDAY + timedelta(days=1)).blocked
 
 

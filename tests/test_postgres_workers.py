@@ -8,16 +8,17 @@ import random
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 
 import pytest
 
-from sms_campaign_stats import Campaign, CampaignStatus, report_for
+from sms_campaign_stats import CampaignStatus, report_for
 from sms_campaign_stats.engine import CampaignEngine, HandleResult, SendMessage, SuspendCampaign
 from sms_campaign_stats.model import TimelineKind
 from sms_campaign_stats.providers import parse_vonage_receipt
 from sms_campaign_stats.storage import Change, Committed, StorageBase
 from sms_campaign_stats.testing import TemporaryPostgres
+
+from .campaigns import add_campaign
 
 UTC = timezone.utc
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
@@ -46,16 +47,7 @@ def url(postgres_server: TemporaryPostgres) -> str:
 
 def prepare(store: StorageBase, count: int = COUNT) -> list[dict[str, str]]:
     """A campaign of ``count`` submitted messages; one intermediate and one final receipt each."""
-    change = Campaign.create(
-        id="c",
-        name="c",
-        sender="MyShop",
-        content="Sale!",
-        list_ids=["a"],
-        at=NOW,
-        unit_price=Decimal("0.05"),
-    )
-    store.add_campaign(change.campaign, events=[change.event])
+    add_campaign(store, "c", at=NOW, name="c", content="Sale!")
     engine = CampaignEngine(store)
     numbers = [f"+3361234{i:04d}" for i in range(count)]
     planned = engine.plan("c", {"a": numbers}, NOW)
