@@ -345,12 +345,7 @@ def compare_and_set_messages(
         # Undo the batch's writes (versions moved) before reading what was wrong.
         connection.execute("ROLLBACK TO batch")
         raise _update_error(connection, batch)
-    pairs = [pair for m in batch if m.attempts for pair in _provider_pairs(m)]
-    if recorded:
-        pairs = [pair for pair in pairs if recorded.get(pair[0]) != pair[1]]
-    _claim_provider_ids(connection, pairs)
-    if claimed is not None:
-        claimed += pairs
+    _record_provider_ids(connection, batch, recorded, claimed)
     return [stored_version(m, m.version + 1) for m in batch]
 
 
@@ -362,7 +357,7 @@ def _compare_and_set_one(
     claimed: list[tuple[str, str]] | None,
 ) -> Message:
     """``compare_and_set_messages`` of one message: nothing of it is written if it fails."""
-    timed = bool(message.due_at or message.zone)  # as is_timed((message,))
+    timed = is_timed((message,))
     (row,) = message_rows((message,), list_sets, {}, timed=timed)
     # A message just submitted has a new last attempt: straight to the full statement.
     written = 0
@@ -377,14 +372,24 @@ def _compare_and_set_one(
         if not written:
             raise _update_error(connection, (message,))
     if message.attempts:
-        pairs = list(_provider_pairs(message))
-        if recorded:
-            pairs = [pair for pair in pairs if recorded.get(pair[0]) != pair[1]]
-        if pairs:
-            _claim_provider_ids(connection, pairs)
-            if claimed is not None:
-                claimed += pairs
+        _record_provider_ids(connection, (message,), recorded, claimed)
     return stored_version(message, message.version + 1)
+
+
+def _record_provider_ids(
+    connection: sqlite3.Connection,
+    messages: Sequence[Message],
+    recorded: Mapping[str, str] | None,
+    claimed: list[tuple[str, str]] | None,
+) -> None:
+    """Register the provider ids of the messages' attempts, but those ``recorded`` already
+    belong to their message; append the pairs registered to ``claimed``."""
+    pairs = [pair for m in messages if m.attempts for pair in _provider_pairs(m)]
+    if recorded:
+        pairs = [pair for pair in pairs if recorded.get(pair[0]) != pair[1]]
+    _claim_provider_ids(connection, pairs)
+    if claimed is not None:
+        claimed += pairs
 
 
 def _keeping(r: tuple[Any, ...], *, timed: bool) -> tuple[Any, ...]:
