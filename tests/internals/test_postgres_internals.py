@@ -18,7 +18,7 @@ from psycopg import sql
 from sms_campaign_stats.errors import SchemaError, StorageError
 from sms_campaign_stats.model import Reply
 from sms_campaign_stats.storage.postgres import SCHEMA_VERSION, PostgresStorage, _schema, _store
-from sms_campaign_stats.storage.postgres._messages import ListSets, compare_and_set_messages
+from sms_campaign_stats.storage.postgres._messages import ListSets, Seen, compare_and_set_messages
 from sms_campaign_stats.storage.postgres._operations import _BY_PROVIDER_IDS
 from sms_campaign_stats.storage.postgres._session import verdict
 from sms_campaign_stats.storage.postgres._steps import Kind, Op, Work, execute, fetch_one
@@ -170,11 +170,12 @@ def test_both_stores_satisfy_their_contracts(
     assert isinstance(AsyncPostgresStorage(postgres_server.url, schema=schema), AsyncStorage)
 
 
-def test_a_batch_is_written_through_the_id_index_and_the_planner_set_back(
+def test_a_batch_leaves_the_planner_settings_as_they_were(
     small: PostgresStorage,
 ) -> None:
-    """The compare-and-set of a batch turns sequential scans off for its one UPDATE only: the
-    rest of the transaction plans as the session does, and the batch is written."""
+    """The compare-and-set of a batch (locked by id, written by place) changes no planner
+    setting: the rest of the transaction plans as the session does, and the batch is written
+    with its provider ids."""
     campaign, _event = sample_campaign()
     small.add_campaign(campaign)
     messages = sample_messages(campaign, 3)
@@ -183,7 +184,7 @@ def test_a_batch_is_written_through_the_id_index_and_the_planner_set_back(
 
     def op() -> Op[tuple[Any, list[Any]]]:
         yield from execute("SET LOCAL enable_seqscan = on")
-        written = yield from compare_and_set_messages(sent, ListSets({}))
+        written = yield from compare_and_set_messages(sent, ListSets({}), Seen())
         after = yield from fetch_one("SELECT current_setting('enable_seqscan')")
         return after, written
 

@@ -40,6 +40,7 @@ from sms_campaign_stats.storage._counts import CampaignCounts
 from sms_campaign_stats.storage._forgetting import blocklist_key, check_forgettable, pseudonym
 from sms_campaign_stats.storage.postgres import _operations as ops
 from sms_campaign_stats.storage.postgres._async_driver import AsyncDriver
+from sms_campaign_stats.storage.postgres._messages import Seen
 from sms_campaign_stats.storage.postgres._schema import open_schema
 from sms_campaign_stats.storage.postgres._session import check_options
 from sms_campaign_stats.storage.postgres._steps import Kind, Work
@@ -88,6 +89,8 @@ class AsyncPostgresStorage:
         self._list_sets: dict[tuple[str, ...], int] = {}
         # The lists of each list set id read (a list set never changes).
         self._list_ids: dict[int, tuple[str, ...]] = {}
+        # Where reads by provider id found messages: their compare-and-set skips the lock.
+        self._seen = Seen()
         self._salt = b""
         self._opening = asyncio.Lock()
 
@@ -143,7 +146,9 @@ class AsyncPostgresStorage:
     async def find_messages_by_provider_ids(
         self, provider_message_ids: Iterable[str]
     ) -> dict[str, Message]:
-        return await self._run(ops.find_by_provider_ids(provider_message_ids, self._list_ids))
+        return await self._run(
+            ops.find_by_provider_ids(provider_message_ids, self._list_ids, self._seen)
+        )
 
     def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> AsyncIterator[Message]:
         return self._pages(ops.scan_messages(campaign_id, batch_size))
@@ -209,6 +214,7 @@ class AsyncPostgresStorage:
                 change,
                 encoded,
                 self._list_sets,
+                self._seen,
                 orphan_max_age=self._options.orphan_max_age,
                 orphan_max_count=self._options.orphan_max_count,
             )

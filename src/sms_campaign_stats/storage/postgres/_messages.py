@@ -39,6 +39,7 @@ from sms_campaign_stats.storage.sqlite._writes import refusal
 __all__ = [
     "CHUNK",
     "ListSets",
+    "Seen",
     "claim_provider_ids",
     "compare_and_set_messages",
     "insert_messages",
@@ -53,15 +54,19 @@ _RESOLVE_LIST_SET = (
     "ON CONFLICT (list_ids) DO NOTHING RETURNING id) "
     "SELECT id FROM added UNION ALL SELECT id FROM list_sets WHERE list_ids = %s"
 )
-# The compare-and-set of a batch, in two statements. First its rows are locked in id order
-# (code-point order, as Python sorts: writers of overlapping batches queue instead of
-# deadlocking), which reads what the checks and the choice of statement need: each row's place
-# (``ctid``, the newest version's once locked, which no other writer can move until the commit),
-# identity and version, the columns a delivery report keeps, and its attempts as stored now,
-# whose provider ids are registered already. Then the rows are written by their place (a TID
-# scan, whatever the table's size or the planner's statistics), from arrays (one per column),
-# by one statement per kind: most updates (a delivery report) keep the lists, the segments, the
-# instants of queueing and submission and the zone, and send only the columns they change.
+# The compare-and-set of a batch. The messages a read found (``Seen``) at the version the batch
+# carries are written at once, where the read found them (their ``ctid``), each only if it is
+# still there, the same message, at that version: the statement locks and checks the rows it
+# writes, in the TID scan's order. The others, and those the first statement did not write (a
+# writer changed them since, or the table was rewritten), are locked in id order (code-point
+# order, as Python sorts: writers of overlapping batches queue instead of deadlocking), which
+# reads what the checks and the choice of statement need: each row's place (``ctid``, the newest
+# version's once locked, which no other writer can move until the commit), identity and
+# version, the columns a delivery report keeps, and its attempts as stored now, whose provider
+# ids are registered already; then they are written by their place. Rows are written from
+# arrays (one per column) by one statement per kind: most updates (a delivery report) keep the
+# lists, the segments, the instants of queueing and submission and the zone, and send only the
+# columns they change.
 _LOCK_MESSAGES = (
     "SELECT id, ctid::text, campaign_id, recipient, version, list_set, segments, queued_at, "
     "submitted_at, sent, last_attempt_at, zone, attempts::text FROM messages "
@@ -71,17 +76,20 @@ _LOCK_MESSAGES = (
 #: them (list set, segments, queued at, submitted at, sent, last attempt at, zone).
 _KEPT_IN_ROW = operator.itemgetter(3, 8, 9, 10, 12, 14, 15)
 _KEPT_IN_LOCK = operator.itemgetter(5, 6, 7, 8, 9, 10, 11)
+#: A lock's row's campaign, recipient and version.
+_IDENTITY = operator.itemgetter(2, 3, 4)
 #: ``message_row``'s columns that each statement writes (the first, the id, joins them).
-_NARROW = operator.itemgetter(0, 4, 5, 6, 7, 11, 16)
-_EVERY = operator.itemgetter(0, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16)
+_NARROW = operator.itemgetter(0, 13, 4, 5, 6, 7, 11, 16)
+_EVERY = operator.itemgetter(0, 13, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16)
 _UPDATE_NARROW = (
     "UPDATE messages m SET status = w.status, reason = w.reason, shape = w.shape, "
     "attempts = w.attempts::json, final_at = w.final_at, due_at = w.due_at, "
     "version = m.version + 1 "
-    "FROM unnest(%b::text[], %b::text[], %b::text[], %b::bigint[], %b::text[], "
-    "%b::timestamptz[], %b::timestamptz[]) AS w(id, status, reason, shape, attempts, "
+    "FROM unnest(%b::text[], %b::bigint[], %b::text[], %b::text[], %b::bigint[], %b::text[], "
+    "%b::timestamptz[], %b::timestamptz[]) AS w(id, version, status, reason, shape, attempts, "
     "final_at, due_at) "
-    "WHERE m.ctid = ANY(%b::text[]::tid[]) AND m.id = w.id RETURNING m.id"
+    "WHERE m.ctid = ANY(%b::text[]::tid[]) AND m.id = w.id AND m.version = w.version "
+    "RETURNING m.id"
 )
 _UPDATE_EVERY = (
     "UPDATE messages m SET list_set = w.list_set, status = w.status, reason = w.reason, "
@@ -89,12 +97,13 @@ _UPDATE_EVERY = (
     "queued_at = w.queued_at, submitted_at = w.submitted_at, final_at = w.final_at, "
     "sent = w.sent, last_attempt_at = w.last_attempt_at, zone = w.zone, due_at = w.due_at, "
     "version = m.version + 1 "
-    "FROM unnest(%b::text[], %b::integer[], %b::text[], %b::text[], %b::bigint[], %b::text[], "
-    "%b::integer[], %b::timestamptz[], %b::timestamptz[], %b::timestamptz[], %b::boolean[], "
-    "%b::timestamptz[], %b::text[], %b::timestamptz[]) AS w(id, list_set, status, reason, "
-    "shape, attempts, segments, queued_at, submitted_at, final_at, sent, last_attempt_at, "
-    "zone, due_at) "
-    "WHERE m.ctid = ANY(%b::text[]::tid[]) AND m.id = w.id RETURNING m.id"
+    "FROM unnest(%b::text[], %b::bigint[], %b::integer[], %b::text[], %b::text[], %b::bigint[], "
+    "%b::text[], %b::integer[], %b::timestamptz[], %b::timestamptz[], %b::timestamptz[], "
+    "%b::boolean[], %b::timestamptz[], %b::text[], %b::timestamptz[]) AS w(id, version, "
+    "list_set, status, reason, shape, attempts, segments, queued_at, submitted_at, final_at, "
+    "sent, last_attempt_at, zone, due_at) "
+    "WHERE m.ctid = ANY(%b::text[]::tid[]) AND m.id = w.id AND m.version = w.version "
+    "RETURNING m.id"
 )
 # Provider ids registered to their messages in one statement; returns the ids it could not
 # register: owned by another message (its owner), or registered at this instant by another
@@ -268,64 +277,120 @@ def _first_line(error: psycopg.Error) -> str:
     return (error.diag.message_primary or str(error)).splitlines()[0]
 
 
-def compare_and_set_messages(batch: Sequence[Message], list_sets: ListSets) -> Op[list[Message]]:
+def compare_and_set_messages(
+    batch: Sequence[Message], list_sets: ListSets, seen: Seen
+) -> Op[list[Message]]:
     """Each message written if its stored version is the value's; as stored (``version + 1``),
     in the order given. Campaign and recipient are a message's identity: a value that changes
-    them is refused. The rows are locked in id order first (writers of overlapping batches
-    queue instead of deadlocking) and checked, then written (``_UPDATE_NARROW`` for those that
-    keep what a delivery report keeps, ``_UPDATE_EVERY`` for the others)."""
+    them is refused. Those a read found at the value's version (``seen``) are written where it
+    found them, checked in the statement; the others (and those not written so) are locked in
+    id order first and checked, then written (see ``_LOCK_MESSAGES``)."""
     if not batch:
         return []
     ordered = sorted(batch, key=_ID)
     yield from list_sets.resolve(m.list_ids for m in ordered)
     fragments: dict[MessageShape, tuple[Any, ...]] = {}
-    rows = [message_row(m, list_sets.id_of(m.list_ids), fragments) for m in ordered]
-    ids = [m.id for m in ordered]
-    locked = {row[0]: row for row in (yield from fetch_all(_LOCK_MESSAGES, (ids,)))}
+    pairs = [(m, message_row(m, list_sets.id_of(m.list_ids), fragments)) for m in ordered]
+    stored = seen.take(ordered)
+    left = pairs
+    if stored:
+        written = yield from _write([p for p in pairs if p[0].id in stored], stored)
+        left = [p for p in pairs if p[0].id not in written]
+    if left:
+        rows = yield from fetch_all(_LOCK_MESSAGES, ([m.id for m, _row in left],))
+        locked = {row[0]: (*row[:12], _registered(row[12])) for row in rows}
+        for message, _row in left:
+            row = locked.get(message.id)
+            refused = refusal(message, None if row is None else _IDENTITY(row))
+            if refused is not None:
+                raise refused
+        written = yield from _write(left, locked)
+        if len(written) != len(left):  # pragma: no cover - the rows are locked and checked
+            raise StorageError("the messages were not written")
+        stored.update(locked)  # the rows as locked replace those read
+    yield from claim_provider_ids(_new_provider_pairs(ordered, stored))
+    return [stored_version(m, m.version + 1) for m in batch]
+
+
+def _write(
+    pairs: Sequence[tuple[Message, tuple[Any, ...]]], stored: dict[str, tuple[Any, ...]]
+) -> Op[set[str]]:
+    """Write each (message, row) where ``stored`` (a lock's row) says it is, if it is still
+    there at the message's version; the ids written. ``_UPDATE_NARROW`` for those that keep
+    what a delivery report keeps, ``_UPDATE_EVERY`` for the others."""
     narrow: list[tuple[Any, ...]] = []
     every: list[tuple[Any, ...]] = []
-    for message, row in zip(ordered, rows, strict=True):
-        stored = locked.get(message.id)
-        refused = refusal(message, None if stored is None else stored[2:5])
-        if refused is not None:
-            raise refused
-        assert stored is not None  # refused otherwise
-        if _KEPT_IN_ROW(row) == _KEPT_IN_LOCK(stored):
-            narrow.append((*_NARROW(row), stored[1]))
+    for message, row in pairs:
+        place = stored[message.id]
+        if _KEPT_IN_ROW(row) == _KEPT_IN_LOCK(place):
+            narrow.append((*_NARROW(row), place[1]))
         else:
-            every.append((*_EVERY(row), stored[1]))
+            every.append((*_EVERY(row), place[1]))
+    written: set[str] = set()
     for query, chosen in ((_UPDATE_NARROW, narrow), (_UPDATE_EVERY, every)):
-        if not chosen:
-            continue
-        columns = [list(column) for column in zip(*chosen, strict=True)]  # the arrays
-        written = yield from fetch_all(query, columns)
-        if len(written) != len(chosen):  # pragma: no cover - the rows are locked and checked
-            raise StorageError("the messages were not written")
-    attempts = {message_id: row[12] for message_id, row in locked.items()}
-    yield from claim_provider_ids(_new_provider_pairs(ordered, attempts))
-    return [stored_version(m, m.version + 1) for m in batch]
+        if chosen:
+            columns = [list(column) for column in zip(*chosen, strict=True)]  # the arrays
+            written.update(row[0] for row in (yield from fetch_all(query, columns)))
+    return written
+
+
+class Seen:
+    """What reads by provider id found of messages, by message id, in the layout of a locked
+    row (``_LOCK_MESSAGES``'s, its attempts read as the set of their provider ids): where each
+    was (``ctid``), its identity and version, what a delivery report keeps, the provider ids
+    registered with it. A compare-and-set takes the rows of the messages it writes at the
+    version read (a message's version changes with every write, so the row is the stored one
+    if it is still there at that version) and writes them without locking and reading them
+    first. At most ``limit`` rows are kept (about 300 bytes each): past it, those kept are
+    forgotten, and their messages are locked and read when written. Shared by the store's
+    threads (single dictionary operations)."""
+
+    def __init__(self, limit: int = 16_384) -> None:
+        self._rows: dict[str, tuple[Any, ...]] = {}
+        self._limit = limit
+
+    def add(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Remember these rows (the newest read of a message replaces the older)."""
+        rows = rows[-self._limit :]
+        if len(self._rows) + len(rows) > self._limit:
+            self._rows.clear()
+        self._rows.update((row[0], row) for row in rows)
+
+    def take(self, messages: Iterable[Message]) -> dict[str, tuple[Any, ...]]:
+        """The rows of these messages read at their version, with their identity, by id; each
+        is taken (a later compare-and-set locks and reads the message again)."""
+        found: dict[str, tuple[Any, ...]] = {}
+        pop = self._rows.pop
+        for m in messages:
+            row = pop(m.id, None)
+            if row is not None and _IDENTITY(row) == (m.campaign_id, m.recipient, m.version):
+                found[m.id] = row
+        return found
 
 
 _ID = operator.attrgetter("id")
 
 
+def _registered(attempts: str | None) -> frozenset[str]:
+    """The provider ids of attempts stored as JSON (registered with them)."""
+    if attempts is None:
+        return frozenset()
+    return frozenset(pid for a in json_array(attempts) for pid in attempt_provider_ids(a))
+
+
 def _new_provider_pairs(
-    messages: Sequence[Message], stored: dict[str, str | None]
+    messages: Sequence[Message], stored: dict[str, tuple[Any, ...]]
 ) -> list[tuple[str, str]]:
-    """The (provider id, message id) pairs of messages' attempts that their stored attempts
-    (``stored``, as JSON, by message id) did not have: only those can be unregistered. A
-    delivery report closes the last attempt (the JSON changes, its provider ids do not):
-    nothing to register."""
+    """The (provider id, message id) pairs of messages' attempts that their stored rows (a
+    lock's or ``Seen``'s, by message id, whose last column is the provider ids registered) did
+    not have: only those can be unregistered. A delivery report closes the last attempt (the
+    JSON changes, its provider ids do not): nothing to register."""
     pairs: list[tuple[str, str]] = []
     for m in messages:
         ids = [pid for a in m.attempts for pid in a.provider_ids]
         if not ids:
             continue
-        text = stored.get(m.id)
-        known = (
-            set()
-            if text is None
-            else {pid for a in json_array(text) for pid in attempt_provider_ids(a)}
-        )
+        row = stored.get(m.id)
+        known = frozenset() if row is None else row[12]
         pairs.extend((pid, m.id) for pid in ids if pid not in known)
     return pairs

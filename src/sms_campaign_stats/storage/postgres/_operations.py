@@ -37,7 +37,7 @@ from sms_campaign_stats.storage.postgres._codec import (
     message_from_row,
     to_json,
 )
-from sms_campaign_stats.storage.postgres._messages import ListSets, insert_messages
+from sms_campaign_stats.storage.postgres._messages import ListSets, Seen, insert_messages
 from sms_campaign_stats.storage.postgres._steps import (
     Kind,
     Op,
@@ -82,14 +82,21 @@ K = TypeVar("K")
 # Each id looked up on its own (LATERAL): index seeks whatever the tables' size, where a join of
 # the whole array may scan provider_ids (1,000 ids among 200,000: 19 ms instead of 7.5). The
 # message's list set comes as its id, whose lists the store knows once read (``list_ids``): a
-# join to list_sets per row was a fifth of the statement's time.
+# join to list_sets per row was a fifth of the statement's time. Each row's place and last
+# attempt's instant come last, for the store's ``Seen`` (a compare-and-set of the message at
+# this version then writes it without locking and reading it again).
 _BY_PROVIDER_IDS = (
     "SELECT w.pid, f.* FROM unnest(%b::text[]) AS w(pid) CROSS JOIN LATERAL ("
     "SELECT m.id, m.campaign_id, m.recipient, m.list_set, m.status, m.reason, "
     "m.attempts::text, m.segments, m.queued_at, m.submitted_at, m.final_at, m.sent, m.version, "
-    "m.zone, m.due_at FROM provider_ids p JOIN messages m ON m.id = p.message_id "
+    "m.zone, m.due_at, m.ctid::text, m.last_attempt_at "
+    "FROM provider_ids p JOIN messages m ON m.id = p.message_id "
     "WHERE p.provider_message_id = w.pid LIMIT 1) f"
 )
+#: A ``_BY_PROVIDER_IDS`` row's columns in ``Seen``'s layout (a lock's): id, place, campaign,
+#: recipient, version, list set, segments, queued at, submitted at, sent, last attempt at, zone
+#: (then the provider ids of the message's attempts).
+_AS_SEEN = operator.itemgetter(1, 16, 2, 3, 13, 4, 8, 9, 10, 12, 17, 14)
 # Messages with their sequence number first, for the scans that page by an index's order.
 _SEQUENCED_SELECT = "SELECT m.seq, " + MESSAGE_SELECT.removeprefix("SELECT ")
 _SENT_TO = (
@@ -213,10 +220,11 @@ def get_message(message_id: str) -> Work[Message]:
 
 
 def find_by_provider_ids(
-    provider_message_ids: Iterable[str], list_ids: dict[int, tuple[str, ...]]
+    provider_message_ids: Iterable[str], list_ids: dict[int, tuple[str, ...]], seen: Seen
 ) -> Work[dict[str, Message]]:
     """The messages of these provider ids; ``list_ids``: the lists of each list set id known
-    to the store (a list set never changes), completed here with those it did not know."""
+    to the store (a list set never changes), completed here with those it did not know;
+    ``seen``: the store's, given the rows read."""
     wanted = list(dict.fromkeys(provider_message_ids))
 
     def op() -> Op[dict[str, Message]]:
@@ -229,7 +237,14 @@ def find_by_provider_ids(
                 "SELECT id, list_ids FROM list_sets WHERE id = ANY(%s)", (unknown,)
             )
             list_ids.update((row[0], tuple(row[1])) for row in found)
-        return {row[0]: message_from_row(row[1:], list_ids) for row in rows}
+        messages = {row[0]: message_from_row(row[1:], list_ids) for row in rows}
+        seen.add(
+            [
+                (*_AS_SEEN(row), frozenset(p for a in m.attempts for p in a.provider_ids))
+                for row, m in zip(rows, messages.values(), strict=True)
+            ]
+        )
+        return messages
 
     return _read(op)
 
@@ -457,6 +472,7 @@ def commit(
     change: Change,
     encoded: Encoded,
     known_list_sets: dict[tuple[str, ...], int],
+    seen: Seen,
     *,
     orphan_max_age: timedelta,
     orphan_max_count: int,
@@ -469,6 +485,7 @@ def commit(
                 change,
                 encoded,
                 ListSets(known_list_sets),
+                seen,
                 orphan_max_age=orphan_max_age,
                 orphan_max_count=orphan_max_count,
             )

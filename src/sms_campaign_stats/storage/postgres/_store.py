@@ -40,6 +40,7 @@ from sms_campaign_stats.storage._counts import CampaignCounts
 from sms_campaign_stats.storage._forgetting import blocklist_key, check_forgettable, pseudonym
 from sms_campaign_stats.storage.postgres import _operations as ops
 from sms_campaign_stats.storage.postgres._driver import Driver
+from sms_campaign_stats.storage.postgres._messages import Seen
 from sms_campaign_stats.storage.postgres._schema import SCHEMA_VERSION, open_schema
 from sms_campaign_stats.storage.postgres._session import check_options
 from sms_campaign_stats.storage.postgres._steps import Kind, Work
@@ -97,6 +98,8 @@ class PostgresStorage(StorageBase):
         self._list_sets: dict[tuple[str, ...], int] = {}
         # The lists of each list set id read (a list set never changes).
         self._list_ids: dict[int, tuple[str, ...]] = {}
+        # Where reads by provider id found messages: their compare-and-set skips the lock.
+        self._seen = Seen()
         self._salt = self._driver.open(
             Work(
                 Kind.WRITE,
@@ -133,7 +136,7 @@ class PostgresStorage(StorageBase):
     def find_messages_by_provider_ids(
         self, provider_message_ids: Iterable[str]
     ) -> dict[str, Message]:
-        return self._run(ops.find_by_provider_ids(provider_message_ids, self._list_ids))
+        return self._run(ops.find_by_provider_ids(provider_message_ids, self._list_ids, self._seen))
 
     def find_message_by_provider_id(self, provider_message_id: str) -> Message | None:
         return self.find_messages_by_provider_ids([provider_message_id]).get(provider_message_id)
@@ -207,6 +210,7 @@ class PostgresStorage(StorageBase):
                 change,
                 encoded,
                 self._list_sets,
+                self._seen,
                 orphan_max_age=self._options.orphan_max_age,
                 orphan_max_count=self._options.orphan_max_count,
             )

@@ -40,6 +40,7 @@ from sms_campaign_stats.storage.postgres._codec import (
 )
 from sms_campaign_stats.storage.postgres._messages import (
     ListSets,
+    Seen,
     compare_and_set_messages,
     insert_messages,
 )
@@ -360,6 +361,7 @@ def commit_op(
     change: Change,
     encoded: Encoded,
     list_sets: ListSets,
+    seen: Seen,
     *,
     orphan_max_age: timedelta,
     orphan_max_count: int,
@@ -369,7 +371,7 @@ def commit_op(
     campaigns = yield from compare_and_set_campaigns(change.campaigns)
     yield from require_campaigns(_referred(change))
     yield from insert_messages(change.new_messages, list_sets)
-    messages = yield from compare_and_set_messages(change.messages, list_sets)
+    messages = yield from compare_and_set_messages(change.messages, list_sets, seen)
     yield from insert_events(change.events)
     replies = yield from record_replies(change.replies)
     unsubscribes = yield from record_unsubscribes(change.unsubscribes)
