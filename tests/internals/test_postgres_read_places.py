@@ -19,7 +19,7 @@ from sms_campaign_stats.errors import ConflictError, ValidationError
 from sms_campaign_stats.lifecycle import BounceReason
 from sms_campaign_stats.model import Message
 from sms_campaign_stats.storage import Change
-from sms_campaign_stats.storage.postgres import PostgresStorage, _messages
+from sms_campaign_stats.storage.postgres import PostgresStorage, _messages, _steps
 from sms_campaign_stats.storage.postgres._messages import Seen
 from sms_campaign_stats.testing import T0, TemporaryPostgres, sample_campaign, sample_messages
 
@@ -43,7 +43,7 @@ def stores(postgres_server: TemporaryPostgres, schema: str) -> Iterator[list[Pos
 def locks(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The ids of each batch the compare-and-set locks and reads first."""
     seen: list[list[str]] = []
-    original = _messages.fetch_all
+    original = _steps.fetch_all
 
     def fetch_all(query: str, params: Any = ()) -> Any:
         if query == _messages._LOCK_MESSAGES:

@@ -26,7 +26,7 @@ from sms_campaign_stats.engine._actions import (
     RetryMessage,
     SendMessage,
 )
-from sms_campaign_stats.engine._driver import Claim, Operation, Scan, T, _Engine
+from sms_campaign_stats.engine._driver import Claim, Operation, Prefetch, Scan, T, _Engine
 from sms_campaign_stats.model import Campaign, Message
 from sms_campaign_stats.providers import DeliveryReport, InboundMessage
 from sms_campaign_stats.storage import AsyncStorage
@@ -76,6 +76,9 @@ class AsyncCampaignEngine(_Engine[AsyncStorage]):
                     result = await claim_due_async(
                         storage, request.now, until=request.until, limit=request.limit
                     )
+                elif type(request) is Prefetch:
+                    hint = request.serve(storage)
+                    result = None if hint is None else await hint
                 else:
                     result = await request.serve(storage)
             except Exception as error:

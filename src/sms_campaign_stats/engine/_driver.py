@@ -211,9 +211,24 @@ class Claim:
         return claim_due(storage, self.now, until=self.until, limit=self.limit)
 
 
+@attrs.define
+class Prefetch:
+    """A hint, answered with ``None``: ``find_messages_by_provider_ids`` of these ids comes
+    soon. A store that offers ``prefetch_messages_by_provider_ids`` starts the read meanwhile
+    (``PostgresStorage``: on another connection); the others are not asked. Results are the
+    same either way."""
+
+    provider_message_ids: list[str]
+
+    def serve(self, storage: Any) -> Any:
+        """The hint to ``storage`` (``None``, or the awaitable an ``AsyncStorage`` returns)."""
+        hint = getattr(storage, "prefetch_messages_by_provider_ids", None)
+        return None if hint is None else hint(self.provider_message_ids)
+
+
 #: What an operation yields: the driver answers each with ``send`` (its value) or ``throw``
 #: (the store's exception).
-Request = Call | Scan | Commit | Claim
+Request = Call | Scan | Commit | Claim | Prefetch
 #: One engine operation: a generator of requests that returns the operation's value.
 Operation = Generator[Request, Any, T]
 
@@ -928,6 +943,9 @@ class _Engine(Generic[S]):
                 raise ValidationError("reports", "each must be a DeliveryReport with a provider id")
         results: list[HandleResult] = []
         for first in range(0, len(reports), batch_size):
+            following = reports[first + batch_size : first + 2 * batch_size]
+            if following:  # looked up while this batch is decided and written, where it can be
+                yield Prefetch([r.provider_message_id for r in following if r.provider_message_id])
             results.extend(
                 (yield from self._handle_batch(reports[first : first + batch_size], now))
             )

@@ -41,6 +41,7 @@ from sms_campaign_stats.storage._forgetting import blocklist_key, check_forgetta
 from sms_campaign_stats.storage.postgres import _operations as ops
 from sms_campaign_stats.storage.postgres._async_driver import AsyncDriver
 from sms_campaign_stats.storage.postgres._messages import Seen
+from sms_campaign_stats.storage.postgres._prefetch import AsyncReadsAhead
 from sms_campaign_stats.storage.postgres._schema import open_schema
 from sms_campaign_stats.storage.postgres._session import check_options
 from sms_campaign_stats.storage.postgres._steps import Kind, Work
@@ -91,6 +92,7 @@ class AsyncPostgresStorage:
         self._list_ids: dict[int, tuple[str, ...]] = {}
         # Where reads by provider id found messages: their compare-and-set skips the lock.
         self._seen = Seen()
+        self._ahead = AsyncReadsAhead(self._find)
         self._salt = b""
         self._opening = asyncio.Lock()
 
@@ -121,7 +123,9 @@ class AsyncPostgresStorage:
         await self.close()
 
     async def close(self) -> None:
-        """Close the pool; later use raises ``StorageError``."""
+        """Close the pool (after the reads ahead under way, if any); later use raises
+        ``StorageError``."""
+        await self._ahead.close()
         await self._driver.close()
 
     async def _run(self, work: Work[T]) -> T:
@@ -146,6 +150,15 @@ class AsyncPostgresStorage:
     async def find_messages_by_provider_ids(
         self, provider_message_ids: Iterable[str]
     ) -> dict[str, Message]:
+        return await self._ahead.find(provider_message_ids)
+
+    async def prefetch_messages_by_provider_ids(self, provider_message_ids: Iterable[str]) -> None:
+        """``PostgresStorage.prefetch_messages_by_provider_ids``: the read runs as a task on
+        this event loop, on a connection of the store's pool."""
+        self._driver.check()
+        self._ahead.start(provider_message_ids)
+
+    async def _find(self, provider_message_ids: tuple[str, ...]) -> dict[str, Message]:
         return await self._run(
             ops.find_by_provider_ids(provider_message_ids, self._list_ids, self._seen)
         )
@@ -220,6 +233,7 @@ class AsyncPostgresStorage:
             )
         )
         written.list_sets.committed()
+        self._ahead.written(written.committed.messages)
         if written.evicted:
             log_evicted(
                 written.evicted, self._options.orphan_max_age, self._options.orphan_max_count
@@ -231,6 +245,7 @@ class AsyncPostgresStorage:
         if not self._driver.opened:
             await self.open()
         alias = pseudonym(self._salt, recipient)
+        self._ahead.drop()
         return await self._run(ops.forget(recipient, alias, self._key(recipient)))
 
     # conveniences (StorageBase's, as coroutines) -------------------------------------------------

@@ -41,6 +41,7 @@ from sms_campaign_stats.storage._forgetting import blocklist_key, check_forgetta
 from sms_campaign_stats.storage.postgres import _operations as ops
 from sms_campaign_stats.storage.postgres._driver import Driver
 from sms_campaign_stats.storage.postgres._messages import Seen
+from sms_campaign_stats.storage.postgres._prefetch import ReadsAhead
 from sms_campaign_stats.storage.postgres._schema import SCHEMA_VERSION, open_schema
 from sms_campaign_stats.storage.postgres._session import check_options
 from sms_campaign_stats.storage.postgres._steps import Kind, Work
@@ -100,6 +101,7 @@ class PostgresStorage(StorageBase):
         self._list_ids: dict[int, tuple[str, ...]] = {}
         # Where reads by provider id found messages: their compare-and-set skips the lock.
         self._seen = Seen()
+        self._ahead = ReadsAhead(self._find)
         self._salt = self._driver.open(
             Work(
                 Kind.WRITE,
@@ -136,6 +138,17 @@ class PostgresStorage(StorageBase):
     def find_messages_by_provider_ids(
         self, provider_message_ids: Iterable[str]
     ) -> dict[str, Message]:
+        return self._ahead.find(provider_message_ids)
+
+    def prefetch_messages_by_provider_ids(self, provider_message_ids: Iterable[str]) -> None:
+        """A hint: ``find_messages_by_provider_ids`` of these ids comes soon (``handle_many``
+        gives the next batch's). They are looked up meanwhile, by a thread of the store's on a
+        connection of its pool; the find takes that read, and reads again what this store
+        wrote since (``_prefetch``). Results are the same with or without the hint."""
+        self._driver.check()
+        self._ahead.start(provider_message_ids)
+
+    def _find(self, provider_message_ids: tuple[str, ...]) -> dict[str, Message]:
         return self._run(ops.find_by_provider_ids(provider_message_ids, self._list_ids, self._seen))
 
     def find_message_by_provider_id(self, provider_message_id: str) -> Message | None:
@@ -216,6 +229,7 @@ class PostgresStorage(StorageBase):
             )
         )
         written.list_sets.committed()
+        self._ahead.written(written.committed.messages)
         if written.evicted:
             log_evicted(
                 written.evicted, self._options.orphan_max_age, self._options.orphan_max_count
@@ -232,6 +246,7 @@ class PostgresStorage(StorageBase):
     def forget(self, recipient: str) -> int:
         recipient = check_forgettable(recipient)
         alias = pseudonym(self._salt, recipient)
+        self._ahead.drop()
         return self._run(ops.forget(recipient, alias, self._key(recipient)))
 
     # aggregates -------------------------------------------------------------------------------
@@ -240,5 +255,7 @@ class PostgresStorage(StorageBase):
         return self._run(ops.campaign_counts(campaign_id))
 
     def close(self) -> None:
-        """Close the pool; later use raises ``StorageError``."""
+        """Close the pool (after the read ahead under way, if any); later use raises
+        ``StorageError``."""
+        self._ahead.close()
         self._driver.close()
