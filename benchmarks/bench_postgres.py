@@ -18,6 +18,10 @@ default durability, ``fsync`` and ``synchronous_commit`` on) and removed at the 
   batch. Bound 2.
 * ``workers``: the same receipts applied by 2 worker processes (each half, interleaved) against
   1: throughput ratio. Bound: at least 1.6.
+
+``--no-read-ahead``: the store of ``receipts`` and ``workers`` with ``read_ahead=False`` (by
+default ``handle_many`` looks each next batch up on a second connection meanwhile: a lone worker
+then uses part of the second core, which the workers' ratio compares against).
 * ``sizes``: per-message bytes of the table and of each index (for docs/scaling.md).
 
 Each contender starts from its own copy of one template database (``CREATE DATABASE ...
@@ -240,9 +244,9 @@ def submitted(count: int) -> Iterator[Message]:
         ).submit(at=T0 + timedelta(minutes=1), provider_message_id=f"p{index}")
 
 
-def _apply_texts(url: str, texts: list[tuple[str, str]]) -> None:
+def _apply_texts(url: str, texts: list[tuple[str, str]], read_ahead: bool) -> None:
     """A worker process: parse its receipts (kind, provider id), then apply them."""
-    _apply(url, [_parse(kind, pid) for kind, pid in texts])
+    _apply(url, [_parse(kind, pid) for kind, pid in texts], read_ahead)
 
 
 def _parse(kind: str, provider_id: str) -> DeliveryReport:
@@ -253,14 +257,16 @@ def _parse(kind: str, provider_id: str) -> DeliveryReport:
     return parse_smpp_receipt(text, err_namespace=ErrorNamespace.GSM_MAP)
 
 
-def _apply(url: str, reports: list[DeliveryReport]) -> None:
-    store = PostgresStorage(url)
+def _apply(url: str, reports: list[DeliveryReport], read_ahead: bool = True) -> None:
+    store = PostgresStorage(url, read_ahead=read_ahead)
     engine = CampaignEngine(store)
     engine.handle_many(reports, T0 + timedelta(hours=1), batch_size=BATCH)
     store.close()
 
 
-def bench_receipts(server: Server, count: int, repeats: int, *, workers: bool) -> None:
+def bench_receipts(
+    server: Server, count: int, repeats: int, *, workers: bool, read_ahead: bool = True
+) -> None:
     template = server.fresh("bench_receipts_template")
     build(template, submitted(count)).close()
     server.vacuum("bench_receipts_template")
@@ -270,7 +276,7 @@ def bench_receipts(server: Server, count: int, repeats: int, *, workers: bool) -
     rows = [(KINDS[k][2], KINDS[k][3], now, r.provider_message_id) for k, r in arrived]
 
     def ours() -> None:
-        _apply(server.url_of("bench_ours"), parsed)
+        _apply(server.url_of("bench_ours"), parsed, read_ahead)
 
     def baseline() -> None:
         with psycopg.connect(server.url_of("bench_raw")) as connection:
@@ -286,7 +292,7 @@ def bench_receipts(server: Server, count: int, repeats: int, *, workers: bool) -
     def two_workers() -> None:
         halves = [texts[0::2], texts[1::2]]
         processes = [
-            spawn.Process(target=_apply_texts, args=(server.url_of("bench_two"), half))
+            spawn.Process(target=_apply_texts, args=(server.url_of("bench_two"), half, read_ahead))
             for half in halves
         ]
         for process in processes:
@@ -296,7 +302,9 @@ def bench_receipts(server: Server, count: int, repeats: int, *, workers: bool) -
             assert process.exitcode == 0
 
     def one_worker() -> None:
-        process = spawn.Process(target=_apply_texts, args=(server.url_of("bench_one"), texts))
+        process = spawn.Process(
+            target=_apply_texts, args=(server.url_of("bench_one"), texts, read_ahead)
+        )
         process.start()
         process.join()
         assert process.exitcode == 0
@@ -367,6 +375,12 @@ def main() -> None:
     parser.add_argument("--receipts", type=int, default=200_000)
     parser.add_argument("--sizes", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--no-read-ahead",
+        dest="read_ahead",
+        action="store_false",
+        help="receipts and workers: stores with read_ahead=False (one connection per call)",
+    )
     args = parser.parse_args()
     temporary = None
     url = args.url
@@ -384,9 +398,13 @@ def main() -> None:
             elif part == "insert":
                 bench_insert(server, args.insert, args.repeats)
             elif part == "receipts":
-                bench_receipts(server, args.receipts, args.repeats, workers=False)
+                bench_receipts(
+                    server, args.receipts, args.repeats, workers=False, read_ahead=args.read_ahead
+                )
             elif part == "workers":
-                bench_receipts(server, args.receipts, args.repeats, workers=True)
+                bench_receipts(
+                    server, args.receipts, args.repeats, workers=True, read_ahead=args.read_ahead
+                )
             elif part == "sizes":
                 bench_sizes(server, args.sizes)
             else:

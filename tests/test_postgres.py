@@ -330,6 +330,7 @@ def test_workers_opening_at_once_make_one_schema(server: TemporaryPostgres, sche
         ({"busy_retries": -1}, "busy_retries"),
         ({"orphan_max_age": timedelta(0)}, "orphan_max_age"),
         ({"orphan_max_count": 0}, "orphan_max_count"),
+        ({"read_ahead": "yes"}, "read_ahead"),
     ],
 )
 @pytest.mark.parametrize("kind", [PostgresStorage, AsyncPostgresStorage])

@@ -8,6 +8,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -24,8 +25,6 @@ from sms_campaign_stats.storage.postgres._prefetch import (
     key_of,
 )
 from sms_campaign_stats.testing import T0, TemporaryPostgres, sample_campaign, sample_messages
-
-Found = dict[str, Message]
 
 
 def messages(count: int) -> list[Message]:
@@ -48,14 +47,15 @@ class Shelf:
         self.entered = threading.Event()
         self.fail = False
 
-    def read(self, key: tuple[str, ...]) -> Found:
+    def read(self, key: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        """The rows: (provider id, message), which ``dict`` decodes."""
         self.entered.set()
         self.gate.wait(5)
         self.reads.append(key)
         if self.fail:
             self.fail = False
             raise ConnectionError("the server went away")
-        return {pid: m for pid in key if (m := self.stored.get(pid)) is not None}
+        return [(pid, m) for pid in key if (m := self.stored.get(pid)) is not None]
 
 
 def test_a_find_takes_the_read_of_its_ids_and_reads_again_what_it_may_have_missed() -> None:
@@ -63,7 +63,7 @@ def test_a_find_takes_the_read_of_its_ids_and_reads_again_what_it_may_have_misse
     since the read started: read again, those only. Other ids: read now."""
     stored = messages(4)
     shelf = Shelf(stored[:3])
-    ahead = ReadsAhead(shelf.read)
+    ahead = ReadsAhead(shelf.read, dict)
     ahead.start(["p0", "p1", "p3", "p1"])
     assert ("p0", "p1", "p3") == key_of(["p0", "p1", "p3", "p1"])
     changed = stored[1].deliver(at=T0)
@@ -84,7 +84,7 @@ def test_reads_ahead_are_kept_up_to_a_few_and_a_failed_one_is_read_again() -> No
     """Past ``KEEP`` the oldest read ahead is dropped: one waiting to run never runs, one under
     way ends unused. A read ahead that failed is read again by the find."""
     shelf = Shelf(messages(4))
-    ahead = ReadsAhead(shelf.read)
+    ahead = ReadsAhead(shelf.read, dict)
     shelf.gate.clear()
     ahead.start(["p0"])
     assert shelf.entered.wait(5)  # p0 is under way, held at the gate
@@ -97,7 +97,7 @@ def test_reads_ahead_are_kept_up_to_a_few_and_a_failed_one_is_read_again() -> No
     ahead.close()
     assert [("p0",), ("p2",), ("p3",)] == shelf.reads
 
-    failing = ReadsAhead(shelf.read)
+    failing = ReadsAhead(shelf.read, dict)
     shelf.fail = True
     failing.start(["p1"])
     assert ["p1"] == list(failing.find(["p1"]))
@@ -110,12 +110,12 @@ def test_async_reads_ahead_keep_the_same_promises() -> None:
     stored = messages(4)
     shelf = Shelf(stored[:3])
 
-    async def read(key: tuple[str, ...]) -> Found:
+    async def read(key: tuple[str, ...]) -> list[tuple[Any, ...]]:
         await asyncio.sleep(0)
         return shelf.read(key)
 
     async def scenario() -> None:
-        ahead = AsyncReadsAhead(read)
+        ahead = AsyncReadsAhead(read, dict)
         ahead.start(["p0", "p1", "p3"])
         ahead.start([])
         changed = stored[1].deliver(at=T0)
@@ -273,3 +273,24 @@ def test_the_async_engine_hints_the_async_store(postgres_server: TemporaryPostgr
             assert {} == store._ahead._pending._reads
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("options", "reads_ahead"),
+    [({}, True), ({"read_ahead": False}, False), ({"max_size": 1}, False)],
+)
+def test_read_ahead_can_be_turned_off(
+    postgres_server: TemporaryPostgres, options: dict[str, Any], reads_ahead: bool
+) -> None:
+    """``read_ahead=False``, or a pool of one connection (a read ahead would only queue for it):
+    the hint is taken and nothing is read ahead; results are the same."""
+    store = PostgresStorage(postgres_server.url, schema=f"t{uuid4().hex}", **options)
+    try:
+        (message,) = sent(store, 1)
+        store.prefetch_messages_by_provider_ids([f"p-{message.id}"])
+        assert reads_ahead == bool(store._ahead._pending._reads)
+        assert (
+            message == store.find_messages_by_provider_ids([f"p-{message.id}"])[f"p-{message.id}"]
+        )
+    finally:
+        store.close()

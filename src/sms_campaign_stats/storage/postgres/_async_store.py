@@ -71,6 +71,7 @@ class AsyncPostgresStorage:
         orphan_max_age: timedelta = ORPHAN_MAX_AGE,
         orphan_max_count: int = ORPHAN_MAX_COUNT,
         create: bool = True,
+        read_ahead: bool = True,
     ) -> None:
         self._options = check_options(
             "AsyncPostgresStorage",
@@ -86,13 +87,17 @@ class AsyncPostgresStorage:
         )
         self.schema = schema
         self._create = bool(create)
+        if not isinstance(read_ahead, bool):
+            raise ValidationError(f"{type(self).__name__}.read_ahead", "expected True or False")
+        # A read ahead takes a second connection: with one, it would only queue for it.
+        self._read_ahead = read_ahead and max_size > 1
         self._driver = AsyncDriver(self._options)
         self._list_sets: dict[tuple[str, ...], int] = {}
         # The lists of each list set id read (a list set never changes).
         self._list_ids: dict[int, tuple[str, ...]] = {}
         # Where reads by provider id found messages: their compare-and-set skips the lock.
         self._seen = Seen()
-        self._ahead = AsyncReadsAhead(self._find)
+        self._ahead = AsyncReadsAhead(self._rows, self._decode)
         self._salt = b""
         self._opening = asyncio.Lock()
 
@@ -156,12 +161,14 @@ class AsyncPostgresStorage:
         """``PostgresStorage.prefetch_messages_by_provider_ids``: the read runs as a task on
         this event loop, on a connection of the store's pool."""
         self._driver.check()
-        self._ahead.start(provider_message_ids)
+        if self._read_ahead:
+            self._ahead.start(provider_message_ids)
 
-    async def _find(self, provider_message_ids: tuple[str, ...]) -> dict[str, Message]:
-        return await self._run(
-            ops.find_by_provider_ids(provider_message_ids, self._list_ids, self._seen)
-        )
+    async def _rows(self, provider_message_ids: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        return await self._run(ops.rows_by_provider_ids(provider_message_ids, self._list_ids))
+
+    def _decode(self, rows: list[tuple[Any, ...]]) -> dict[str, Message]:
+        return ops.messages_of_rows(rows, self._list_ids, self._seen)
 
     def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> AsyncIterator[Message]:
         return self._pages(ops.scan_messages(campaign_id, batch_size))

@@ -60,14 +60,15 @@ __all__ = [
     "claim_due",
     "commit",
     "evidence",
-    "find_by_provider_ids",
     "forget",
     "get_campaign",
     "get_message",
     "list_campaigns",
+    "messages_of_rows",
     "messages_to",
     "orphans",
     "replies",
+    "rows_by_provider_ids",
     "scan_due",
     "scan_messages",
     "scan_stale",
@@ -219,34 +220,43 @@ def get_message(message_id: str) -> Work[Message]:
     return _read(op)
 
 
-def find_by_provider_ids(
-    provider_message_ids: Iterable[str], list_ids: dict[int, tuple[str, ...]], seen: Seen
-) -> Work[dict[str, Message]]:
-    """The messages of these provider ids; ``list_ids``: the lists of each list set id known
-    to the store (a list set never changes), completed here with those it did not know;
-    ``seen``: the store's, given the rows read."""
+def rows_by_provider_ids(
+    provider_message_ids: Iterable[str], list_ids: dict[int, tuple[str, ...]]
+) -> Work[list[tuple[Any, ...]]]:
+    """The rows of the messages of these provider ids (``_BY_PROVIDER_IDS``: the provider id,
+    then the message's columns), for ``messages_of_rows``; ``list_ids``: the lists of each list
+    set id known to the store (a list set never changes), completed here with those the rows
+    have that it did not know."""
     wanted = list(dict.fromkeys(provider_message_ids))
 
-    def op() -> Op[dict[str, Message]]:
+    def op() -> Op[list[tuple[Any, ...]]]:
         if not wanted:
-            return {}
-        rows = yield from fetch_all(_BY_PROVIDER_IDS, (wanted,))
+            return []
+        rows: list[tuple[Any, ...]] = yield from fetch_all(_BY_PROVIDER_IDS, (wanted,))
         unknown = list({row[4] for row in rows}.difference(list_ids))
         if unknown:
             found = yield from fetch_all(
                 "SELECT id, list_ids FROM list_sets WHERE id = ANY(%s)", (unknown,)
             )
             list_ids.update((row[0], tuple(row[1])) for row in found)
-        messages = {row[0]: message_from_row(row[1:], list_ids) for row in rows}
-        seen.add(
-            [
-                (*_AS_SEEN(row), frozenset(p for a in m.attempts for p in a.provider_ids))
-                for row, m in zip(rows, messages.values(), strict=True)
-            ]
-        )
-        return messages
+        return rows
 
     return _read(op)
+
+
+def messages_of_rows(
+    rows: list[tuple[Any, ...]], list_ids: dict[int, tuple[str, ...]], seen: Seen
+) -> dict[str, Message]:
+    """The messages ``rows_by_provider_ids`` read, by provider id (decoded by the caller's
+    thread: a read ahead only waits on the server); ``seen`` is given the rows."""
+    messages = {row[0]: message_from_row(row[1:], list_ids) for row in rows}
+    seen.add(
+        [
+            (*_AS_SEEN(row), frozenset(p for a in m.attempts for p in a.provider_ids))
+            for row, m in zip(rows, messages.values(), strict=True)
+        ]
+    )
+    return messages
 
 
 def messages_to(

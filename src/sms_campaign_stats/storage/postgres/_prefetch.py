@@ -1,6 +1,8 @@
 """Reads by provider id started ahead, on another connection: ``handle_many`` hints the next
 batch's provider ids while it decides and commits this one, and the server looks them up
-meanwhile (``docs/performance.md``: about a tenth of ``handle_many``'s time on receipts).
+meanwhile (``docs/performance.md``). Only the server's work and the wait are ahead: the rows are
+decoded into messages by the find, in the caller's thread (decoding ahead would take the
+interpreter from the thread that decides and writes the current batch).
 
 A hint changes no result. The find of the same ids takes the read started ahead, then reads
 again what the read may have missed or found stale because of this store's own writes since it
@@ -19,7 +21,7 @@ import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sms_campaign_stats.model import Message
 
@@ -30,6 +32,8 @@ KEEP = 2
 
 F = TypeVar("F")
 Found = dict[str, Message]
+#: What a read ahead gives: the rows, which ``decode`` turns into the messages found.
+Rows = list[tuple[Any, ...]]
 
 
 def key_of(provider_message_ids: Iterable[str]) -> tuple[str, ...]:
@@ -92,11 +96,14 @@ def _missed(key: tuple[str, ...], found: Found, written: set[str]) -> list[str]:
 
 class ReadsAhead:
     """``PostgresStorage``'s reads ahead: run by one thread of their own, each on a connection
-    of the store's pool (``read``: the store's plain read)."""
+    of the store's pool (``read``: the store's read of the rows; ``decode``: its decoding)."""
 
-    def __init__(self, read: Callable[[tuple[str, ...]], Found]) -> None:
-        self._read = read
-        self._pending: _Pending[Future[Found]] = _Pending()
+    def __init__(
+        self, read: Callable[[tuple[str, ...]], Rows], decode: Callable[[Rows], Found]
+    ) -> None:
+        self._rows = read
+        self._decode = decode
+        self._pending: _Pending[Future[Rows]] = _Pending()
         self._executor: ThreadPoolExecutor | None = None
         self._start = threading.Lock()
 
@@ -108,7 +115,7 @@ class ReadsAhead:
         with self._start:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="sms-read-ahead")
-            future = self._executor.submit(self._read, key)
+            future = self._executor.submit(self._rows, key)
         for dropped in self._pending.add(key, future):
             dropped.cancel()
 
@@ -118,14 +125,15 @@ class ReadsAhead:
         key = key_of(provider_message_ids)
         ahead = self._pending.take(key)
         if ahead is None:
-            return self._read(key)
+            return self._decode(self._rows(key))
         try:
-            found = ahead.future.result()
+            rows = ahead.future.result()
         except Exception:  # read again: the plain read raises what it finds wrong
-            return self._read(key)
+            return self._decode(self._rows(key))
+        found = self._decode(rows)
         missed = _missed(key, found, ahead.written)
         if missed:
-            found.update(self._read(tuple(missed)))
+            found.update(self._decode(self._rows(tuple(missed))))
         return found
 
     def written(self, messages: Iterable[Message]) -> None:
@@ -149,15 +157,18 @@ class AsyncReadsAhead:
     """``AsyncPostgresStorage``'s reads ahead: tasks on the event loop (``read``: the store's
     plain read)."""
 
-    def __init__(self, read: Callable[[tuple[str, ...]], Awaitable[Found]]) -> None:
-        self._read = read
-        self._pending: _Pending[asyncio.Task[Found]] = _Pending()
+    def __init__(
+        self, read: Callable[[tuple[str, ...]], Awaitable[Rows]], decode: Callable[[Rows], Found]
+    ) -> None:
+        self._rows = read
+        self._decode = decode
+        self._pending: _Pending[asyncio.Task[Rows]] = _Pending()
 
     def start(self, provider_message_ids: Iterable[str]) -> None:
         key = key_of(provider_message_ids)
         if not key:
             return
-        task = asyncio.ensure_future(self._read(key))
+        task = asyncio.ensure_future(self._rows(key))
         for dropped in self._pending.add(key, task):
             _drop(dropped)
 
@@ -165,20 +176,21 @@ class AsyncReadsAhead:
         key = key_of(provider_message_ids)
         ahead = self._pending.take(key)
         if ahead is None:
-            return await self._read(key)
+            return self._decode(await self._rows(key))
         try:
-            found = await ahead.future
+            rows = await ahead.future
         except Exception:  # read again: the plain read raises what it finds wrong
-            return await self._read(key)
+            return self._decode(await self._rows(key))
+        found = self._decode(rows)
         missed = _missed(key, found, ahead.written)
         if missed:
-            found.update(await self._read(tuple(missed)))
+            found.update(self._decode(await self._rows(tuple(missed))))
         return found
 
     def written(self, messages: Iterable[Message]) -> None:
         self._pending.written(messages)
 
-    def drop(self) -> list[asyncio.Task[Found]]:
+    def drop(self) -> list[asyncio.Task[Rows]]:
         """Drop the reads ahead (the store changed messages it cannot name: ``forget``); the
         tasks cancelled."""
         tasks = self._pending.clear()
@@ -191,12 +203,12 @@ class AsyncReadsAhead:
         await asyncio.gather(*self.drop(), return_exceptions=True)
 
 
-def _drop(task: asyncio.Task[Found]) -> None:
+def _drop(task: asyncio.Task[Rows]) -> None:
     """Cancel a read ahead nobody will take (its exception, if any, is retrieved)."""
     task.cancel()
     task.add_done_callback(_retrieved)
 
 
-def _retrieved(task: asyncio.Task[Found]) -> None:
+def _retrieved(task: asyncio.Task[Rows]) -> None:
     if not task.cancelled():
         task.exception()

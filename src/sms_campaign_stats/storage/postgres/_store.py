@@ -63,7 +63,10 @@ class PostgresStorage(StorageBase):
     timeouts given. Opening creates the schema if it has no table, or checks it (and migrates
     an older version), under an advisory lock: workers may open at once. ``create=False``
     writes nothing when opening: a schema that is missing, empty or older is a ``SchemaError``
-    (reports, a read replica).
+    (reports, a read replica). ``read_ahead`` (with a ``max_size`` of 2 or more): while
+    ``handle_many`` handles a batch, the next one is looked up on a second connection
+    (``prefetch_messages_by_provider_ids``); ``False`` keeps each call to one connection at a
+    time (a worker whose cores are all taken gains nothing from it; see docs/performance.md).
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class PostgresStorage(StorageBase):
         orphan_max_age: timedelta = ORPHAN_MAX_AGE,
         orphan_max_count: int = ORPHAN_MAX_COUNT,
         create: bool = True,
+        read_ahead: bool = True,
     ) -> None:
         self._options = check_options(
             "PostgresStorage",
@@ -94,6 +98,10 @@ class PostgresStorage(StorageBase):
         )
         self.schema = schema
         self._create = bool(create)
+        if not isinstance(read_ahead, bool):
+            raise ValidationError(f"{type(self).__name__}.read_ahead", "expected True or False")
+        # A read ahead takes a second connection: with one, it would only queue for it.
+        self._read_ahead = read_ahead and max_size > 1
         self._driver = Driver(self._options)
         # Committed list-set ids, shared by threads: list ids -> id.
         self._list_sets: dict[tuple[str, ...], int] = {}
@@ -101,7 +109,7 @@ class PostgresStorage(StorageBase):
         self._list_ids: dict[int, tuple[str, ...]] = {}
         # Where reads by provider id found messages: their compare-and-set skips the lock.
         self._seen = Seen()
-        self._ahead = ReadsAhead(self._find)
+        self._ahead = ReadsAhead(self._rows, self._decode)
         self._salt = self._driver.open(
             Work(
                 Kind.WRITE,
@@ -146,10 +154,14 @@ class PostgresStorage(StorageBase):
         connection of its pool; the find takes that read, and reads again what this store
         wrote since (``_prefetch``). Results are the same with or without the hint."""
         self._driver.check()
-        self._ahead.start(provider_message_ids)
+        if self._read_ahead:
+            self._ahead.start(provider_message_ids)
 
-    def _find(self, provider_message_ids: tuple[str, ...]) -> dict[str, Message]:
-        return self._run(ops.find_by_provider_ids(provider_message_ids, self._list_ids, self._seen))
+    def _rows(self, provider_message_ids: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        return self._run(ops.rows_by_provider_ids(provider_message_ids, self._list_ids))
+
+    def _decode(self, rows: list[tuple[Any, ...]]) -> dict[str, Message]:
+        return ops.messages_of_rows(rows, self._list_ids, self._seen)
 
     def find_message_by_provider_id(self, provider_message_id: str) -> Message | None:
         return self.find_messages_by_provider_ids([provider_message_id]).get(provider_message_id)
