@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-from uuid import uuid4
 
 import psycopg
 import pytest
@@ -24,11 +23,6 @@ from sms_campaign_stats.storage.postgres._session import verdict
 from sms_campaign_stats.storage.postgres._steps import Kind, Op, Work, execute, fetch_one
 from sms_campaign_stats.storage.postgres._writes import _STILL_OPEN
 from sms_campaign_stats.testing import T0, TemporaryPostgres, sample_campaign, sample_messages
-
-
-@pytest.fixture
-def schema() -> str:
-    return f"t{uuid4().hex}"
 
 
 def run(server: TemporaryPostgres, schema: str, statement: str, *params: Any) -> list[Any]:

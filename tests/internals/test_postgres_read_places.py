@@ -5,10 +5,8 @@ lock would, or refuses as the lock would."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-from uuid import uuid4
 
 import attrs
 import psycopg
@@ -18,25 +16,11 @@ from psycopg import sql
 from sms_campaign_stats.errors import ConflictError, ValidationError
 from sms_campaign_stats.lifecycle import BounceReason
 from sms_campaign_stats.model import Message
-from sms_campaign_stats.storage import Change
 from sms_campaign_stats.storage.postgres import PostgresStorage, _messages, _steps
 from sms_campaign_stats.storage.postgres._messages import Seen
-from sms_campaign_stats.testing import T0, TemporaryPostgres, sample_campaign, sample_messages
+from sms_campaign_stats.testing import T0, TemporaryPostgres
 
-
-@pytest.fixture
-def schema() -> str:
-    return f"t{uuid4().hex}"
-
-
-@pytest.fixture
-def stores(postgres_server: TemporaryPostgres, schema: str) -> Iterator[list[PostgresStorage]]:
-    """Two stores on one schema: this worker's, and another's."""
-    ours = PostgresStorage(postgres_server.url, schema=schema)
-    other = PostgresStorage(postgres_server.url, schema=schema)
-    yield [ours, other]
-    ours.close()
-    other.close()
+from .sent import sent
 
 
 @pytest.fixture
@@ -52,17 +36,6 @@ def locks(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
     monkeypatch.setattr(_messages, "fetch_all", fetch_all)
     return seen
-
-
-def sent(store: PostgresStorage, count: int) -> list[Message]:
-    """``count`` messages of a stored campaign, submitted as ``p-<id>``."""
-    campaign, event = sample_campaign()
-    store.commit(Change(new_campaigns=(campaign,), events=(event,)))
-    messages = [
-        m.submit(at=T0, provider_message_id=f"p-{m.id}") for m in sample_messages(campaign, count)
-    ]
-    store.add_messages(messages)
-    return messages
 
 
 def read(store: PostgresStorage, messages: list[Message]) -> list[Message]:

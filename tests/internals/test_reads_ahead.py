@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from uuid import uuid4
@@ -25,6 +24,8 @@ from sms_campaign_stats.storage.postgres._prefetch import (
     key_of,
 )
 from sms_campaign_stats.testing import T0, TemporaryPostgres, sample_campaign, sample_messages
+
+from .sent import sent
 
 
 def messages(count: int) -> list[Message]:
@@ -137,31 +138,6 @@ def test_async_reads_ahead_keep_the_same_promises() -> None:
 
 
 # PostgreSQL ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def schema() -> str:
-    return f"t{uuid4().hex}"
-
-
-@pytest.fixture
-def stores(postgres_server: TemporaryPostgres, schema: str) -> Iterator[list[PostgresStorage]]:
-    ours = PostgresStorage(postgres_server.url, schema=schema)
-    other = PostgresStorage(postgres_server.url, schema=schema)
-    yield [ours, other]
-    ours.close()
-    other.close()
-
-
-def sent(store: PostgresStorage, count: int) -> list[Message]:
-    campaign, event = sample_campaign()
-    store.commit(Change(new_campaigns=(campaign,), events=(event,)))
-    store.update_campaign(campaign.start(at=T0).campaign)
-    submitted = [
-        m.submit(at=T0, provider_message_id=f"p-{m.id}") for m in sample_messages(campaign, count)
-    ]
-    store.add_messages(submitted)
-    return submitted
 
 
 def settled(store: PostgresStorage, ids: list[str]) -> None:
