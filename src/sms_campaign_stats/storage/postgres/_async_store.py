@@ -84,13 +84,10 @@ class AsyncPostgresStorage:
             busy_retries=busy_retries,
             orphan_max_age=orphan_max_age,
             orphan_max_count=orphan_max_count,
+            read_ahead=read_ahead,
         )
         self.schema = schema
         self._create = bool(create)
-        if not isinstance(read_ahead, bool):
-            raise ValidationError(f"{type(self).__name__}.read_ahead", "expected True or False")
-        # A read ahead takes a second connection: with one, it would only queue for it.
-        self._read_ahead = read_ahead and max_size > 1
         self._driver = AsyncDriver(self._options)
         self._list_sets: dict[tuple[str, ...], int] = {}
         # The lists of each list set id read (a list set never changes).
@@ -161,7 +158,7 @@ class AsyncPostgresStorage:
         """``PostgresStorage.prefetch_messages_by_provider_ids``: the read runs as a task on
         this event loop, on a connection of the store's pool."""
         self._driver.check()
-        if self._read_ahead:
+        if self._options.read_ahead:
             self._ahead.start(provider_message_ids)
 
     async def _rows(self, provider_message_ids: tuple[str, ...]) -> list[tuple[Any, ...]]:

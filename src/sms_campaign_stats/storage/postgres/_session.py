@@ -89,6 +89,9 @@ class Options:
     busy_retries: int
     orphan_max_age: timedelta
     orphan_max_count: int
+    #: ``handle_many``'s next batch looked up on a second connection (never with a pool of one
+    #: connection: it would only queue for it).
+    read_ahead: bool = False
 
 
 def check_options(
@@ -103,6 +106,7 @@ def check_options(
     busy_retries: object,
     orphan_max_age: object,
     orphan_max_count: object,
+    read_ahead: object = False,
 ) -> Options:
     """The options of ``store`` (its class name), each checked: ``ValidationError`` naming
     the option and what is wrong with it. The connection string is never quoted back (it may
@@ -125,6 +129,8 @@ def check_options(
     low = _count(store, "min_size", min_size, 0)
     high = _count(store, "max_size", max_size, max(1, low))
     age, count = check_orphan_bounds(store, orphan_max_age, orphan_max_count)
+    if not isinstance(read_ahead, bool):
+        raise ValidationError(f"{store}.read_ahead", "expected True or False")
     shown: dict[str, Any] = {k: v for k, v in parts.items() if k != "password"}
     return Options(
         conninfo=conninfo,
@@ -142,6 +148,7 @@ def check_options(
         busy_retries=_count(store, "busy_retries", busy_retries, 0),
         orphan_max_age=age,
         orphan_max_count=count,
+        read_ahead=read_ahead and high > 1,
     )
 
 

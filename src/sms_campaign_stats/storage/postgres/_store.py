@@ -95,13 +95,10 @@ class PostgresStorage(StorageBase):
             busy_retries=busy_retries,
             orphan_max_age=orphan_max_age,
             orphan_max_count=orphan_max_count,
+            read_ahead=read_ahead,
         )
         self.schema = schema
         self._create = bool(create)
-        if not isinstance(read_ahead, bool):
-            raise ValidationError(f"{type(self).__name__}.read_ahead", "expected True or False")
-        # A read ahead takes a second connection: with one, it would only queue for it.
-        self._read_ahead = read_ahead and max_size > 1
         self._driver = Driver(self._options)
         # Committed list-set ids, shared by threads: list ids -> id.
         self._list_sets: dict[tuple[str, ...], int] = {}
@@ -154,7 +151,7 @@ class PostgresStorage(StorageBase):
         connection of its pool; the find takes that read, and reads again what this store
         wrote since (``_prefetch``). Results are the same with or without the hint."""
         self._driver.check()
-        if self._read_ahead:
+        if self._options.read_ahead:
             self._ahead.start(provider_message_ids)
 
     def _rows(self, provider_message_ids: tuple[str, ...]) -> list[tuple[Any, ...]]:
