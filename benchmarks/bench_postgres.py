@@ -16,8 +16,11 @@ default durability, ``fsync`` and ``synchronous_commit`` on) and removed at the 
   delivered, 1% hard bounces, 2% retried) in batches of 1,000, against a raw ``executemany`` of
   ``UPDATE``s through the provider-id index in batches of the same size, one transaction per
   batch. Bound 2.
-* ``workers``: the same receipts applied by 2 worker processes (each half, interleaved) against
-  1: throughput ratio. Bound: at least 1.6.
+* ``workers``: the same receipts parsed and applied by 2 worker processes (each half,
+  interleaved) against 1: throughput ratio. Bound: at least 1.6. Each process starts, imports
+  the library and opens its store first; all then start together and the time runs from that
+  signal to the last one's end (``run_workers``): throughput, not a new interpreter's start-up.
+  The ratio with each process's start-up counted is printed beside it.
 
 ``--no-read-ahead``: the store of ``receipts`` and ``workers`` with ``read_ahead=False`` (by
 default ``handle_many`` looks each next batch up on a second connection meanwhile: a lone worker
@@ -36,6 +39,7 @@ import random
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import attrs
 import psycopg
@@ -244,9 +248,45 @@ def submitted(count: int) -> Iterator[Message]:
         ).submit(at=T0 + timedelta(minutes=1), provider_message_id=f"p{index}")
 
 
-def _apply_texts(url: str, texts: list[tuple[str, str]], read_ahead: bool) -> None:
-    """A worker process: parse its receipts (kind, provider id), then apply them."""
-    _apply(url, [_parse(kind, pid) for kind, pid in texts], read_ahead)
+def _worker(url: str, texts: list[tuple[str, str]], read_ahead: bool, ready: Any, go: Any) -> None:
+    """A worker process: open its store, say it is ready, wait for the start, then parse its
+    receipts (kind, provider id) and apply them; it puts the instant it finished on ``ready``."""
+    store = PostgresStorage(url, read_ahead=read_ahead)
+    engine = CampaignEngine(store)
+    store.get_campaign("bench")  # a connection is open
+    ready.put(None)
+    go.wait()
+    reports = [_parse(kind, pid) for kind, pid in texts]
+    engine.handle_many(reports, T0 + timedelta(hours=1), batch_size=BATCH)
+    ready.put(time.monotonic())
+    store.close()
+
+
+def run_workers(
+    url: str, parts: list[list[tuple[str, str]]], read_ahead: bool
+) -> tuple[float, float]:
+    """One worker process per part, on ``url``. Each opens its store, then all start together.
+    Returns (from the start signal to the last worker's end, from the first spawn to the last
+    exit): the first is the throughput's; the second adds each process's start-up (a new
+    interpreter, the library's imports, the store's pool opened)."""
+    spawn = multiprocessing.get_context("spawn")
+    ready = spawn.Queue()
+    go = spawn.Event()
+    processes = [
+        spawn.Process(target=_worker, args=(url, part, read_ahead, ready, go)) for part in parts
+    ]
+    spawned = time.monotonic()
+    for process in processes:
+        process.start()
+    for _ in processes:
+        ready.get(timeout=600)
+    started = time.monotonic()
+    go.set()
+    ended = max(ready.get(timeout=3600) for _ in processes)
+    for process in processes:
+        process.join()
+        assert process.exitcode == 0
+    return ended - started, time.monotonic() - spawned
 
 
 def _parse(kind: str, provider_id: str) -> DeliveryReport:
@@ -285,29 +325,7 @@ def bench_receipts(
                 with connection.transaction(), connection.cursor() as cursor:
                     cursor.executemany(RAW_UPDATE, rows[first : first + BATCH])
 
-    spawn = multiprocessing.get_context("spawn")
-
     texts = [(kind, report.provider_message_id or "") for kind, report in arrived]
-
-    def two_workers() -> None:
-        halves = [texts[0::2], texts[1::2]]
-        processes = [
-            spawn.Process(target=_apply_texts, args=(server.url_of("bench_two"), half, read_ahead))
-            for half in halves
-        ]
-        for process in processes:
-            process.start()
-        for process in processes:
-            process.join()
-            assert process.exitcode == 0
-
-    def one_worker() -> None:
-        process = spawn.Process(
-            target=_apply_texts, args=(server.url_of("bench_one"), texts, read_ahead)
-        )
-        process.start()
-        process.join()
-        assert process.exitcode == 0
 
     if not workers:
         ours_time, raw_time = best_of(
@@ -329,19 +347,24 @@ def bench_receipts(
             )
         )
         return
-    one_time, two_time = best_of(
-        repeats,
-        one_worker,
-        two_workers,
-        setup={
-            one_worker: lambda: server.fresh("bench_one", "bench_receipts_template"),
-            two_workers: lambda: server.fresh("bench_two", "bench_receipts_template"),
-        },
-    )
+    one: list[tuple[float, float]] = []
+    two: list[tuple[float, float]] = []
+    for _ in range(repeats):  # interleaved, each on a fresh copy; the best round of each kept
+        server.fresh("bench_one", "bench_receipts_template")
+        one.append(run_workers(server.url_of("bench_one"), [texts], read_ahead))
+        server.fresh("bench_two", "bench_receipts_template")
+        two.append(run_workers(server.url_of("bench_two"), [texts[0::2], texts[1::2]], read_ahead))
+    one_time, two_time = min(t for t, _ in one), min(t for t, _ in two)
+    ratio = one_time / two_time
     print(
-        f"workers: {count:,} receipts by 1 process in {one_time:.2f} s, by 2 in "
-        f"{two_time:.2f} s -> {one_time / two_time:.2f}x the throughput of one "
-        f"({'within' if one_time / two_time >= 1.6 else 'UNDER'} the 1.6 bound)"
+        f"workers: {count:,} receipts parsed and applied by 1 process in {one_time:.2f} s, by 2 "
+        f"in {two_time:.2f} s -> {ratio:.2f}x the throughput of one "
+        f"({'within' if ratio >= 1.6 else 'UNDER'} the 1.6 bound)"
+    )
+    one_whole, two_whole = min(w for _, w in one), min(w for _, w in two)
+    print(
+        f"  with each process's start-up (spawn, imports, store opened): {one_whole:.2f} s "
+        f"against {two_whole:.2f} s -> {one_whole / two_whole:.2f}x"
     )
 
 

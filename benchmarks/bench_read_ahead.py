@@ -7,37 +7,26 @@
 ``read_ahead=False``, alternated, ``ROUNDS`` times (2 by default); each run starts from its own
 copy of one template database. Each round prints the four times, the ratio of the read ahead
 to the baseline without it (one worker, two workers), and each setting's ratio of two workers to
-one. On a machine whose cores two workers fill, the read ahead speeds one worker and not two: the
-second ratio falls by what the first gains (docs/performance.md).
+one. Times run from the start signal (``run_workers``). On a machine whose cores two workers
+fill, the read ahead speeds one worker and not two: the second ratio falls by what the first
+gains (docs/performance.md).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import sys
-import time
 
-from bench_postgres import Server, _apply_texts, build, receipts, submitted
+from bench_postgres import Server, build, receipts, run_workers, submitted
 
 from sms_campaign_stats.testing import TemporaryPostgres
 
 
 def workers(server: Server, texts: list[tuple[str, str]], count: int, read_ahead: bool) -> float:
-    """Seconds for ``count`` worker processes to apply ``texts`` (interleaved shares)."""
+    """Seconds for ``count`` worker processes to apply ``texts`` (interleaved shares), from the
+    start signal (``run_workers``)."""
     server.fresh("bench_read_ahead", "bench_read_ahead_template")
-    spawn = multiprocessing.get_context("spawn")
-    url = server.url_of("bench_read_ahead")
-    processes = [
-        spawn.Process(target=_apply_texts, args=(url, texts[share::count], read_ahead))
-        for share in range(count)
-    ]
-    start = time.perf_counter()
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join()
-        assert process.exitcode == 0
-    return time.perf_counter() - start
+    parts = [texts[share::count] for share in range(count)]
+    return run_workers(server.url_of("bench_read_ahead"), parts, read_ahead)[0]
 
 
 def main() -> None:
