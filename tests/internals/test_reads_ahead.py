@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 from uuid import uuid4
@@ -15,7 +16,7 @@ import pytest
 from sms_campaign_stats import AsyncCampaignEngine, CampaignEngine, DeliveryReport
 from sms_campaign_stats.lifecycle import BounceReason, MessageStatus
 from sms_campaign_stats.model import Message
-from sms_campaign_stats.storage import Change, Committed, InMemoryStorage
+from sms_campaign_stats.storage import Change, Committed, InMemoryStorage, ThreadedAsyncStorage
 from sms_campaign_stats.storage.postgres import AsyncPostgresStorage, PostgresStorage
 from sms_campaign_stats.storage.postgres._prefetch import (
     KEEP,
@@ -223,6 +224,40 @@ def test_stores_without_the_hint_are_not_asked() -> None:
         results = CampaignEngine(store).handle_many(reports, T0, batch_size=2)
         assert ["applied"] * 5 == [r.effect for r in results]
     assert [["p2", "p3"], ["p4"]] == hinted.hints
+
+
+def test_the_threaded_adapter_passes_the_hint_on(postgres_server: TemporaryPostgres) -> None:
+    """``ThreadedAsyncStorage`` hands the hint to the store it wraps, in a worker thread: a
+    ``PostgresStorage`` then reads ahead and the async engine's finds take those reads; a store
+    without a hint is not asked (nothing fails, the results are the same)."""
+
+    def handled(store: Any) -> list[str]:
+        reports = [
+            DeliveryReport(provider="smpp", provider_message_id=f"p-{m.id}", status="DELIVRD")
+            for m in sent(store, 5)
+        ]
+        engine = AsyncCampaignEngine(ThreadedAsyncStorage(store))
+        results = asyncio.run(engine.handle_many(reports, T0, batch_size=2))
+        return [r.effect for r in results]
+
+    postgres = PostgresStorage(postgres_server.url, schema=f"t{uuid4().hex}")
+    started: list[tuple[str, ...]] = []
+    start = postgres._ahead.start
+
+    def recorded(ids: Iterable[str]) -> None:
+        started.append(tuple(ids))
+        start(ids)
+
+    postgres._ahead.start = recorded  # type: ignore[method-assign]
+    try:
+        assert ["applied"] * 5 == handled(postgres)
+        assert 2 == len(started)  # the second batch's ids, then the third's
+        assert {} == postgres._ahead._pending._reads  # each read ahead taken by its find
+    finally:
+        postgres.close()
+    memory = InMemoryStorage()
+    assert not hasattr(memory, "prefetch_messages_by_provider_ids")
+    assert ["applied"] * 5 == handled(memory)
 
 
 def test_the_async_engine_hints_the_async_store(postgres_server: TemporaryPostgres) -> None:

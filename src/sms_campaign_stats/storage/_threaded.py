@@ -201,6 +201,14 @@ class ThreadedAsyncStorage:
         wanted = tuple(provider_message_ids)
         return await self._call(self.storage.find_messages_by_provider_ids, wanted)
 
+    async def prefetch_messages_by_provider_ids(self, provider_message_ids: Iterable[str]) -> None:
+        """The wrapped store's read-ahead hint, in a worker thread, if it has one
+        (``PostgresStorage``: the read then starts on another of its connections); nothing
+        otherwise. Not part of the contract (``docs/storage.md``)."""
+        hint = getattr(self.storage, "prefetch_messages_by_provider_ids", None)
+        if hint is not None:
+            await self._call(hint, tuple(provider_message_ids))
+
     def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> AsyncIterator[Message]:
         scan = functools.partial(self.storage.iter_messages, campaign_id, batch_size=batch_size)
         return _Pages(self._call, scan, batch_size)
