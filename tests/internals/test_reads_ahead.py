@@ -226,7 +226,9 @@ def test_stores_without_the_hint_are_not_asked() -> None:
     assert [["p2", "p3"], ["p4"]] == hinted.hints
 
 
-def test_the_threaded_adapter_passes_the_hint_on(postgres_server: TemporaryPostgres) -> None:
+def test_the_threaded_adapter_passes_the_hint_on(
+    postgres_server: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``ThreadedAsyncStorage`` hands the hint to the store it wraps, in a worker thread: a
     ``PostgresStorage`` then reads ahead and the async engine's finds take those reads; a store
     without a hint is not asked (nothing fails, the results are the same)."""
@@ -248,7 +250,7 @@ def test_the_threaded_adapter_passes_the_hint_on(postgres_server: TemporaryPostg
         started.append(tuple(ids))
         start(ids)
 
-    postgres._ahead.start = recorded  # type: ignore[method-assign]
+    monkeypatch.setattr(postgres._ahead, "start", recorded)
     try:
         assert ["applied"] * 5 == handled(postgres)
         assert 2 == len(started)  # the second batch's ids, then the third's
