@@ -370,3 +370,29 @@ def test_the_async_engine_records_an_unsubscribe_after_the_delivery() -> None:
             )
 
     assert (["applied", "applied", "duplicate"], 1, (1, 1), {NUMBERS[5]}, 1) == asyncio.run(run())
+
+
+def test_the_engine_reads_one_numbers_opt_outs_not_the_campaigns() -> None:
+    """Telling whether an opt-out is recorded already (an inbound STOP, a provider's unsubscribe
+    event after the delivery) reads that number's opt-outs in the campaign, never the whole
+    list: each such read passes ``recipient`` (the stores answer it from an index)."""
+
+    class Counted(InMemoryStorage):
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked: list[str | None] = []
+
+        def unsubscribes(self, campaign_id: str, *, recipient: str | None = None) -> Any:
+            self.asked.append(recipient)
+            return super().unsubscribes(campaign_id, recipient=recipient)
+
+    store = Counted()
+    engine, send = sent_through_brevo(store)
+    engine.handle(brevo_webhook(BREVO_ID, "delivered", 1772528460), send.at)
+    later = send.at + timedelta(minutes=20)
+    assert "applied" == engine.handle(brevo_record(str(BREVO_ID), "unsubscribe"), later).effect
+    again = engine.handle(brevo_record(str(BREVO_ID), "unsubscribe"), later)
+    assert "duplicate" == again.effect
+    stop = engine.inbound(NUMBERS[5], "STOP", later + timedelta(minutes=1))
+    assert stop.unsubscribe is not None
+    assert [NUMBERS[5]] * 3 == store.asked

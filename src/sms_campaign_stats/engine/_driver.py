@@ -901,7 +901,9 @@ class _Engine(Generic[S]):
         assert decided.message is not None
         message = decided.message
         unsubscribe = opted_out(message, found, now)
-        stored: list[Unsubscribe] = yield Call("unsubscribes", (message.campaign_id,))
+        stored: list[Unsubscribe] = yield Call(
+            "unsubscribes", (message.campaign_id,), {"recipient": unsubscribe.recipient}
+        )
         if any(u.id == unsubscribe.id for u in (*stored, *step.unsubscribes)):
             return _Result("duplicate", read.id, found)
         step.set_message(message)
@@ -1081,7 +1083,9 @@ class _Engine(Generic[S]):
             )
             campaign_id = received.campaign_id
             if campaign_id is not None:
-                stored: list[Unsubscribe] = yield Call("unsubscribes", (campaign_id,))
+                stored: list[Unsubscribe] = yield Call(
+                    "unsubscribes", (campaign_id,), {"recipient": e164}
+                )
                 if all(u.id != received.id for u in stored):
                     actions.extend((yield from step.observe(campaign_id, Observation.UNSUBSCRIBE)))
             return step, (received, actions)

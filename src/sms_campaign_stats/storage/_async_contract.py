@@ -66,8 +66,11 @@ class AsyncStorage(Protocol):
         """Replies attributed to the campaign, oldest first."""
         ...
 
-    async def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
-        """Opt-outs attributed to the campaign, oldest first."""
+    async def unsubscribes(
+        self, campaign_id: str, *, recipient: str | None = None
+    ) -> list[Unsubscribe]:
+        """Opt-outs attributed to the campaign, oldest first; with ``recipient``, that number's
+        only."""
         ...
 
     async def messages_to(

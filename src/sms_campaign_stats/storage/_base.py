@@ -128,8 +128,10 @@ class StorageBase(abc.ABC):
         """Replies attributed to the campaign, oldest first."""
 
     @abc.abstractmethod
-    def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
-        """Opt-outs attributed to the campaign, oldest first."""
+    def unsubscribes(self, campaign_id: str, *, recipient: str | None = None) -> list[Unsubscribe]:
+        """Opt-outs attributed to the campaign, oldest first; with ``recipient``, that number's
+        only (how the engine tells an opt-out it recorded already: one index lookup on
+        (campaign, recipient), never the campaign's whole list)."""
 
     @abc.abstractmethod
     def messages_to(

@@ -103,8 +103,10 @@ class Storage(Protocol):
         """Replies attributed to the campaign, oldest first."""
         ...
 
-    def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
-        """Opt-outs attributed to the campaign, oldest first."""
+    def unsubscribes(self, campaign_id: str, *, recipient: str | None = None) -> list[Unsubscribe]:
+        """Opt-outs attributed to the campaign, oldest first; with ``recipient``, that number's
+        only (how the engine tells an opt-out it recorded already: one index lookup on
+        (campaign, recipient), never the campaign's whole list)."""
         ...
 
     def messages_to(

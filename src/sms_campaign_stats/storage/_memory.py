@@ -210,10 +210,11 @@ class InMemoryStorage(StorageBase):
             self._check_open()
             return self._attributed(self._replies, campaign_id)
 
-    def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
+    def unsubscribes(self, campaign_id: str, *, recipient: str | None = None) -> list[Unsubscribe]:
         with self._lock:
             self._check_open()
-            return self._attributed(self._unsubscribes, campaign_id)
+            found = self._attributed(self._unsubscribes, campaign_id)
+        return found if recipient is None else [u for u in found if u.recipient == recipient]
 
     def campaign_counts(self, campaign_id: str) -> CampaignCounts:
         with self._lock:

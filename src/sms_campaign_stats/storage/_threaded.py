@@ -231,8 +231,10 @@ class ThreadedAsyncStorage:
     async def replies(self, campaign_id: str) -> list[Reply]:
         return await self._call(self.storage.replies, campaign_id)
 
-    async def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
-        return await self._call(self.storage.unsubscribes, campaign_id)
+    async def unsubscribes(
+        self, campaign_id: str, *, recipient: str | None = None
+    ) -> list[Unsubscribe]:
+        return await self._call(self.storage.unsubscribes, campaign_id, recipient=recipient)
 
     async def messages_to(
         self, recipient: str, *, since: datetime, before: datetime | None = None
@@ -552,8 +554,8 @@ class BlockingStorage(StorageBase):
     def replies(self, campaign_id: str) -> list[Reply]:
         return self.wait(self.storage.replies, campaign_id)
 
-    def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
-        return self.wait(self.storage.unsubscribes, campaign_id)
+    def unsubscribes(self, campaign_id: str, *, recipient: str | None = None) -> list[Unsubscribe]:
+        return self.wait(self.storage.unsubscribes, campaign_id, recipient=recipient)
 
     def messages_to(
         self, recipient: str, *, since: datetime, before: datetime | None = None

@@ -171,8 +171,8 @@ class _Conveniences(StorageBase):
     def replies(self, campaign_id: str) -> list[Reply]:
         return self.storage.replies(campaign_id)
 
-    def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
-        return self.storage.unsubscribes(campaign_id)
+    def unsubscribes(self, campaign_id: str, *, recipient: str | None = None) -> list[Unsubscribe]:
+        return self.storage.unsubscribes(campaign_id, recipient=recipient)
 
     def messages_to(
         self, recipient: str, *, since: datetime, before: datetime | None = None
@@ -580,6 +580,16 @@ class StorageConformance:
         assert store.record_unsubscribe(stop)
         assert not store.record_unsubscribe(stop)
         assert [stop] == store.unsubscribes(campaign.id)
+        other = Unsubscribe(
+            id="u2", recipient="+33600000001", at=T0, keyword="STOP", campaign_id=campaign.id
+        )
+        assert store.record_unsubscribe(other)
+        assert [stop, other] == store.unsubscribes(campaign.id)
+        # one number's: what the engine reads to tell an opt-out it recorded already
+        assert [other] == store.unsubscribes(campaign.id, recipient=other.recipient)
+        assert [] == store.unsubscribes(campaign.id, recipient="+33600000009")
+        with pytest.raises(NotFoundError):
+            store.unsubscribes("nope", recipient=stop.recipient)
         with pytest.raises(NotFoundError):
             store.record_reply(
                 Reply(id="r9", recipient="+33600000000", at=T0, text="x", campaign_id="nope")

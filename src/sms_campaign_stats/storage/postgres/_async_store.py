@@ -193,8 +193,10 @@ class AsyncPostgresStorage:
     async def replies(self, campaign_id: str) -> list[Reply]:
         return await self._run(ops.replies(campaign_id))
 
-    async def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
-        return await self._run(ops.unsubscribes(campaign_id))
+    async def unsubscribes(
+        self, campaign_id: str, *, recipient: str | None = None
+    ) -> list[Unsubscribe]:
+        return await self._run(ops.unsubscribes(campaign_id, recipient))
 
     async def messages_to(
         self, recipient: str, *, since: datetime, before: datetime | None = None

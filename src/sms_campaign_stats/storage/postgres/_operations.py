@@ -165,10 +165,11 @@ def list_campaigns() -> Work[list[Campaign]]:
     return _read(op)
 
 
-def _of_campaign(query: str, campaign_id: str) -> Op[list[Row]]:
-    """Rows of a campaign's ``LEFT JOIN`` (``query``): ``NotFoundError`` when there is no row
-    (no campaign), and the joined rows, the campaign's own row left out when it has none."""
-    rows = yield from fetch_all(query, (campaign_id,))
+def _of_campaign(query: str, campaign_id: str, *before: Any) -> Op[list[Row]]:
+    """Rows of a campaign's ``LEFT JOIN`` (``query``, whose parameters are ``before`` then the
+    campaign's id): ``NotFoundError`` when there is no row (no campaign), and the joined rows,
+    the campaign's own row left out when it has none."""
+    rows = yield from fetch_all(query, (*before, campaign_id))
     if not rows:
         raise NotFoundError("campaign", campaign_id)
     return [row for row in rows if row[0] is not None]
@@ -368,14 +369,23 @@ def replies(campaign_id: str) -> Work[list[Reply]]:
     return _read(op)
 
 
-def unsubscribes(campaign_id: str) -> Work[list[Unsubscribe]]:
+_UNSUBSCRIBES = (
+    "SELECT u.id, u.recipient, u.campaign_id, u.at, u.keyword FROM campaigns c "
+    "LEFT JOIN unsubscribes u ON u.campaign_id = c.id{} WHERE c.id = %s ORDER BY u.at, u.id"
+)
+
+
+def unsubscribes(campaign_id: str, recipient: str | None = None) -> Work[list[Unsubscribe]]:
+    """The campaign's opt-outs; ``recipient``'s only, through ``unsubscribes_campaign``
+    (campaign_id, recipient), when given."""
+
     def op() -> Op[list[Unsubscribe]]:
-        rows = yield from _of_campaign(
-            "SELECT u.id, u.recipient, u.campaign_id, u.at, u.keyword FROM campaigns c "
-            "LEFT JOIN unsubscribes u ON u.campaign_id = c.id WHERE c.id = %s "
-            "ORDER BY u.at, u.id",
-            campaign_id,
-        )
+        if recipient is None:
+            rows = yield from _of_campaign(_UNSUBSCRIBES.format(""), campaign_id)
+        else:
+            rows = yield from _of_campaign(
+                _UNSUBSCRIBES.format(" AND u.recipient = %s"), campaign_id, recipient
+            )
         return [
             Unsubscribe(id=r[0], recipient=r[1], campaign_id=r[2], at=r[3], keyword=r[4])
             for r in rows

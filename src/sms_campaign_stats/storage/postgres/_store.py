@@ -206,8 +206,8 @@ class PostgresStorage(StorageBase):
     def replies(self, campaign_id: str) -> list[Reply]:
         return self._run(ops.replies(campaign_id))
 
-    def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
-        return self._run(ops.unsubscribes(campaign_id))
+    def unsubscribes(self, campaign_id: str, *, recipient: str | None = None) -> list[Unsubscribe]:
+        return self._run(ops.unsubscribes(campaign_id, recipient))
 
     def blocked(self, recipients: Iterable[str]) -> frozenset[str]:
         return self._run(ops.blocked(recipients, self._key))

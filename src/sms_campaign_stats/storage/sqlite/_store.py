@@ -455,9 +455,15 @@ class SQLiteStorage(StorageBase):
             for r in self._read(query)
         ]
 
-    def unsubscribes(self, campaign_id: str) -> list[Unsubscribe]:
+    def unsubscribes(self, campaign_id: str, *, recipient: str | None = None) -> list[Unsubscribe]:
         def query(c: sqlite3.Connection) -> list[Any]:
             _require_campaign(c, campaign_id)
+            if recipient is not None:  # through unsubscribes_campaign (campaign_id, recipient)
+                return c.execute(
+                    "SELECT id, recipient, campaign_id, at, keyword FROM unsubscribes "
+                    "WHERE campaign_id = ? AND recipient = ? ORDER BY at, id",
+                    (campaign_id, recipient),
+                ).fetchall()
             return c.execute(
                 "SELECT id, recipient, campaign_id, at, keyword FROM unsubscribes "
                 "WHERE campaign_id = ? ORDER BY at, id",
