@@ -67,7 +67,9 @@ _NV_597_814 = (
 )
 _LA_45_844 = (
     "La. R.S. 45:844.14 (listing procedures; prohibited acts) and 45:844.31 (state of "
-    "emergency): http://legis.la.gov/Legis/Law.aspx?d=100148"
+    "emergency): http://legis.la.gov/Legis/Law.aspx?d=100148; La. R.S. 45:811(2)-(3), calls by "
+    "automatic dialing and recorded message equipment only 8 a.m. to 8 p.m., Monday through "
+    "Saturday, never on Sundays or state holidays: https://lawserver.com/?p=30183792"
 )
 _DROP_COWBOY = (
     "Drop Cowboy, state compliance (last updated 1 Nov 2025): "
@@ -144,11 +146,14 @@ US_STATE_WINDOWS: Mapping[str, _StateWindow] = MappingProxyType(
             # Public Service Commission's rules ban solicitation on Sundays and legal holidays
             # and outside 8 a.m.-8 p.m.; during a declared state of emergency, 45:844.31 bans
             # it altogether (not modelled). Issue 16: the hours clause's text was not
-            # retrieved; the vendor table is kept (VEND) beside the statute's sections.
+            # retrieved; the vendor table is kept (VEND) beside the statute's sections. La. R.S.
+            # 45:811(2)-(3), whose text was retrieved later, sets the same window (8 a.m.-8 p.m.,
+            # Monday-Saturday, no Sundays or state holidays) for automated dialing equipment.
             {"mon-sat": [("08:00", "20:00")]},
             True,
             (Source(_VEND, _DROP_COWBOY), Source(_LAW, _LA_45_844)),
-            "a call-hours rule; the hours are the vendor's, La. R.S. 45:844.14 unverified",
+            "a call-hours rule; the vendor's hours, as La. R.S. 45:811 sets them for automated "
+            "calls; La. R.S. 45:844.14 unverified",
         ),
         "MS": (
             # Miss. Code Ann. 77-3-723(1): authorized telephone solicitations "only between the
