@@ -187,10 +187,18 @@ class InMemoryStorage(StorageBase):
             ids = list(self._by_campaign[campaign_id])
         return self._iterate(ids, batch_size)
 
-    def _iterate(self, ids: list[str], batch_size: int) -> Iterator[Message]:
+    def _iterate(
+        self, ids: list[str], batch_size: int, keep: Callable[[Message], bool] | None = None
+    ) -> Iterator[Message]:
+        """The messages of ``ids`` as they are when their batch is read; with ``keep``, those
+        that still match it then (a scan's filter: what another thread changed since the scan
+        began, a message claimed, is not yielded as it now is, as a SQL store's next page would
+        not return it)."""
         for start in range(0, len(ids), batch_size):
             with self._lock:
                 batch = [self._messages[i] for i in ids[start : start + batch_size]]
+                if keep is not None:
+                    batch = [m for m in batch if keep(m)]
             yield from batch
 
     def timeline(self, campaign_id: str) -> list[TimelineEvent]:
@@ -254,22 +262,35 @@ class InMemoryStorage(StorageBase):
     ) -> Iterator[Message]:
         cutoff = check_utc("submitted_before", submitted_before)
         check_batch_size("iter_stale.batch_size", batch_size)
+
+        def stale(m: Message) -> bool:
+            return (
+                m.status is MessageStatus.PROCESSING
+                and m.last_attempt_at is not None
+                and m.last_attempt_at < cutoff
+            )
+
         with self._lock:
             self._check_open()
             found = [
                 m
                 for ids in self._open.values()
                 for m in map(self._messages.__getitem__, ids)
-                if m.status is MessageStatus.PROCESSING
-                and m.last_attempt_at is not None
-                and m.last_attempt_at < cutoff
+                if stale(m)
             ]
         found.sort(key=lambda m: (m.last_attempt_at, m.id))
-        return self._iterate([m.id for m in found], batch_size)
+        return self._iterate([m.id for m in found], batch_size, stale)
 
     def iter_due(self, now: datetime, *, batch_size: int = 1000) -> Iterator[Message]:
         now = check_utc("now", now)
         check_batch_size("iter_due.batch_size", batch_size)
+
+        def due(m: Message) -> bool:
+            return m.status is MessageStatus.QUEUED and m.due_at is not None and m.due_at <= now
+
+        def still_due(m: Message) -> bool:  # with the lock held
+            return due(m) and self._campaigns[m.campaign_id].status is CampaignStatus.SENDING
+
         with self._lock:
             self._check_open()
             found = [
@@ -277,10 +298,10 @@ class InMemoryStorage(StorageBase):
                 for campaign_id, ids in self._open.items()
                 if self._campaigns[campaign_id].status is CampaignStatus.SENDING
                 for m in map(self._messages.__getitem__, ids)
-                if m.status is MessageStatus.QUEUED and m.due_at is not None and m.due_at <= now
+                if due(m)
             ]
         found.sort(key=lambda m: (m.due_at, m.id))
-        return self._iterate([m.id for m in found], batch_size)
+        return self._iterate([m.id for m in found], batch_size, still_due)
 
     def _evict_orphans(self, newest: datetime, undo: Any) -> None:
         """Drop the orphan reports received more than ``orphan_max_age`` before ``newest``, then

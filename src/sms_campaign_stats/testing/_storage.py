@@ -1233,6 +1233,44 @@ class StorageConformance:
         with pytest.raises(ValidationError):
             store.claim_due(T0, until=lease, limit=0)
 
+    def test_a_due_scan_overtaken_by_a_claim(self, store: StorageBase, campaign: Campaign) -> None:
+        """A scan of due messages (``iter_due``) that another worker's claim overtakes yields a
+        message as due, as it read it, or not at all: never as claimed since (due later), which
+        a claim of the scan's messages (``claim_due``) would then take a second time."""
+        started = campaign.start(at=T0)
+        store.update_campaign(started.campaign, events=[started.event])
+        store.add_messages([m.wait_until(T0) for m in sample_messages(campaign, 3)])
+        lease = T0 + timedelta(minutes=5)
+        scan = store.iter_due(T0, batch_size=1)
+        first = next(scan)
+        assert 3 == len(store.claim_due(T0, until=lease, limit=3))
+        rest = list(scan)
+        assert all(m.due_at is not None and m.due_at <= T0 for m in (first, *rest))
+        for message in rest:  # read before the claim, at most: claiming it again is refused
+            with pytest.raises(ConflictError):
+                store.update_message(message.wait_until(lease))
+
+    def test_a_stale_scan_overtaken_by_a_report(
+        self, store: StorageBase, campaign: Campaign
+    ) -> None:
+        """A scan of stale messages (``iter_stale``) overtaken by their reports yields a message
+        still processing, as it read it, or not at all: never as delivered since."""
+        started = campaign.start(at=T0)
+        store.update_campaign(started.campaign, events=[started.event])
+        sent = [
+            m.submit(at=T0, provider_message_id=f"stale-{m.id}")
+            for m in sample_messages(campaign, 3)
+        ]
+        store.add_messages(sent)
+        scan = store.iter_stale(submitted_before=T0 + timedelta(hours=1), batch_size=1)
+        first = next(scan)
+        for message in sent:
+            store.update_message(
+                store.get_message(message.id).deliver(at=T0 + timedelta(minutes=1))
+            )
+        rest = list(scan)
+        assert all(m.status is MessageStatus.PROCESSING for m in (first, *rest))
+
     def test_claim_due_across_threads(self, store: StorageBase, campaign: Campaign) -> None:
         """Workers claiming at once never claim one message twice, and leave none unclaimed."""
         started = campaign.start(at=T0)
