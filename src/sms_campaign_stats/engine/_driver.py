@@ -802,7 +802,7 @@ class _Engine(Generic[S]):
             )
         if report.provider_message_id is None:
             raise ValidationError("report", "a delivery report without a provider message id")
-        return self._handle_batch((report,), now)
+        return self._handle_batch((report,), (report.provider_message_id,), now)
 
     def _expire(self, now: datetime, batch_size: int) -> Operation[list[HandleResult]]:
         now = self._now(now)
@@ -940,33 +940,33 @@ class _Engine(Generic[S]):
         self, reports: Sequence[DeliveryReport], now: datetime, batch_size: int
     ) -> Operation[list[HandleResult]]:
         now = self._now(now)
+        ids: list[str] = []  # each report's provider id, read once
         for report in reports:
             if not isinstance(report, DeliveryReport) or report.provider_message_id is None:
                 raise ValidationError("reports", "each must be a DeliveryReport with a provider id")
+            ids.append(report.provider_message_id)
         results: list[HandleResult] = []
         for first in range(0, len(reports), batch_size):
-            following = reports[first + batch_size : first + 2 * batch_size]
+            following = ids[first + batch_size : first + 2 * batch_size]
             if following:  # looked up while this batch is decided and written, where it can be
-                yield Prefetch([r.provider_message_id for r in following if r.provider_message_id])
+                yield Prefetch(following)
+            last = first + batch_size
             results.extend(
-                (yield from self._handle_batch(reports[first : first + batch_size], now))
+                (yield from self._handle_batch(reports[first:last], ids[first:last], now))
             )
         return results
 
     def _handle_batch(
-        self, reports: Sequence[DeliveryReport], now: datetime
+        self, reports: Sequence[DeliveryReport], ids: Sequence[str], now: datetime
     ) -> Operation[list[HandleResult]]:
+        """``reports`` (``ids``: their provider ids, in order) in one change."""
         found = [self._classify(report) for report in reports]
 
         def decide() -> Operation[tuple[_Step, list[_Result | None]]]:
             step = _Step(self, now)
-            current: dict[str, Message] = yield Call(
-                "find_messages_by_provider_ids",
-                ((r.provider_message_id for r in reports if r.provider_message_id is not None),),
-            )
+            current: dict[str, Message] = yield Call("find_messages_by_provider_ids", (ids,))
             results: list[_Result | None] = []
-            for report, classification in zip(reports, found, strict=True):
-                pid = report.provider_message_id or ""
+            for report, pid, classification in zip(reports, ids, found, strict=True):
                 read = current.get(pid)
                 if read is None:
                     step.orphans.append(

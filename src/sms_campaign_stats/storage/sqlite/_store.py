@@ -133,6 +133,13 @@ def _fetch(sql: str, parameters: tuple[Any, ...], connection: sqlite3.Connection
     return connection.execute(sql, parameters).fetchall()
 
 
+# A campaign's opt-outs; one number's through unsubscribes_campaign (campaign_id, recipient).
+_UNSUBSCRIBES = (
+    "SELECT id, recipient, campaign_id, at, keyword FROM unsubscribes "
+    "WHERE campaign_id = ?{} ORDER BY at, id"
+)
+
+
 class SQLiteStorage(StorageBase):
     """A store in one SQLite file (or ``":memory:"``, private to this object's connections).
 
@@ -456,19 +463,15 @@ class SQLiteStorage(StorageBase):
         ]
 
     def unsubscribes(self, campaign_id: str, *, recipient: str | None = None) -> list[Unsubscribe]:
+        statement, values = (
+            (_UNSUBSCRIBES.format(""), (campaign_id,))
+            if recipient is None
+            else (_UNSUBSCRIBES.format(" AND recipient = ?"), (campaign_id, recipient))
+        )
+
         def query(c: sqlite3.Connection) -> list[Any]:
             _require_campaign(c, campaign_id)
-            if recipient is not None:  # through unsubscribes_campaign (campaign_id, recipient)
-                return c.execute(
-                    "SELECT id, recipient, campaign_id, at, keyword FROM unsubscribes "
-                    "WHERE campaign_id = ? AND recipient = ? ORDER BY at, id",
-                    (campaign_id, recipient),
-                ).fetchall()
-            return c.execute(
-                "SELECT id, recipient, campaign_id, at, keyword FROM unsubscribes "
-                "WHERE campaign_id = ? ORDER BY at, id",
-                (campaign_id,),
-            ).fetchall()
+            return c.execute(statement, values).fetchall()
 
         return [
             Unsubscribe(id=r[0], recipient=r[1], campaign_id=r[2], at=moment(r[3]), keyword=r[4])
