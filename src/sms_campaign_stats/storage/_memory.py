@@ -118,6 +118,7 @@ class InMemoryStorage(StorageBase):
         self._by_campaign: dict[str, dict[str, None]] = {}  # insertion-ordered id sets
         self._open: dict[str, dict[str, None]] = {}  # per campaign: queued or processing ids
         self._by_recipient: dict[tuple[str, str], str] = {}
+        self._numbers: dict[str, dict[str, None]] = {}  # recipient -> campaigns sent to it
         self._by_provider_id: dict[str, str] = {}
         self._timeline: dict[str, list[TimelineEvent]] = {}
         self._replies: dict[str, Reply] = {}
@@ -247,11 +248,14 @@ class InMemoryStorage(StorageBase):
         until = None if before is None else check_utc("before", before)
         with self._lock:
             self._check_open()
+            sent = (  # each campaign's message to that number, from the index
+                self._messages[self._by_recipient[(campaign_id, recipient)]]
+                for campaign_id in self._numbers.get(recipient, ())
+            )
             found = [
                 m
-                for m in self._messages.values()
-                if m.recipient == recipient
-                and m.last_attempt_at is not None
+                for m in sent
+                if m.last_attempt_at is not None
                 and m.last_attempt_at >= since
                 and (until is None or m.last_attempt_at <= until)
             ]
@@ -543,8 +547,8 @@ class InMemoryStorage(StorageBase):
         self._messages[message.id] = message
         self._by_campaign[campaign_id][message.id] = None
         if old is not None and old.recipient != message.recipient:  # forget() renames
-            del self._by_recipient[(campaign_id, old.recipient)]
-        self._by_recipient[(campaign_id, message.recipient)] = message.id
+            self._unindex_number(campaign_id, old.recipient)
+        self._index_number(campaign_id, message.recipient, message.id)
         for provider_id in added:
             self._by_provider_id[provider_id] = message.id
         if message.status in _OPEN:
@@ -557,18 +561,31 @@ class InMemoryStorage(StorageBase):
         campaign_id = message.campaign_id
         for provider_id in added:
             self._by_provider_id.pop(provider_id, None)
-        self._by_recipient.pop((campaign_id, message.recipient), None)
+        self._unindex_number(campaign_id, message.recipient)
         if old is None:
             self._messages.pop(message.id, None)
             self._by_campaign[campaign_id].pop(message.id, None)
             self._open[campaign_id].pop(message.id, None)
             return
         self._messages[old.id] = old
-        self._by_recipient[(campaign_id, old.recipient)] = old.id
+        self._index_number(campaign_id, old.recipient, old.id)
         if old.status in _OPEN:
             self._open[campaign_id][old.id] = None
         else:
             self._open[campaign_id].pop(old.id, None)
+
+    def _index_number(self, campaign_id: str, recipient: str, message_id: str) -> None:
+        """Index the campaign's message to ``recipient`` (one per campaign and number)."""
+        self._by_recipient[(campaign_id, recipient)] = message_id
+        self._numbers.setdefault(recipient, {})[campaign_id] = None
+
+    def _unindex_number(self, campaign_id: str, recipient: str) -> None:
+        self._by_recipient.pop((campaign_id, recipient), None)
+        campaigns = self._numbers.get(recipient)
+        if campaigns is not None:
+            campaigns.pop(campaign_id, None)
+            if not campaigns:
+                del self._numbers[recipient]
 
     # personal data ----------------------------------------------------------------------------
 

@@ -814,6 +814,9 @@ class StorageConformance:
         assert alias.startswith("+999")
         assert len(alias) == 16
         assert attrs.evolve(messages[2], recipient=alias, version=1) == forgotten
+        since = T0 - timedelta(days=365)
+        assert [] == store.messages_to(number, since=since)  # what attributes a reply
+        assert [alias, alias] == [m.recipient for m in store.messages_to(alias, since=since)]
         inbound: list[Reply | Unsubscribe] = [
             *store.replies(campaign.id),
             *store.unsubscribes(campaign.id),
