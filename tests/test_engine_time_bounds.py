@@ -60,6 +60,7 @@ def _calls(engine: CampaignEngine, message_id: str) -> dict[str, Callable[[datet
         "due": lambda at: engine.due(message_id, at),
         "due_retries": lambda at: engine.due_retries(at),
         "submitted": lambda at: engine.submitted(message_id, "p-1", at),
+        "submitted_many": lambda at: engine.submitted_many({message_id: "p-1"}, at),
         "handle": lambda at: engine.handle(_soft("p-1"), at),
         "handle_many": lambda at: engine.handle_many([_soft("p-1")], at),
         "inbound": lambda at: engine.inbound(FR_MOBILE, "STOP", at),
@@ -93,6 +94,7 @@ def test_a_whole_lifecycle_at_the_ends_of_time(at: datetime) -> None:
     engine, message_id = _engine()
     for method in [
         "submitted",
+        "submitted_many",
         "handle",
         "due_retries",
         "due",
@@ -150,5 +152,8 @@ def test_a_soft_bounce_handled_at_year_9999_is_a_typed_error() -> None:
     assert "now" == raised.value.field
     with pytest.raises(ValidationError, match="at"):
         engine.submitted(message_id, "p-2", datetime(9999, 12, 31, tzinfo=UTC))
+    with pytest.raises(ValidationError, match="at") as raised:
+        engine.submitted_many({message_id: "p-2"}, datetime(9999, 12, 31, tzinfo=UTC))
+    assert "at" == raised.value.field
     stored = engine.storage.get_message(message_id)  # nothing of the refused events was stored
     assert (MessageStatus.PROCESSING, 1) == (stored.status, len(stored.attempts))

@@ -67,6 +67,7 @@ ENGINE_METHODS = [
     "plan",
     "due",
     "submitted",
+    "submitted_many",
     "handle",
     "handle_many",
     "inbound",

@@ -1,16 +1,17 @@
 """The crash-replay proof of "every event is one atomic change", on SQLite.
 
-A scenario of a few dozen events (a plan, the provider's acknowledgements, delivery receipts of
-every kind, a receipt before its acknowledgement, duplicates, an inbound STOP and an inbound
-reply) is run once without a crash: its final state is recorded (the report, the unsubscribes,
-the blocked numbers, the campaign's status; and, beyond the issue's list, the campaign's
-suspension evidence and its history). Then, for every write statement N the scenario issues, a
-forked child runs the scenario on a fresh copy of the file and is killed (SIGKILL) at statement
-N; the parent reopens the file with a fresh ``SQLiteStorage`` and a fresh ``CampaignEngine`` and
-delivers EVERY event again from the start (``plan`` included), as a service replaying its events
-after a crash would. The final state must equal the no-crash run's for every N, and for a child
-that ran to its end (every event delivered twice). A second test asks that no replayed event
-raise. Each failing kill point is printed with the event being delivered and the statement.
+A scenario of a few dozen events (a plan, the provider's acknowledgements, one by one and a bulk
+send's together, delivery receipts of every kind, a receipt before its acknowledgement,
+duplicates, an inbound STOP and an inbound reply) is run once without a crash: its final state
+is recorded (the report, the unsubscribes, the blocked numbers, the campaign's status; and,
+beyond the issue's list, the campaign's suspension evidence and its history). Then, for every
+write statement N the scenario issues, a forked child runs the scenario on a fresh copy of the
+file and is killed (SIGKILL) at statement N; the parent reopens the file with a fresh
+``SQLiteStorage`` and a fresh ``CampaignEngine`` and delivers EVERY event again from the start
+(``plan`` included), as a service replaying its events after a crash would. The final state must
+equal the no-crash run's for every N, and for a child that ran to its end (every event delivered
+twice). A second test asks that no replayed event raise. Each failing kill point is printed with
+the event being delivered and the statement.
 
 What counts as a write statement (each counted execution is a kill point; the kill comes when
 SQLite starts the statement, so the statement itself is not run):
@@ -131,6 +132,16 @@ class Ack:
 
 
 @dataclass(frozen=True)
+class Acks:
+    """A bulk send's response, the provider's ids of many messages at once:
+    ``engine.submitted_many(dict(acknowledged), at, batch_size=batch_size)``."""
+
+    acknowledged: tuple[tuple[str, str], ...]  # (message id, provider id), in the response's order
+    at: datetime
+    batch_size: int = 1000
+
+
+@dataclass(frozen=True)
 class Receipt:
     """A provider's webhook payload, parsed with the public parser, then ``engine.handle``."""
 
@@ -157,7 +168,7 @@ class Inbound:
     inbound_id: str
 
 
-Event = Plan | Ack | Receipt | Batch | Inbound
+Event = Plan | Ack | Acks | Receipt | Batch | Inbound
 
 
 def vonage(rank: int, status: str, code: str, at: datetime, *, attempt: int = 1) -> Receipt:
@@ -201,9 +212,10 @@ def scenario() -> tuple[Event, ...]:
     """The events, in the order the service receives them, each at a fixed instant."""
     return (
         Plan(at=T0),
-        # The service sends every message at once; the provider acknowledges each (9's
-        # acknowledgement comes late).
-        *(Ack(message(rank), provider_id(rank), at(rank)) for rank in (1, 2, 3, 4, 5, 6, 7, 8, 10)),
+        # The service sends every message at once; the provider acknowledges 1 to 5 one by one,
+        # then 6, 7, 8 and 10 in one bulk response (two batches: two changes); 9's comes late.
+        *(Ack(message(rank), provider_id(rank), at(rank)) for rank in (1, 2, 3, 4, 5)),
+        Acks(tuple((message(r), provider_id(r)) for r in (6, 7, 8, 10)), at(6), batch_size=3),
         Ack(message(2), vonage_id(2), at(11)),  # a duplicated acknowledgement
         vonage(9, "delivered", "0", at(12)),  # before its acknowledgement: an orphan
         vonage(1, "delivered", "0", at(13)),
@@ -211,7 +223,8 @@ def scenario() -> tuple[Event, ...]:
         vonage(4, "failed", "7", at(15)),  # handset busy: a soft bounce, retried
         twilio(5, "undelivered", at(16), code="30005"),  # unknown handset: a hard bounce
         vonage(6, "failed", "9", at(17)),  # Vonage 9: opted out earlier (a blocking hard bounce)
-        Ack(message(9), vonage_id(9), at(18)),  # takes the orphan: delivered
+        # 9's acknowledgement, in a bulk response that repeats 1's: takes the orphan, delivered.
+        Acks(((message(9), vonage_id(9)), (message(1), vonage_id(1))), at(18)),
         vonage(1, "delivered", "0", at(20)),  # a duplicated receipt
         Batch(
             receipts=(
@@ -248,6 +261,9 @@ def deliver(engine: CampaignEngine, event: Event) -> object:
         return engine.plan(CAMPAIGN_ID, LISTS, event.at)  # again on a replay: adds nothing
     if isinstance(event, Ack):
         return engine.submitted(event.message_id, event.provider_id, event.at)
+    if isinstance(event, Acks):
+        acknowledged = dict(event.acknowledged)
+        return engine.submitted_many(acknowledged, event.at, batch_size=event.batch_size)
     if isinstance(event, Receipt):
         return engine.handle(parse(event), event.at)
     if isinstance(event, Batch):
@@ -262,6 +278,8 @@ def describe(index: int) -> str:
         what = "plan"
     elif isinstance(event, Ack):
         what = f"submitted {event.message_id} as {event.provider_id}"
+    elif isinstance(event, Acks):
+        what = f"submitted_many of {', '.join(m for m, _ in event.acknowledged)}"
     elif isinstance(event, Receipt):
         fields = dict(event.payload)
         what = (
@@ -520,7 +538,13 @@ def check_scenario(path: Path) -> dict[str, Any]:
 
     assert ["duplicate"] == effects(find(Ack(message(2), vonage_id(2), at(11))))
     assert ["orphan"] == effects(find(vonage(9, "delivered", "0", at(12))))
-    assert ["applied", "applied"] == effects(find(Ack(message(9), vonage_id(9), at(18))))
+    bulk, late = (r for r in results if isinstance(r, dict))  # the two bulk responses
+    assert {message(r): ["applied"] for r in (6, 7, 8, 10)} == {
+        m: [r.effect for r in found] for m, found in bulk.items()
+    }
+    assert {message(9): ["applied", "applied"], message(1): ["duplicate"]} == {
+        m: [r.effect for r in found] for m, found in late.items()
+    }
     assert ["pending"] == effects(find(twilio(3, "sent", at(14))))
     assert ["late"] == effects(find(vonage(1, "delivered", "0", at(20))))
     soft = results[find(vonage(4, "failed", "7", at(15)))]

@@ -138,6 +138,17 @@ class AsyncCampaignEngine(_Engine[AsyncStorage]):
         """``CampaignEngine.submitted``: the provider took it (its orphans applied with it)."""
         return await self._run(self._submitted(message_id, provider_message_id, at))
 
+    async def submitted_many(
+        self,
+        acknowledged: Mapping[str, str | Sequence[str]],
+        at: datetime,
+        *,
+        batch_size: int = 1000,
+    ) -> dict[str, list[HandleResult]]:
+        """``CampaignEngine.submitted_many``: a bulk send's acknowledgements, one change per
+        batch."""
+        return await self._run(self._submitted_many(acknowledged, at, batch_size))
+
     async def handle(self, report: DeliveryReport, now: datetime) -> HandleResult:
         """``CampaignEngine.handle``: apply one delivery report, in one change."""
         return (await self._run(self._handle(report, now)))[0]

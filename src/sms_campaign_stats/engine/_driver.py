@@ -765,29 +765,118 @@ class _Engine(Generic[S]):
     ) -> Operation[list[HandleResult]]:
         at = self._now(at, "at")
         ids = provider_ids_argument(provider_message_id)
+        return (yield from self._submitted_batch(((message_id, ids),), at))[message_id]
 
-        def decide() -> Operation[tuple[_Step, list[_Result]]]:
+    def _submitted_many(
+        self, acknowledged: Mapping[str, str | Sequence[str]], at: datetime, batch_size: int
+    ) -> Operation[dict[str, list[HandleResult]]]:
+        at = self._now(at, "at")
+        size = _batch_size(batch_size)
+        if not isinstance(acknowledged, Mapping):
+            raise ValidationError("acknowledged", "a mapping of message ids to their provider ids")
+        items: list[tuple[str, tuple[str, ...]]] = []
+        owners: dict[str, str] = {}  # provider id -> the message it was given for
+        for message_id, given in acknowledged.items():
+            if not isinstance(message_id, str) or not message_id:
+                raise ValidationError("acknowledged", "each message id must be a non-empty string")
+            ids = provider_ids_argument(given)
+            for pid in ids:
+                other = owners.setdefault(pid, message_id)
+                if other != message_id:
+                    raise ValidationError(
+                        "acknowledged",
+                        f"provider id {pid!r} is given for messages {other!r} and {message_id!r}",
+                    )
+            items.append((message_id, ids))
+        results: dict[str, list[HandleResult]] = {}
+        for first in range(0, len(items), size):
+            results.update((yield from self._submitted_batch(items[first : first + size], at)))
+        return results
+
+    def _submitted_batch(
+        self, items: Sequence[tuple[str, tuple[str, ...]]], at: datetime
+    ) -> Operation[dict[str, list[HandleResult]]]:
+        """Each (message id, provider ids) submitted in one change, each with the reports that
+        arrived before it (orphans): what ``submitted`` decides for each, in this order."""
+
+        def decide() -> Operation[tuple[_Step, list[list[_Result]]]]:
             step = _Step(self, at)
-            read: Message = yield Call("get_message", (message_id,))
-            message = step.message(read)
-            submitted = submit(message, ids, at)
-            if submitted is None:
-                check_resubmission(message, ids)
-            results = [_Result("applied" if submitted is not None else "duplicate", read.id)]
-            if submitted is not None:
-                step.set_message(submitted)
-            kept: list[Orphan] = yield Call("orphans", (list(ids),))
+            wanted = [pid for _, ids in items for pid in ids]
+            owner = {pid: message_id for message_id, ids in items for pid in ids}
+            found: list[Orphan] = yield Call("orphans", (wanted,))
+            kept = [o for o in found if o.provider_message_id in owner]  # only those asked for
             step.taken_orphans.extend(dict.fromkeys(o.provider_message_id for o in kept))
+            waiting: dict[str, list[Orphan]] = {}  # per message, in arrival order
             for orphan in kept:
-                report = DeliveryReport.from_dict(orphan.report)
-                results.append(
-                    (yield from self._apply(step, read, report, self._classify(report), at))
-                )
-            return step, results
+                waiting.setdefault(owner[orphan.provider_message_id], []).append(orphan)
+            decided: list[list[_Result]] = []
+            for message_id, ids in items:
+                read: Message = yield Call("get_message", (message_id,))
+                message = step.message(read)
+                submitted = submit(message, ids, at)
+                if submitted is None:
+                    check_resubmission(message, ids)
+                results = [_Result("applied" if submitted is not None else "duplicate", read.id)]
+                if submitted is not None:
+                    step.set_message(submitted)
+                for orphan in waiting.get(message_id, ()):
+                    report = DeliveryReport.from_dict(orphan.report)
+                    results.append(
+                        (yield from self._apply(step, read, report, self._classify(report), at))
+                    )
+                decided.append(results)
+            return step, decided
 
         late: list[Action] = []
-        committed, results = yield from self._commit(decide, late=late)
-        return (yield from self._handled(results, committed, late))
+        committed, decided = yield from self._commit(decide, late=late)
+        handled = yield from self._handled([r for rs in decided for r in rs], committed, late)
+        split: dict[str, list[HandleResult]] = {}
+        first = 0
+        recorded: dict[str, str] = {}  # provider id -> message, of the attempts this change made
+        for (message_id, ids), results in zip(items, decided, strict=True):
+            split[message_id] = handled[first : first + len(results)]
+            first += len(results)
+            if results[0].effect == "applied":
+                recorded.update(dict.fromkeys(ids, message_id))
+        if recorded:
+            taken = yield from self._kept_meanwhile(recorded, at)
+            for message_id, more in taken.items():
+                split[message_id].extend(more)
+        return split
+
+    def _kept_meanwhile(
+        self, recorded: Mapping[str, str], at: datetime
+    ) -> Operation[dict[str, list[HandleResult]]]:
+        """Reports kept as orphans for the provider ids an acknowledgement has just recorded
+        (``recorded``: provider id -> message id), by a handler that looked for those ids before
+        the acknowledgement committed and again before it committed too: taken and applied now,
+        in a change of their own. Each side commits, then looks: one of them finds the report,
+        and whoever takes an orphan applies it, in the change that takes it: exactly once."""
+        wanted = list(recorded)
+        if not (yield Call("orphans", (wanted,))):
+            return {}
+
+        def decide() -> Operation[tuple[_Step, list[tuple[str, _Result]]]]:
+            step = _Step(self, at)
+            found: list[Orphan] = yield Call("orphans", (wanted,))
+            kept = [o for o in found if o.provider_message_id in recorded]
+            step.taken_orphans.extend(dict.fromkeys(o.provider_message_id for o in kept))
+            applied: list[tuple[str, _Result]] = []
+            for orphan in kept:
+                message_id = recorded[orphan.provider_message_id]
+                read: Message = yield Call("get_message", (message_id,))
+                report = DeliveryReport.from_dict(orphan.report)
+                result = yield from self._apply(step, read, report, self._classify(report), at)
+                applied.append((message_id, result))
+            return step, applied
+
+        late: list[Action] = []
+        committed, applied = yield from self._commit(decide, late=late)
+        handled = yield from self._handled([r for _, r in applied], committed, late)
+        taken: dict[str, list[HandleResult]] = {}
+        for (message_id, _), result in zip(applied, handled, strict=True):
+            taken.setdefault(message_id, []).append(result)
+        return taken
 
     def _classify(self, report: DeliveryReport) -> Classification:
         return classify(report, classifier=self.classifier)
@@ -854,7 +943,7 @@ class _Engine(Generic[S]):
             report = DeliveryReport.from_dict(stored)
             found = self._classify(report)
         if self.escalation is not None:
-            found = yield from self._escalate(message, attempt, found, now)
+            found = yield from self._escalate(step, message, attempt, found, now)
         campaign = step.campaigns.get(message.campaign_id) or (
             yield from step.campaign(message.campaign_id)
         )
@@ -914,18 +1003,24 @@ class _Engine(Generic[S]):
         return _Result("applied", read.id, found, tuple(actions))
 
     def _escalate(
-        self, message: Message, attempt: int, found: Classification, now: datetime
+        self, step: _Step, message: Message, attempt: int, found: Classification, now: datetime
     ) -> Operation[Classification]:
-        """``found``, a hard bounce if this number soft-bounced too often lately (any campaign)."""
+        """``found``, a hard bounce if this number soft-bounced too often lately (any campaign):
+        its messages as stored, or as this event has changed them (a batch's earlier reports)."""
         assert self.escalation is not None
         if found.outcome is not Outcome.SOFT_BOUNCE:
             return found
         current = message.attempts[attempt]
-        others: list[Message] = yield Call(
-            "messages_to",
-            (message.recipient,),
-            {"since": _earlier(now, self.escalation.window), "before": now},
+        since = _earlier(now, self.escalation.window)
+        stored: list[Message] = yield Call(
+            "messages_to", (message.recipient,), {"since": since, "before": now}
         )
+        latest = {other.id: step.messages.get(other.id, other) for other in stored}
+        for changed in step.messages.values():  # sent in this window, changed by this event
+            sent = changed.last_attempt_at
+            if changed.recipient == message.recipient and sent is not None and since <= sent <= now:
+                latest.setdefault(changed.id, changed)
+        others = list(latest.values())
         earlier = [
             a.submitted_at
             for other in others
@@ -940,6 +1035,7 @@ class _Engine(Generic[S]):
         self, reports: Sequence[DeliveryReport], now: datetime, batch_size: int
     ) -> Operation[list[HandleResult]]:
         now = self._now(now)
+        batch_size = _batch_size(batch_size)
         ids: list[str] = []  # each report's provider id, read once
         for report in reports:
             if not isinstance(report, DeliveryReport) or report.provider_message_id is None:
@@ -1167,6 +1263,13 @@ def _with_late(handled: list[HandleResult], late: Sequence[Action]) -> list[Hand
     return handled
 
 
+def _batch_size(value: object) -> int:
+    """A batch size: a positive int, else a ``ValidationError``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValidationError("batch_size", "must be a positive integer")
+    return value
+
+
 def _first_failure(message: Message) -> datetime:
     """When the first failed attempt was submitted: the start of the retry window."""
     for attempt in message.attempts:
@@ -1308,6 +1411,23 @@ class CampaignEngine(_Engine[Storage]):
         part's receipt then finds the message, and the engine's ``parts`` policy
         (``PartPolicy``) says which receipts decide it."""
         return self._run(self._submitted(message_id, provider_message_id, at))
+
+    def submitted_many(
+        self,
+        acknowledged: Mapping[str, str | Sequence[str]],
+        at: datetime,
+        *,
+        batch_size: int = 1000,
+    ) -> dict[str, list[HandleResult]]:
+        """Many messages the provider accepted at ``at`` (a bulk send's response: each message
+        id with its provider id, or every part's), with the same results as ``submitted`` one by
+        one in this order, keyed by message id: one lookup of orphans and one change per batch
+        of ``batch_size`` (every attempt, and every orphan applied with its message, all or
+        nothing). A refusal (a message that is not stored, or not queued under other ids; a
+        provider id given for two messages) raises before anything of its batch is written;
+        the batches before it stay committed, and calling again with the same acknowledgements
+        gives them as ``"duplicate"``."""
+        return self._run(self._submitted_many(acknowledged, at, batch_size))
 
     def handle(self, report: DeliveryReport, now: datetime) -> HandleResult:
         """Apply one delivery report (parsed with ``sms_campaign_stats.providers``), in one
