@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from sms_campaign_stats import CampaignStatus
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from sms_campaign_stats import CampaignEngine, CampaignStatus, InMemoryStorage, simulation
 from sms_campaign_stats.retry import GiveUp, RetryContext
 from sms_campaign_stats.simulation import PolicySet, World, compare, contact_lists, simulate
+from sms_campaign_stats.storage import Change, Committed
 
 SMALL = World(recipients=600, seed=7)
 
@@ -43,3 +49,51 @@ def test_retries_recover_handsets_that_come_back() -> None:
     assert with_retries.report.delivered.count > without.report.delivered.count
     assert with_retries.report.soft_bounces.count < without.report.soft_bounces.count
     assert 0 == without.events.get("retry", 0)
+
+
+class CountingStore(InMemoryStorage):
+    """An in-memory store that counts its commits: one per transaction a real store makes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.commits = 0
+
+    def commit(self, change: Change) -> Committed:
+        self.commits += 1
+        return super().commit(change)
+
+
+def test_bulk_acknowledgements_and_drained_receipts_decide_as_one_by_one() -> None:
+    """The demo's service (a bulk send's acknowledgements together, receipts that arrive back to
+    back drained together) ends with the report and the events of one call per event, in a
+    fraction of the transactions."""
+    batched, single = CountingStore(), CountingStore()
+    together = simulate(SMALL, PolicySet(name="default"), storage=batched)
+    alone = simulate(SMALL, PolicySet(name="default"), storage=single, one_by_one=True)
+    assert alone.report.to_dict() == together.report.to_dict()
+    assert alone.events == together.events
+    assert alone.events["submitted"] + alone.events["report applied"] < single.commits
+    assert batched.commits * 4 < single.commits
+
+
+def test_a_batch_of_acknowledgements_holds_at_most_its_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bulk send records at most ``BATCH`` acknowledgements in one call (the rest due at the
+    same instant go in the next), and drains at most ``BATCH`` receipts."""
+    monkeypatch.setattr(simulation, "BATCH", 7)
+    sizes: list[int] = []
+    original = CampaignEngine.submitted_many
+
+    def counted(self: CampaignEngine, acknowledged: Any, at: datetime, **options: Any) -> Any:
+        sizes.append(len(acknowledged))
+        return original(self, acknowledged, at, **options)
+
+    monkeypatch.setattr(CampaignEngine, "submitted_many", counted)
+    small = simulate(SMALL, PolicySet(name="default"))
+    assert 7 == max(sizes)
+    assert sum(sizes) == small.events["submitted"]
+    assert (
+        small.report.to_dict()
+        == simulate(SMALL, PolicySet(name="default"), one_by_one=True).report.to_dict()
+    )

@@ -39,6 +39,8 @@ from sms_campaign_stats.storage import Change, InMemoryStorage, Storage
 __all__ = ["CountryProfile", "PolicySet", "SimulationResult", "World", "compare", "simulate"]
 
 UTC = timezone.utc
+#: The most acknowledgements, or receipts, one engine call takes in the simulation.
+BATCH = 1000
 
 
 @attrs.frozen(kw_only=True)
@@ -184,9 +186,21 @@ class _Carrier:
 
 
 def simulate(
-    world: World, policies: PolicySet, *, storage: Storage | None = None
+    world: World,
+    policies: PolicySet,
+    *,
+    storage: Storage | None = None,
+    one_by_one: bool = False,
 ) -> SimulationResult:
-    """Run one campaign through the engine under ``policies`` in ``world``."""
+    """Run one campaign through the engine under ``policies`` in ``world``.
+
+    The service it plays sends as one at volume does: the messages due at one instant go out in
+    one bulk send, whose acknowledgements are recorded together (``submitted_many``), and the
+    receipts that arrive back to back, with nothing else happening between them, are drained
+    from its queue together (``handle_many``, at the last one's arrival), up to ``BATCH`` at a
+    time. ``one_by_one=True``: every acknowledgement and every receipt is its own engine call
+    (``submitted``, ``handle``), as a service that handles each webhook as it comes.
+    """
     store = storage if storage is not None else InMemoryStorage()
     engine = CampaignEngine(store, **dict(policies.engine_options))
     created = Campaign.create(
@@ -211,6 +225,13 @@ def simulate(
         sequence += 1
         heapq.heappush(queue, (at, sequence, kind, payload))
 
+    def following(kind: str, until: datetime) -> Any:
+        """The next event's payload if it is of ``kind`` and comes at or before ``until`` (taken
+        from the queue, with its instant), else None: what one batch drains."""
+        if one_by_one or not queue or queue[0][2] != kind or queue[0][0] > until:
+            return None
+        return heapq.heappop(queue)
+
     for action in planned.actions:
         if isinstance(action, SendMessage):
             push(action.at, "send", action.message_id)
@@ -228,32 +249,55 @@ def simulate(
             push(at + timedelta(hours=1), "expire", None)
             continue
         if kind == "send":
-            due = engine.due(payload, at)
-            if isinstance(due, SendMessage) and due.at > at:
-                push(due.at, "send", payload)
-                continue
-            if not isinstance(due, SendMessage):
-                events["not sent"] += 1
-                continue
-            attempts[payload] += 1  # every attempt is submitted here: no need to read the store
-            attempt = attempts[payload]
-            provider_id = f"{payload}#{attempt}"
-            engine.submitted(payload, provider_id, at)
-            events["submitted"] += 1
-            when, fields = carrier.answer(payload, due.recipient, attempt, at)
-            push(when, "report", {"messageId": provider_id, **fields})
+            sending: dict[str, str] = {}  # message id -> provider id: one bulk send
+            recipients: dict[str, str] = {}
+            while True:
+                due = engine.due(payload, at)
+                if isinstance(due, SendMessage) and due.at > at:
+                    push(due.at, "send", payload)
+                elif not isinstance(due, SendMessage) or payload in sending:
+                    events["not sent"] += 1  # (in ``sending``: asked twice at one instant)
+                else:
+                    attempts[payload] += 1  # every attempt is submitted here: no store read
+                    sending[payload] = f"{payload}#{attempts[payload]}"
+                    recipients[payload] = due.recipient
+                more = following("send", at)  # due at this very instant
+                if more is None or len(sending) == BATCH:
+                    if more is not None:
+                        heapq.heappush(queue, more)
+                    break
+                payload = more[3]
+            if one_by_one:
+                for message_id, provider_id in sending.items():
+                    engine.submitted(message_id, provider_id, at)
+            elif sending:
+                engine.submitted_many(sending, at)
+            for message_id, provider_id in sending.items():
+                events["submitted"] += 1
+                when, fields = carrier.answer(
+                    message_id, recipients[message_id], attempts[message_id], at
+                )
+                push(when, "report", {"messageId": provider_id, **fields})
             continue
         if kind == "report":
-            result = engine.handle(parse_vonage_receipt(payload, received_at=at), at)
-            events[f"report {result.effect}"] += 1
-            for action in result.actions:
-                if isinstance(action, RetryMessage):
-                    push(action.at, "send", action.message_id)
-                    events["retry"] += 1
-                elif isinstance(action, SuspendCampaign) and suspended_at is None:
-                    suspended_at = action.at
-            if result.effect == "applied" and result.message is not None:
-                _inbound_later(world, result.message, at, push)
+            arrived = [(at, parse_vonage_receipt(payload, received_at=at))]
+            while len(arrived) < BATCH and (more := following("report", end)) is not None:
+                arrived.append((more[0], parse_vonage_receipt(more[3], received_at=more[0])))
+            now = arrived[-1][0]
+            reports = [report for _, report in arrived]
+            results = (
+                [engine.handle(reports[0], now)] if one_by_one else engine.handle_many(reports, now)
+            )
+            for result in results:
+                events[f"report {result.effect}"] += 1
+                for action in result.actions:
+                    if isinstance(action, RetryMessage):
+                        push(action.at, "send", action.message_id)
+                        events["retry"] += 1
+                    elif isinstance(action, SuspendCampaign) and suspended_at is None:
+                        suspended_at = action.at
+                if result.effect == "applied" and result.message is not None:
+                    _inbound_later(world, result.message, now, push)
             continue
         if kind == "inbound":
             sender, text = payload
