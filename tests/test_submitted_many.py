@@ -322,9 +322,9 @@ def fresh_stores(request: pytest.FixtureRequest, tmp_path: Path, count: int) -> 
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
-def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[StorageBase]]:
-    """Two fresh stores of one kind."""
-    made = fresh_stores(request, tmp_path, 2)
+def stores_of_a_kind(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[StorageBase]]:
+    """Three fresh stores of one kind (a test uses as many as it needs)."""
+    made = fresh_stores(request, tmp_path, 3)
     yield made
     for store in made:
         store.close()
@@ -332,13 +332,13 @@ def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[
 
 @pytest.mark.parametrize("batch_size", [1, 2, 3, 6, 7, 1000])
 def test_a_rich_bulk_send_is_recorded_as_one_by_one_on_each_store(
-    two_stores: list[StorageBase], batch_size: int
+    stores_of_a_kind: list[StorageBase], batch_size: int
 ) -> None:
     """``RICH`` on each store (in memory, SQLite files, PostgreSQL), in batches of every size:
     the results and the store of the calls one by one. The scenario goes where it means to:
     early receipts applied with their acknowledgement, a repeat, a retry, numbers blocked, a
     suspension."""
-    one_by_one, bulk_store = two_stores
+    one_by_one, bulk_store, _ = stores_of_a_kind
     bulk = attrs.evolve(RICH, batch_size=batch_size)
     expected = acknowledge(one_by_one, bulk, together=False)
     assert expected == acknowledge(bulk_store, bulk, together=True)
@@ -588,15 +588,6 @@ def test_a_refused_message_in_one_batch_writes_nothing(
 # A commit that fails --------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def three_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[StorageBase]]:
-    """Three fresh stores of one kind."""
-    made = fresh_stores(request, tmp_path, 3)
-    yield made
-    for store in made:
-        store.close()
-
-
 @pytest.mark.parametrize(
     "failure",
     [StorageBusyError("campaigns.db", 10.0), StorageError("the connection was lost")],
@@ -604,14 +595,14 @@ def three_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[lis
 )
 @pytest.mark.parametrize("failing", [0, 1, 2])
 def test_a_failed_commit_writes_nothing_and_the_replay_converges(
-    three_stores: list[StorageBase], failure: Exception, failing: int
+    stores_of_a_kind: list[StorageBase], failure: Exception, failing: int
 ) -> None:
     """``RICH`` in three batches of three; the commit of batch ``failing`` fails: the error is
     raised, the batches before it are written and nothing of it (the store is as after those
     batches alone). The same call again, on the same engine, gives what a run without a failure
     gives (the batches written before: repeats) and leaves the same store; a third time, every
     acknowledgement is a repeat and nothing is written."""
-    clean_store, partial_store, store = three_stores
+    clean_store, partial_store, store = stores_of_a_kind
     bulk = attrs.evolve(RICH, batch_size=3)
     acknowledged, (clean, _), expected = acknowledge(clean_store, bulk, together=True)
     written = dict(list(acknowledged.items())[: 3 * failing])
