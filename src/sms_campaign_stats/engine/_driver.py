@@ -1406,6 +1406,9 @@ class CampaignEngine(_Engine[Storage]):
         the reports that arrived before it (orphans), applied in arrival order: the first
         result is the submission's own (``"applied"``, or ``"duplicate"`` when that provider id
         was already recorded: no second attempt; no classification), then one per orphan.
+        Once that change is written, it looks for orphans of those ids once more: a receipt
+        whose handler kept it while this call was deciding is applied then, in a change of its
+        own, and its result follows.
 
         A message sent in several parts: give every part's id, in part order (a list); each
         part's receipt then finds the message, and the engine's ``parts`` policy
@@ -1421,12 +1424,12 @@ class CampaignEngine(_Engine[Storage]):
     ) -> dict[str, list[HandleResult]]:
         """Many messages the provider accepted at ``at`` (a bulk send's response: each message
         id with its provider id, or every part's), with the same results as ``submitted`` one by
-        one in this order, keyed by message id: one lookup of orphans and one change per batch
-        of ``batch_size`` (every attempt, and every orphan applied with its message, all or
-        nothing). A refusal (a message that is not stored, or not queued under other ids; a
-        provider id given for two messages) raises before anything of its batch is written;
-        the batches before it stay committed, and calling again with the same acknowledgements
-        gives them as ``"duplicate"``."""
+        one in this order, keyed by message id: one change per batch of ``batch_size`` (every
+        attempt, and every orphan applied with its message, all or nothing), with one lookup of
+        orphans before it and one after it. A refusal (a message that is not stored, or not
+        queued under other ids; a provider id given for two messages) raises before anything of
+        its batch is written; the batches before it stay committed, and calling again with the
+        same acknowledgements gives them as ``"duplicate"``."""
         return self._run(self._submitted_many(acknowledged, at, batch_size))
 
     def handle(self, report: DeliveryReport, now: datetime) -> HandleResult:
