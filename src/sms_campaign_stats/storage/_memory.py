@@ -117,8 +117,8 @@ class InMemoryStorage(StorageBase):
         self._messages: dict[str, Message] = {}
         self._by_campaign: dict[str, dict[str, None]] = {}  # insertion-ordered id sets
         self._open: dict[str, dict[str, None]] = {}  # per campaign: queued or processing ids
-        self._by_recipient: dict[tuple[str, str], str] = {}
-        self._numbers: dict[str, dict[str, None]] = {}  # recipient -> campaigns sent to it
+        # Each number's message in each campaign: recipient -> campaign id -> message id.
+        self._numbers: dict[str, dict[str, str]] = {}
         self._by_provider_id: dict[str, str] = {}
         self._timeline: dict[str, list[TimelineEvent]] = {}
         self._replies: dict[str, Reply] = {}
@@ -249,8 +249,8 @@ class InMemoryStorage(StorageBase):
         with self._lock:
             self._check_open()
             sent = (  # each campaign's message to that number, from the index
-                self._messages[self._by_recipient[(campaign_id, recipient)]]
-                for campaign_id in self._numbers.get(recipient, ())
+                self._messages[message_id]
+                for message_id in self._numbers.get(recipient, {}).values()
             )
             found = [
                 m
@@ -411,7 +411,7 @@ class InMemoryStorage(StorageBase):
             if message.id in self._messages:
                 raise DuplicateError("message", message.id)
             key = (message.campaign_id, message.recipient)
-            if key in self._by_recipient or key in recipients:
+            if self._has_message_to(*key) or key in recipients:
                 raise DuplicateError(
                     "message",
                     message.id,
@@ -574,13 +574,14 @@ class InMemoryStorage(StorageBase):
         else:
             self._open[campaign_id].pop(old.id, None)
 
+    def _has_message_to(self, campaign_id: str, recipient: str) -> bool:
+        return campaign_id in self._numbers.get(recipient, {})
+
     def _index_number(self, campaign_id: str, recipient: str, message_id: str) -> None:
         """Index the campaign's message to ``recipient`` (one per campaign and number)."""
-        self._by_recipient[(campaign_id, recipient)] = message_id
-        self._numbers.setdefault(recipient, {})[campaign_id] = None
+        self._numbers.setdefault(recipient, {})[campaign_id] = message_id
 
     def _unindex_number(self, campaign_id: str, recipient: str) -> None:
-        self._by_recipient.pop((campaign_id, recipient), None)
         campaigns = self._numbers.get(recipient)
         if campaigns is not None:
             campaigns.pop(campaign_id, None)
@@ -597,7 +598,7 @@ class InMemoryStorage(StorageBase):
             # Everything is decided before anything changes: all or nothing.
             messages = [m for m in self._messages.values() if m.recipient == recipient]
             for message in messages:
-                if (message.campaign_id, alias) in self._by_recipient:
+                if self._has_message_to(message.campaign_id, alias):
                     raise StorageError(
                         "forget: two forgotten numbers of one campaign have the same "
                         "pseudonym; nothing was changed"
