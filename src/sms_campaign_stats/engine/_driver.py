@@ -799,11 +799,11 @@ class _Engine(Generic[S]):
         """Each (message id, provider ids) submitted in one change, each with the reports that
         arrived before it (orphans): what ``submitted`` decides for each, in this order."""
 
+        owner = {pid: message_id for message_id, ids in items for pid in ids}
+
         def decide() -> Operation[tuple[_Step, list[list[_Result]]]]:
             step = _Step(self, at)
-            wanted = [pid for _, ids in items for pid in ids]
-            owner = {pid: message_id for message_id, ids in items for pid in ids}
-            found: list[Orphan] = yield Call("orphans", (wanted,))
+            found: list[Orphan] = yield Call("orphans", (list(owner),))
             kept = [o for o in found if o.provider_message_id in owner]  # only those asked for
             step.taken_orphans.extend(dict.fromkeys(o.provider_message_id for o in kept))
             waiting: dict[str, list[Orphan]] = {}  # per message, in arrival order
@@ -832,12 +832,14 @@ class _Engine(Generic[S]):
         handled = yield from self._handled([r for rs in decided for r in rs], committed, late)
         split: dict[str, list[HandleResult]] = {}
         first = 0
-        recorded: dict[str, str] = {}  # provider id -> message, of the attempts this change made
-        for (message_id, ids), results in zip(items, decided, strict=True):
+        for (message_id, _), results in zip(items, decided, strict=True):
             split[message_id] = handled[first : first + len(results)]
             first += len(results)
-            if results[0].effect == "applied":
-                recorded.update(dict.fromkeys(ids, message_id))
+        recorded = {  # the provider ids of the attempts this change made
+            pid: message_id
+            for pid, message_id in owner.items()
+            if split[message_id][0].effect == "applied"
+        }
         if recorded:
             taken = yield from self._kept_meanwhile(recorded, at)
             for message_id, more in taken.items():
@@ -848,35 +850,43 @@ class _Engine(Generic[S]):
         self, recorded: Mapping[str, str], at: datetime
     ) -> Operation[dict[str, list[HandleResult]]]:
         """Reports kept as orphans for the provider ids an acknowledgement has just recorded
-        (``recorded``: provider id -> message id), by a handler that looked for those ids before
-        the acknowledgement committed and again before it committed too: taken and applied now,
-        in a change of their own. Each side commits, then looks: one of them finds the report,
-        and whoever takes an orphan applies it, in the change that takes it: exactly once."""
-        wanted = list(recorded)
-        if not (yield Call("orphans", (wanted,))):
+        (``recorded``: provider id -> message id) by a handler that looked for those ids before
+        the acknowledgement committed, then again before it committed: taken and applied now,
+        in a change of their own. Each side commits, then looks: one of them finds the report."""
+        if not (yield Call("orphans", (list(recorded),))):
             return {}
+        committed, applied, late = yield from self._take_orphans(recorded, at)
+        handled = yield from self._handled([result for *_, result in applied], committed, late)
+        taken: dict[str, list[HandleResult]] = {}
+        for (message_id, _, _), result in zip(applied, handled, strict=True):
+            taken.setdefault(message_id, []).append(result)
+        return taken
 
-        def decide() -> Operation[tuple[_Step, list[tuple[str, _Result]]]]:
-            step = _Step(self, at)
-            found: list[Orphan] = yield Call("orphans", (wanted,))
-            kept = [o for o in found if o.provider_message_id in recorded]
+    def _take_orphans(
+        self, owners: Mapping[str, str], now: datetime
+    ) -> Operation[tuple[Committed, list[tuple[str, Orphan, _Result]], list[Action]]]:
+        """The orphans kept for recorded provider ids (``owners``: provider id -> its message
+        id) taken and applied in one change: (message id, orphan, result) for each, in arrival
+        order, and the late actions. Whoever takes an orphan applies it, in the change that
+        takes it: exactly once."""
+
+        def decide() -> Operation[tuple[_Step, list[tuple[str, Orphan, _Result]]]]:
+            step = _Step(self, now)
+            found: list[Orphan] = yield Call("orphans", (list(owners),))
+            kept = [o for o in found if o.provider_message_id in owners]
             step.taken_orphans.extend(dict.fromkeys(o.provider_message_id for o in kept))
-            applied: list[tuple[str, _Result]] = []
+            applied: list[tuple[str, Orphan, _Result]] = []
             for orphan in kept:
-                message_id = recorded[orphan.provider_message_id]
+                message_id = owners[orphan.provider_message_id]
                 read: Message = yield Call("get_message", (message_id,))
                 report = DeliveryReport.from_dict(orphan.report)
-                result = yield from self._apply(step, read, report, self._classify(report), at)
-                applied.append((message_id, result))
+                result = yield from self._apply(step, read, report, self._classify(report), now)
+                applied.append((message_id, orphan, result))
             return step, applied
 
         late: list[Action] = []
         committed, applied = yield from self._commit(decide, late=late)
-        handled = yield from self._handled([r for _, r in applied], committed, late)
-        taken: dict[str, list[HandleResult]] = {}
-        for (message_id, _), result in zip(applied, handled, strict=True):
-            taken.setdefault(message_id, []).append(result)
-        return taken
+        return committed, applied, late
 
     def _classify(self, report: DeliveryReport) -> Classification:
         return classify(report, classifier=self.classifier)
@@ -1097,29 +1107,12 @@ class _Engine(Generic[S]):
         between the lookup and the write, and looked for orphans before this one was kept.
         Whoever takes an orphan applies it, in the change that takes it: exactly once."""
         pid = report.provider_message_id or ""
-        if (yield Call("find_messages_by_provider_ids", ([pid],))):
+        known: dict[str, Message] = yield Call("find_messages_by_provider_ids", ([pid],))
+        if pid in known:
             ours = _as_json(report.to_dict())
-
-            def decide() -> Operation[tuple[_Step, list[tuple[str, _Result]]]]:
-                step = _Step(self, now)
-                known: dict[str, Message] = yield Call("find_messages_by_provider_ids", ([pid],))
-                read = known.get(pid)
-                kept: list[Orphan] = yield Call("orphans", ([pid],))
-                if read is None or not kept:
-                    return step, []
-                step.taken_orphans.append(pid)
-                applied = []
-                for orphan in kept:
-                    stored = DeliveryReport.from_dict(orphan.report)
-                    text = _as_json(orphan.report)
-                    result = yield from self._apply(step, read, stored, self._classify(stored), now)
-                    applied.append((text, result))
-                return step, applied
-
-            late: list[Action] = []
-            committed, applied = yield from self._commit(decide, late=late)
-            for text, result in applied:
-                if text == ours:
+            committed, applied, late = yield from self._take_orphans({pid: known[pid].id}, now)
+            for _, orphan, result in applied:
+                if _as_json(orphan.report) == ours:
                     return (yield from self._handled((result,), committed, late))[0]
         _log.info("report for unknown provider id %r kept as an orphan", mask_numbers_in(pid))
         return HandleResult(effect="orphan", message=None, classification=found)
