@@ -165,6 +165,13 @@ class InMemoryStorage(StorageBase):
             except KeyError:
                 raise NotFoundError("message", message_id) from None
 
+    def get_messages(self, message_ids: Iterable[str]) -> dict[str, Message]:
+        wanted = list(message_ids)
+        with self._lock:
+            self._check_open()
+            stored = self._messages
+            return {mid: stored[mid] for mid in dict.fromkeys(wanted) if mid in stored}
+
     def find_message_by_provider_id(self, provider_message_id: str) -> Message | None:
         with self._lock:
             self._check_open()

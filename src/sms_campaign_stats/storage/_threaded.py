@@ -34,7 +34,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sms_campaign_stats.errors import ValidationError
+from sms_campaign_stats.errors import NotFoundError, ValidationError
 from sms_campaign_stats.model import Block, Campaign, Message, Reply, TimelineEvent, Unsubscribe
 from sms_campaign_stats.storage._async_contract import AsyncStorage
 from sms_campaign_stats.storage._base import StorageBase
@@ -48,6 +48,8 @@ __all__ = [
     "claim_due",
     "claim_due_async",
     "convenience",
+    "get_messages",
+    "get_messages_async",
 ]
 
 if TYPE_CHECKING:  # asyncio is imported where it is used: the sync path never loads it
@@ -107,6 +109,31 @@ def claim_due(storage: Storage, now: datetime, *, until: datetime, limit: int) -
     compare-and-set per message) for a store of the contract alone."""
     claimed: list[Message] = convenience(storage, "claim_due")(now, until=until, limit=limit)
     return claimed
+
+
+def get_messages(storage: Storage, message_ids: Iterable[str]) -> dict[str, Message]:
+    """``storage.get_messages(ids)``: for a store of the contract alone, ``StorageBase``'s (a
+    ``get_message`` per id)."""
+    found: dict[str, Message] = convenience(storage, "get_messages")(message_ids)
+    return found
+
+
+async def get_messages_async(
+    storage: AsyncStorage, message_ids: Iterable[str]
+) -> dict[str, Message]:
+    """``await storage.get_messages(ids)``; for an async store without one, ``get_message``
+    of each, awaited in turn (the ids not stored left out)."""
+    read = getattr(storage, "get_messages", None)
+    if callable(read):
+        found: dict[str, Message] = await read(message_ids)
+        return found
+    found = {}
+    for message_id in dict.fromkeys(message_ids):
+        try:
+            found[message_id] = await storage.get_message(message_id)
+        except NotFoundError:
+            continue
+    return found
 
 
 async def claim_due_async(
@@ -309,6 +336,13 @@ class ThreadedAsyncStorage:
             "latest_message_to", recipient, since=since, before=before
         )
         return latest
+
+    async def get_messages(self, message_ids: Iterable[str]) -> dict[str, Message]:
+        """Each stored message of these ids, by id (see ``StorageBase.get_messages``): the
+        store's own, in one read, or a ``get_message`` per id."""
+        wanted = tuple(message_ids)  # read here, on the loop
+        found: dict[str, Message] = await self._call(get_messages, self.storage, wanted)
+        return found
 
     async def find_message_by_provider_id(self, provider_message_id: str) -> Message | None:
         """The message an attempt with that provider id belongs to, or ``None``."""
@@ -628,6 +662,10 @@ class BlockingStorage(StorageBase):
         found: Message | None = self._own(
             "latest_message_to", recipient, since=since, before=before
         )
+        return found
+
+    def get_messages(self, message_ids: Iterable[str]) -> dict[str, Message]:
+        found: dict[str, Message] = self._own("get_messages", tuple(message_ids))
         return found
 
     def find_message_by_provider_id(self, provider_message_id: str) -> Message | None:

@@ -377,6 +377,23 @@ class StorageConformance:
         many = [f"x{i}" for i in range(1100)] + ["bulk-1"]
         assert {"bulk-1": sent[1]} == store.find_messages_by_provider_ids(many)
 
+    def test_get_many_messages_by_id(self, store: StorageBase, campaign: Campaign) -> None:
+        """``get_messages``: each stored message of the ids asked, by id, in the order asked,
+        each id once, as ``get_message`` reads it (a version written since included); unknown
+        ids left out, more than one query's worth (1,100 ids) included."""
+        messages = sample_messages(campaign, 3)
+        store.add_messages(messages)
+        sent = store.update_message(messages[1].submit(at=T0, provider_message_id="p-1"))
+        found = store.get_messages([messages[2].id, "nope", sent.id, messages[2].id])
+        assert [messages[2].id, sent.id] == list(found)
+        assert {messages[2].id: messages[2], sent.id: sent} == found
+        assert {m.id: store.get_message(m.id) for m in messages} == store.get_messages(
+            m.id for m in messages
+        )
+        many = [f"x{i}" for i in range(1100)] + [messages[0].id]
+        assert {messages[0].id: messages[0]} == store.get_messages(many)
+        assert {} == store.get_messages([])
+
     # messages in several parts ---------------------------------------------------------------
 
     def test_every_part_id_finds_its_message(self, store: StorageBase, campaign: Campaign) -> None:

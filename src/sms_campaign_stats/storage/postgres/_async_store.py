@@ -149,6 +149,10 @@ class AsyncPostgresStorage:
     async def get_message(self, message_id: str) -> Message:
         return await self._run(ops.get_message(message_id))
 
+    async def get_messages(self, message_ids: Iterable[str]) -> dict[str, Message]:
+        """``StorageBase.get_messages``, in one query (``= ANY``)."""
+        return await self._run(ops.get_messages(message_ids))
+
     async def find_messages_by_provider_ids(
         self, provider_message_ids: Iterable[str]
     ) -> dict[str, Message]:

@@ -63,6 +63,7 @@ __all__ = [
     "forget",
     "get_campaign",
     "get_message",
+    "get_messages",
     "list_campaigns",
     "messages_of_rows",
     "messages_to",
@@ -217,6 +218,20 @@ def get_message(message_id: str) -> Work[Message]:
         if not found:
             raise NotFoundError("message", message_id)
         return found[0]
+
+    return _read(op)
+
+
+def get_messages(message_ids: Iterable[str]) -> Work[dict[str, Message]]:
+    """Each stored message of these ids, by id, in the order asked; the others left out."""
+    wanted = list(dict.fromkeys(message_ids))
+
+    def op() -> Op[dict[str, Message]]:
+        if not wanted:
+            return {}
+        found = yield from _messages(MESSAGE_SELECT + "WHERE m.id = ANY(%s)", (wanted,))
+        read = {message.id: message for message in found}
+        return {mid: read[mid] for mid in wanted if mid in read}
 
     return _read(op)
 

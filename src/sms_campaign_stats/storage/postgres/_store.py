@@ -140,6 +140,9 @@ class PostgresStorage(StorageBase):
     def get_message(self, message_id: str) -> Message:
         return self._run(ops.get_message(message_id))
 
+    def get_messages(self, message_ids: Iterable[str]) -> dict[str, Message]:
+        return self._run(ops.get_messages(message_ids))
+
     def find_messages_by_provider_ids(
         self, provider_message_ids: Iterable[str]
     ) -> dict[str, Message]:

@@ -316,6 +316,32 @@ class SQLiteStorage(StorageBase):
             view.keep_message(found)
         return found
 
+    def get_messages(self, message_ids: Iterable[str]) -> dict[str, Message]:
+        wanted = list(dict.fromkeys(message_ids))
+
+        def query(c: sqlite3.Connection) -> dict[str, Message]:
+            view = self._view(c)
+            # All of them in the view, or all read: one answer from one snapshot either way.
+            found: dict[str, Message] = {}
+            for message_id in wanted:
+                message = view.message(message_id)
+                if message is None:
+                    break
+                found[message_id] = message
+            else:
+                return found
+            read: dict[str, Message] = {}
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                for row in c.execute(MESSAGE_SELECT + f"WHERE m.id IN ({marks})", chunk):
+                    message = message_from_row(row, self._list_ids(row[3]))
+                    read[message.id] = message
+                    view.keep_message(message)
+            return {mid: read[mid] for mid in wanted if mid in read}  # in the order asked
+
+        return (self._read_one if len(wanted) <= 500 else self._read)(query)
+
     def find_message_by_provider_id(self, provider_message_id: str) -> Message | None:
         found = self._messages_where(
             "WHERE m.id = (SELECT message_id FROM provider_ids WHERE provider_message_id = ?)",
