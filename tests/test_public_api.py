@@ -66,6 +66,7 @@ STABLE = ["CampaignEngine", "SQLiteStorage", "InMemoryStorage", "Campaign", "rep
 ENGINE_METHODS = [
     "plan",
     "due",
+    "due_many",
     "submitted",
     "submitted_many",
     "handle",

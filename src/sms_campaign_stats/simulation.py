@@ -194,12 +194,13 @@ def simulate(
 ) -> SimulationResult:
     """Run one campaign through the engine under ``policies`` in ``world``.
 
-    The service it plays sends as one at volume does: the messages due at one instant go out in
-    one bulk send, whose acknowledgements are recorded together (``submitted_many``), and the
-    receipts that arrive back to back, with nothing else happening between them, are drained
-    from its queue together (``handle_many``, at the last one's arrival), up to ``BATCH`` at a
-    time. ``one_by_one=True``: every acknowledgement and every receipt is its own engine call
-    (``submitted``, ``handle``), as a service that handles each webhook as it comes.
+    The service it plays sends as one at volume does: the messages due at one instant are
+    checked together (``due_many``) and go out in one bulk send, whose acknowledgements are
+    recorded together (``submitted_many``), and the receipts that arrive back to back, with
+    nothing else happening between them, are drained from its queue together (``handle_many``,
+    at the last one's arrival), up to ``BATCH`` at a time. ``one_by_one=True``: every check,
+    acknowledgement and receipt is its own engine call (``due``, ``submitted``, ``handle``), as
+    a service that handles each webhook as it comes.
     """
     store = storage if storage is not None else InMemoryStorage()
     engine = CampaignEngine(store, **dict(policies.engine_options))
@@ -249,24 +250,22 @@ def simulate(
             push(at + timedelta(hours=1), "expire", None)
             continue
         if kind == "send":
+            asked = [payload]  # the messages due at this very instant, asked about together
+            while len(asked) < BATCH and (more := following("send", at)) is not None:
+                asked.append(more[3])
+            answers = None if one_by_one else engine.due_many(asked, at)
             sending: dict[str, str] = {}  # message id -> provider id: one bulk send
             recipients: dict[str, str] = {}
-            while True:
-                due = engine.due(payload, at)
+            for message_id in asked:
+                due = engine.due(message_id, at) if answers is None else answers[message_id]
                 if isinstance(due, SendMessage) and due.at > at:
-                    push(due.at, "send", payload)
-                elif not isinstance(due, SendMessage) or payload in sending:
+                    push(due.at, "send", message_id)
+                elif not isinstance(due, SendMessage) or message_id in sending:
                     events["not sent"] += 1  # (in ``sending``: asked twice at one instant)
                 else:
-                    attempts[payload] += 1  # every attempt is submitted here: no store read
-                    sending[payload] = f"{payload}#{attempts[payload]}"
-                    recipients[payload] = due.recipient
-                more = following("send", at)  # due at this very instant
-                if more is None or len(sending) == BATCH:
-                    if more is not None:
-                        heapq.heappush(queue, more)
-                    break
-                payload = more[3]
+                    attempts[message_id] += 1  # every attempt is submitted here: no store read
+                    sending[message_id] = f"{message_id}#{attempts[message_id]}"
+                    recipients[message_id] = due.recipient
             if one_by_one:
                 for message_id, provider_id in sending.items():
                     engine.submitted(message_id, provider_id, at)

@@ -26,11 +26,19 @@ from sms_campaign_stats.engine._actions import (
     RetryMessage,
     SendMessage,
 )
-from sms_campaign_stats.engine._driver import Claim, Operation, Prefetch, Scan, T, _Engine
+from sms_campaign_stats.engine._driver import (
+    Claim,
+    Messages,
+    Operation,
+    Prefetch,
+    Scan,
+    T,
+    _Engine,
+)
 from sms_campaign_stats.model import Campaign, Message
 from sms_campaign_stats.providers import DeliveryReport, InboundMessage
 from sms_campaign_stats.storage import AsyncStorage
-from sms_campaign_stats.storage._threaded import claim_due_async
+from sms_campaign_stats.storage._threaded import claim_due_async, get_messages_async
 
 __all__ = ["AsyncCampaignEngine"]
 
@@ -76,6 +84,8 @@ class AsyncCampaignEngine(_Engine[AsyncStorage]):
                     result = await claim_due_async(
                         storage, request.now, until=request.until, limit=request.limit
                     )
+                elif type(request) is Messages:
+                    result = await get_messages_async(storage, request.message_ids)
                 elif type(request) is Prefetch:
                     hint = request.serve(storage)
                     result = None if hint is None else await hint
@@ -105,6 +115,12 @@ class AsyncCampaignEngine(_Engine[AsyncStorage]):
     async def due(self, message_id: str, now: datetime) -> Action | None:
         """``CampaignEngine.due``: just before sending, is it still to be sent, and now?"""
         return await self._run(self._due(message_id, now))
+
+    async def due_many(
+        self, message_ids: Iterable[str], now: datetime, *, batch_size: int = 1000
+    ) -> dict[str, Action | None]:
+        """``CampaignEngine.due_many``: ``due`` for many messages at one instant."""
+        return await self._run(self._due_many(message_ids, now, batch_size))
 
     async def due_retries(self, now: datetime, *, batch_size: int = 1000) -> list[RetryMessage]:
         """``CampaignEngine.due_retries``: the stored retries whose time has come."""

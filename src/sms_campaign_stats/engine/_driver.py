@@ -108,7 +108,7 @@ from sms_campaign_stats.engine._transitions import (
     soft_reason,
     submit,
 )
-from sms_campaign_stats.errors import ConflictError, DuplicateError, ValidationError
+from sms_campaign_stats.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
 from sms_campaign_stats.lifecycle import CampaignStatus, MessageStatus, Outcome
 from sms_campaign_stats.model import (
     Block,
@@ -130,7 +130,7 @@ from sms_campaign_stats.quiet_hours import (
 )
 from sms_campaign_stats.retry import DEFAULT_RETRY_POLICY, DEFAULT_WINDOW, RetryPolicy
 from sms_campaign_stats.storage import Change, Committed, Completion, Evidence, Orphan, Storage
-from sms_campaign_stats.storage._threaded import claim_due
+from sms_campaign_stats.storage._threaded import claim_due, get_messages
 from sms_campaign_stats.suspension import (
     DEFAULT_SUSPENSION_POLICY,
     Level,
@@ -212,6 +212,19 @@ class Claim:
 
 
 @attrs.define
+class Messages:
+    """``storage.get_messages(ids)`` (``StorageBase``'s, a ``get_message`` per id, for a store
+    without one): each stored message of these ids, by id. ``serve`` reads from a ``Storage``;
+    the async driver awaits ``get_messages_async``."""
+
+    message_ids: list[str]
+
+    def serve(self, storage: Any) -> Any:
+        """The messages read from a ``Storage``."""
+        return get_messages(storage, self.message_ids)
+
+
+@attrs.define
 class Prefetch:
     """A hint, answered with ``None``: ``find_messages_by_provider_ids`` of these ids comes
     soon. A store that offers ``prefetch_messages_by_provider_ids`` starts the read meanwhile
@@ -228,7 +241,7 @@ class Prefetch:
 
 #: What an operation yields: the driver answers each with ``send`` (its value) or ``throw``
 #: (the store's exception).
-Request = Call | Scan | Commit | Claim | Prefetch
+Request = Call | Scan | Commit | Claim | Messages | Prefetch
 #: One engine operation: a generator of requests that returns the operation's value.
 Operation = Generator[Request, Any, T]
 
@@ -632,6 +645,33 @@ class _Engine(Generic[S]):
             return None  # not to be sent, whatever its campaign: no need to read it
         return (yield from self._send_action(_Step(self, now), message, now))
 
+    def _due_many(
+        self, message_ids: Iterable[str], now: datetime, batch_size: int
+    ) -> Operation[dict[str, Action | None]]:
+        now = self._now(now)
+        size = _batch_size(batch_size)
+        if isinstance(message_ids, str | bytes) or not isinstance(message_ids, Iterable):
+            raise ValidationError("message_ids", "an iterable of message ids (not one id)")
+        given = list(message_ids)
+        for message_id in given:
+            if not isinstance(message_id, str) or not message_id:
+                raise ValidationError("message_ids", "each message id must be a non-empty string")
+        wanted = list(dict.fromkeys(given))
+        due: dict[str, Action | None] = {}
+        for first in range(0, len(wanted), size):
+            chunk = wanted[first : first + size]
+            stored: dict[str, Message] = yield Messages(chunk)
+            step = _Step(self, now)  # each campaign read once per batch
+            for message_id in chunk:
+                message = stored.get(message_id)
+                if message is None:
+                    raise NotFoundError("message", message_id)
+                if message.status is not MessageStatus.QUEUED:
+                    due[message_id] = None
+                else:
+                    due[message_id] = yield from self._send_action(step, message, now)
+        return due
+
     def _due_retries(self, now: datetime, batch_size: int) -> Operation[list[RetryMessage]]:
         now = self._now(now)
 
@@ -803,6 +843,11 @@ class _Engine(Generic[S]):
 
         def decide() -> Operation[tuple[_Step, list[list[_Result]]]]:
             step = _Step(self, at)
+            # The messages first, then their orphans: an orphan seen was still kept after the
+            # messages were read, so whoever took it since changed a message read here, and
+            # this change's compare-and-set fails (read again, decided again), never applying
+            # that orphan a second time.
+            stored: dict[str, Message] = yield Messages([message_id for message_id, _ in items])
             found: list[Orphan] = yield Call("orphans", (list(owner),))
             kept = [o for o in found if o.provider_message_id in owner]  # only those asked for
             step.taken_orphans.extend(dict.fromkeys(o.provider_message_id for o in kept))
@@ -811,7 +856,9 @@ class _Engine(Generic[S]):
                 waiting.setdefault(owner[orphan.provider_message_id], []).append(orphan)
             decided: list[list[_Result]] = []
             for message_id, ids in items:
-                read: Message = yield Call("get_message", (message_id,))
+                read = stored.get(message_id)
+                if read is None:
+                    raise NotFoundError("message", message_id)
                 message = step.message(read)
                 submitted = submit(message, ids, at)
                 if submitted is None:
@@ -853,9 +900,13 @@ class _Engine(Generic[S]):
         (``recorded``: provider id -> message id) by a handler that looked for those ids before
         the acknowledgement committed, then again before it committed: taken and applied now,
         in a change of their own. Each side commits, then looks: one of them finds the report."""
-        if not (yield Call("orphans", (list(recorded),))):
+        found: list[Orphan] = yield Call("orphans", (list(recorded),))
+        if not found:
             return {}
-        committed, applied, late = yield from self._take_orphans(recorded, at)
+        # Only those seen: one kept after this look is the handler's to find (it looks again
+        # after its own commit, which comes after this acknowledgement's).
+        owners = {o.provider_message_id: recorded[o.provider_message_id] for o in found}
+        committed, applied, late = yield from self._take_orphans(owners, at)
         handled = yield from self._handled([result for *_, result in applied], committed, late)
         taken: dict[str, list[HandleResult]] = {}
         for (message_id, _, _), result in zip(applied, handled, strict=True):
@@ -872,13 +923,18 @@ class _Engine(Generic[S]):
 
         def decide() -> Operation[tuple[_Step, list[tuple[str, Orphan, _Result]]]]:
             step = _Step(self, now)
+            # The messages first, then the orphans (as ``_submitted_batch``): a taker that
+            # changed a message since it was read makes this change's compare-and-set fail.
+            stored: dict[str, Message] = yield Messages(list(dict.fromkeys(owners.values())))
             found: list[Orphan] = yield Call("orphans", (list(owners),))
             kept = [o for o in found if o.provider_message_id in owners]
             step.taken_orphans.extend(dict.fromkeys(o.provider_message_id for o in kept))
             applied: list[tuple[str, Orphan, _Result]] = []
             for orphan in kept:
                 message_id = owners[orphan.provider_message_id]
-                read: Message = yield Call("get_message", (message_id,))
+                read = stored.get(message_id)
+                if read is None:  # deleted by a store of yours (ours never delete a message)
+                    raise NotFoundError("message", message_id)
                 report = DeliveryReport.from_dict(orphan.report)
                 result = yield from self._apply(step, read, report, self._classify(report), now)
                 applied.append((message_id, orphan, result))
@@ -1345,6 +1401,16 @@ class CampaignEngine(_Engine[Storage]):
         allowed hours moved on; ``NeedsZone`` if its zone is unknown). Reads only."""
         return self._run(self._due(message_id, now))
 
+    def due_many(
+        self, message_ids: Iterable[str], now: datetime, *, batch_size: int = 1000
+    ) -> dict[str, Action | None]:
+        """``due`` for many messages at one instant (a bulk send about to go out), keyed by
+        message id in the order given (an id given twice, once): the same answers as ``due`` one
+        by one, from one read of the messages and one of each campaign per batch of
+        ``batch_size``. An unknown message raises ``NotFoundError``, as ``due`` does, and no
+        answer is given. Reads only."""
+        return self._run(self._due_many(message_ids, now, batch_size))
+
     def due_retries(self, now: datetime, *, batch_size: int = 1000) -> list[RetryMessage]:
         """The retries whose time has come (at or before ``now``), of campaigns that are
         sending, as stored: what a restarted service sends first. Reads only."""
@@ -1419,10 +1485,11 @@ class CampaignEngine(_Engine[Storage]):
         id with its provider id, or every part's), with the same results as ``submitted`` one by
         one in this order, keyed by message id: one change per batch of ``batch_size`` (every
         attempt, and every orphan applied with its message, all or nothing), with one lookup of
-        orphans before it and one after it. A refusal (a message that is not stored, or not
-        queued under other ids; a provider id given for two messages) raises before anything of
-        its batch is written; the batches before it stay committed, and calling again with the
-        same acknowledgements gives them as ``"duplicate"``."""
+        orphans before it and one after it. Bad arguments (an empty message id, bad provider
+        ids, a provider id given for two messages) are refused before anything is written. A
+        message that is not stored, or not queued under other ids, raises before anything of its
+        batch is written; the batches before it stay committed, and calling again with the same
+        acknowledgements gives them as ``"duplicate"``."""
         return self._run(self._submitted_many(acknowledged, at, batch_size))
 
     def handle(self, report: DeliveryReport, now: datetime) -> HandleResult:
