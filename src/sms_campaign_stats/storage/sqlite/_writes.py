@@ -331,15 +331,29 @@ def compare_and_set_messages(
     connection.execute("SAVEPOINT batch")
     # Most updates (a delivery report) keep the lists and the last attempt: leaving those
     # columns out of the SET spares rewriting two indexes. The rest match no row of the narrow
-    # statement (their version is still the one read) and take the full one.
-    keeping = [_keeping(row, timed=timed) for row in rows]
-    written = connection.executemany(
-        _UPDATE_KEEPING if timed else _UPDATE_KEEPING_UNTIMED, keeping
-    ).rowcount
+    # statement (their version is still the one read) and take the full one. A message
+    # processing after the change was usually just submitted (a new last attempt): straight to
+    # the full statement, as _compare_and_set_one does, not looked up twice.
+    processing = MessageStatus.PROCESSING
+    narrow = [r for m, r in zip(batch, rows, strict=True) if m.status is not processing]
+    written = (
+        connection.executemany(
+            _UPDATE_KEEPING if timed else _UPDATE_KEEPING_UNTIMED,
+            [_keeping(row, timed=timed) for row in narrow],
+        ).rowcount
+        if narrow
+        else 0
+    )
     if written != len(batch):
-        every = [_every(row, timed=timed) for row in rows]
+        # Those the narrow statement did not write (written ones have a new version: no match).
+        rest = (
+            rows
+            if written != len(narrow)
+            else [r for m, r in zip(batch, rows, strict=True) if m.status is processing]
+        )
         written += connection.executemany(
-            _UPDATE_ALL if timed else _UPDATE_ALL_UNTIMED, every
+            _UPDATE_ALL if timed else _UPDATE_ALL_UNTIMED,
+            [_every(row, timed=timed) for row in rest],
         ).rowcount
     if written != len(batch):
         # Undo the batch's writes (versions moved) before reading what was wrong.
