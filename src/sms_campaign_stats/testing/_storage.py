@@ -504,6 +504,10 @@ class StorageConformance:
         assert ("moved",) == written[2].list_ids
         assert later == written[1].last_attempt_at
         assert written[1] == store.find_message_by_provider_id(f"p2-{messages[1].id}")
+        # Alone, a message still with its provider moved to other lists again.
+        moved = store.update_message(attrs.evolve(written[2], list_ids=("moved", "again")))
+        assert moved == store.get_message(messages[2].id)
+        assert {"moved", "again"} == set(moved.list_ids)
 
     def test_update_messages_writes_their_blocks(
         self, store: StorageBase, campaign: Campaign

@@ -94,6 +94,19 @@ _WHERE_ALL = (
 )
 _UPDATE_KEEPING = _SET_KEEPING + "zone = ?, due_at = ?, " + _WHERE_KEEPING
 _UPDATE_KEEPING_UNTIMED = _SET_KEEPING + "zone = NULL, due_at = NULL, " + _WHERE_KEEPING
+# A message with a new last attempt and the same lists (just submitted): the lists are left out
+# of the SET, for with them in it every row pays the foreign-key machinery (the list set's
+# lookup, and no one-pass update): half of the demo's submissions' UPDATE time, replayed.
+_SET_ATTEMPT = (
+    "UPDATE messages SET status = ?, reason = ?, shape = ?, attempts = ?, segments = ?, "
+    "queued_at = ?, submitted_at = ?, final_at = ?, sent = ?, last_attempt_at = ?, "
+)
+_WHERE_ATTEMPT = (
+    "version = version + 1 WHERE id = ? AND campaign_id = ? AND recipient = ? AND version = ? "
+    "AND list_set = ?"
+)
+_UPDATE_ATTEMPT = _SET_ATTEMPT + "zone = ?, due_at = ?, " + _WHERE_ATTEMPT
+_UPDATE_ATTEMPT_UNTIMED = _SET_ATTEMPT + "zone = NULL, due_at = NULL, " + _WHERE_ATTEMPT
 _UPDATE_ALL = _SET_ALL + "zone = ?, due_at = ?, " + _WHERE_ALL
 _UPDATE_ALL_UNTIMED = _SET_ALL + "zone = NULL, due_at = NULL, " + _WHERE_ALL
 _INSERT_MESSAGE = (
@@ -330,30 +343,33 @@ def compare_and_set_messages(
     # A savepoint lets a failed batch be undone before what was wrong is read.
     connection.execute("SAVEPOINT batch")
     # Most updates (a delivery report) keep the lists and the last attempt: leaving those
-    # columns out of the SET spares rewriting two indexes. The rest match no row of the narrow
-    # statement (their version is still the one read) and take the full one. A message
-    # processing after the change was usually just submitted (a new last attempt): straight to
-    # the full statement, as _compare_and_set_one does, not looked up twice.
+    # columns out of the SET spares rewriting two indexes. A message processing after the change
+    # was usually just submitted: a new last attempt, the same lists (their own statement, as
+    # in _compare_and_set_one). The rest match no row of these narrow statements (their
+    # version is still the one read) and take the full one.
     processing = MessageStatus.PROCESSING
-    narrow = [r for m, r in zip(batch, rows, strict=True) if m.status is not processing]
-    written = (
-        connection.executemany(
-            _UPDATE_KEEPING if timed else _UPDATE_KEEPING_UNTIMED,
-            [_keeping(row, timed=timed) for row in narrow],
+    sent = [
+        _attempt(r, timed=timed) for m, r in zip(batch, rows, strict=True) if m.status is processing
+    ]
+    kept = [
+        _keeping(r, timed=timed)
+        for m, r in zip(batch, rows, strict=True)
+        if m.status is not processing
+    ]
+    written = 0
+    if kept:
+        written += connection.executemany(
+            _UPDATE_KEEPING if timed else _UPDATE_KEEPING_UNTIMED, kept
         ).rowcount
-        if narrow
-        else 0
-    )
+    if sent:
+        written += connection.executemany(
+            _UPDATE_ATTEMPT if timed else _UPDATE_ATTEMPT_UNTIMED, sent
+        ).rowcount
     if written != len(batch):
-        # Those the narrow statement did not write (written ones have a new version: no match).
-        rest = (
-            rows
-            if written != len(narrow)
-            else [r for m, r in zip(batch, rows, strict=True) if m.status is processing]
-        )
+        # Those the narrow statements did not write (written ones have a new version: no match).
         written += connection.executemany(
             _UPDATE_ALL if timed else _UPDATE_ALL_UNTIMED,
-            [_every(row, timed=timed) for row in rest],
+            [_every(row, timed=timed) for row in rows],
         ).rowcount
     if written != len(batch):
         # Undo the batch's writes (versions moved) before reading what was wrong.
@@ -373,9 +389,12 @@ def _compare_and_set_one(
     """``compare_and_set_messages`` of one message: nothing of it is written if it fails."""
     timed = is_timed((message,))
     (row,) = message_rows((message,), list_sets, {}, timed=timed)
-    # A message just submitted has a new last attempt: straight to the full statement.
-    written = 0
-    if message.status is not MessageStatus.PROCESSING:
+    # A message just submitted has a new last attempt (and, most often, the same lists).
+    if message.status is MessageStatus.PROCESSING:
+        written = connection.execute(
+            _UPDATE_ATTEMPT if timed else _UPDATE_ATTEMPT_UNTIMED, _attempt(row, timed=timed)
+        ).rowcount
+    else:
         written = connection.execute(
             _UPDATE_KEEPING if timed else _UPDATE_KEEPING_UNTIMED, _keeping(row, timed=timed)
         ).rowcount
@@ -411,6 +430,13 @@ def _keeping(r: tuple[Any, ...], *, timed: bool) -> tuple[Any, ...]:
     if timed:
         return (*r[4:13], r[15], r[16], r[0], r[1], r[2], r[13], r[3], r[14])
     return (*r[4:13], r[0], r[1], r[2], r[13], r[3], r[14])
+
+
+def _attempt(r: tuple[Any, ...], *, timed: bool) -> tuple[Any, ...]:
+    """A ``message_rows`` row as the parameters of ``_UPDATE_ATTEMPT(_UNTIMED)``."""
+    if timed:
+        return (*r[4:13], r[14], r[15], r[16], r[0], r[1], r[2], r[13], r[3])
+    return (*r[4:13], r[14], r[0], r[1], r[2], r[13], r[3])
 
 
 def _every(r: tuple[Any, ...], *, timed: bool) -> tuple[Any, ...]:
