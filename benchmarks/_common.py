@@ -93,6 +93,17 @@ def best_of(
     disturbed by it. ``setup`` maps a function to what must run, untimed, before each of its
     rounds (a fresh copy of a file it changes).
     """
+    return [min(samples) for samples in rounds_of(repeats, *functions, setup=setup)]
+
+
+def rounds_of(
+    repeats: int,
+    *functions: Callable[[], object],
+    setup: Mapping[Callable[[], object], Callable[[], object]] | None = None,
+) -> list[list[float]]:
+    """Every wall time of each function over ``repeats`` interleaved rounds (``best_of``'s
+    samples): round ``i`` of one function ran next to round ``i`` of the others, so their
+    ratio in one round is taken at one speed of a machine whose speed drifts."""
     times: list[list[float]] = [[] for _ in functions]
     for _ in range(repeats):
         for slot, function in enumerate(functions):
@@ -104,7 +115,7 @@ def best_of(
             function()
             times[slot].append(time.perf_counter() - start)
             gc.enable()
-    return [min(samples) for samples in times]
+    return times
 
 
 def report_line(name: str, ours: float, baseline: float, baseline_name: str, bound: float) -> str:
