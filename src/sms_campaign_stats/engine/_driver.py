@@ -654,8 +654,7 @@ class _Engine(Generic[S]):
             raise ValidationError("message_ids", "an iterable of message ids (not one id)")
         given = list(message_ids)
         for message_id in given:
-            if not isinstance(message_id, str) or not message_id:
-                raise ValidationError("message_ids", "each message id must be a non-empty string")
+            _check_message_id("message_ids", message_id)
         wanted = list(dict.fromkeys(given))
         due: dict[str, Action | None] = {}
         for first in range(0, len(wanted), size):
@@ -817,8 +816,7 @@ class _Engine(Generic[S]):
         items: list[tuple[str, tuple[str, ...]]] = []
         owners: dict[str, str] = {}  # provider id -> the message it was given for
         for message_id, given in acknowledged.items():
-            if not isinstance(message_id, str) or not message_id:
-                raise ValidationError("acknowledged", "each message id must be a non-empty string")
+            _check_message_id("acknowledged", message_id)
             ids = provider_ids_argument(given)
             for pid in ids:
                 other = owners.setdefault(pid, message_id)
@@ -1310,6 +1308,12 @@ def _with_late(handled: list[HandleResult], late: Sequence[Action]) -> list[Hand
         result = handled[where]
         handled[where] = attrs.evolve(result, actions=(*result.actions, action))
     return handled
+
+
+def _check_message_id(field: str, message_id: object) -> None:
+    """A message id of a bulk call: a non-empty string, else a ``ValidationError(field, ...)``."""
+    if not isinstance(message_id, str) or not message_id:
+        raise ValidationError(field, "each message id must be a non-empty string")
 
 
 def _batch_size(value: object) -> int:

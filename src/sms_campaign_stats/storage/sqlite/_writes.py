@@ -342,29 +342,16 @@ def compare_and_set_messages(
     rows = list(message_rows(batch, list_sets, {}, timed=timed))
     # A savepoint lets a failed batch be undone before what was wrong is read.
     connection.execute("SAVEPOINT batch")
-    # Most updates (a delivery report) keep the lists and the last attempt: leaving those
-    # columns out of the SET spares rewriting two indexes. A message processing after the change
-    # was usually just submitted: a new last attempt, the same lists (their own statement, as
-    # in _compare_and_set_one). The rest match no row of these narrow statements (their
-    # version is still the one read) and take the full one.
-    processing = MessageStatus.PROCESSING
-    sent = [
-        _attempt(r, timed=timed) for m, r in zip(batch, rows, strict=True) if m.status is processing
-    ]
-    kept = [
-        _keeping(r, timed=timed)
-        for m, r in zip(batch, rows, strict=True)
-        if m.status is not processing
-    ]
-    written = 0
-    if kept:
-        written += connection.executemany(
-            _UPDATE_KEEPING if timed else _UPDATE_KEEPING_UNTIMED, kept
-        ).rowcount
-    if sent:
-        written += connection.executemany(
-            _UPDATE_ATTEMPT if timed else _UPDATE_ATTEMPT_UNTIMED, sent
-        ).rowcount
+    # Each message first by its narrow statement (_narrow), in one executemany per statement.
+    # The rest match no row of these (their version is still the one read) and take the full one.
+    narrow: dict[str, list[tuple[Any, ...]]] = {}
+    for message, row in zip(batch, rows, strict=True):
+        statement, parameters = _narrow(message, row, timed=timed)
+        narrow.setdefault(statement, []).append(parameters)
+    written = sum(
+        connection.executemany(statement, parameters).rowcount
+        for statement, parameters in narrow.items()
+    )
     if written != len(batch):
         # Those the narrow statements did not write (written ones have a new version: no match).
         written += connection.executemany(
@@ -389,15 +376,7 @@ def _compare_and_set_one(
     """``compare_and_set_messages`` of one message: nothing of it is written if it fails."""
     timed = is_timed((message,))
     (row,) = message_rows((message,), list_sets, {}, timed=timed)
-    # A message just submitted has a new last attempt (and, most often, the same lists).
-    if message.status is MessageStatus.PROCESSING:
-        written = connection.execute(
-            _UPDATE_ATTEMPT if timed else _UPDATE_ATTEMPT_UNTIMED, _attempt(row, timed=timed)
-        ).rowcount
-    else:
-        written = connection.execute(
-            _UPDATE_KEEPING if timed else _UPDATE_KEEPING_UNTIMED, _keeping(row, timed=timed)
-        ).rowcount
+    written = connection.execute(*_narrow(message, row, timed=timed)).rowcount
     if not written:
         written = connection.execute(
             _UPDATE_ALL if timed else _UPDATE_ALL_UNTIMED, _every(row, timed=timed)
@@ -423,6 +402,17 @@ def _record_provider_ids(
     _claim_provider_ids(connection, pairs)
     if claimed is not None:
         claimed += pairs
+
+
+def _narrow(message: Message, row: tuple[Any, ...], *, timed: bool) -> tuple[str, tuple[Any, ...]]:
+    """The narrow compare-and-set of a message (its ``message_rows`` row): the statement and its
+    parameters. Most updates (a delivery report) keep the lists and the last attempt: leaving
+    those columns out of the SET spares rewriting two indexes. A message processing after the
+    change was usually just submitted: a new last attempt, the same lists. A message that
+    matches neither (its lists changed) is left unwritten, for the full statement."""
+    if message.status is MessageStatus.PROCESSING:
+        return (_UPDATE_ATTEMPT if timed else _UPDATE_ATTEMPT_UNTIMED), _attempt(row, timed=timed)
+    return (_UPDATE_KEEPING if timed else _UPDATE_KEEPING_UNTIMED), _keeping(row, timed=timed)
 
 
 def _keeping(r: tuple[Any, ...], *, timed: bool) -> tuple[Any, ...]:
