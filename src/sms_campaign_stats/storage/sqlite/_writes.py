@@ -376,7 +376,8 @@ def _compare_and_set_one(
     """``compare_and_set_messages`` of one message: nothing of it is written if it fails."""
     timed = is_timed((message,))
     (row,) = message_rows((message,), list_sets, {}, timed=timed)
-    written = connection.execute(*_narrow(message, row, timed=timed)).rowcount
+    statement, parameters = _narrow(message, row, timed=timed)  # constant SQL
+    written = connection.execute(statement, parameters).rowcount
     if not written:
         written = connection.execute(
             _UPDATE_ALL if timed else _UPDATE_ALL_UNTIMED, _every(row, timed=timed)
