@@ -305,12 +305,25 @@ def test_sql_looking_text_is_stored_verbatim(tmp_path: Path) -> None:
     assert message == store.get_message(evil)
 
 
-# schema versions 2, 3 and 4: migrations from versions 1, 2 and 3 -------------------------------
+# schema versions 2 to 5: migrations from versions 1 to 4 ----------------------------------------
+
+
+def make_version_4(path: Path) -> None:
+    """Turn a current file into what version 4 of the schema wrote: no counts table, but the
+    index of messages by (campaign, status, shape); no index of soft bounces."""
+    for statement in (
+        "DROP TABLE message_counts",
+        "DROP INDEX messages_soft_bounces",
+        "CREATE INDEX messages_counts ON messages (campaign_id, status, shape)",
+        "PRAGMA user_version = 4",
+    ):
+        set_pragma(path, statement)
 
 
 def make_version_3(path: Path) -> None:
     """Turn a current file into what version 3 of the schema wrote: shapes without the attempt
     counts (their low 24 bits), the index of engaged messages without their status."""
+    make_version_4(path)
     for statement in (
         "UPDATE messages SET shape = shape >> 24",
         "DROP INDEX messages_engaged",
@@ -327,6 +340,7 @@ def dump_as_version_3(path: Path) -> list[str]:
     try:
         source.backup(copy)
         copy.execute("UPDATE messages SET shape = shape >> 24")
+        copy.execute("DROP TABLE IF EXISTS message_counts")  # version 5's
         return list(copy.iterdump())
     finally:
         source.close()
@@ -412,7 +426,7 @@ def test_version_1_file_is_migrated_on_opening(tmp_path: Path) -> None:
     assert 2 == migrated.forget("+33600000001")  # a message and a block
     migrated.close()
     connection = sqlite3.connect(path)
-    assert SCHEMA_VERSION == 4 == connection.execute("PRAGMA user_version").fetchone()[0]
+    assert SCHEMA_VERSION == 5 == connection.execute("PRAGMA user_version").fetchone()[0]
     assert 1 == connection.execute("SELECT COUNT(*) FROM store_keys").fetchone()[0]
     assert [("ok",)] == connection.execute("PRAGMA integrity_check").fetchall()
     connection.close()
@@ -513,12 +527,145 @@ def test_version_3_file_is_migrated_on_opening(tmp_path: Path) -> None:
     migrated.close()
     assert rows == [line for line in dump_as_version_3(path) if line.startswith("INSERT")]
     connection = sqlite3.connect(path)
-    assert SCHEMA_VERSION == 4 == connection.execute("PRAGMA user_version").fetchone()[0]
+    assert SCHEMA_VERSION == 5 == connection.execute("PRAGMA user_version").fetchone()[0]
     assert [("ok",)] == connection.execute("PRAGMA integrity_check").fetchall()
     connection.close()
     SQLiteStorage(tmp_path / "new.db").close()
     assert layout(tmp_path / "new.db") == layout(path)
     assert index_columns(tmp_path / "new.db") == index_columns(path)
+
+
+def counted(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The file's message_counts rows (but empty cells), and its messages grouped the same way."""
+    connection = sqlite3.connect(path)
+    try:
+        return (
+            connection.execute(
+                "SELECT campaign_id, status, shape, messages FROM message_counts "
+                "WHERE messages > 0 ORDER BY 1, 2, 3"
+            ).fetchall(),
+            connection.execute(
+                "SELECT campaign_id, status, shape, COUNT(*) FROM messages "
+                "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+            ).fetchall(),
+        )
+    finally:
+        connection.close()
+
+
+def test_version_4_file_is_migrated_on_opening(tmp_path: Path) -> None:
+    """A version-4 file opens: its messages are counted per campaign, status and shape into the
+    counts table, which the report then reads; its rows are kept, its layout becomes a new
+    file's, and later changes keep the counts equal to the messages."""
+    path = tmp_path / "old.db"
+    store = SQLiteStorage(path)
+    campaigns = []
+    for name in ("first", "second"):
+        campaign, created = sample_campaign(name)
+        store.add_campaign(campaign, events=[created])
+        messages = sample_messages(campaign, 8)
+        store.add_messages(messages)
+        store.update_message(messages[0].submit(at=T0, provider_message_id=f"{name}-0"))
+        store.update_message(
+            messages[1].submit(at=T0, provider_message_id=f"{name}-1").deliver(at=T0)
+        )
+        store.update_message(
+            messages[2]
+            .submit(at=T0, provider_message_id=f"{name}-2")
+            .soft_bounce(BounceReason.PROVIDER_UNKNOWN_FAILURE, at=T0)
+        )
+        campaigns.append((campaign, messages))
+    expected = {c.id: report_for(store, c.id).to_dict() for c, _ in campaigns}
+    store.close()
+    make_version_4(path)
+    rows = [line for line in dump(path) if line.startswith("INSERT")]
+
+    migrated = SQLiteStorage(path)
+    assert expected == {c.id: report_for(migrated, c.id).to_dict() for c, _ in campaigns}
+    migrated.close()
+    assert rows == [
+        line for line in dump(path) if line.startswith("INSERT") and "message_counts" not in line
+    ]
+    cells, grouped = counted(path)
+    assert cells == grouped
+    assert 16 == sum(n for *_, n in cells)
+    assert {"queued", "processing", "delivered", "soft_bounce"} == {c[1] for c in cells}
+    connection = sqlite3.connect(path)
+    assert SCHEMA_VERSION == 5 == connection.execute("PRAGMA user_version").fetchone()[0]
+    assert [("ok",)] == connection.execute("PRAGMA integrity_check").fetchall()
+    connection.close()
+    SQLiteStorage(tmp_path / "new.db").close()
+    assert layout(tmp_path / "new.db") == layout(path)
+    assert index_columns(tmp_path / "new.db") == index_columns(path)
+    reopened = SQLiteStorage(path)
+    (campaign, messages) = campaigns[0]
+    sent = reopened.update_message(reopened.get_message(messages[0].id).deliver(at=T0))
+    reopened.close()
+    assert "delivered" == sent.status.value
+    assert counted(path)[0] == counted(path)[1]
+
+
+def test_counts_follow_every_write_of_a_message(tmp_path: Path) -> None:
+    """message_counts equals the messages grouped by campaign, status and shape after inserts,
+    single and batch compare-and-sets (known to the connection or read from the file), a
+    refused batch (nothing counted) and a change of lists."""
+    path = tmp_path / "s.db"
+    store = SQLiteStorage(path)
+    campaign, created = sample_campaign()
+    store.add_campaign(campaign, events=[created])
+    messages = sample_messages(campaign, 12)
+    store.add_messages(messages)
+    cells, grouped = counted(path)
+    assert cells == grouped
+    assert [12] == [sum(c[3] for c in cells if c[1] == "queued")]
+    submitted = [m.submit(at=T0, provider_message_id=f"p-{n}") for n, m in enumerate(messages)]
+    store.commit(Change(messages=submitted[:6]))  # read from the file: the store never saw them
+    store.commit(Change(messages=submitted[6:7]))
+    assert counted(path)[0] == counted(path)[1]
+    stored = store.get_messages([m.id for m in submitted[:6]])
+    store.commit(Change(messages=[m.deliver(at=T0) for m in stored.values()]))  # known
+    other = SQLiteStorage(path)  # another connection: this one's view is of no use to it
+    stale = store.get_message(submitted[6].id)
+    other.update_message(other.get_message(submitted[6].id).deliver(at=T0))
+    with pytest.raises(ConflictError):
+        store.commit(Change(messages=[stale.deliver(at=T0), store.get_message(submitted[7].id)]))
+    assert counted(path)[0] == counted(path)[1]
+    moved = store.get_message(submitted[8].id)
+    store.update_message(attrs.evolve(moved, list_ids=("another list",)))
+    other.close()
+    store.close()
+    cells, grouped = counted(path)
+    assert cells == grouped
+    assert {"queued": 5, "processing": 0, "delivered": 7} == {
+        status: sum(n for _, s, _, n in cells if s == status)
+        for status in ("queued", "processing", "delivered")
+    }
+
+
+@pytest.mark.parametrize(
+    ("damage", "match"),
+    [
+        ("DELETE FROM message_counts", "a count to lower is missing"),
+        ("UPDATE message_counts SET messages = 0", "CHECK constraint failed"),
+    ],
+)
+def test_counts_that_no_longer_match_refuse_the_change(
+    tmp_path: Path, damage: str, match: str
+) -> None:
+    """A counts table changed behind the store's back (a row deleted, a count lowered) cannot
+    drift further: a change that would lower a missing or empty count is refused whole, with
+    StorageError, and the message is left as it was."""
+    path = tmp_path / "s.db"
+    store = SQLiteStorage(path)
+    campaign, created = sample_campaign()
+    store.add_campaign(campaign, events=[created])
+    (message,) = sample_messages(campaign, 1)
+    store.add_messages([message])
+    set_pragma(path, damage)
+    with pytest.raises(StorageError, match=match):
+        store.update_message(message.submit(at=T0, provider_message_id="p-0"))
+    assert message == store.get_message(message.id)
+    store.close()
 
 
 def index_columns(path: Path) -> dict[str, list[str]]:
@@ -539,6 +686,11 @@ def index_columns(path: Path) -> dict[str, list[str]]:
 def test_damaged_version_1_file_is_refused(tmp_path: Path) -> None:
     """A version-1 file missing a table is refused before any migration, unchanged."""
     refused_before_migrating(tmp_path / "old.db", make_version_1)
+
+
+def test_damaged_version_4_file_is_refused(tmp_path: Path) -> None:
+    """A version-4 file missing a table is refused before any migration, unchanged."""
+    refused_before_migrating(tmp_path / "old.db", make_version_4)
 
 
 def test_damaged_version_2_file_is_refused(tmp_path: Path) -> None:

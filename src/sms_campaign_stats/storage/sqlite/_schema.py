@@ -2,10 +2,11 @@
 
 Readable columns for people who query the file directly (status and reason as words, instants as
 microseconds since the Unix epoch in UTC, money as decimal text, lists as JSON), plus derived
-columns that keep a report to two index scans whatever the campaign's size and engagement:
+columns and a table that keep a report to a few rows and one index scan whatever the campaign's
+size and engagement:
 
 * ``shape``: one integer for what a message counts as besides its status (see ``encode_shape``),
-  so the aggregate query groups two columns of a narrow covering index instead of five;
+  so ``message_counts`` counts a campaign's messages per two columns instead of five;
 * ``replies`` and ``unsubscribed``: how many replies the message's recipient sent, and whether
   they opted out, attributed to its campaign. ``SQLiteStorage`` maintains them when replies,
   unsubscribes and messages are recorded, in whatever order they arrive.
@@ -42,6 +43,7 @@ from sms_campaign_stats.storage._forgetting import new_salt
 __all__ = [
     "APPLICATION_ID",
     "CAMPAIGN_COLUMNS",
+    "COUNT_MESSAGES",
     "MESSAGE_COLUMNS",
     "MESSAGE_SELECT",
     "MIGRATIONS",
@@ -75,9 +77,11 @@ APPLICATION_ID = 0x534D5343
 #: send-time ``zone`` and when they are ``due_at`` (an index finds the due ones), and
 #: ``evidence`` keeps each campaign's suspension evidence. 4: a message's ``shape`` also counts its
 #: attempts and its failed attempts (what a provider bills), reason code 14 is
-#: ``opted_out_earlier``, and ``messages_engaged`` holds the status. An older file is migrated
-#: when opened (see ``MIGRATIONS``).
-SCHEMA_VERSION = 4
+#: ``opted_out_earlier``, and ``messages_engaged`` holds the status. 5: ``message_counts`` keeps
+#: how many messages each campaign has per status and shape, written with the messages, instead
+#: of the index ``messages_counts`` (see ``_COUNTS_TABLE``). An older file is migrated when opened
+#: (see ``MIGRATIONS``).
+SCHEMA_VERSION = 5
 
 # Secrets of this store, drawn once: the salt of forgotten numbers' hashes (version 2).
 _STORE_KEYS_TABLE = """CREATE TABLE store_keys (
@@ -100,6 +104,25 @@ _EVIDENCE_TABLE = """CREATE TABLE evidence (
     hard_bounces INTEGER NOT NULL,
     unsubscribes INTEGER NOT NULL
 ) WITHOUT ROWID"""
+
+# How many messages each campaign has per status and shape, changed in the transaction that
+# inserts or changes them (version 5): what the report groups, and what tells a campaign whether
+# a message of it is still open, a few rows read. It replaces the index messages_counts (campaign,
+# status, shape), which every change of status moved between two random leaf pages: a third of
+# the pages a delivery report wrote (see docs/performance.md). A count never goes below zero:
+# the CHECK refuses a change that would, rather than let a report drift.
+_COUNTS_TABLE = """CREATE TABLE message_counts (
+    campaign_id TEXT NOT NULL REFERENCES campaigns (id),
+    status TEXT NOT NULL,
+    shape INTEGER NOT NULL,
+    messages INTEGER NOT NULL CHECK (messages >= 0),
+    PRIMARY KEY (campaign_id, status, shape)
+) WITHOUT ROWID"""
+# The soft-bounced messages of a campaign by shape: where the report finds the providers of the
+# compensable ones (version 5; messages_counts answered it before). Partial: a message enters it
+# only when it soft-bounces for good.
+_SOFT_BOUNCES_INDEX = """CREATE INDEX messages_soft_bounces ON messages (campaign_id, shape)
+    WHERE status = 'soft_bounce'"""
 
 SCHEMA = (
     """CREATE TABLE campaigns (
@@ -148,8 +171,7 @@ SCHEMA = (
         WHERE status = 'processing'""",
     # The latest message sent to a number: what attributes an inbound reply.
     "CREATE INDEX messages_recipient_recent ON messages (recipient, last_attempt_at)",
-    # Answers the aggregate query (and any count by status) from the index alone.
-    "CREATE INDEX messages_counts ON messages (campaign_id, status, shape)",
+    _SOFT_BOUNCES_INDEX,
     _DUE_INDEX,
     # The few messages whose recipient replied or opted out, by list set: a partial index, so
     # counting engagement reads only them, in order, from the index alone (their status too,
@@ -201,6 +223,7 @@ SCHEMA = (
     ) WITHOUT ROWID""",
     _STORE_KEYS_TABLE,
     _EVIDENCE_TABLE,
+    _COUNTS_TABLE,
 )
 TABLES = frozenset(
     {
@@ -215,6 +238,7 @@ TABLES = frozenset(
         "blocklist",
         "store_keys",
         "evidence",
+        "message_counts",
     }
 )
 #: The salt's row in ``store_keys``.
@@ -260,21 +284,39 @@ def _count_attempts_in_shapes(connection: sqlite3.Connection) -> None:
     connection.execute(_ENGAGED_INDEX)
 
 
+#: Version 4 to 5: each campaign's messages counted per status and shape, as they stand.
+COUNT_MESSAGES = (
+    "INSERT INTO message_counts (campaign_id, status, shape, messages) "
+    "SELECT campaign_id, status, shape, COUNT(*) FROM messages GROUP BY campaign_id, status, shape"
+)
+
+
+def _keep_counts(connection: sqlite3.Connection) -> None:
+    """Version 4 to 5: the counts table, filled from the messages, instead of the counts index;
+    the soft bounces' partial index."""
+    connection.execute(_COUNTS_TABLE)
+    connection.execute(COUNT_MESSAGES)
+    connection.execute("DROP INDEX messages_counts")
+    connection.execute(_SOFT_BOUNCES_INDEX)
+
+
 #: Each step takes a file from the version it is keyed by to the next one, inside the opening
 #: transaction: all steps are applied, or none.
 MIGRATIONS: Mapping[int, Callable[[sqlite3.Connection], None]] = {
     1: _add_store_keys,
     2: _add_due_times_and_evidence,
     3: _count_attempts_in_shapes,
+    4: _keep_counts,
 }
 
 
 # The tables of each version this library opens.
 _TABLES_AT: Mapping[int, frozenset[str]] = {
-    1: TABLES - {"store_keys", "evidence"},
-    2: TABLES - {"evidence"},
-    3: TABLES,
-    4: TABLES,
+    1: TABLES - {"store_keys", "evidence", "message_counts"},
+    2: TABLES - {"evidence", "message_counts"},
+    3: TABLES - {"message_counts"},
+    4: TABLES - {"message_counts"},
+    5: TABLES,
 }
 
 

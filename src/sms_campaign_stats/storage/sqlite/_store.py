@@ -648,7 +648,12 @@ class SQLiteStorage(StorageBase):
             insert_messages(connection, change.new_messages, list_sets)
         messages = (
             compare_and_set_messages(
-                connection, change.messages, list_sets, self._provider_ids, claimed
+                connection,
+                change.messages,
+                list_sets,
+                self._provider_ids,
+                claimed,
+                self._database.view_of(connection).messages,
             )
             if change.messages
             else []
@@ -764,10 +769,10 @@ class SQLiteStorage(StorageBase):
         def query(c: sqlite3.Connection) -> CampaignCounts:
             if c.execute("SELECT 1 FROM campaigns WHERE id = ?", (campaign_id,)).fetchone() is None:
                 raise NotFoundError("campaign", campaign_id)
-            # Two columns of a covering index: as cheap as counting statuses alone.
+            # Kept counted as the messages are written: a few rows, whatever the campaign's size.
             grouped = c.execute(
-                "SELECT status, shape, COUNT(*) FROM messages WHERE campaign_id = ? "
-                "GROUP BY status, shape",
+                "SELECT status, shape, messages FROM message_counts "
+                "WHERE campaign_id = ? AND messages > 0",
                 (campaign_id,),
             ).fetchall()
             engaged = c.execute(
@@ -790,7 +795,7 @@ class SQLiteStorage(StorageBase):
                 providers = dict(
                     c.execute(
                         "SELECT json_extract(attempts, '$[#-1][6]'), COUNT(*) FROM messages "
-                        "INDEXED BY messages_counts WHERE campaign_id = ? "
+                        "INDEXED BY messages_soft_bounces WHERE campaign_id = ? "
                         "AND status = 'soft_bounce' "
                         "AND shape IN (SELECT value FROM json_each(?)) GROUP BY 1",
                         (campaign_id, json.dumps(compensable)),

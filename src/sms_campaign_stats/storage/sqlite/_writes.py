@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -54,6 +55,7 @@ __all__ = [
     "ANY_FORGOTTEN",
     "BLOCK",
     "FORGOTTEN_RANGE",
+    "add_counts",
     "add_evidence",
     "compare_and_set_campaigns",
     "compare_and_set_messages",
@@ -74,6 +76,7 @@ __all__ = [
 ]
 
 _CHUNK = 4096  # messages encoded (and their list sets resolved) per executemany
+_READ_CHUNK = 500  # ids per IN (...) of a read (SQLite allows 32,766 parameters; 999 before 3.32)
 # Compare-and-set of a message that keeps its lists and its last attempt, and of any message;
 # each for a batch with zones or due times, and for one without (NULL written, not bound).
 _SET_KEEPING = (
@@ -200,10 +203,10 @@ def complete(connection: sqlite3.Connection, completion: Completion) -> Campaign
     """Complete the campaign if it is SENDING and none of its messages is queued or
     processing (read in this transaction, after the change's other writes); it as stored."""
     # One statement for the common answer (not yet): the status, and whether a message is
-    # open (the counts index (campaign, status, ...) answers that without reading a row).
+    # open (the counts table answers that from a few rows, without reading a message).
     found = connection.execute(
-        "SELECT status = 'sending' AND NOT EXISTS (SELECT 1 FROM messages "
-        "WHERE campaign_id = ?1 AND status IN ('queued', 'processing')) "
+        "SELECT status = 'sending' AND NOT EXISTS (SELECT 1 FROM message_counts "
+        "WHERE campaign_id = ?1 AND status IN ('queued', 'processing') AND messages > 0) "
         "FROM campaigns WHERE id = ?1",
         (completion.campaign_id,),
     ).fetchone()
@@ -268,6 +271,7 @@ def insert_messages(
             failed = chunk[connection.total_changes - before]
             raise _insert_error(failed, error) from None
         count += len(chunk)
+        add_counts(connection, Counter((row[1], row[4], row[6]) for row in rows))
         campaigns.update(m.campaign_id for m in chunk)
         pairs = [pair for m in chunk if m.attempts for pair in _provider_pairs(m)]
         if pairs:  # an import of messages already sent
@@ -325,6 +329,7 @@ def compare_and_set_messages(
     list_sets: ListSets,
     recorded: Mapping[str, str] | None = None,
     claimed: list[tuple[str, str]] | None = None,
+    known: Mapping[str, Message] | None = None,
 ) -> list[Message]:
     """Each message written if its stored version is the value's; as stored (``version + 1``).
 
@@ -333,13 +338,18 @@ def compare_and_set_messages(
     -> message id, known committed) already belong to their message: a delivery report keeps
     its attempt's id, and claiming it again was a statement per report. The pairs recorded by
     this call are appended to ``claimed``.
+
+    ``message_counts`` follows: each message leaves the cell of its status and shape as stored
+    for that of its new ones. ``known`` (message id -> a message as stored, at some version)
+    spares reading the stored cell of a message known at the version being replaced.
     """
     if len(batch) == 1:  # the engine's usual event: one message, no savepoint, no lists
-        return [_compare_and_set_one(connection, batch[0], list_sets, recorded, claimed)]
+        return [_compare_and_set_one(connection, batch[0], list_sets, recorded, claimed, known)]
     if not batch:
         return []
     timed = is_timed(batch)
     rows = list(message_rows(batch, list_sets, {}, timed=timed))
+    cells = _stored_cells(connection, batch, list_sets, known)
     # A savepoint lets a failed batch be undone before what was wrong is read.
     connection.execute("SAVEPOINT batch")
     # Each message first by its narrow statement (_narrow), in one executemany per statement.
@@ -362,6 +372,7 @@ def compare_and_set_messages(
         # Undo the batch's writes (versions moved) before reading what was wrong.
         connection.execute("ROLLBACK TO batch")
         raise _update_error(connection, batch)
+    _move_counts(connection, batch, rows, cells)
     _record_provider_ids(connection, batch, recorded, claimed)
     return [stored_version(m, m.version + 1) for m in batch]
 
@@ -372,10 +383,12 @@ def _compare_and_set_one(
     list_sets: ListSets,
     recorded: Mapping[str, str] | None,
     claimed: list[tuple[str, str]] | None,
+    known: Mapping[str, Message] | None,
 ) -> Message:
     """``compare_and_set_messages`` of one message: nothing of it is written if it fails."""
     timed = is_timed((message,))
     (row,) = message_rows((message,), list_sets, {}, timed=timed)
+    cells = _stored_cells(connection, (message,), list_sets, known)
     statement, parameters = _narrow(message, row, timed=timed)  # constant SQL
     written = connection.execute(statement, parameters).rowcount
     if not written:
@@ -384,9 +397,91 @@ def _compare_and_set_one(
         ).rowcount
         if not written:
             raise _update_error(connection, (message,))
+    _move_counts(connection, (message,), (row,), cells)
     if message.attempts:
         _record_provider_ids(connection, (message,), recorded, claimed)
     return stored_version(message, message.version + 1)
+
+
+def add_counts(connection: sqlite3.Connection, deltas: Mapping[tuple[str, str, int], int]) -> None:
+    """Add to ``message_counts``: (campaign id, status, shape) -> messages (negative: fewer).
+
+    A count lowered must exist and stays at zero or more (the table's CHECK); else the file's
+    counts no longer match its messages, and ``StorageError`` says so (the transaction is then
+    rolled back). Lowered by an ``UPDATE``: SQLite checks a row's CHECK before an upsert's
+    conflict, so a negative delta cannot go through one."""
+    fewer = [(-n, *cell) for cell, n in deltas.items() if n < 0]
+    if fewer:
+        found = connection.executemany(
+            "UPDATE message_counts SET messages = messages - ? "
+            "WHERE campaign_id = ? AND status = ? AND shape = ?",
+            fewer,
+        ).rowcount
+        if found != len(fewer):
+            raise StorageError(
+                "message_counts does not match the messages: a count to lower is missing"
+            )
+    more = [(*cell, n) for cell, n in deltas.items() if n > 0]
+    if more:
+        connection.executemany(
+            "INSERT INTO message_counts (campaign_id, status, shape, messages) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (campaign_id, status, shape) "
+            "DO UPDATE SET messages = messages + excluded.messages",
+            more,
+        )
+
+
+def _stored_cells(
+    connection: sqlite3.Connection,
+    batch: Sequence[Message],
+    list_sets: ListSets,
+    known: Mapping[str, Message] | None,
+) -> list[tuple[str, int] | None]:
+    """The (status, shape) each message of ``batch`` has as stored at the version it replaces
+    (``None``: not stored at that version; its compare-and-set fails). A message and its version
+    name one stored row: every write of a message's status or shape gives it a new version, so
+    one ``known`` at the same version tells the stored row's cell without a read."""
+    cells: list[tuple[str, int] | None] = []
+    unknown: dict[str, int] = {}  # message id -> its place in ``cells``
+    for message in batch:
+        seen = None if known is None else known.get(message.id)
+        if seen is not None and seen.version == message.version:
+            fragment = list_sets.fragment(seen)  # (list set, status, reason, shape)
+            cells.append((fragment[1], fragment[3]))
+        else:
+            unknown[message.id] = len(cells)
+            cells.append(None)
+    ids = list(unknown)
+    for start in range(0, len(ids), _READ_CHUNK):
+        chunk = ids[start : start + _READ_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        found = connection.execute(
+            f"SELECT id, status, shape, version FROM messages WHERE id IN ({marks})",  # noqa: S608 - placeholders
+            chunk,
+        ).fetchall()
+        for message_id, status, shape, version in found:
+            place = unknown[message_id]
+            if batch[place].version == version:
+                cells[place] = (status, shape)
+    return cells
+
+
+def _move_counts(
+    connection: sqlite3.Connection,
+    batch: Sequence[Message],
+    rows: Sequence[tuple[Any, ...]],
+    cells: Sequence[tuple[str, int] | None],
+) -> None:
+    """Move each written message of ``batch`` (its ``message_rows`` row) from its stored cell
+    (``_stored_cells``) to its new one in ``message_counts``."""
+    deltas: Counter[tuple[str, str, int]] = Counter()
+    for message, row, cell in zip(batch, rows, cells, strict=True):
+        if cell is None:  # cannot be: it was written, so it was stored at its version when read
+            raise StorageError(f"message {message.id!r}: its stored counts could not be read")
+        if cell != (row[4], row[6]):  # status, shape
+            deltas[message.campaign_id, cell[0], cell[1]] -= 1
+            deltas[message.campaign_id, row[4], row[6]] += 1
+    add_counts(connection, deltas)
 
 
 def _record_provider_ids(
