@@ -629,6 +629,10 @@ def test_counts_follow_every_write_of_a_message(tmp_path: Path) -> None:
     other.update_message(other.get_message(submitted[6].id).deliver(at=T0))
     with pytest.raises(ConflictError):
         store.commit(Change(messages=[stale.deliver(at=T0), store.get_message(submitted[7].id)]))
+    fresh = SQLiteStorage(path)  # knows none of them: their stored cells are read
+    with pytest.raises(ConflictError):
+        fresh.commit(Change(messages=[stale.deliver(at=T0), store.get_message(submitted[7].id)]))
+    fresh.close()
     assert counted(path)[0] == counted(path)[1]
     moved = store.get_message(submitted[8].id)
     store.update_message(attrs.evolve(moved, list_ids=("another list",)))

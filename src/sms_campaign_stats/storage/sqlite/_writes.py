@@ -476,7 +476,7 @@ def _move_counts(
     (``_stored_cells``) to its new one in ``message_counts``."""
     deltas: Counter[tuple[str, str, int]] = Counter()
     for message, row, cell in zip(batch, rows, cells, strict=True):
-        if cell is None:  # cannot be: it was written, so it was stored at its version when read
+        if cell is None:  # pragma: no cover - written, so stored at its version when read
             raise StorageError(f"message {message.id!r}: its stored counts could not be read")
         if cell != (row[4], row[6]):  # status, shape
             deltas[message.campaign_id, cell[0], cell[1]] -= 1
