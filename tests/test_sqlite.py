@@ -14,7 +14,14 @@ from typing import Any
 import attrs
 import pytest
 
-from sms_campaign_stats import BounceReason, Message, SQLiteStorage, ValidationError, report_for
+from sms_campaign_stats import (
+    BounceReason,
+    Campaign,
+    Message,
+    SQLiteStorage,
+    ValidationError,
+    report_for,
+)
 from sms_campaign_stats.errors import (
     ConflictError,
     DuplicateError,
@@ -402,6 +409,18 @@ def layout(path: Path) -> list[Any]:
         connection.close()
 
 
+def assert_like_a_new_file(path: Path, new: Path) -> None:
+    """A migrated file is of the current version, intact, and laid out as a new file (made at
+    ``new``): the same tables, columns, indexes and index columns."""
+    connection = sqlite3.connect(path)
+    assert SCHEMA_VERSION == 5 == connection.execute("PRAGMA user_version").fetchone()[0]
+    assert [("ok",)] == connection.execute("PRAGMA integrity_check").fetchall()
+    connection.close()
+    SQLiteStorage(new).close()
+    assert layout(new) == layout(path)
+    assert index_columns(new) == index_columns(path)
+
+
 def test_version_1_file_is_migrated_on_opening(tmp_path: Path) -> None:
     """A version-1 file opens: its data is kept, it gets a salt and the current version, and
     forget() works on it; reopening keeps the same salt (forgotten numbers stay blocked)."""
@@ -526,13 +545,7 @@ def test_version_3_file_is_migrated_on_opening(tmp_path: Path) -> None:
     assert counts == migrated.campaign_counts(campaign.id)
     migrated.close()
     assert rows == [line for line in dump_as_version_3(path) if line.startswith("INSERT")]
-    connection = sqlite3.connect(path)
-    assert SCHEMA_VERSION == 5 == connection.execute("PRAGMA user_version").fetchone()[0]
-    assert [("ok",)] == connection.execute("PRAGMA integrity_check").fetchall()
-    connection.close()
-    SQLiteStorage(tmp_path / "new.db").close()
-    assert layout(tmp_path / "new.db") == layout(path)
-    assert index_columns(tmp_path / "new.db") == index_columns(path)
+    assert_like_a_new_file(path, tmp_path / "new.db")
 
 
 def counted(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -590,13 +603,7 @@ def test_version_4_file_is_migrated_on_opening(tmp_path: Path) -> None:
     assert cells == grouped
     assert 16 == sum(n for *_, n in cells)
     assert {"queued", "processing", "delivered", "soft_bounce"} == {c[1] for c in cells}
-    connection = sqlite3.connect(path)
-    assert SCHEMA_VERSION == 5 == connection.execute("PRAGMA user_version").fetchone()[0]
-    assert [("ok",)] == connection.execute("PRAGMA integrity_check").fetchall()
-    connection.close()
-    SQLiteStorage(tmp_path / "new.db").close()
-    assert layout(tmp_path / "new.db") == layout(path)
-    assert index_columns(tmp_path / "new.db") == index_columns(path)
+    assert_like_a_new_file(path, tmp_path / "new.db")
     reopened = SQLiteStorage(path)
     (campaign, messages) = campaigns[0]
     sent = reopened.update_message(reopened.get_message(messages[0].id).deliver(at=T0))
@@ -605,16 +612,22 @@ def test_version_4_file_is_migrated_on_opening(tmp_path: Path) -> None:
     assert counted(path)[0] == counted(path)[1]
 
 
+def opened_with_messages(path: Path, count: int) -> tuple[SQLiteStorage, Campaign, list[Message]]:
+    """A new store at ``path`` with the sample campaign and ``count`` of its messages, queued."""
+    store = SQLiteStorage(path)
+    campaign, created = sample_campaign()
+    store.add_campaign(campaign, events=[created])
+    messages = sample_messages(campaign, count)
+    store.add_messages(messages)
+    return store, campaign, messages
+
+
 def test_counts_follow_every_write_of_a_message(tmp_path: Path) -> None:
     """message_counts equals the messages grouped by campaign, status and shape after inserts,
     single and batch compare-and-sets (known to the connection or read from the file), a
     refused batch (nothing counted) and a change of lists."""
     path = tmp_path / "s.db"
-    store = SQLiteStorage(path)
-    campaign, created = sample_campaign()
-    store.add_campaign(campaign, events=[created])
-    messages = sample_messages(campaign, 12)
-    store.add_messages(messages)
+    store, _, messages = opened_with_messages(path, 12)
     cells, grouped = counted(path)
     assert cells == grouped
     assert [12] == [sum(c[3] for c in cells if c[1] == "queued")]
@@ -660,11 +673,7 @@ def test_counts_that_no_longer_match_refuse_the_change(
     drift further: a change that would lower a missing or empty count is refused whole, with
     StorageError, and the message is left as it was."""
     path = tmp_path / "s.db"
-    store = SQLiteStorage(path)
-    campaign, created = sample_campaign()
-    store.add_campaign(campaign, events=[created])
-    (message,) = sample_messages(campaign, 1)
-    store.add_messages([message])
+    store, _, (message,) = opened_with_messages(path, 1)
     set_pragma(path, damage)
     with pytest.raises(StorageError, match=match):
         store.update_message(message.submit(at=T0, provider_message_id="p-0"))
