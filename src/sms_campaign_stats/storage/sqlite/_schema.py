@@ -44,6 +44,7 @@ __all__ = [
     "APPLICATION_ID",
     "CAMPAIGN_COLUMNS",
     "COUNT_MESSAGES",
+    "IN_CHUNK",
     "MESSAGE_COLUMNS",
     "MESSAGE_SELECT",
     "MIGRATIONS",
@@ -59,6 +60,7 @@ __all__ = [
     "check_or_create_schema",
     "decode_shape",
     "encode_shape",
+    "in_chunks",
     "is_timed",
     "message_from_row",
     "message_rows",
@@ -367,6 +369,17 @@ def check_or_create_schema(connection: sqlite3.Connection, path: str) -> None:
         for step in range(version, SCHEMA_VERSION):
             MIGRATIONS[step](connection)
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+#: Values per ``IN (...)`` of one statement (SQLite allows 32,766 parameters; 999 before 3.32).
+IN_CHUNK = 500
+
+
+def in_chunks(values: Sequence[str]) -> Iterator[tuple[Sequence[str], str]]:
+    """``values`` in chunks of ``IN_CHUNK``, each with its placeholders (``?, ?, ...``)."""
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = values[start : start + IN_CHUNK]
+        yield chunk, ", ".join("?" * len(chunk))
 
 
 CAMPAIGN_COLUMNS = (

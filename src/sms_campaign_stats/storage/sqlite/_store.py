@@ -57,12 +57,14 @@ from sms_campaign_stats.storage.sqlite._database import Database
 from sms_campaign_stats.storage.sqlite._schema import (
     APPLICATION_ID,
     CAMPAIGN_COLUMNS,
+    IN_CHUNK,
     MESSAGE_SELECT,
     SCHEMA_VERSION,
     ListSets,
     campaign_from_row,
     check_or_create_schema,
     decode_shape,
+    in_chunks,
     message_from_row,
     micros,
     moment,
@@ -331,16 +333,14 @@ class SQLiteStorage(StorageBase):
             else:
                 return found
             read: dict[str, Message] = {}
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ", ".join("?" * len(chunk))
+            for chunk, marks in in_chunks(wanted):
                 for row in c.execute(MESSAGE_SELECT + f"WHERE m.id IN ({marks})", chunk):
                     message = message_from_row(row, self._list_ids(row[3]))
                     read[message.id] = message
                     view.keep_message(message)
             return {mid: read[mid] for mid in wanted if mid in read}  # in the order asked
 
-        return (self._read_one if len(wanted) <= 500 else self._read)(query)
+        return (self._read_one if len(wanted) <= IN_CHUNK else self._read)(query)
 
     def find_message_by_provider_id(self, provider_message_id: str) -> Message | None:
         found = self._messages_where(
@@ -369,9 +369,7 @@ class SQLiteStorage(StorageBase):
             else:
                 return found
             found.clear()
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ", ".join("?" * len(chunk))
+            for chunk, marks in in_chunks(wanted):
                 rows = c.execute(_BY_PROVIDER_IDS + f"({marks})", chunk).fetchall()
                 for row in rows:
                     message = message_from_row(row[1:], self._list_ids(row[4]))
@@ -380,7 +378,7 @@ class SQLiteStorage(StorageBase):
                     owners.keep(row[0], message.id)
             return found
 
-        return (self._read_one if len(wanted) <= 500 else self._read)(query)
+        return (self._read_one if len(wanted) <= IN_CHUNK else self._read)(query)
 
     def iter_messages(self, campaign_id: str, *, batch_size: int = 1000) -> Iterator[Message]:
         check_batch_size("iter_messages.batch_size", batch_size)
@@ -520,9 +518,7 @@ class SQLiteStorage(StorageBase):
     @staticmethod
     def _blocked_among(c: sqlite3.Connection, wanted: list[str]) -> set[str]:
         found: set[str] = set()
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
+        for chunk, marks in in_chunks(wanted):
             found.update(
                 row[0]
                 for row in c.execute(
@@ -542,9 +538,7 @@ class SQLiteStorage(StorageBase):
             if view.orphans_empty:
                 return []
             rows: list[Any] = []
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ", ".join("?" * len(chunk))
+            for chunk, marks in in_chunks(wanted):
                 rows += c.execute(_ORPHANS_OF + f"({marks})", chunk).fetchall()
             return sorted(rows)
 
@@ -552,7 +546,7 @@ class SQLiteStorage(StorageBase):
             Orphan(
                 provider_message_id=row[1], report=json.loads(row[3]), received_at=moment(row[2])
             )
-            for row in (self._read_one if len(wanted) <= 500 else self._read)(query)
+            for row in (self._read_one if len(wanted) <= IN_CHUNK else self._read)(query)
         ]
 
     def take_orphans(self, provider_message_id: str) -> list[Mapping[str, Any]]:

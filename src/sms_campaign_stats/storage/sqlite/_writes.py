@@ -45,6 +45,7 @@ from sms_campaign_stats.storage.sqlite._schema import (
     ListSets,
     campaign_from_row,
     campaign_row,
+    in_chunks,
     is_timed,
     message_rows,
     micros,
@@ -76,7 +77,6 @@ __all__ = [
 ]
 
 _CHUNK = 4096  # messages encoded (and their list sets resolved) per executemany
-_READ_CHUNK = 500  # ids per IN (...) of a read (SQLite allows 32,766 parameters; 999 before 3.32)
 # Compare-and-set of a message that keeps its lists and its last attempt, and of any message;
 # each for a batch with zones or due times, and for one without (NULL written, not bound).
 _SET_KEEPING = (
@@ -271,7 +271,7 @@ def insert_messages(
             failed = chunk[connection.total_changes - before]
             raise _insert_error(failed, error) from None
         count += len(chunk)
-        add_counts(connection, Counter((row[1], row[4], row[6]) for row in rows))
+        add_counts(connection, Counter(map(_cell, rows)))
         campaigns.update(m.campaign_id for m in chunk)
         pairs = [pair for m in chunk if m.attempts for pair in _provider_pairs(m)]
         if pairs:  # an import of messages already sent
@@ -431,6 +431,11 @@ def add_counts(connection: sqlite3.Connection, deltas: Mapping[tuple[str, str, i
         )
 
 
+def _cell(row: tuple[Any, ...]) -> tuple[str, str, int]:
+    """The ``message_counts`` cell of a ``message_rows`` row: (campaign id, status, shape)."""
+    return row[1], row[4], row[6]
+
+
 def _stored_cells(
     connection: sqlite3.Connection,
     batch: Sequence[Message],
@@ -451,10 +456,7 @@ def _stored_cells(
         else:
             unknown[message.id] = len(cells)
             cells.append(None)
-    ids = list(unknown)
-    for start in range(0, len(ids), _READ_CHUNK):
-        chunk = ids[start : start + _READ_CHUNK]
-        marks = ", ".join("?" * len(chunk))
+    for chunk, marks in in_chunks(list(unknown)):
         found = connection.execute(
             f"SELECT id, status, shape, version FROM messages WHERE id IN ({marks})",  # noqa: S608 - placeholders
             chunk,
@@ -478,9 +480,10 @@ def _move_counts(
     for message, row, cell in zip(batch, rows, cells, strict=True):
         if cell is None:  # pragma: no cover - written, so stored at its version when read
             raise StorageError(f"message {message.id!r}: its stored counts could not be read")
-        if cell != (row[4], row[6]):  # status, shape
+        new = _cell(row)
+        if cell != new[1:]:
             deltas[message.campaign_id, cell[0], cell[1]] -= 1
-            deltas[message.campaign_id, row[4], row[6]] += 1
+            deltas[new] += 1
     add_counts(connection, deltas)
 
 
